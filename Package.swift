@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Debian 12's librdkafka (2.0.2) cannot talk to current brokers, so
+// scripts/setup.sh installs a >= 2.1 build into .deps/lib. Link against it and
+// record where to find it at run time (no LD_LIBRARY_PATH needed): first the
+// checkout's .deps/lib, then ../lib next to an installed binary.
+let bundledLibraries = Context.packageDirectory + "/.deps/lib"
+let rdkafkaLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags([
+        "-L\(bundledLibraries)",
+        "-Xlinker", "-rpath", "-Xlinker", bundledLibraries,
+        "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib",
+    ])
+]
+
+let package = Package(
+    name: "csworker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "csworker", targets: ["csworker"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // C shims: one per C library, nothing else imports the C modules directly
+        // except the Swift wrapper of that library.
+        .systemLibrary(
+            name: "CRdkafka",
+            path: "Sources/CRdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // Thin idiomatic Swift layers over the C libraries.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdkafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: rdkafkaLinkerSettings
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The domain: pure Swift, no I/O, no Kafka or SQL types.
+        .target(
+            name: "CaseDomain",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ]
+        ),
+
+        // The executable stays thin: argument parsing and wiring.
+        .executableTarget(
+            name: "csworker",
+            dependencies: [
+                "Kafka",
+                "Postgres",
+                "CaseDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(
+            name: "CaseDomainTests",
+            dependencies: [
+                "CaseDomain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka"]
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres"]
+        ),
+        .testTarget(
+            name: "CSWorkerTests",
+            dependencies: ["csworker"]
+        ),
+    ]
+)
