@@ -1,0 +1,121 @@
+import Foundation
+
+/// One input event as the agency systems send it, validated and typed. The
+/// envelope fields are common to every type; `payload` carries the `data`.
+public struct Event: Sendable, Hashable {
+    /// Unique per event: a redelivery carries the same id and must have no second effect.
+    public var id: UUID
+    /// Business time. Rules count deadlines from it, never from the wall clock.
+    public var occurredAt: Date
+    /// The emitting system, e.g. `ncfast`, `sdnh`, `court-clerk-mecklenburg`.
+    public var source: String
+    /// Present on intake and court events; always nil on employer reports,
+    /// which name a person (by SSN), not a case.
+    public var caseId: String?
+    public var payload: EventPayload
+
+    public init(id: UUID, occurredAt: Date, source: String, caseId: String?, payload: EventPayload) {
+        self.id = id
+        self.occurredAt = occurredAt
+        self.source = source
+        self.caseId = caseId
+        self.payload = payload
+    }
+
+    /// Derived from the payload so the two can never disagree.
+    public var type: EventType { payload.type }
+}
+
+/// The input event types with their wire names.
+public enum EventType: String, CaseIterable, Sendable, Hashable {
+    case intakeApplication = "intake.application"
+    case intakePartyUpdate = "intake.party-update"
+    case intakeClosureRequest = "intake.closure-request"
+
+    case employerNewHire = "employer.new-hire"
+    case employerTermination = "employer.termination"
+    case employerQuarterlyWage = "employer.quarterly-wage"
+    case employerWithholdingRemittance = "employer.withholding-remittance"
+    case employerIWOResponse = "employer.iwo-response"
+
+    case courtOrderEstablished = "court.order-established"
+    case courtOrderModified = "court.order-modified"
+    case courtOrderTerminated = "court.order-terminated"
+    case courtPaternityEstablished = "court.paternity-established"
+    case courtPaternityExcluded = "court.paternity-excluded"
+    case courtHearingScheduled = "court.hearing-scheduled"
+    case courtServiceCompleted = "court.service-completed"
+    case courtServiceFailed = "court.service-failed"
+    case courtContemptFinding = "court.contempt-finding"
+
+    public var topic: EventTopic {
+        switch self {
+        case .intakeApplication, .intakePartyUpdate, .intakeClosureRequest:
+            .intake
+        case .employerNewHire, .employerTermination, .employerQuarterlyWage, .employerWithholdingRemittance,
+            .employerIWOResponse:
+            .employerReports
+        case .courtOrderEstablished, .courtOrderModified, .courtOrderTerminated, .courtPaternityEstablished,
+            .courtPaternityExcluded, .courtHearingScheduled, .courtServiceCompleted, .courtServiceFailed,
+            .courtContemptFinding:
+            .courtOutcomes
+        }
+    }
+
+    /// Intake and court events name their case in the envelope; employer reports do not.
+    public var requiresCaseId: Bool { topic != .employerReports }
+}
+
+/// The input topics. Raw values are the Kafka topic names.
+public enum EventTopic: String, CaseIterable, Sendable, Hashable {
+    case intake = "cse.intake.v1"
+    case employerReports = "cse.employer-reports.v1"
+    case courtOutcomes = "cse.court-outcomes.v1"
+
+    public var eventTypes: [EventType] { EventType.allCases.filter { $0.topic == self } }
+}
+
+/// The `data` of an event, one case per event type.
+public enum EventPayload: Sendable, Hashable {
+    case intakeApplication(IntakeApplication)
+    case partyUpdate(PartyUpdate)
+    case closureRequest(ClosureRequest)
+
+    case newHire(NewHire)
+    case termination(Termination)
+    case quarterlyWage(QuarterlyWage)
+    case withholdingRemittance(WithholdingRemittance)
+    case iwoResponse(IWOResponse)
+
+    case orderEstablished(OrderTerms)
+    case orderModified(OrderModification)
+    case orderTerminated(OrderTermination)
+    case paternityEstablished(PaternityEstablished)
+    case paternityExcluded(PaternityExcluded)
+    case hearingScheduled(HearingScheduled)
+    case serviceCompleted(ServiceOfProcess)
+    case serviceFailed(ServiceOfProcess)
+    case contemptFinding(ContemptFinding)
+
+    public var type: EventType {
+        switch self {
+        case .intakeApplication: .intakeApplication
+        case .partyUpdate: .intakePartyUpdate
+        case .closureRequest: .intakeClosureRequest
+        case .newHire: .employerNewHire
+        case .termination: .employerTermination
+        case .quarterlyWage: .employerQuarterlyWage
+        case .withholdingRemittance: .employerWithholdingRemittance
+        case .iwoResponse: .employerIWOResponse
+        case .orderEstablished: .courtOrderEstablished
+        case .orderModified: .courtOrderModified
+        case .orderTerminated: .courtOrderTerminated
+        case .paternityEstablished: .courtPaternityEstablished
+        case .paternityExcluded: .courtPaternityExcluded
+        case .hearingScheduled: .courtHearingScheduled
+        case .serviceCompleted: .courtServiceCompleted
+        case .serviceFailed: .courtServiceFailed
+        case .contemptFinding: .courtContemptFinding
+        }
+    }
+}
