@@ -65,6 +65,15 @@ let package = Package(
             ]
         ),
 
+        // Realistic, reproducible event streams for the demo, the benchmark and
+        // integration tests. Writes the wire format directly from the contract.
+        .target(
+            name: "CaseScenarios",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ]
+        ),
+
         // The executable stays thin: argument parsing and wiring.
         .executableTarget(
             name: "csworker",
@@ -83,6 +92,10 @@ let package = Package(
                 "CaseDomain",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "CaseScenariosTests",
+            dependencies: ["CaseScenarios", "CaseDomain"]
         ),
         .testTarget(
             name: "KafkaTests",
