@@ -1,0 +1,258 @@
+/// One case's account in integer cents: what the orders charge, what was collected,
+/// and where each collection went.
+///
+/// The ledger stores only its inputs (orders with their terms, payments as received,
+/// the TANF assignment) and derives everything else for any as-of date the caller
+/// passes; there is no wall clock in here.
+///
+/// ## When support falls due
+/// Current support falls due on the 1st of each month the order is in force. Months in
+/// which something changes are prorated by day: a segment of `d` days under a monthly
+/// amount `m` in a month of `n` days costs `floor(m * d / n)` (a whole month costs
+/// exactly `m`), and each change date is charged the difference between the month's
+/// prorated total known after the change and the total charged before it, so a month's
+/// entries always sum to its prorated total, to the cent.
+/// - An order effective mid-month charges the prorated rest of the month (effective day
+///   included) on its effective date, then the full amount each following 1st.
+/// - A modification effective mid-month is an adjustment due on its effective date: old
+///   amount for the days before, new amount from that day on, minus what the month was
+///   already charged (negative for a reduction).
+/// - A termination effective on T keeps T in force and charges nothing after it; if T
+///   is before the month's last day the month is credited on T with the difference
+///   between its full charge and the prorated charge through T.
+///
+/// Worked example: $500.00/month effective 2026-03-10, modified to $620.00 from
+/// 2026-05-16, terminated 2026-06-20.
+/// - 2026-03-10 accrual floor(50000 * 22 / 31) = 35483 (Mar 10-31 is 22 of 31 days)
+/// - 2026-04-01 accrual 50000; 2026-05-01 accrual 50000
+/// - 2026-05-16 adjustment: floor(50000 * 15 / 31) + floor(62000 * 16 / 31) - 50000
+///   = 24193 + 32000 - 50000 = 6193
+/// - 2026-06-01 accrual 62000
+/// - 2026-06-20 adjustment: floor(62000 * 20 / 30) - 62000 = 41333 - 62000 = -20667
+/// Total due from 2026-06-20 on: 35483 + 50000 + 56193 + 41333 = 183009.
+///
+/// Judgment arrears set by the order fall due on the order's effective date.
+///
+/// ## Where a payment goes
+/// Payments are allocated in order of receipt date (same date: order of arrival):
+/// first to the support of the month of receipt that has fallen due, then to the oldest
+/// unpaid charges (earlier months and judgments, oldest due date first, across all of
+/// the case's orders). Nothing goes to charges not yet due: the rest is held as an
+/// unapplied credit, never as negative arrears, and the ledger never applies it later by
+/// itself (refund or application is a caseworker's decision). A month's support is filled
+/// only up to the lowest total it will have from the receipt date on, so a later credit
+/// in the same month cannot leave it overpaid.
+///
+/// Allocations are derived from the orders as now known: `applyPayment` returns the
+/// allocation under the terms known at that moment, and a later change effective in the
+/// past (a retroactive modification or termination) can move money between current
+/// support, arrears and held credit. Compare `allocation(ofPayment:)` before and after.
+///
+/// In a TANF case (`assignedToState`), arrears are assigned to the state: whatever a
+/// payment applies to arrears is retained by the state, the rest is disbursed to the
+/// family. The assignment is captured per payment when it is received.
+public struct Ledger: Sendable {
+    public private(set) var obligations: [Obligation] = []
+    /// Payments in order of arrival.
+    public private(set) var payments: [Payment] = []
+    /// Arrears are assigned to the state (TANF); applies to payments received from now on.
+    public var assignedToState: Bool
+
+    private var projection = LedgerProjection()
+
+    public init(assignedToState: Bool = false) {
+        self.assignedToState = assignedToState
+    }
+
+    public func obligation(orderId: String) -> Obligation? {
+        obligations.first { $0.orderId == orderId }
+    }
+
+    // MARK: Changes
+
+    /// Records a new order. Recording the same order with the same terms again changes nothing.
+    public mutating func establishOrder(
+        orderId: String, monthlySupportCents: Cents, monthlyArrearsPaymentCents: Cents = 0,
+        effectiveOn: LocalDate, judgmentArrearsCents: Cents = 0
+    ) throws(LedgerError) {
+        try Self.requireNonNegative("monthlySupportCents", monthlySupportCents)
+        try Self.requireNonNegative("monthlyArrearsPaymentCents", monthlyArrearsPaymentCents)
+        try Self.requireNonNegative("judgmentArrearsCents", judgmentArrearsCents)
+        let order = Obligation(
+            orderId: orderId,
+            firstTerm: SupportTerm(effectiveOn: effectiveOn, monthlySupportCents: monthlySupportCents,
+                                   monthlyArrearsPaymentCents: monthlyArrearsPaymentCents),
+            judgmentArrearsCents: judgmentArrearsCents)
+        if let existing = obligation(orderId: orderId) {
+            guard existing.terms.first == order.terms.first, existing.judgmentArrearsCents == judgmentArrearsCents else {
+                throw .orderAlreadyEstablished(orderId: orderId)
+            }
+            return
+        }
+        obligations.append(order)
+        rebuild()
+    }
+
+    /// New terms from `effectiveOn`; `monthlyArrearsPaymentCents` nil keeps the amount in force then.
+    public mutating func modifyOrder(
+        orderId: String, monthlySupportCents: Cents, monthlyArrearsPaymentCents: Cents? = nil, effectiveOn: LocalDate
+    ) throws(LedgerError) {
+        try Self.requireNonNegative("monthlySupportCents", monthlySupportCents)
+        if let monthlyArrearsPaymentCents { try Self.requireNonNegative("monthlyArrearsPaymentCents", monthlyArrearsPaymentCents) }
+        guard let index = obligations.firstIndex(where: { $0.orderId == orderId }) else { throw .unknownOrder(orderId: orderId) }
+        guard effectiveOn >= obligations[index].effectiveOn else {
+            throw .modificationBeforeOrderStart(orderId: orderId, effectiveOn: effectiveOn)
+        }
+        let previous = obligations[index].terms.last { $0.effectiveOn <= effectiveOn }!
+        obligations[index].modify(SupportTerm(
+            effectiveOn: effectiveOn, monthlySupportCents: monthlySupportCents,
+            monthlyArrearsPaymentCents: monthlyArrearsPaymentCents ?? previous.monthlyArrearsPaymentCents))
+        rebuild()
+    }
+
+    /// The order stays in force through `terminatedOn`. A second termination replaces the first.
+    public mutating func terminateOrder(orderId: String, terminatedOn: LocalDate) throws(LedgerError) {
+        guard let index = obligations.firstIndex(where: { $0.orderId == orderId }) else { throw .unknownOrder(orderId: orderId) }
+        obligations[index].terminate(on: terminatedOn)
+        rebuild()
+    }
+
+    /// Applies a collection (see the type's documentation for the order of application).
+    /// The same payment id applied again has no second effect and returns its allocation.
+    @discardableResult
+    public mutating func applyPayment(id: String, amountCents: Cents, receivedOn: LocalDate) throws(LedgerError) -> PaymentAllocation {
+        if let existing = payments.first(where: { $0.id == id }) {
+            guard existing.amountCents == amountCents, existing.receivedOn == receivedOn else {
+                throw .conflictingPayment(paymentId: id)
+            }
+            return allocation(ofPayment: id)!
+        }
+        guard amountCents > 0 else { throw .nonPositivePayment(paymentId: id, cents: amountCents) }
+        payments.append(Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState))
+        rebuild()
+        return allocation(ofPayment: id)!
+    }
+
+    private static func requireNonNegative(_ field: String, _ cents: Cents) throws(LedgerError) {
+        if cents < 0 { throw .negativeAmount(field: field, cents: cents) }
+    }
+
+    private mutating func rebuild() {
+        projection = LedgerProjection(obligations: obligations, payments: payments)
+    }
+
+    // MARK: Queries
+
+    /// All charges (accruals, judgments, adjustments) due on or before `date`.
+    public func amountDue(through date: LocalDate) -> Cents { projection.amountDue(through: date) }
+
+    /// All payment money applied to charges by payments received on or before `date`.
+    public func applied(through date: LocalDate) -> Cents { projection.applied(through: date) }
+
+    /// All payments received on or before `date`.
+    public func paid(through date: LocalDate) -> Cents { projection.paid(through: date) }
+
+    /// Credit held from payments received on or before `date` that exceeded what was due.
+    public func unappliedCredit(asOf date: LocalDate) -> Cents { projection.unapplied(through: date) }
+
+    /// domain.md's "arrears": all amounts due through `date` minus all payments applied
+    /// through `date`, including the current month's unpaid support. Never negative.
+    public func balance(asOf date: LocalDate) -> Cents { amountDue(through: date) - applied(through: date) }
+
+    /// Past-due support: unpaid charges of months that ended before `date`'s month began,
+    /// plus unpaid judgments due by `date`. The current month's support is not past due
+    /// until the month is over. Enforcement thresholds (tax offset, passport, credit
+    /// bureau, license suspension) compare against this.
+    public func arrears(asOf date: LocalDate) -> Cents {
+        let monthStart = LedgerMonth(date).first
+        let previousMonthEnd = monthStart.adding(days: -1)
+        var pastDue = amountDue(through: previousMonthEnd)
+        for judgment in projection.judgments where judgment.dueOn >= monthStart && judgment.dueOn <= date {
+            pastDue += judgment.amountCents
+        }
+        // Money applied in earlier months went to charges now all past due; money applied
+        // this month counts only where it went to arrears.
+        let appliedToPastDue = applied(through: previousMonthEnd)
+            + projection.appliedToArrears(through: date) - projection.appliedToArrears(through: previousMonthEnd)
+        return pastDue - appliedToPastDue
+    }
+
+    /// When the oldest charge still (partly) unpaid on `date` fell due; nil when all is paid.
+    /// Includes the current month's support (for the CCPA "arrears older than 12 weeks" test).
+    public func oldestUnpaidDueDate(asOf date: LocalDate) -> LocalDate? { projection.oldestUnpaidDueDate(asOf: date) }
+
+    /// Current support in force on `date` across the case's orders.
+    public func monthlySupportCents(on date: LocalDate) -> Cents {
+        obligations.reduce(0) { $0 + ($1.term(on: date)?.monthlySupportCents ?? 0) }
+    }
+
+    /// The monthly arrears repayment the orders in force on `date` set.
+    public func monthlyArrearsPaymentCents(on date: LocalDate) -> Cents {
+        obligations.reduce(0) { $0 + ($1.term(on: date)?.monthlyArrearsPaymentCents ?? 0) }
+    }
+
+    public func hasOrderInForce(on date: LocalDate) -> Bool { obligations.contains { $0.isInForce(on: date) } }
+
+    public func allocation(ofPayment id: String) -> PaymentAllocation? {
+        projection.allocationIndex[id].map { projection.allocations[$0] }
+    }
+
+    /// Allocations in the order the payments were applied (receipt date, then arrival).
+    public var allocations: [PaymentAllocation] { projection.allocations }
+
+    /// The account's lines through `date`, oldest first: charges, adjustments and payments.
+    public func entries(through date: LocalDate) -> [LedgerEntry] {
+        var entries: [LedgerEntry] = []
+        for charge in projection.charges where charge.dueOn <= date {
+            entries.append(LedgerEntry(kind: charge.kind, date: charge.dueOn, amountCents: charge.amountCents, referenceId: charge.orderId))
+        }
+        for run in projection.runs {
+            let count = run.monthsDue(through: date)
+            for offset in 0..<count {
+                entries.append(LedgerEntry(kind: .accrual, date: run.first.adding(offset).first, amountCents: run.amountCents, referenceId: run.orderId))
+            }
+        }
+        for payment in payments where payment.receivedOn <= date {
+            entries.append(LedgerEntry(kind: .payment, date: payment.receivedOn, amountCents: payment.amountCents, referenceId: payment.id))
+        }
+        // Stable: charges before payments on the same day, as allocation sees them.
+        return entries.enumerated().sorted { a, b in
+            if a.element.date != b.element.date { return a.element.date < b.element.date }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+}
+
+// The projection is derived, so equality, hashing and the stored form cover only the inputs.
+extension Ledger: Hashable {
+    public static func == (lhs: Ledger, rhs: Ledger) -> Bool {
+        lhs.obligations == rhs.obligations && lhs.payments == rhs.payments && lhs.assignedToState == rhs.assignedToState
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(obligations)
+        hasher.combine(payments)
+        hasher.combine(assignedToState)
+    }
+}
+
+extension Ledger: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case obligations, payments, assignedToState
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        obligations = try container.decode([Obligation].self, forKey: .obligations)
+        payments = try container.decode([Payment].self, forKey: .payments)
+        assignedToState = try container.decode(Bool.self, forKey: .assignedToState)
+        rebuild()
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(obligations, forKey: .obligations)
+        try container.encode(payments, forKey: .payments)
+        try container.encode(assignedToState, forKey: .assignedToState)
+    }
+}

@@ -1,0 +1,46 @@
+/// A collection as received: the input the ledger allocates from.
+public struct Payment: Sendable, Hashable, Codable {
+    public let id: String
+    public let amountCents: Cents
+    public let receivedOn: LocalDate
+    /// Whether arrears were assigned to the state (TANF) when the payment was
+    /// received; decides who keeps the part applied to arrears.
+    public let arrearsAssignedToState: Bool
+}
+
+/// The part of a payment applied to one charge.
+public struct ChargeApplication: Sendable, Hashable, Codable {
+    public enum ChargeKind: String, Sendable, Hashable, Codable {
+        case support
+        case judgment
+    }
+
+    public let orderId: String
+    public let kind: ChargeKind
+    /// When the charge first fell due: the 1st of its month (or the order's first
+    /// day for a prorated first month), or the judgment date.
+    public let dueOn: LocalDate
+    public let amountCents: Cents
+}
+
+/// Where a payment went: current support first, then the oldest arrears, the rest held.
+public struct PaymentAllocation: Sendable, Hashable, Codable {
+    public let paymentId: String
+    public let receivedOn: LocalDate
+    public let amountCents: Cents
+    public let arrearsAssignedToState: Bool
+    /// Support of the month the payment was received in.
+    public internal(set) var toCurrentSupport: [ChargeApplication]
+    /// Earlier months and judgments, oldest first.
+    public internal(set) var toArrears: [ChargeApplication]
+    /// More than was due when received: held as a credit, never negative arrears.
+    public internal(set) var unappliedCents: Cents
+
+    public var toCurrentSupportCents: Cents { toCurrentSupport.reduce(0) { $0 + $1.amountCents } }
+    public var toArrearsCents: Cents { toArrears.reduce(0) { $0 + $1.amountCents } }
+    public var appliedCents: Cents { toCurrentSupportCents + toArrearsCents }
+    /// Collections on assigned arrears reimburse the state's assistance.
+    public var retainedByStateCents: Cents { arrearsAssignedToState ? toArrearsCents : 0 }
+    /// Everything applied that the state does not retain goes to the family.
+    public var disbursedToFamilyCents: Cents { appliedCents - retainedByStateCents }
+}
