@@ -1,0 +1,91 @@
+/// Every threshold and timeframe the rules apply. The defaults are the federal
+/// figures (45 CFR parts 302-303, 42 USC 652-666, 15 USC 1673); a state
+/// configures its own where federal law leaves it to the state.
+public struct Policy: Sendable, Hashable {
+    // MARK: Timeframes, calendar days
+
+    /// Open a case within this many days of the application or referral (45 CFR 303.2(b)).
+    public var openCaseDays: Int = 20
+    /// Attempt to locate within this many days of finding location is needed (45 CFR 303.3(b)(3)).
+    public var locateDays: Int = 75
+    /// Establish an order (or complete service) within this many days of locating (45 CFR 303.4(d)).
+    public var establishmentDays: Int = 90
+    /// Take enforcement action within this many days of a delinquency (45 CFR 303.6(c)(2)).
+    public var enforcementDays: Int = 30
+    /// ...or this many when service of process is needed first.
+    public var enforcementDaysWithService: Int = 60
+    /// The referral types that, in this state, need service of process on the
+    /// obligor before they can be taken (they get `enforcementDaysWithService`).
+    /// Federal law needs none for the administrative referrals, so none by default.
+    public var referralsNeedingService: Set<TaskType> = []
+    /// Review (and adjust) orders in assistance cases every this many months (45 CFR 303.8).
+    public var orderReviewMonths: Int = 36
+    /// Notice to the family before closing a case (45 CFR 303.11).
+    public var closureNoticeDays: Int = 60
+
+    // MARK: Timeframes, business days
+
+    /// Income withholding notice after new-hire or other employment information (42 USC 653a(g)(1)).
+    public var withholdingNoticeBusinessDays: Int = 2
+    /// National Medical Support Notice when the order includes health coverage (45 CFR 303.32).
+    public var medicalSupportNoticeBusinessDays: Int = 2
+    /// Employers remit withheld amounts within this many business days of payday (42 USC 666(b)(6)).
+    public var employerRemitBusinessDays: Int = 7
+    /// Distribute collections within this many business days of receipt (45 CFR 302.32).
+    public var distributionBusinessDays: Int = 2
+    /// Court preparation is due this many business days before a hearing.
+    public var courtPreparationBusinessDaysBeforeHearing: Int = 10
+
+    // MARK: Enforcement thresholds, cents
+
+    /// Federal tax refund offset in assistance cases: arrears >= $150 (45 CFR 303.72).
+    public var taxOffsetAssistanceThresholdCents: Cents = 15_000
+    /// ...and in non-assistance cases: arrears >= $500.
+    public var taxOffsetNonAssistanceThresholdCents: Cents = 50_000
+    /// Passport denial: arrears strictly greater than $2,500 (42 USC 652(k)).
+    public var passportDenialThresholdCents: Cents = 250_000
+    /// Credit bureau reporting: arrears >= $1,000 (state threshold, 42 USC 666(a)(7)).
+    public var creditBureauThresholdCents: Cents = 100_000
+    /// License suspension: arrears >= this many months of current support (42 USC 666(a)(16)).
+    public var licenseSuspensionMonthsOfSupport: Int = 3
+    /// Closure criterion: no current order and arrears under $500 (45 CFR 303.11(b)(1)).
+    public var closureArrearsThresholdCents: Cents = 50_000
+
+    // MARK: Withholding limit (CCPA, 15 USC 1673(b))
+
+    /// The case holds no fact about whether the obligor supports another spouse
+    /// or child, so the agency sets the assumption here.
+    public var obligorSupportsAnotherFamily: Bool = false
+    public var ccpaLimitPercentSupportingAnotherFamily: Int = 50
+    public var ccpaLimitPercentOtherwise: Int = 60
+    /// Added when the oldest unpaid support is older than `ccpaArrearsAgeWeeks`.
+    public var ccpaArrearsSurchargePercent: Int = 5
+    public var ccpaArrearsAgeWeeks: Int = 12
+
+    // MARK: Programs and calendar
+
+    /// Programs whose cases count as assistance: the lower tax-offset threshold
+    /// applies and arrears are assigned to the state.
+    public var assistancePrograms: Set<Program> = [.tanf, .fosterCare]
+    /// Business days and the agency's time zone (default America/Chicago).
+    public var calendar: BusinessCalendar = BusinessCalendar()
+
+    public init() {}
+
+    public func isAssistance(_ program: Program) -> Bool { assistancePrograms.contains(program) }
+
+    public func taxOffsetThresholdCents(for program: Program) -> Cents {
+        isAssistance(program) ? taxOffsetAssistanceThresholdCents : taxOffsetNonAssistanceThresholdCents
+    }
+
+    /// Calendar days to take an enforcement referral of `type`.
+    public func enforcementDays(for type: TaskType) -> Int {
+        referralsNeedingService.contains(type) ? enforcementDaysWithService : enforcementDays
+    }
+
+    /// The CCPA ceiling on withholding, in percent of disposable earnings.
+    public func ccpaLimitPercent(arrearsOlderThanLimit: Bool) -> Int {
+        (obligorSupportsAnotherFamily ? ccpaLimitPercentSupportingAnotherFamily : ccpaLimitPercentOtherwise)
+            + (arrearsOlderThanLimit ? ccpaArrearsSurchargePercent : 0)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// The rules: (event, case state, policy) -> (new state, tasks). Pure and
+/// deterministic: no clock, no randomness; deadlines count from the event's
+/// business date (its `occurredAt` in the agency's zone), task ids derive from
+/// the event id.
+public enum CaseRules {
+    /// Applies one event to one case.
+    ///
+    /// - `state` is nil only for a case this service has never seen; then the
+    ///   event must be an `intake.application` (anything else is `unknownCase`).
+    /// - Employer reports carry no case id: call once per case on which the
+    ///   reported SSN is the noncustodial parent; a remittance once per case in
+    ///   its `payments` (only that case's payments are applied).
+    /// - An event whose id the state has already applied returns the state
+    ///   unchanged with no tasks and `wasDuplicate` set.
+    public static func apply(_ event: Event, to state: CaseState?, policy: Policy) -> Result<RuleOutcome, RuleError> {
+        do {
+            return .success(try applying(event, to: state, policy: policy))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The time-driven sweep: obligations fall due on the 1st of every month
+    /// without any event, so the arrears referrals are re-evaluated as of
+    /// `asOf`. Task ids derive from `causationId`, which the caller makes
+    /// deterministic (e.g. a name-based UUID of the sweep date); `createdAt` is
+    /// the start of `asOf` in the agency zone. Running the same sweep twice
+    /// publishes nothing the second time (the first recorded its referrals).
+    public static func reevaluate(_ state: CaseState, asOf: LocalDate, causationId: UUID, policy: Policy) -> RuleOutcome {
+        var run = RuleRun(state: state, policy: policy, causationId: causationId,
+                          createdAt: policy.calendar.startOfDay(asOf), businessDate: asOf)
+        guard !state.isClosed else { return run.outcome() }
+        run.evaluateReferrals(asOf: max(asOf, state.referralsEvaluatedThrough ?? asOf))
+        return run.outcome()
+    }
+
+    private static func applying(_ event: Event, to state: CaseState?, policy: Policy) throws(RuleError) -> RuleOutcome {
+        if let state, state.hasApplied(event.id) {
+            return RuleOutcome(state: state, tasks: [], changes: [], wasDuplicate: true)
+        }
+        if event.type.requiresCaseId, event.caseId == nil { throw .missingCaseId(eventType: event.type.rawValue) }
+        let businessDate = policy.calendar.businessDate(of: event.occurredAt)
+
+        guard let state else {
+            guard case .intakeApplication(let application) = event.payload, let caseId = event.caseId else {
+                throw .unknownCase(caseId: event.caseId)
+            }
+            var run = try RuleRun.openCase(application, caseId: caseId, event: event, businessDate: businessDate, policy: policy)
+            run.settle()
+            run.state.appliedEventIds.append(event.id)
+            return run.outcome()
+        }
+        if let caseId = event.caseId, caseId != state.caseId {
+            throw .wrongCase(eventCaseId: caseId, stateCaseId: state.caseId)
+        }
+
+        var run = RuleRun(state: state, policy: policy, causationId: event.id, createdAt: event.occurredAt, businessDate: businessDate)
+        switch event.payload {
+        case .intakeApplication: throw .caseAlreadyOpen(caseId: state.caseId)
+        case .partyUpdate(let update): try run.handlePartyUpdate(update)
+        case .closureRequest(let request): run.handleClosureRequest(request)
+        case .newHire(let hire): try run.handleNewHire(hire)
+        case .termination(let termination): try run.handleTermination(termination)
+        case .quarterlyWage(let wage): try run.handleQuarterlyWage(wage)
+        case .withholdingRemittance(let remittance): try run.handleRemittance(remittance, eventId: event.id)
+        case .iwoResponse(let response): try run.handleIWOResponse(response)
+        case .orderEstablished(let terms): try run.recordOrder(terms)
+        case .orderModified(let modification): try run.handleOrderModified(modification)
+        case .orderTerminated(let termination): try run.handleOrderTerminated(termination)
+        case .paternityEstablished(let outcome): try run.handlePaternityEstablished(outcome)
+        case .paternityExcluded(let outcome): try run.handlePaternityExcluded(outcome)
+        case .hearingScheduled(let hearing): run.handleHearingScheduled(hearing)
+        case .serviceCompleted(let service): try run.handleService(service, outcome: .completed)
+        case .serviceFailed(let service): try run.handleService(service, outcome: .failed)
+        case .contemptFinding(let finding): run.handleContemptFinding(finding)
+        }
+        run.settle()
+        run.state.appliedEventIds.append(event.id)
+        return run.outcome()
+    }
+}

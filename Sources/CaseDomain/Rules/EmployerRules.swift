@@ -1,0 +1,115 @@
+import Foundation
+
+/// `cse.employer-reports.v1`. Reports name a person, not a case: the pipeline
+/// applies each report once per case on which that person is the noncustodial
+/// parent (a remittance: once per case it pays).
+extension RuleRun {
+    /// The report must be about this case's noncustodial parent.
+    func requireObligor(_ employee: Employee) throws(RuleError) {
+        guard state.noncustodialParty.ssn == employee.ssn else { throw .personNotOnCase(caseId: state.caseId) }
+    }
+
+    /// 42 USC 653a(g)(1) counts the two business days from when the new-hire
+    /// information reaches the State Directory of New Hires, so the notice is due
+    /// two business days after `receivedOn`, not after the event's time (which may
+    /// be later if the report sat in a queue).
+    mutating func handleNewHire(_ hire: NewHire) throws(RuleError) {
+        try requireObligor(hire.employee)
+        if !state.noncustodialParty.hasUsableAddress, let address = hire.employee.address {
+            state.noncustodialParty.address = address
+            state.noncustodialParty.addressUsable = true
+            note("noncustodial parent address taken from the new-hire report")
+        }
+        recordEmployment(hire.employer, since: hire.hireDate, informationReceivedOn: hire.receivedOn)
+    }
+
+    mutating func handleTermination(_ termination: Termination) throws(RuleError) {
+        try requireObligor(termination.employee)
+        endEmployment(fein: termination.employer.fein, reason: "TERMINATED")
+        if let next = termination.newEmployer {
+            recordEmployment(next, since: termination.terminatedOn, informationReceivedOn: businessDate)
+        }
+    }
+
+    /// Wages from an employer not on file are employment information like a new hire.
+    mutating func handleQuarterlyWage(_ wage: QuarterlyWage) throws(RuleError) {
+        try requireObligor(wage.employee)
+        if state.employment(fein: wage.employer.fein) == nil {
+            recordEmployment(wage.employer, since: wage.quarter.firstDay, informationReceivedOn: businessDate)
+        }
+        guard let index = state.employments.firstIndex(where: { $0.fein == wage.employer.fein }) else { return }
+        if state.employments[index].lastReportedQuarter.map({ $0 <= wage.quarter }) ?? true {
+            state.employments[index].lastReportedQuarter = wage.quarter
+            state.employments[index].lastReportedWagesCents = wage.wagesCents
+        }
+        note("wages of \(wage.quarter) reported by \(wage.employer.fein)")
+    }
+
+    mutating func handleIWOResponse(_ response: IWOResponse) throws(RuleError) {
+        guard response.caseId == state.caseId else {
+            throw .wrongCase(eventCaseId: response.caseId, stateCaseId: state.caseId)
+        }
+        let fein = response.employer.fein
+        switch response.status {
+        case .notEmployed:
+            endEmployment(fein: fein, reason: "NOT_EMPLOYED")
+        case .accepted:
+            if let index = state.employments.firstIndex(where: { $0.fein == fein }) {
+                state.employments[index].withholding = .accepted
+                if state.employments[index].withholdingOrderId == nil {
+                    state.employments[index].withholdingOrderId = state.activeOrder?.orderId
+                }
+            } else {
+                // An answer to a notice sent before this service held the case: the
+                // employer confirms the employment, and withholding is already in place.
+                var employment = Employment(fein: fein, name: response.employer.name, address: response.employer.address, since: businessDate)
+                employment.withholding = .accepted
+                employment.withholdingOrderId = state.activeOrder?.orderId
+                let index = state.employments.firstIndex { $0.fein.digits > fein.digits } ?? state.employments.endIndex
+                state.employments.insert(employment, at: index)
+            }
+            note("employer \(fein) accepted the income withholding order")
+        }
+        if let coverage = response.medicalCoverage,
+            let index = state.employments.firstIndex(where: { $0.fein == fein })
+        {
+            state.employments[index].medicalCoverage = coverage
+            note("medical coverage at \(fein): \(coverage.rawValue)")
+        }
+    }
+
+    /// Applies this case's share of the remittance to the ledger and asks for the
+    /// family's share to be distributed within `distributionBusinessDays` of
+    /// receipt (45 CFR 302.32). The task also says whether the employer remitted
+    /// within `employerRemitBusinessDays` of payday (42 USC 666(b)(6)).
+    mutating func handleRemittance(_ remittance: WithholdingRemittance, eventId: UUID) throws(RuleError) {
+        let mine = remittance.payments.filter { $0.caseId == state.caseId }
+        guard !mine.isEmpty else { throw .noPaymentForCase(caseId: state.caseId) }
+        let amount = mine.reduce(Cents(0)) { $0 + $1.amountCents }
+        let paymentId = "\(eventId.uuidString.lowercased()):\(state.caseId)"
+        let allocation: PaymentAllocation
+        do {
+            allocation = try state.ledger.applyPayment(id: paymentId, amountCents: amount, receivedOn: remittance.receivedOn)
+        } catch {
+            throw .ledgerRejected(caseId: state.caseId, error)
+        }
+        let remitDueOn = businessDays(policy.employerRemitBusinessDays, after: remittance.payDate)
+        note("payment of \(amount) cents from \(remittance.employer.fein): \(allocation.toCurrentSupportCents) to current support, \(allocation.toArrearsCents) to arrears, \(allocation.unappliedCents) held")
+        emit(.disbursement, .issue, target: "remittance:\(remittance.employer.fein.digits)",
+             dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: [
+                "paymentId": .string(paymentId),
+                "employerFein": .string(remittance.employer.fein.description),
+                "amountCents": .cents(amount),
+                "toCurrentSupportCents": .cents(allocation.toCurrentSupportCents),
+                "toArrearsCents": .cents(allocation.toArrearsCents),
+                "unappliedCents": .cents(allocation.unappliedCents),
+                "disbursedToFamilyCents": .cents(allocation.disbursedToFamilyCents),
+                "retainedByStateCents": .cents(allocation.retainedByStateCents),
+                "custodialPartyId": .string(state.custodialParty.partyId),
+                "payDate": .date(remittance.payDate),
+                "receivedOn": .date(remittance.receivedOn),
+                "remittanceDueOn": .date(remitDueOn),
+                "remittedLate": .bool(remittance.receivedOn > remitDueOn),
+             ])
+    }
+}

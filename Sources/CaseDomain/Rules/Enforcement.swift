@@ -1,0 +1,186 @@
+/// Income withholding, medical support notices and the arrears referrals
+/// (tax offset, passport denial, credit bureau, license suspension).
+extension RuleRun {
+    // MARK: Employment and withholding
+
+    /// Employment information (new hire, quarterly wage, intake, party update):
+    /// records the employer and, when an order is in force, sends the income
+    /// withholding notice within `withholdingNoticeBusinessDays` of
+    /// `informationReceivedOn` (42 USC 653a(g)(1)). An employer already on file
+    /// gets no second notice.
+    mutating func recordEmployment(_ employer: EmployerRef, since: LocalDate, informationReceivedOn: LocalDate) {
+        if let index = state.employments.firstIndex(where: { $0.fein == employer.fein }) {
+            // Fill in what an earlier, thinner report (quarterly wage) lacked.
+            if state.employments[index].name == nil { state.employments[index].name = employer.name }
+            if state.employments[index].address == nil { state.employments[index].address = employer.address }
+            note("employer \(employer.fein) already on file")
+            if state.employments[index].withholding == .none {
+                sendWithholding(toEmploymentAt: index, informationReceivedOn: informationReceivedOn)
+            }
+            return
+        }
+        let employment = Employment(fein: employer.fein, name: employer.name, address: employer.address, since: since)
+        let index = state.employments.firstIndex { $0.fein.digits > employer.fein.digits } ?? state.employments.endIndex
+        state.employments.insert(employment, at: index)
+        note("employer \(employer.fein) recorded")
+        sendWithholding(toEmploymentAt: index, informationReceivedOn: informationReceivedOn)
+    }
+
+    /// Sends (or re-sends with new terms) the income withholding notice, and the
+    /// National Medical Support Notice when the order includes health coverage
+    /// and this employer has not had one. Nothing without an order in force.
+    mutating func sendWithholding(toEmploymentAt index: Int, informationReceivedOn: LocalDate) {
+        guard let order = state.activeOrder, !state.isClosed, state.noncustodialParty.deceasedOn == nil else { return }
+        let employment = state.employments[index]
+        let arrearsPayment = order.monthlyArrearsPaymentCents ?? 0
+        emit(.incomeWithholding, .issue, target: employerTarget(employment.fein),
+             dueBy: businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn), data: [
+                "employer": employerJSON(employment),
+                "obligor": obligor,
+                "orderId": .string(order.orderId),
+                "docketNumber": .string(order.docketNumber),
+                "currentSupportCents": .cents(order.monthlySupportCents),
+                "arrearsPaymentCents": .cents(arrearsPayment),
+                "totalPerMonthCents": .cents(order.monthlySupportCents + arrearsPayment),
+                "ccpaLimitPercent": .count(ccpaLimitPercent(asOf: businessDate)),
+             ])
+        state.employments[index].withholding = .issued
+        state.employments[index].withholdingOrderId = order.orderId
+        if order.medicalSupportOrdered && !employment.medicalSupportNoticeIssued {
+            sendMedicalSupportNotice(toEmploymentAt: index, order: order, informationReceivedOn: informationReceivedOn)
+        }
+    }
+
+    /// National Medical Support Notice within `medicalSupportNoticeBusinessDays` (45 CFR 303.32).
+    mutating func sendMedicalSupportNotice(toEmploymentAt index: Int, order: SupportOrder, informationReceivedOn: LocalDate) {
+        let employment = state.employments[index]
+        emit(.medicalSupportNotice, .issue, target: employerTarget(employment.fein),
+             dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: informationReceivedOn), data: [
+                "employer": employerJSON(employment),
+                "obligor": obligor,
+                "orderId": .string(order.orderId),
+                "docketNumber": .string(order.docketNumber),
+                "childIds": .array(state.children.filter { $0.paternity != .excluded }.map { .string($0.childId) }),
+             ])
+        state.employments[index].medicalSupportNoticeIssued = true
+    }
+
+    /// Withdraws what went to this employer (withholding, medical support notice)
+    /// and keeps the employment; `endEmployment` removes it too.
+    mutating func withdrawWithholding(fromEmploymentAt index: Int, reason: String) {
+        let employment = state.employments[index]
+        let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: businessDate)
+        var data: [String: JSONValue] = ["employer": employerJSON(employment), "obligor": obligor, "reason": .string(reason)]
+        if let orderId = employment.withholdingOrderId { data["orderId"] = .string(orderId) }
+        if employment.withholding != .none {
+            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: data)
+        }
+        if employment.medicalSupportNoticeIssued {
+            emit(.medicalSupportNotice, .withdraw, target: employerTarget(employment.fein),
+                 dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: data)
+        }
+        state.employments[index].withholding = .none
+        state.employments[index].withholdingOrderId = nil
+        state.employments[index].medicalSupportNoticeIssued = false
+    }
+
+    /// The parent no longer works there (termination, NOT_EMPLOYED answer).
+    mutating func endEmployment(fein: FEIN, reason: String) {
+        guard let index = state.employments.firstIndex(where: { $0.fein == fein }) else {
+            note("employer \(fein) was not on file")
+            return
+        }
+        withdrawWithholding(fromEmploymentAt: index, reason: reason)
+        state.employments.remove(at: index)
+        note("employment at \(fein) ended (\(reason))")
+    }
+
+    /// 15 USC 1673(b): 50% when the obligor supports another family, else 60%,
+    /// plus 5 points when the oldest unpaid support is more than 12 weeks old.
+    func ccpaLimitPercent(asOf date: LocalDate) -> Int {
+        let olderThanLimit = state.ledger.oldestUnpaidDueDate(asOf: date).map {
+            $0.days(until: date) > policy.ccpaArrearsAgeWeeks * 7
+        } ?? false
+        return policy.ccpaLimitPercent(arrearsOlderThanLimit: olderThanLimit)
+    }
+
+    func employerTarget(_ fein: FEIN) -> String { "employer:\(fein.digits)" }
+
+    func employerJSON(_ employment: Employment) -> JSONValue {
+        var fields: [String: JSONValue] = ["fein": .string(employment.fein.description)]
+        if let name = employment.name { fields["name"] = .string(name) }
+        if let address = employment.address { fields["address"] = address.jsonValue }
+        return .object(fields)
+    }
+
+    // MARK: Arrears referrals
+
+    /// Issues each referral once when arrears cross its threshold and withdraws
+    /// it when they fall back: tax offset and credit bureau as soon as arrears are
+    /// under their thresholds, passport denial and license suspension only once
+    /// arrears are paid off. Due within the enforcement timeframe (30 days, 60
+    /// where service is needed first; 45 CFR 303.6(c)(2)).
+    mutating func evaluateReferrals(asOf date: LocalDate) {
+        state.referralsEvaluatedThrough = date
+        let arrears = state.ledger.arrears(asOf: date)
+        for type in TaskType.arrearsReferrals {
+            let threshold = referralThreshold(type, asOf: date)
+            let crossed = threshold.map { threshold in
+                type == .passportDenial ? arrears > threshold : arrears >= threshold && arrears > 0
+            } ?? false
+            let active = state.referral(type)
+            let dueBy = businessDate.adding(days: policy.enforcementDays(for: type))
+            var data: [String: JSONValue] = [
+                "arrearsCents": .cents(arrears), "asOf": .date(date), "obligor": obligor,
+                "program": .string(state.program.rawValue),
+            ]
+            if let threshold { data["thresholdCents"] = .cents(threshold) }
+            if active == nil, crossed {
+                emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data)
+                let referral = ActiveReferral(type: type, issuedOn: businessDate, arrearsCents: arrears, taskId: tasks.last!.id)
+                state.referrals.append(referral)
+                state.referrals.sort { $0.type < $1.type }
+            } else if active != nil, referralEnds(type, arrears: arrears, crossed: crossed) {
+                emit(type, .withdraw, target: referralTarget, dueBy: dueBy, data: data)
+                state.referrals.removeAll { $0.type == type }
+            }
+        }
+    }
+
+    /// Withdraws every active referral (case closing).
+    mutating func withdrawAllReferrals(reason: String) {
+        let arrears = arrearsAsOfEvent
+        for referral in state.referrals {
+            emit(referral.type, .withdraw, target: referralTarget,
+                 dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: [
+                    "arrearsCents": .cents(arrears), "asOf": .date(businessDate), "obligor": obligor,
+                    "program": .string(state.program.rawValue), "reason": .string(reason),
+                 ])
+        }
+        state.referrals = []
+    }
+
+    private var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
+
+    /// Nil when the referral cannot apply: license suspension is measured in
+    /// months of current support, so a case that never had an order has no threshold.
+    private func referralThreshold(_ type: TaskType, asOf date: LocalDate) -> Cents? {
+        switch type {
+        case .taxOffsetReferral: return policy.taxOffsetThresholdCents(for: state.program)
+        case .passportDenial: return policy.passportDenialThresholdCents
+        case .creditBureauReport: return policy.creditBureauThresholdCents
+        case .licenseSuspension:
+            // After termination, the support the order last set still measures the debt.
+            let monthly = state.activeOrder?.monthlySupportCents ?? state.orders.last?.monthlySupportCents ?? 0
+            return monthly > 0 ? Cents(policy.licenseSuspensionMonthsOfSupport) * monthly : nil
+        default: return nil
+        }
+    }
+
+    private func referralEnds(_ type: TaskType, arrears: Cents, crossed: Bool) -> Bool {
+        switch type {
+        case .passportDenial, .licenseSuspension: arrears <= 0
+        default: !crossed
+        }
+    }
+}

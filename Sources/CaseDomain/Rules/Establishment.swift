@@ -1,0 +1,68 @@
+/// Locating the noncustodial parent and the steps toward an order: genetic
+/// testing while paternity is open, then court preparation.
+extension RuleRun {
+    /// A locate task when the noncustodial parent has neither a usable address
+    /// nor an employer, once per loss: it is asked again only after the parent
+    /// was found and then lost again.
+    mutating func requestLocateIfLost() {
+        if state.isNoncustodialParentLocated {
+            state.locateRequestedOn = nil
+            return
+        }
+        guard state.locateRequestedOn == nil, state.noncustodialParty.deceasedOn == nil else { return }
+        requestLocate(partyId: state.noncustodialParty.partyId, reason: "NO_ADDRESS_OR_EMPLOYER")
+    }
+
+    /// Locate is due `locateDays` (75) calendar days after the need arose (45 CFR 303.3(b)(3)).
+    mutating func requestLocate(partyId: String, reason: String) {
+        let isNoncustodial = partyId == state.noncustodialParty.partyId
+        let party = isNoncustodial ? state.noncustodialParty : state.custodialParty
+        var data: [String: JSONValue] = [
+            "partyId": .string(party.partyId),
+            "role": .string(isNoncustodial ? "NONCUSTODIAL_PARENT" : "CUSTODIAL_PARTY"),
+            "firstName": .string(party.firstName),
+            "lastName": .string(party.lastName),
+            "reason": .string(reason),
+            "ssnKnown": .bool(party.ssn != nil),
+        ]
+        if let dob = party.dateOfBirth { data["dateOfBirth"] = .date(dob) }
+        if let address = party.address { data["lastKnownAddress"] = address.jsonValue }
+        emit(.locate, .issue, target: "party:\(party.partyId)", dueBy: businessDate.adding(days: policy.locateDays), data: data)
+        if isNoncustodial { state.locateRequestedOn = businessDate }
+    }
+
+    /// Once the parent is located and no order exists: genetic testing for every
+    /// child whose paternity is open, else (paternity settled for at least one
+    /// child) court preparation to establish the order. Each is asked once; both
+    /// are due `establishmentDays` (90) after locating (45 CFR 303.4(d)).
+    mutating func takeNextEstablishmentStep() {
+        guard state.isNoncustodialParentLocated, !state.hasEnforceableOrder,
+            state.noncustodialParty.deceasedOn == nil
+        else { return }
+        let dueBy = businessDate.adding(days: policy.establishmentDays)
+        if state.children.contains(where: { $0.paternity.isOpen }) {
+            for index in state.children.indices
+            where state.children[index].paternity.isOpen && state.children[index].geneticTestingRequestedOn == nil {
+                let child = state.children[index]
+                emit(.geneticTesting, .issue, target: "child:\(child.childId)", dueBy: dueBy, data: [
+                    "childId": .string(child.childId),
+                    "childFirstName": .string(child.firstName),
+                    "childLastName": .string(child.lastName),
+                    "childDateOfBirth": .date(child.dateOfBirth),
+                    "allegedFatherPartyId": .string(state.noncustodialParty.partyId),
+                    "custodialPartyId": .string(state.custodialParty.partyId),
+                ])
+                state.children[index].geneticTestingRequestedOn = businessDate
+            }
+        } else if state.children.contains(where: { $0.paternity.isEstablished }),
+            state.establishmentPreparationRequestedOn == nil
+        {
+            emit(.courtPreparation, .issue, target: "establishment", dueBy: dueBy, data: [
+                "reason": "ESTABLISHMENT",
+                "noncustodialPartyId": .string(state.noncustodialParty.partyId),
+                "childIds": .array(state.children.filter { $0.paternity.isEstablished }.map { .string($0.childId) }),
+            ])
+            state.establishmentPreparationRequestedOn = businessDate
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// One application of one event (or one time-driven sweep) to one case. It
+/// accumulates the new state, the tasks and the history lines; the handlers in
+/// the other Rules files are extensions on it.
+struct RuleRun {
+    var state: CaseState
+    let policy: Policy
+    /// The causing event's id (or the sweep's id): every task id derives from it.
+    let causationId: UUID
+    /// The causing event's `occurredAt`: every task's `createdAt`.
+    let createdAt: Date
+    /// The event's date in the agency's zone: timeframes count from here.
+    let businessDate: LocalDate
+    /// Closed before this event: the event is recorded, but only disbursements go out.
+    let wasClosed: Bool
+    private(set) var tasks: [CaseTask] = []
+    private(set) var changes: [String] = []
+
+    init(state: CaseState, policy: Policy, causationId: UUID, createdAt: Date, businessDate: LocalDate) {
+        self.state = state
+        self.policy = policy
+        self.causationId = causationId
+        self.createdAt = createdAt
+        self.businessDate = businessDate
+        self.wasClosed = state.isClosed
+    }
+
+    var calendar: BusinessCalendar { policy.calendar }
+
+    mutating func note(_ change: String) { changes.append(change) }
+
+    mutating func emit(
+        _ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: [String: JSONValue]
+    ) {
+        let task = CaseTask(
+            type: type, action: action, caseId: state.caseId, target: target, causationId: causationId,
+            createdAt: createdAt, dueBy: dueBy, data: data)
+        tasks.append(task)
+        note("\(action == .issue ? "issued" : "withdrew") \(type.rawValue) for \(target), due \(dueBy)")
+    }
+
+    func businessDays(_ n: Int, after date: LocalDate) -> LocalDate { calendar.addingBusinessDays(n, to: date) }
+
+    /// The consequences every event re-derives from the facts: locate when the
+    /// parent is lost, the next establishment step, and the arrears referrals.
+    mutating func settle() {
+        guard !wasClosed, !state.isClosed else { return }
+        requestLocateIfLost()
+        takeNextEstablishmentStep()
+        evaluateReferrals(asOf: max(businessDate, state.referralsEvaluatedThrough ?? businessDate))
+    }
+
+    /// Tasks in publication order; a closed case publishes disbursements only.
+    func outcome() -> RuleOutcome {
+        var published = tasks
+        if wasClosed { published.removeAll { $0.type != .disbursement } }
+        published.sort(by: CaseTask.publicationOrder)
+        return RuleOutcome(state: state, tasks: published, changes: changes)
+    }
+
+    // MARK: Facts shared by several handlers
+
+    var obligor: JSONValue {
+        let ncp = state.noncustodialParty
+        return ["partyId": .string(ncp.partyId), "firstName": .string(ncp.firstName), "lastName": .string(ncp.lastName)]
+    }
+
+    var arrearsAsOfEvent: Cents { state.ledger.arrears(asOf: max(businessDate, state.referralsEvaluatedThrough ?? businessDate)) }
+}
+
+extension JSONValue {
+    static func cents(_ value: Cents) -> JSONValue { .int(value) }
+    static func date(_ value: LocalDate) -> JSONValue { .string(value.description) }
+    static func count(_ value: Int) -> JSONValue { .int(Int64(value)) }
+}

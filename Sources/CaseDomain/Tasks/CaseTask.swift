@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+
+/// One unit of follow-up work for an agency office, published on the task's
+/// topic keyed by `caseId`. Everything in it is derived from the causing event,
+/// so replaying that event reproduces the task byte for byte.
+public struct CaseTask: Sendable, Hashable, Codable {
+    public let id: UUID
+    public let type: TaskType
+    public let caseId: String
+    /// The causing event's `occurredAt`, never the wall clock.
+    public let createdAt: Date
+    public let dueBy: LocalDate
+    public let causationId: UUID
+    /// What the task is about (an employer's FEIN, a child, a hearing...): part of the id.
+    public let target: String
+    public let action: TaskAction
+    /// Type-specific fields; always carries `action`.
+    public let data: JSONValue
+
+    public init(
+        type: TaskType, action: TaskAction, caseId: String, target: String,
+        causationId: UUID, createdAt: Date, dueBy: LocalDate, data: [String: JSONValue]
+    ) {
+        self.id = TaskIdentity.id(causationId: causationId, type: type, target: target, action: action)
+        self.type = type
+        self.caseId = caseId
+        self.createdAt = createdAt
+        self.dueBy = dueBy
+        self.causationId = causationId
+        self.target = target
+        self.action = action
+        var fields = data
+        fields["action"] = .string(action.rawValue)
+        self.data = .object(fields)
+    }
+
+    /// The contract's task envelope as canonical JSON bytes (sorted keys, no
+    /// whitespace): the Kafka message value.
+    public func wireJSON() -> [UInt8] { wireValue.serialized() }
+
+    public var wireValue: JSONValue {
+        .object([
+            "id": .string(id.uuidString.lowercased()),
+            "type": .string(type.rawValue),
+            "caseId": .string(caseId),
+            "createdAt": .string(RFC3339.utcString(createdAt)),
+            "dueBy": .string(dueBy.description),
+            "causationId": .string(causationId.uuidString.lowercased()),
+            "data": data,
+        ])
+    }
+
+    /// Publication order within one outcome: by type, then target, withdrawals
+    /// before issues so a consumer never sees a replacement before its retraction.
+    static func publicationOrder(_ a: CaseTask, _ b: CaseTask) -> Bool {
+        if a.type != b.type { return a.type < b.type }
+        if a.target != b.target { return a.target < b.target }
+        return a.action == .withdraw && b.action == .issue
+    }
+}
+
+/// Task ids are RFC 9562 version-5 (SHA-1, name-based) UUIDs over a fixed
+/// project namespace and `causationId|type|target|action`: the same event
+/// always yields the same ids, so a replay republishes rather than duplicates.
+public enum TaskIdentity {
+    /// The csworker task namespace. Never change it: every published id depends on it.
+    public static let namespace = UUID(uuidString: "6be0bdd2-2571-49f8-8650-cbc3b7ba1582")!
+
+    public static func id(causationId: UUID, type: TaskType, target: String, action: TaskAction) -> UUID {
+        let name = "\(causationId.uuidString.lowercased())|\(type.rawValue)|\(target)|\(action.rawValue)"
+        return nameBasedUUID(namespace: namespace, name: name)
+    }
+
+    /// RFC 9562 section 5.5.
+    public static func nameBasedUUID(namespace: UUID, name: String) -> UUID {
+        var hasher = Insecure.SHA1()
+        withUnsafeBytes(of: namespace.uuid) { hasher.update(bufferPointer: $0) }
+        hasher.update(data: Array(name.utf8))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC variant
+        return UUID(uuid: (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+        ))
+    }
+}
+
+/// RFC 3339 timestamps in UTC, formatted by hand so no locale, calendar or
+/// machine zone can change the bytes.
+enum RFC3339 {
+    static func utcString(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (days, msOfDay) = millis.floorDivided(by: 86_400_000)
+        let day = LocalDate(daysSinceEpoch: Int(days))
+        let seconds = msOfDay / 1000, fraction = msOfDay % 1000
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        let time = "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
+        return "\(day)T\(time)" + (fraction == 0 ? "" : ".\(pad(fraction, 3))") + "Z"
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDivided(by divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let q = self >= 0 ? self / divisor : (self - divisor + 1) / divisor
+        return (q, self - q * divisor)
+    }
+}

@@ -1,0 +1,34 @@
+/// The kinds of follow-up work the service publishes, one Kafka topic each.
+/// Raw values are the contract's `<type>` names.
+public enum TaskType: String, CaseIterable, Codable, Sendable, Hashable, Comparable {
+    case incomeWithholding = "income-withholding"
+    case medicalSupportNotice = "medical-support-notice"
+    case taxOffsetReferral = "tax-offset-referral"
+    case passportDenial = "passport-denial"
+    case licenseSuspension = "license-suspension"
+    case creditBureauReport = "credit-bureau-report"
+    case locate = "locate"
+    case geneticTesting = "genetic-testing"
+    case courtPreparation = "court-preparation"
+    case disbursement = "disbursement"
+    case caseReview = "case-review"
+
+    /// `cse.tasks.<type>.v1`
+    public var topic: String { "cse.tasks.\(rawValue).v1" }
+
+    /// The four arrears-driven enforcement referrals, evaluated on every change of arrears.
+    public static let arrearsReferrals: [TaskType] = [
+        .taxOffsetReferral, .passportDenial, .creditBureauReport, .licenseSuspension,
+    ]
+
+    public static func < (lhs: TaskType, rhs: TaskType) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Whether a task starts work (`ISSUE`) or undoes an earlier task of the same
+/// type and target (`WITHDRAW`: withholding ends, arrears fell under a threshold).
+public enum TaskAction: String, Codable, Sendable, Hashable, Comparable {
+    case issue = "ISSUE"
+    case withdraw = "WITHDRAW"
+
+    public static func < (lhs: TaskAction, rhs: TaskAction) -> Bool { lhs.rawValue < rhs.rawValue }
+}
