@@ -1,0 +1,252 @@
+/// How clients authenticate and encrypt; every field maps to one librdkafka
+/// property. Anything more exotic goes through `properties`.
+public struct KafkaSecurity: Sendable, Hashable {
+    public enum SecurityProtocol: String, Sendable, Hashable {
+        case plaintext = "plaintext"
+        case ssl = "ssl"
+        case saslPlaintext = "sasl_plaintext"
+        case saslSSL = "sasl_ssl"
+    }
+
+    public var securityProtocol: SecurityProtocol?
+    /// `sasl.mechanism`, e.g. PLAIN, SCRAM-SHA-512, OAUTHBEARER.
+    public var saslMechanism: String?
+    public var saslUsername: String?
+    public var saslPassword: String?
+    /// `ssl.ca.location`: CA bundle file used to verify the brokers.
+    public var sslCALocation: String?
+
+    public init(
+        securityProtocol: SecurityProtocol? = nil, saslMechanism: String? = nil,
+        saslUsername: String? = nil, saslPassword: String? = nil, sslCALocation: String? = nil
+    ) {
+        self.securityProtocol = securityProtocol
+        self.saslMechanism = saslMechanism
+        self.saslUsername = saslUsername
+        self.saslPassword = saslPassword
+        self.sslCALocation = sslCALocation
+    }
+
+    public static let plaintext = KafkaSecurity()
+
+    var properties: [(String, String)] {
+        var result: [(String, String)] = []
+        if let securityProtocol { result.append(("security.protocol", securityProtocol.rawValue)) }
+        if let saslMechanism { result.append(("sasl.mechanisms", saslMechanism)) }
+        if let saslUsername { result.append(("sasl.username", saslUsername)) }
+        if let saslPassword { result.append(("sasl.password", saslPassword)) }
+        if let sslCALocation { result.append(("ssl.ca.location", sslCALocation)) }
+        return result
+    }
+}
+
+/// `auto.offset.reset`: where a group starts on a partition it has never
+/// committed to.
+public enum KafkaAutoOffsetReset: String, Sendable, Hashable {
+    case earliest, latest
+    /// Fail the fetch instead of guessing (surfaced as a consumer error).
+    case error
+}
+
+/// `partition.assignment.strategy`. The eager strategies revoke every
+/// partition on each rebalance; cooperative-sticky moves only what must move.
+public enum KafkaAssignmentStrategy: String, Sendable, Hashable {
+    case range = "range"
+    case roundRobin = "roundrobin"
+    case rangeThenRoundRobin = "range,roundrobin"
+    case cooperativeSticky = "cooperative-sticky"
+}
+
+/// Settings for `KafkaConsumer`. Offsets are always committed by the
+/// application (`enable.auto.commit` and `enable.auto.offset.store` are
+/// false and cannot be overridden).
+public struct KafkaConsumerConfiguration: Sendable {
+    /// `host:port` of one or more brokers.
+    public var bootstrapServers: [String]
+    public var groupId: String
+    public var clientId: String = "csworker"
+    public var security: KafkaSecurity = .plaintext
+    /// A member that has not heartbeated for this long is removed from the group.
+    public var sessionTimeout: Duration = .seconds(10)
+    /// Heartbeat period; nil = a third of the session timeout, at most 3 s.
+    public var heartbeatInterval: Duration? = nil
+    /// The longest gap allowed between two polls before the member is
+    /// considered stuck and its partitions are reassigned. Brokers also use
+    /// it as the rebalance timeout, so it bounds how long a join can take
+    /// (Tansu always waits about half of it before completing a join).
+    public var maxPollInterval: Duration = .seconds(30)
+    public var autoOffsetReset: KafkaAutoOffsetReset = .earliest
+    public var assignmentStrategy: KafkaAssignmentStrategy = .rangeThenRoundRobin
+    /// `fetch.min.bytes`, `fetch.max.bytes`, `max.partition.fetch.bytes`; nil = librdkafka's default.
+    public var fetchMinBytes: Int? = nil
+    public var fetchMaxBytes: Int? = nil
+    public var maxPartitionFetchBytes: Int? = nil
+    /// How long `subscribe` waits for any broker to answer before failing
+    /// with `.brokersUnreachable`, and how long all brokers may stay down
+    /// while polling before `poll` fails the same way.
+    public var brokerUnreachableTimeout: Duration = .seconds(10)
+    /// Any librdkafka property (CONFIGURATION.md), applied after the typed
+    /// settings above, so these win. See `KafkaConfigurationOverrides`.
+    public var properties: [String: String] = [:]
+
+    public init(bootstrapServers: [String], groupId: String) {
+        self.bootstrapServers = bootstrapServers
+        self.groupId = groupId
+    }
+
+    func librdkafkaProperties() throws -> [(String, String)] {
+        let heartbeat = heartbeatInterval ?? min(.seconds(3), sessionTimeout / 3)
+        var result: [(String, String)] = [
+            ("bootstrap.servers", bootstrapServers.joined(separator: ",")),
+            ("client.id", clientId),
+            ("group.id", groupId),
+            ("session.timeout.ms", String(sessionTimeout.milliseconds)),
+            ("heartbeat.interval.ms", String(heartbeat.milliseconds)),
+            ("max.poll.interval.ms", String(maxPollInterval.milliseconds)),
+            ("auto.offset.reset", autoOffsetReset.rawValue),
+            ("partition.assignment.strategy", assignmentStrategy.rawValue),
+            ("enable.partition.eof", "false"),
+            ("log.connection.close", "false"),
+        ]
+        if let fetchMinBytes { result.append(("fetch.min.bytes", String(fetchMinBytes))) }
+        if let fetchMaxBytes { result.append(("fetch.max.bytes", String(fetchMaxBytes))) }
+        if let maxPartitionFetchBytes { result.append(("max.partition.fetch.bytes", String(maxPartitionFetchBytes))) }
+        result += security.properties
+        result += try KafkaConfigurationOverrides.checked(
+            properties, managed: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"])
+        // Offsets are stored and committed only by the application, after it has
+        // finished with a message; librdkafka never commits on its own.
+        result += [("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")]
+        return result
+    }
+}
+
+/// Settings for `KafkaProducer`: idempotent, `acks=all` by default, so a
+/// retried send never duplicates or reorders within a partition.
+public struct KafkaProducerConfiguration: Sendable {
+    public var bootstrapServers: [String]
+    public var clientId: String = "csworker"
+    public var security: KafkaSecurity = .plaintext
+    /// `enable.idempotence`. Requires `acks=all`.
+    public var idempotent: Bool = true
+    public enum Acks: String, Sendable, Hashable {
+        case all = "all", leader = "1", none = "0"
+    }
+    public var acks: Acks = .all
+    /// `linger.ms`: how long to wait for more messages to fill a batch.
+    public var linger: Duration = .milliseconds(5)
+    /// `batch.size` in bytes; nil = librdkafka's default.
+    public var batchSize: Int? = nil
+    /// `message.timeout.ms`: a message not acknowledged within this time
+    /// fails with `_MSG_TIMED_OUT` (librdkafka retries until then).
+    public var messageTimeout: Duration = .seconds(30)
+    /// How long the producer waits, when created, for any broker to answer.
+    public var brokerUnreachableTimeout: Duration = .seconds(10)
+    /// `partitioner`; murmur2_random matches the Java client, so keys land
+    /// on the same partitions whichever client produced them.
+    public var partitioner: String = "murmur2_random"
+    public var properties: [String: String] = [:]
+
+    public init(bootstrapServers: [String]) {
+        self.bootstrapServers = bootstrapServers
+    }
+
+    func librdkafkaProperties() throws -> [(String, String)] {
+        var result: [(String, String)] = [
+            ("bootstrap.servers", bootstrapServers.joined(separator: ",")),
+            ("client.id", clientId),
+            ("enable.idempotence", idempotent ? "true" : "false"),
+            ("acks", acks.rawValue),
+            ("linger.ms", String(linger.milliseconds)),
+            ("message.timeout.ms", String(messageTimeout.milliseconds)),
+            ("partitioner", partitioner),
+            ("log.connection.close", "false"),
+        ]
+        if let batchSize { result.append(("batch.size", String(batchSize))) }
+        result += security.properties
+        result += try KafkaConfigurationOverrides.checked(properties, managed: [:])
+        return result
+    }
+}
+
+/// Settings for `KafkaAdmin`.
+public struct KafkaAdminConfiguration: Sendable {
+    public var bootstrapServers: [String]
+    public var clientId: String = "csworker-admin"
+    public var security: KafkaSecurity = .plaintext
+    /// Bound on each admin request, including waiting for a broker.
+    public var requestTimeout: Duration = .seconds(10)
+    public var properties: [String: String] = [:]
+
+    public init(bootstrapServers: [String]) {
+        self.bootstrapServers = bootstrapServers
+    }
+
+    func librdkafkaProperties() throws -> [(String, String)] {
+        var result: [(String, String)] = [
+            ("bootstrap.servers", bootstrapServers.joined(separator: ",")),
+            ("client.id", clientId),
+            ("log.connection.close", "false"),
+        ]
+        result += security.properties
+        result += try KafkaConfigurationOverrides.checked(properties, managed: [:])
+        return result
+    }
+}
+
+/// librdkafka properties passed through from outside, e.g. the process
+/// environment.
+public enum KafkaConfigurationOverrides {
+    public static let environmentPrefix = "CSE_KAFKA_"
+    /// `CSE_KAFKA_BROKERS` is the broker list itself, not a librdkafka property.
+    public static let reservedEnvironmentNames: Set<String> = ["CSE_KAFKA_BROKERS"]
+
+    /// Maps `CSE_KAFKA_<NAME>` variables to librdkafka properties:
+    /// `CSE_KAFKA_MAX_POLL_INTERVAL_MS=6000` gives `max.poll.interval.ms=6000`
+    /// (lowercased, `_` becomes `.`). `CSE_KAFKA_BROKERS` is left out.
+    public static func fromEnvironment(_ environment: [String: String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for (name, value) in environment
+        where name.hasPrefix(environmentPrefix) && !reservedEnvironmentNames.contains(name) {
+            let property = String(
+                name.dropFirst(environmentPrefix.count).lowercased().map { $0 == "_" ? "." : $0 })
+            if !property.isEmpty { result[property] = value }
+        }
+        return result
+    }
+
+    /// Whether a property's value must never be logged or shown in errors.
+    public static func isSecret(_ property: String) -> Bool {
+        let name = property.lowercased()
+        return ["password", "secret", "key", "jaas", "token", "sasl.oauthbearer.config"]
+            .contains { name.contains($0) }
+    }
+
+    /// `name=value` lines with secret values replaced by `[REDACTED]`.
+    public static func redacted(_ properties: [(String, String)]) -> String {
+        properties
+            .map { "\($0.0)=\(isSecret($0.0) ? "[REDACTED]" : $0.1)" }
+            .joined(separator: " ")
+    }
+
+    static func checked(_ properties: [String: String], managed: [String: String]) throws -> [(String, String)] {
+        for (name, value) in properties {
+            if let required = managed[name], required != value {
+                throw KafkaError.invalidConfiguration(
+                    "configuration property \"\(name)\" is managed by the client and must be \(required)")
+            }
+        }
+        return properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down, clamped to librdkafka's `int` range.
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int(max(0, min(ms, Int64(Int32.max))))
+    }
+
+    var millisecondsInt32: Int32 { Int32(milliseconds) }
+}
