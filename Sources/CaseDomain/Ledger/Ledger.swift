@@ -7,9 +7,9 @@
 ///
 /// ## When support falls due
 /// Current support falls due on the 1st of each month the order is in force. Months in
-/// which something changes are prorated by day: a segment of `d` days under a monthly
-/// amount `m` in a month of `n` days costs `floor(m * d / n)` (a whole month costs
-/// exactly `m`), and each change date is charged the difference between the month's
+/// which something changes are prorated by day: a run of `d` consecutive days at a
+/// monthly amount `m` in a month of `n` days costs `floor(m * d / n)` (a whole month
+/// costs exactly `m`), and each change date is charged the difference between the month's
 /// prorated total known after the change and the total charged before it, so a month's
 /// entries always sum to its prorated total, to the cent.
 /// - An order effective mid-month charges the prorated rest of the month (effective day

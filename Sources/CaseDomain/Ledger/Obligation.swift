@@ -161,8 +161,10 @@ extension Obligation {
     }
 
     /// The month's support from `from` on, as known on `knownOn`: terms effective by then,
-    /// and the termination if it has happened by then. Each segment of days under one
-    /// term is `floor(amount * days / days in month)`; a whole month is exactly `amount`.
+    /// and the termination if it has happened by then. Each run of days at one monthly
+    /// amount is `floor(amount * days / days in month)`; a whole month is exactly `amount`.
+    /// Adjacent terms with the same amount form one run, so a modification that changes
+    /// only the arrears repayment leaves the month's charge untouched.
     private func proratedTotal(of month: LedgerMonth, from: LocalDate, knownOn: LocalDate) -> Cents {
         let known = terms.filter { $0.effectiveOn <= knownOn }
         var end = month.last
@@ -170,14 +172,21 @@ extension Obligation {
         guard end >= from else { return 0 }
         let daysInMonth = Cents(month.dayCount)
         var total: Cents = 0
+        var runAmount: Cents?
+        var runDays: Cents = 0
         for (i, term) in known.enumerated() {
             let segmentStart = max(term.effectiveOn, from)
             var segmentEnd = end
             if i + 1 < known.count { segmentEnd = min(segmentEnd, known[i + 1].effectiveOn.adding(days: -1)) }
             guard segmentEnd >= segmentStart else { continue }
-            let days = Cents(segmentStart.days(until: segmentEnd) + 1)
-            total += term.monthlySupportCents * days / daysInMonth
+            if term.monthlySupportCents != runAmount {
+                if let runAmount { total += runAmount * runDays / daysInMonth }
+                runAmount = term.monthlySupportCents
+                runDays = 0
+            }
+            runDays += Cents(segmentStart.days(until: segmentEnd) + 1)
         }
+        if let runAmount { total += runAmount * runDays / daysInMonth }
         return total
     }
 }
