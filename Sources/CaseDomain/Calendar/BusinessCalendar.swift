@@ -56,14 +56,16 @@ public struct BusinessCalendar: Sendable, Hashable {
 
     // MARK: Holidays
 
-    /// The rule observed on `date`, if any. A rule's observed date can move into the
-    /// neighbouring year (New Year's Day on a Saturday closes Dec 31), so both years are asked.
+    /// The rule observed on `date`, if any. An observed date is at most a day from the
+    /// actual one, so only rules of this or a neighbouring month are asked, and a rule's
+    /// date can move into the neighbouring year (New Year's Day on a Saturday closes Dec 31).
     public func observedHoliday(on date: LocalDate) -> HolidayRule? {
         for rule in holidayRules {
-            if rule.observedDate(in: date.year) == date || rule.observedDate(in: date.year + 1) == date
-                || rule.observedDate(in: date.year - 1) == date {
-                return rule
-            }
+            let monthsApart = (date.month - rule.month + 12) % 12
+            guard monthsApart <= 1 || monthsApart == 11 else { continue }
+            if rule.observedDate(in: date.year) == date { return rule }
+            if date.month == 12, rule.observedDate(in: date.year + 1) == date { return rule }
+            if date.month == 1, rule.observedDate(in: date.year - 1) == date { return rule }
         }
         return nil
     }

@@ -24,6 +24,13 @@ public struct HolidayRule: Hashable, Sendable {
         self.firstYear = firstYear
     }
 
+    /// The month the holiday falls in before any weekend shift.
+    public var month: Int {
+        switch placement {
+        case let .fixed(month, _), let .nthWeekday(month, _, _), let .lastWeekday(month, _): month
+        }
+    }
+
     /// The holiday's calendar date in `year`, before any weekend shift.
     public func actualDate(in year: Int) -> LocalDate {
         switch placement {
