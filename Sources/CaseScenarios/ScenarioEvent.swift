@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+
+/// One Kafka message ready to produce: topic, key and the exact value bytes.
+public struct ScenarioEvent: Sendable, Hashable {
+    public var topic: String
+    public var key: [UInt8]
+    /// UTF-8 JSON of the contract envelope (for `malformed-json` poison: bytes that are not JSON).
+    public var value: [UInt8]
+    /// The envelope `id`: a UUID string, lower case.
+    public var eventId: String
+    /// The envelope `type` (for malformed poison: the type the message was meant to have).
+    public var type: String
+    /// The envelope `caseId`: intake and court events only.
+    public var caseId: String?
+    /// Business time, whole seconds.
+    public var occurredAt: Date
+    /// Set on the messages that are meant to be dead-lettered, with the class they should get.
+    public var poison: PoisonClass?
+
+    public init(
+        topic: String, key: [UInt8], value: [UInt8], eventId: String, type: String, caseId: String?,
+        occurredAt: Date, poison: PoisonClass? = nil
+    ) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.eventId = eventId
+        self.type = type
+        self.caseId = caseId
+        self.occurredAt = occurredAt
+        self.poison = poison
+    }
+
+    public var keyString: String { String(decoding: key, as: UTF8.self) }
+    public var valueString: String { String(decoding: value, as: UTF8.self) }
+}
+
+/// The dead-letter classes a poison message is built to provoke. Raw values
+/// are the contract's error-class header values.
+public enum PoisonClass: String, CaseIterable, Sendable, Hashable {
+    /// The bytes are not a JSON document.
+    case malformedJSON = "malformed-json"
+    /// Valid JSON of a known type with a missing, mistyped or out-of-range field.
+    case schemaViolation = "schema-violation"
+    /// A well-formed envelope whose `type` the contract does not define.
+    case unknownType = "unknown-type"
+    /// A valid court event for a case that was never opened: it decodes, the worker rejects it.
+    case unknownCase = "unknown-case"
+}
+
+/// Topic names and event type names of the wire contract (v1).
+public enum ScenarioTopic {
+    public static let intake = "cse.intake.v1"
+    public static let employerReports = "cse.employer-reports.v1"
+    public static let courtOutcomes = "cse.court-outcomes.v1"
+    public static let all = [intake, employerReports, courtOutcomes]
+
+    /// Every input event type of the contract, by topic.
+    public static let eventTypes: [String: [String]] = [
+        intake: ["intake.application", "intake.party-update", "intake.closure-request"],
+        employerReports: [
+            "employer.new-hire", "employer.termination", "employer.quarterly-wage",
+            "employer.withholding-remittance", "employer.iwo-response",
+        ],
+        courtOutcomes: [
+            "court.order-established", "court.order-modified", "court.order-terminated",
+            "court.paternity-established", "court.paternity-excluded", "court.hearing-scheduled",
+            "court.service-completed", "court.service-failed", "court.contempt-finding",
+        ],
+    ]
+
+    public static let allEventTypes: [String] = all.flatMap { eventTypes[$0]! }
+
+    static func of(type: String) -> String {
+        if type.hasPrefix("intake.") { return intake }
+        if type.hasPrefix("employer.") { return employerReports }
+        return courtOutcomes
+    }
+}
+
+/// Kafka keys per the contract: the case id for intake and court events, the
+/// lowercase hex SHA-256 of the employee's nine SSN digits for employer reports.
+public enum ScenarioKey {
+    public static func caseKey(_ caseId: String) -> [UInt8] { Array(caseId.utf8) }
+
+    public static func ssnKey(_ ssnDigits: String) -> [UInt8] { sha256Hex(ssnDigits) }
+
+    /// A withholding remittance names an employer and many cases but no
+    /// employee, so it is keyed by the employer: SHA-256 hex of the FEIN's nine
+    /// digits. (The contract keys employer reports by person; this is our reading
+    /// for the one report that has none.)
+    public static func feinKey(_ feinDigits: String) -> [UInt8] {
+        sha256Hex(String(feinDigits.utf8.filter { $0 != UInt8(ascii: "-") }.map { Character(UnicodeScalar($0)) }))
+    }
+
+    static func sha256Hex(_ text: String) -> [UInt8] {
+        Array(UUIDText.hexString(SHA256.hash(data: Array(text.utf8))).utf8)
+    }
+}
