@@ -66,6 +66,22 @@ struct CalendarHolidayTests {
         #expect(HolidayRule.martinLutherKingJrDay.observedDate(in: 2400) == day("2400-01-17"))
     }
 
+    @Test func ruleValidity() {
+        #expect(HolidayRule.federal.allSatisfy { $0.isValid })
+        #expect(!HolidayRule(name: "x", placement: .fixed(month: 13, day: 1)).isValid)
+        #expect(!HolidayRule(name: "x", placement: .fixed(month: 4, day: 31)).isValid)
+        #expect(!HolidayRule(name: "x", placement: .nthWeekday(month: 1, isoWeekday: 8, ordinal: 1)).isValid)
+        #expect(!HolidayRule(name: "x", placement: .nthWeekday(month: 1, isoWeekday: 1, ordinal: 0)).isValid)
+        // Feb 29 is a valid rule; common years keep it on Feb 28.
+        let leapDay = HolidayRule(name: "x", placement: .fixed(month: 2, day: 29), shiftsOffWeekend: false)
+        #expect(leapDay.isValid)
+        #expect(leapDay.observedDate(in: 2027) == day("2027-02-28"))
+        // A fifth Friday that does not exist spills into the next month, and is still found.
+        let fifthFriday = HolidayRule(name: "x", placement: .nthWeekday(month: 2, isoWeekday: 5, ordinal: 5))
+        #expect(fifthFriday.observedDate(in: 2026) == day("2026-03-06"))
+        #expect(!BusinessCalendar(holidayRules: [fifthFriday]).isBusinessDay(day("2026-03-06")))
+    }
+
     @Test func weekendsAreNotBusinessDays() {
         #expect(!calendar.isBusinessDay(day("2026-11-21")))
         #expect(!calendar.isBusinessDay(day("2026-11-22")))

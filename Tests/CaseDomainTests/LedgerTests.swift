@@ -155,6 +155,9 @@ struct LedgerChargeTests {
         #expect(throws: LedgerError.nonPositivePayment(paymentId: "p", cents: 0)) {
             try ledger.applyPayment(id: "p", amountCents: 0, receivedOn: day("2026-01-05"))
         }
+        #expect(throws: LedgerError.amountTooLarge(field: "amountCents", cents: Ledger.maximumAmountCents + 1)) {
+            try ledger.applyPayment(id: "p", amountCents: Ledger.maximumAmountCents + 1, receivedOn: day("2026-01-05"))
+        }
         #expect(ledger.payments.isEmpty)
     }
 }

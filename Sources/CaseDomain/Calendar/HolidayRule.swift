@@ -24,6 +24,17 @@ public struct HolidayRule: Hashable, Sendable {
         self.firstYear = firstYear
     }
 
+    /// Whether the placement names a real day every year (month 1-12, day 1-31,
+    /// ISO weekday 1-7, ordinal 1-5). Check rules read from configuration before use:
+    /// dates are computed assuming it.
+    public var isValid: Bool {
+        switch placement {
+        case let .fixed(month, day): (1...12).contains(month) && (1...31).contains(day) && day <= LocalDate.daysIn(month: month, year: 2000)
+        case let .nthWeekday(month, isoWeekday, ordinal): (1...12).contains(month) && (1...7).contains(isoWeekday) && (1...5).contains(ordinal)
+        case let .lastWeekday(month, isoWeekday): (1...12).contains(month) && (1...7).contains(isoWeekday)
+        }
+    }
+
     /// The month the holiday falls in before any weekend shift.
     public var month: Int {
         switch placement {

@@ -128,13 +128,19 @@ public struct Ledger: Sendable {
             return allocation(ofPayment: id)!
         }
         guard amountCents > 0 else { throw .nonPositivePayment(paymentId: id, cents: amountCents) }
+        try Self.requireNonNegative("amountCents", amountCents)
         payments.append(Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState))
         rebuild()
         return allocation(ofPayment: id)!
     }
 
+    /// $10 billion: far above any real order or payment, far below where
+    /// `amount * days` or centuries of accrual could overflow 64 bits.
+    public static let maximumAmountCents: Cents = 1_000_000_000_000
+
     private static func requireNonNegative(_ field: String, _ cents: Cents) throws(LedgerError) {
         if cents < 0 { throw .negativeAmount(field: field, cents: cents) }
+        if cents > maximumAmountCents { throw .amountTooLarge(field: field, cents: cents) }
     }
 
     private mutating func rebuild() {

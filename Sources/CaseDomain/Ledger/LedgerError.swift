@@ -1,6 +1,8 @@
 /// Why the ledger refused a change; the event that asked for it is a dead letter or a review.
 public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     case negativeAmount(field: String, cents: Cents)
+    /// Beyond `Ledger.maximumAmountCents`: a data error, and prorating it could overflow.
+    case amountTooLarge(field: String, cents: Cents)
     case nonPositivePayment(paymentId: String, cents: Cents)
     case orderAlreadyEstablished(orderId: String)
     case unknownOrder(orderId: String)
@@ -11,6 +13,7 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .negativeAmount(field, cents): "\(field) is negative (\(cents) cents)"
+        case let .amountTooLarge(field, cents): "\(field) is implausibly large (\(cents) cents)"
         case let .nonPositivePayment(id, cents): "payment \(id) is not positive (\(cents) cents)"
         case let .orderAlreadyEstablished(id): "order \(id) is already established with other terms"
         case let .unknownOrder(id): "no order \(id) on this case"
