@@ -1,0 +1,91 @@
+import Kafka
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func loadedLibrdkafkaIsAtLeast2_1() throws {
+        // Debian's 2.0.2 cannot talk to current brokers; the bundled build must win.
+        let parts = librdkafkaVersion.split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) }
+        try #require(parts.count >= 2, "unparseable version \(librdkafkaVersion)")
+        #expect((parts[0], parts[1]) >= (2, 1), "loaded librdkafka \(librdkafkaVersion)")
+        #expect(librdkafkaVersionNumber >= 0x0201_0000)
+    }
+
+    @Test func environmentVariablesMapToLibrdkafkaProperties() {
+        let properties = KafkaConfigurationOverrides.fromEnvironment([
+            "CSE_KAFKA_MAX_POLL_INTERVAL_MS": "6000",
+            "CSE_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+            "CSE_KAFKA_SASL_PASSWORD": "hunter2",
+            "CSE_KAFKA_BROKERS": "127.0.0.1:9092",
+            "CSE_DATABASE_URL": "postgresql://x",
+            "PATH": "/bin",
+        ])
+        #expect(
+            properties == [
+                "max.poll.interval.ms": "6000",
+                "security.protocol": "sasl_ssl",
+                "sasl.password": "hunter2",
+            ])
+    }
+
+    @Test func secretValuesAreRedacted() {
+        let text = KafkaConfigurationOverrides.redacted([
+            ("sasl.password", "hunter2"), ("ssl.key.password", "k3y"), ("sasl.username", "worker"),
+        ])
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("k3y"))
+        #expect(text.contains("sasl.username=worker"))
+        #expect(text.contains("sasl.password=[REDACTED]"))
+    }
+
+    @Test func unknownPropertyIsNamedWithoutItsValue() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], groupId: "g")
+        configuration.properties = ["no.such.property": "s3cret-value"]
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaConsumer(configuration: configuration, logger: TestKafka.logger)
+        }
+        #expect(error.kind == .invalidConfiguration)
+        #expect(error.description.contains("\"no.such.property\""))
+        #expect(!error.description.contains("s3cret-value"))
+    }
+
+    @Test func invalidValueIsNamedWithoutTheValue() throws {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        configuration.properties = ["sasl.password": "x", "queue.buffering.max.messages": "many-s3cret"]
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaProducer(configuration: configuration, logger: TestKafka.logger)
+        }
+        #expect(error.kind == .invalidConfiguration)
+        #expect(error.description.contains("queue.buffering.max.messages"))
+        #expect(!error.description.contains("many-s3cret"))
+    }
+
+    @Test func consumerRefusesAutomaticCommits() throws {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], groupId: "g")
+        configuration.properties = ["enable.auto.commit": "true"]
+        let error = try #require(throws: KafkaError.self) {
+            try KafkaConsumer(configuration: configuration, logger: TestKafka.logger)
+        }
+        #expect(error.description.contains("enable.auto.commit"))
+    }
+
+    @Test func errorCodesClassifyRetriability() {
+        #expect(KafkaErrorCode.allBrokersDown.isRetriable)
+        #expect(KafkaErrorCode.transport.isRetriable)
+        #expect(KafkaErrorCode.rebalanceInProgress.isRetriable)
+        #expect(KafkaErrorCode.queueFull.isRetriable)
+        #expect(!KafkaErrorCode.topicAlreadyExists.isRetriable)
+        #expect(!KafkaErrorCode.invalidArgument.isRetriable)
+        #expect(KafkaErrorCode.topicAlreadyExists.name == "TOPIC_ALREADY_EXISTS")
+    }
+
+    @Test func nextOffsetsArePastTheHighestProcessedMessage() {
+        let messages = [(0, 5), (1, 2), (0, 7), (0, 6)].map {
+            KafkaMessage(topic: "t", partition: Int32($0.0), offset: Int64($0.1), key: nil, value: nil)
+        }
+        #expect(
+            KafkaConsumer.nextOffsets(after: messages) == [
+                TopicPartitionOffset(topic: "t", partition: 0, offset: 8),
+                TopicPartitionOffset(topic: "t", partition: 1, offset: 3),
+            ])
+    }
+}
