@@ -32,7 +32,12 @@ struct LedgerProjection: Sendable {
             charges += schedule.charges
             runs += schedule.runs
         }
-        charges.sort { $0.dueOn < $1.dueOn }
+        // Deterministic order for history: by date, then order, the judgment before support.
+        charges.sort { a, b in
+            if a.dueOn != b.dueOn { return a.dueOn < b.dueOn }
+            if a.orderId != b.orderId { return a.orderId < b.orderId }
+            return a.kind == .judgment && b.kind != .judgment
+        }
         chargeTotals = Self.runningTotals(charges.map(\.amountCents))
         judgments = charges.filter { $0.kind == .judgment }
 
