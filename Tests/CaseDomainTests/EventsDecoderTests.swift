@@ -357,6 +357,18 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
         for bad in ["56123456", "5612345678", "561-234567", "56-12345a7", "", "56-123456"] { #expect(FEIN(bad) == nil, "\(bad)") }
     }
 
+    @Test func uuidParsingMatchesFoundation() {
+        for _ in 0..<200 {
+            let uuid = UUID()
+            #expect(FieldReader.parseUUID(uuid.uuidString) == uuid)
+            #expect(FieldReader.parseUUID(uuid.uuidString.lowercased()) == uuid)
+        }
+        for bad in ["", "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1", "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1g", "0b9f2c3e6a41-4b8e-9d0f-2f1e7c5a9b11a",
+                    "{0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1}"] {
+            #expect(FieldReader.parseUUID(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func quarter() {
         #expect(Quarter("2026Q3") == Quarter(year: 2026, quarter: 3))
         #expect(Quarter("2026Q3")?.firstDay == LocalDate(year: 2026, month: 7, day: 1))

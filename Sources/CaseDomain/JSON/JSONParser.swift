@@ -90,12 +90,14 @@ private struct JSONParser {
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         pos += 1  // {
-        var fields: [String: JSONValue] = [:]
+        // Members are gathered first so the dictionary is sized once: growing
+        // it key by key rehashes every key at each doubling.
+        var members: [(key: String, value: JSONValue, offset: Int)] = []
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
             pos += 1
             depth -= 1
-            return .object(fields)
+            return .object([:])
         }
         while true {
             skipWhitespace()
@@ -107,10 +109,7 @@ private struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             pos += 1
             skipWhitespace()
-            let value = try parseValue()
-            guard fields.updateValue(value, forKey: key) == nil else {
-                throw fail("duplicate object key", at: keyOffset)
-            }
+            members.append((key, try parseValue(), keyOffset))
             skipWhitespace()
             guard pos < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[pos] {
@@ -118,6 +117,12 @@ private struct JSONParser {
             case UInt8(ascii: "}"):
                 pos += 1
                 depth -= 1
+                var fields = [String: JSONValue](minimumCapacity: members.count)
+                for member in members {
+                    guard fields.updateValue(member.value, forKey: member.key) == nil else {
+                        throw fail("duplicate object key", at: member.offset)
+                    }
+                }
                 return .object(fields)
             default: throw fail("expected ',' or '}' in an object")
             }
@@ -159,8 +164,8 @@ private struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
                 pos += 1
-                guard let s = String(validating: raw, as: UTF8.self) else { throw fail("invalid UTF-8 in a string", at: start) }
-                return s
+                guard isValidUTF8(raw) else { throw fail("invalid UTF-8 in a string", at: start) }
+                return String(decoding: raw, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("unescaped control character in a string") }
@@ -174,8 +179,10 @@ private struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 pos += 1
-                guard let s = String(validating: buffer, as: UTF8.self) else { throw fail("invalid UTF-8 in a string", at: start) }
-                return s
+                return try buffer.withUnsafeBufferPointer { (raw) throws(JSONParseError) -> String in
+                    guard isValidUTF8(raw) else { throw fail("invalid UTF-8 in a string", at: start) }
+                    return String(decoding: raw, as: UTF8.self)
+                }
             case UInt8(ascii: "\\"):
                 pos += 1
                 guard pos < bytes.count else { throw fail("unterminated string", at: start - 1) }
@@ -289,5 +296,40 @@ private struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
         guard let d = Double(text) else { throw fail("unrepresentable number", at: start) }
         return .double(d)
+    }
+
+    /// Well-formed UTF-8 per Unicode 15 table 3-7: no overlong forms, no
+    /// surrogates, nothing above U+10FFFF. Hand-written because the standard
+    /// library's validating initialiser is generic and unspecialised here, and
+    /// dominated parse time.
+    func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 {
+                i += 1
+                continue
+            }
+            func isContinuation(_ k: Int) -> Bool { k < n && b[k] & 0xC0 == 0x80 }
+            switch c {
+            case 0xC2...0xDF:
+                guard isContinuation(i + 1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard isContinuation(i + 1), isContinuation(i + 2) else { return false }
+                if c == 0xE0 && b[i + 1] < 0xA0 { return false }  // overlong
+                if c == 0xED && b[i + 1] >= 0xA0 { return false }  // surrogate
+                i += 3
+            case 0xF0...0xF4:
+                guard isContinuation(i + 1), isContinuation(i + 2), isContinuation(i + 3) else { return false }
+                if c == 0xF0 && b[i + 1] < 0x90 { return false }  // overlong
+                if c == 0xF4 && b[i + 1] >= 0x90 { return false }  // above U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 }

@@ -1,8 +1,10 @@
 /// A parsed JSON document. Integers that fit in 64 bits stay exact in `.int`
 /// (cents, counts); only numbers with a fraction or exponent, or too large for
 /// Int64, become `.double`. Objects are unordered; `serialized()` sorts keys
-/// so the same value always yields the same bytes.
-public indirect enum JSONValue: Hashable, Sendable {
+/// so the same value always yields the same bytes. Not `indirect`: arrays and
+/// dictionaries already hold their elements out of line, and boxing every
+/// scalar would cost an allocation per value on the hot path.
+public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
