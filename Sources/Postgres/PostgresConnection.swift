@@ -312,7 +312,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresError(
             kind: bad ? .connectionLost : .other,
             message: message.isEmpty ? "no result from server" : message,
-            operation: operation, pipelineIndex: pipelineIndex)
+            operation: scrub(operation), pipelineIndex: pipelineIndex)
     }
 
     /// An error from a failed result (which the caller still owns).
@@ -327,7 +327,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return PostgresError(
             kind: PostgresError.classify(sqlState: sqlState, connectionBad: PQstatus(handle) == CONNECTION_BAD),
             message: message,
-            operation: operation,
+            operation: scrub(operation),
             sqlState: sqlState,
             severity: field("V") ?? field("S"),
             detail: field("D"),

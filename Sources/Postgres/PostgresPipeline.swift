@@ -84,12 +84,12 @@ extension PostgresConnection {
 
     public func run(_ pipeline: PostgresPipeline, isolation: IsolationLevel? = nil) throws -> [PostgresResult] {
         let entries = pipeline.entries
-        guard !entries.isEmpty else { return [] }
         let handle = try liveHandle("pipeline")
         let startedIdle = PQtransactionStatus(handle) == PQTRANS_IDLE
         if isolation != nil && !startedIdle {
             throw misuse("pipeline", "a transaction is already open; run the pipeline without isolation inside it")
         }
+        guard !entries.isEmpty else { return [] }
         func operation(_ index: Int) -> String {
             "pipeline statement \(index + 1) of \(entries.count) (\(entries[index].statement.label))"
         }
