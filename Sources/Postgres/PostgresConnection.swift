@@ -138,6 +138,9 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let handle else { throw misuse("reset", "connection is closed") }
         preparedStatements.removeAll()
         PQreset(handle)
+        // A pipeline interrupted by the failure may have left these behind.
+        if PQpipelineStatus(handle) != PQ_PIPELINE_OFF { _ = PQexitPipelineMode(handle) }
+        _ = PQsetnonblocking(handle, 0)
         guard PQstatus(handle) == CONNECTION_OK else {
             throw unreachableError(handle, reason: errorMessage(handle))
         }

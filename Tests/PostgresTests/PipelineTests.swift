@@ -126,6 +126,27 @@ struct PipelineTests {
         }
     }
 
+    @Test func connectionLossDuringPipelineIsRetriableAndResetRecovers() throws {
+        let db = try TestDatabase.connect()
+        let pid = db.backendPID
+        let error = postgresError {
+            // The session terminates itself partway through the batch.
+            _ = try db.pipeline { pipeline in
+                pipeline.query("SELECT pg_terminate_backend($1)", pid)
+                pipeline.query("SELECT pg_sleep(0.1)")
+                pipeline.query("SELECT 1")
+            }
+        }
+        #expect(error?.kind == .connectionLost)
+        #expect(error?.isRetriable == true)
+        #expect(db.status == .bad)
+
+        try db.reset()
+        #expect(try db.query("SELECT 2")[0].decode(Int.self, column: 0) == 2)
+        let results = try db.pipeline { $0.query("SELECT $1::int8", Int64(3)) }
+        #expect(try results[0][0].decode(Int64.self, column: 0) == 3)
+    }
+
     /// 1,000 small inserts four ways; prints the timings for the report.
     @Test func insertThroughputComparison() throws {
         try withScratchSchema("throughput") { scratch in
