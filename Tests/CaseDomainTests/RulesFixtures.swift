@@ -58,10 +58,10 @@ enum Fx {
     }
 
     static func application(
-        _ n: Int = 1, on day: String = "2026-03-02", program: Program = .nonTANF, receivedOn: String? = nil,
+        _ n: Int = 1, on day: String = "2026-03-02", hourUTC: Int = 15, program: Program = .nonTANF, receivedOn: String? = nil,
         ncp: Party = Fx.ncp(), children: [Child] = [Fx.child("K-1", paternity: true)], existingOrder: OrderTerms? = nil
     ) -> Event {
-        event(n, on: day, .intakeApplication(IntakeApplication(
+        event(n, on: day, hourUTC: hourUTC, .intakeApplication(IntakeApplication(
             program: program, receivedOn: date(receivedOn ?? day), custodialParty: cp, noncustodialParty: ncp,
             children: children, existingOrder: existingOrder)))
     }
