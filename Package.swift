@@ -65,6 +65,28 @@ let package = Package(
             ]
         ),
 
+        // Storage: schema migrations and every SQL statement; no Kafka types.
+        .target(
+            name: "CaseStorage",
+            dependencies: [
+                "Postgres",
+                "CaseDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The pipeline: consume, apply, outbox, commit; outbox relay; dead letters.
+        .target(
+            name: "CasePipeline",
+            dependencies: [
+                "Kafka",
+                "CaseStorage",
+                "CaseDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Realistic, reproducible event streams for the demo, the benchmark and
         // integration tests. Writes the wire format directly from the contract.
         .target(
@@ -81,6 +103,9 @@ let package = Package(
                 "Kafka",
                 "Postgres",
                 "CaseDomain",
+                "CaseStorage",
+                "CasePipeline",
+                "CaseScenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,6 +129,14 @@ let package = Package(
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres"]
+        ),
+        .testTarget(
+            name: "CaseStorageTests",
+            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "Postgres"]
+        ),
+        .testTarget(
+            name: "CasePipelineTests",
+            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "Kafka", "Postgres"]
         ),
         .testTarget(
             name: "CSWorkerTests",
