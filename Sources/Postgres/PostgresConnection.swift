@@ -361,9 +361,10 @@ public final class PostgresConnection: @unchecked Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return PostgresResult(handle: result)
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            let status = PQresultStatus(result)
             PQclear(result)
-            abandonCopy(handle)
-            throw misuse(operation, "COPY must go through copyIn(_:rows:)")
+            abandonCopy(handle, status: status)
+            throw misuse(operation, "COPY FROM STDIN must go through copyIn(_:rows:); COPY TO STDOUT is not supported")
         default:
             let error = resultError(result, handle: handle, operation: operation)
             PQclear(result)
@@ -371,9 +372,26 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func abandonCopy(_ handle: OpaquePointer) {
-        _ = PQputCopyEnd(handle, "COPY not supported through query()")
-        while let leftover = PQgetResult(handle) { PQclear(leftover) }
+    /// Gets the session out of a COPY it did not ask for, so it stays usable.
+    private func abandonCopy(_ handle: OpaquePointer, status: ExecStatusType) {
+        if status == PGRES_COPY_IN {
+            _ = PQputCopyEnd(handle, "COPY FROM STDIN is only supported through copyIn")
+        } else {
+            var row: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(handle, &row, 0) > 0 {
+                PQfreemem(row)
+                row = nil
+            }
+        }
+        while let leftover = PQgetResult(handle) {
+            let leftoverStatus = PQresultStatus(leftover)
+            PQclear(leftover)
+            // Still in COPY (e.g. COPY BOTH): the session cannot be saved.
+            if leftoverStatus == PGRES_COPY_IN || leftoverStatus == PGRES_COPY_OUT || leftoverStatus == PGRES_COPY_BOTH {
+                close()
+                return
+            }
+        }
     }
 }
 

@@ -97,8 +97,13 @@ extension PostgresConnection {
         // fails without touching the session.
         var buffers: [ParameterBuffers] = []
         buffers.reserveCapacity(entries.count)
+        var statementNames = preparedStatements
         for (index, entry) in entries.enumerated() {
             buffers.append(try ParameterBuffers(entry.parameters, operation: operation(index)))
+            if case .prepared(let statement) = entry.statement {
+                if let known = statementNames[statement.name], known != statement.sql { throw nameClash(statement) }
+                statementNames[statement.name] = statement.sql
+            }
         }
 
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError(handle, operation: "pipeline") }
@@ -135,12 +140,7 @@ extension PostgresConnection {
                     PQsendQueryParams(handle, sql, buffers[index].count, types, values, lengths, formats, 0)
                 }
             case .prepared(let statement):
-                let known = preparedStatements[statement.name] ?? preparing[statement.name]
-                if let known, known != statement.sql {
-                    sendError = nameClash(statement)
-                    break
-                }
-                if known == nil {
+                if preparedStatements[statement.name] == nil && preparing[statement.name] == nil {
                     let prepared = buffers[index].withPointers { types, _, _, _ in
                         PQsendPrepare(handle, statement.name, statement.sql, buffers[index].count, types)
                     }

@@ -77,6 +77,22 @@ struct PipelineTests {
         }
     }
 
+    @Test func conflictingStatementNamesAreRefusedBeforeAnythingRuns() throws {
+        try withScratchSchema("pipeclash") { scratch in
+            let db = scratch.connection
+            try db.execute(Self.schema)
+            let error = postgresError {
+                _ = try db.pipeline { pipeline in
+                    pipeline.query("INSERT INTO task VALUES ($1, $2)", Int64(1), "a")
+                    pipeline.execute(PreparedStatement(name: "same", sql: "SELECT 1"))
+                    pipeline.execute(PreparedStatement(name: "same", sql: "SELECT 2"))
+                }
+            }
+            #expect(error?.kind == .misuse)
+            #expect(try count(db) == 0)
+        }
+    }
+
     @Test func failureWithoutExplicitTransactionUndoesTheWholeBatch() throws {
         // Statements up to a sync point share one implicit transaction.
         try withScratchSchema("pipeimplicit") { scratch in

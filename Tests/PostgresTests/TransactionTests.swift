@@ -156,6 +156,11 @@ struct TransactionTests {
             #expect(error?.sqlState == "22P02")
             #expect(db.isHealthy)
             #expect(db.transactionStatus == .idle)
+
+            // COPY through the wrong door is refused and the session survives.
+            #expect(postgresError { try db.execute("COPY note (id) FROM STDIN") }?.kind == .misuse)
+            #expect(postgresError { try db.execute("COPY note TO STDOUT") }?.kind == .misuse)
+            #expect(try db.query("SELECT count(*) FROM note")[0].decode(Int.self, column: 0) == 9)
         }
     }
 
