@@ -7,7 +7,7 @@ import Testing
 /// driver that threads state through a sequence of events.
 enum Fx {
     static let caseId = "C-1"
-    static let ncpSSN = SSN("123456789")!
+    static let ncpSSN = SSN("401223333")!
     static let otherSSN = SSN("987654321")!
     static let acme = EmployerRef(fein: FEIN("12-3456789")!, name: "Acme Tools", address: address("1 Industrial Way", "Little Rock", "AR", "72201"))
     static let bolt = EmployerRef(fein: FEIN("98-7654321")!, name: "Bolt Freight", address: address("9 Depot Rd", "Conway", "AR", "72032"))
