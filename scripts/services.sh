@@ -11,7 +11,10 @@
 #   scripts/services.sh env       print the settings as shell exports
 #   scripts/services.sh reset     stop and delete all local data
 #
-# `eval "$(scripts/services.sh env)"` sets CSE_KAFKA_BROKERS and CSE_DATABASE_URL.
+# `eval "$(scripts/services.sh env)"` sets CSE_KAFKA_BROKERS, CSE_DATABASE_URL and
+# CSE_SSN_KEY (a development key generated once into .local/ssn-key, so SSN
+# hashes in the local database stay matchable across restarts; never use it
+# in production).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -134,9 +137,20 @@ stop_broker() {
     fi
 }
 
+# The local development SSN key: 32 random bytes, hex, made on first use.
+dev_ssn_key() {
+    local file="$local_dir/ssn-key"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$local_dir"
+        (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.tmp") && mv "$file.tmp" "$file"
+    fi
+    cat "$file"
+}
+
 print_env() {
     printf 'export CSE_KAFKA_BROKERS=%q\n' "127.0.0.1:$kafka_port"
     printf 'export CSE_DATABASE_URL=%q\n' "$(database_url)"
+    printf 'export CSE_SSN_KEY=%q\n' "$(dev_ssn_key)"
 }
 
 case "${1:-}" in
@@ -175,7 +189,7 @@ case "${1:-}" in
         log "local data removed"
         ;;
     *)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 64
         ;;
 esac
