@@ -209,6 +209,10 @@ extension PostgresConnection {
     /// throws (the original error is rethrown). A failing COMMIT throws; so
     /// does a COMMIT the server turned into a ROLLBACK because a statement
     /// inside failed and the body swallowed that error. Not reentrant.
+    ///
+    /// A `.connectionLost` error from COMMIT itself is ambiguous: the server
+    /// may have committed before the session died. Work retried after it must
+    /// be idempotent (e.g. guarded by a dedupe key).
     public func transaction<T>(
         isolation: IsolationLevel = .readCommitted,
         readOnly: Bool = false,

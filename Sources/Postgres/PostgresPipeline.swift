@@ -219,7 +219,14 @@ extension PostgresConnection {
                 throw misuse("pipeline", "expected the pipeline sync result, got status \(syncStatus.rawValue)")
             }
         } catch {
-            _ = PQsetnonblocking(handle, 0)
+            // A lost session is left for reset(); a live one we could not bring
+            // back to a known state is closed rather than handed back half-read.
+            if PQstatus(handle) == CONNECTION_OK && PQexitPipelineMode(handle) != 1 {
+                logger.warning("closing connection left mid-pipeline", metadata: ["error": "\(error)"])
+                close()
+            } else {
+                _ = PQsetnonblocking(handle, 0)
+            }
             throw error
         }
         _ = PQexitPipelineMode(handle)
