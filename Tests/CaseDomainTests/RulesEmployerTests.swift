@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+
+@testable import CaseDomain
+
+@Suite("Rules: employer reports")
+struct RulesEmployerTests {
+    private func withOrder(_ order: OrderTerms = Fx.order(arrearsPayment: 5_000), ncp: Party = Fx.ncp(), program: Program = .nonTANF) throws -> CaseDriver {
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(program: program, ncp: ncp, existingOrder: order))
+        return driver
+    }
+
+    @Test func newHire_withOrder_withholdingCarriesEmployerAndAmounts() throws {
+        var driver = try withOrder()
+        let outcome = try driver.apply(Fx.newHire(2, on: "2026-03-04"))
+        let task = try outcome.only(.incomeWithholding)
+        #expect(task.actionValue == "ISSUE")
+        #expect(task.caseId == Fx.caseId)
+        #expect(task.causationId == Fx.eventId(2))
+        #expect(task.createdAt == Fx.instant("2026-03-04"))
+        #expect(task["employer"] == [
+            "fein": "12-3456789", "name": "Acme Tools",
+            "address": ["line1": "1 Industrial Way", "city": "Little Rock", "state": "AR", "postalCode": "72201"],
+        ])
+        #expect(task["currentSupportCents"] == 40_000)
+        #expect(task["arrearsPaymentCents"] == 5_000)
+        #expect(task["totalPerMonthCents"] == 45_000)
+        #expect(task["ccpaLimitPercent"] == 60)
+        #expect(task["orderId"] == "O-1")
+        #expect(task["obligor"]?["partyId"] == "P-NCP")
+        #expect(outcome.tasks(.medicalSupportNotice).isEmpty)  // not ordered
+        #expect(driver.current.employments.map(\.fein) == [Fx.acme.fein])
+        #expect(driver.current.employments[0].since == Fx.date("2026-03-04"))
+    }
+
+    @Test func newHire_sameEmployerTwice_noSecondWithholding() throws {
+        var driver = try withOrder()
+        try driver.apply(Fx.newHire(2, on: "2026-03-04"))
+        let again = try driver.apply(Fx.newHire(3, on: "2026-03-11"))
+        #expect(again.tasks.isEmpty)
+        #expect(driver.current.employments.count == 1)
+    }
+
+    @Test func newHire_withoutOrder_leavesLocateAndAsksForTheNextEstablishmentStep() throws {
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(ncp: Fx.ncp(address: nil), children: [Fx.child("K-1", paternity: false)]))
+        #expect(driver.current.stage == .locate)
+        let paternityOpen = try driver.apply(Fx.newHire(2, on: "2026-03-04"))
+        #expect(paternityOpen.tasks.map(\.type) == [.geneticTesting])
+        #expect(driver.current.stage == .paternity)
+
+        var settled = CaseDriver()
+        try settled.apply(Fx.application(ncp: Fx.ncp(address: nil)))
+        let outcome = try settled.apply(Fx.newHire(2, on: "2026-03-04"))
+        #expect(outcome.tasks.map(\.type) == [.courtPreparation])
+        #expect(settled.current.stage == .establishment)
+    }
+
+    @Test func newHire_addressFillsAnUnknownAddress() throws {
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(ncp: Fx.ncp(address: nil)))
+        try driver.apply(Fx.newHire(2, on: "2026-03-04", address: Fx.ncpAddress))
+        #expect(driver.current.noncustodialParty.address == Fx.ncpAddress)
+    }
+
+    @Test func newHire_forSomeoneElse_isRejectedWithoutTheSSN() throws {
+        let driver = try withOrder()
+        let result = CaseRules.apply(Fx.newHire(2, on: "2026-03-04", ssn: Fx.otherSSN), to: driver.state, policy: Policy())
+        #expect(result == .failure(.personNotOnCase(caseId: Fx.caseId)))
+        #expect(!String(describing: result).contains(Fx.otherSSN.digits))
+    }
+
+    @Test func termination_withdrawsWithholdingAndMedicalNotice_thenLocate() throws {
+        var driver = try withOrder(Fx.order(medical: true), ncp: Fx.ncp(address: nil, employer: Fx.acme))
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-04-06", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein), terminatedOn: Fx.date("2026-04-03")))))
+        #expect(try outcome.only(.incomeWithholding).actionValue == "WITHDRAW")
+        #expect(try outcome.only(.incomeWithholding)["reason"] == "TERMINATED")
+        #expect(try outcome.only(.medicalSupportNotice).actionValue == "WITHDRAW")
+        let locate = try outcome.only(.locate)
+        #expect(locate.dueBy == Fx.date("2026-06-20"))
+        #expect(driver.current.employments.isEmpty)
+        // Withdrawals come before new work in the published order.
+        #expect(outcome.tasks.map(\.type) == [.incomeWithholding, .locate, .medicalSupportNotice])
+    }
+
+    @Test func termination_withNewEmployer_isANewHireThere() throws {
+        var driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-04-06", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein), terminatedOn: Fx.date("2026-04-03"),
+            newEmployer: Fx.bolt))))
+        let withholding = outcome.tasks(.incomeWithholding)
+        #expect(withholding.map { $0.actionValue } == ["WITHDRAW", "ISSUE"])  // sorted by target: Acme's FEIN first
+        #expect(withholding.first { $0.actionValue == "ISSUE" }?["employer"]?["fein"] == "98-7654321")
+        #expect(outcome.tasks(.locate).isEmpty)
+        #expect(driver.current.employments.map(\.fein) == [Fx.bolt.fein])
+    }
+
+    @Test func termination_ofAnUnknownEmployer_changesNothing() throws {
+        var driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-04-06", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.bolt.fein), terminatedOn: Fx.date("2026-04-03")))))
+        #expect(outcome.tasks.isEmpty)
+        #expect(driver.current.employments.map(\.fein) == [Fx.acme.fein])
+    }
+
+    @Test func quarterlyWage_fromANewEmployer_isEmploymentInformation() throws {
+        var driver = try withOrder()
+        let wage = QuarterlyWage(employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.bolt.fein, name: "Bolt Freight"),
+                                 quarter: Quarter("2026Q1")!, wagesCents: 1_200_000)
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-04-10", .quarterlyWage(wage)))
+        let task = try outcome.only(.incomeWithholding)
+        #expect(task["employer"] == ["fein": "98-7654321", "name": "Bolt Freight"])
+        #expect(task.dueBy == Fx.date("2026-04-14"))
+        #expect(driver.current.employments[0].lastReportedWagesCents == 1_200_000)
+        // The next quarter from the same employer: wages recorded, no second notice.
+        let next = QuarterlyWage(employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.bolt.fein, name: "Bolt Freight"),
+                                 quarter: Quarter("2026Q2")!, wagesCents: 1_300_000)
+        #expect(try driver.apply(Fx.employerReport(3, on: "2026-07-10", .quarterlyWage(next))).tasks(.incomeWithholding).isEmpty)
+        #expect(driver.current.employments[0].lastReportedQuarter == Quarter("2026Q2"))
+    }
+
+    @Test func iwoResponse_acceptedRecordsAcceptanceAndCoverage() throws {
+        var driver = try withOrder(Fx.order(medical: true), ncp: Fx.ncp(employer: Fx.acme))
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: Fx.acme.fein), status: .accepted, medicalCoverage: .enrolled))))
+        #expect(outcome.tasks.isEmpty)
+        #expect(driver.current.employments[0].withholding == .accepted)
+        #expect(driver.current.employments[0].medicalCoverage == .enrolled)
+    }
+
+    @Test func iwoResponse_notEmployed_endsTheEmployment() throws {
+        var driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: Fx.acme.fein), status: .notEmployed))))
+        #expect(try outcome.only(.incomeWithholding)["reason"] == "NOT_EMPLOYED")
+        #expect(driver.current.employments.isEmpty)
+        #expect(outcome.tasks(.locate).isEmpty)  // the address still locates the parent
+    }
+
+    @Test func iwoResponse_forAnotherCase_isRejected() throws {
+        let driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
+        let response = Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(
+            caseId: "C-2", employer: EmployerRef(fein: Fx.acme.fein), status: .accepted)))
+        #expect(CaseRules.apply(response, to: driver.state, policy: Policy()) == .failure(.wrongCase(eventCaseId: "C-2", stateCaseId: Fx.caseId)))
+    }
+
+    @Test func remittance_appliesOnlyThisCasesPayments_andDisburses() throws {
+        var driver = try withOrder(Fx.order(judgment: 10_000))
+        let outcome = try driver.apply(Fx.remittance(2, on: "2026-03-20", payDate: "2026-03-13",
+                                                     payments: [("C-OTHER", 99_900), (Fx.caseId, 30_000), (Fx.caseId, 15_000)]))
+        let task = try outcome.only(.disbursement)
+        #expect(task["amountCents"] == 45_000)
+        #expect(task["toCurrentSupportCents"] == 40_000)
+        #expect(task["toArrearsCents"] == 5_000)
+        #expect(task["disbursedToFamilyCents"] == 45_000)
+        #expect(task["retainedByStateCents"] == 0)
+        #expect(task.dueBy == Fx.date("2026-03-24"))
+        #expect(driver.current.ledger.paid(through: Fx.date("2026-03-20")) == 45_000)
+    }
+
+    @Test func remittance_tanf_retainsTheArrearsShare() throws {
+        var driver = try withOrder(Fx.order(judgment: 60_000), program: .tanf)
+        let outcome = try driver.apply(Fx.remittance(2, on: "2026-03-20", payDate: "2026-03-13", payments: [(Fx.caseId, 70_000)]))
+        let task = try outcome.only(.disbursement)
+        #expect(task["disbursedToFamilyCents"] == 40_000)
+        #expect(task["retainedByStateCents"] == 30_000)
+    }
+
+    @Test func remittance_largerThanAllThatIsDue_holdsTheRest() throws {
+        var driver = try withOrder(Fx.order(judgment: 10_000))
+        let outcome = try driver.apply(Fx.remittance(2, on: "2026-03-20", payDate: "2026-03-13", payments: [(Fx.caseId, 100_000)]))
+        let task = try outcome.only(.disbursement)
+        #expect(task["toCurrentSupportCents"] == 40_000)
+        #expect(task["toArrearsCents"] == 10_000)
+        #expect(task["unappliedCents"] == 50_000)
+        #expect(task["disbursedToFamilyCents"] == 50_000)
+        #expect(driver.current.ledger.arrears(asOf: Fx.date("2026-03-31")) == 0)
+    }
+
+    @Test func remittance_withoutAPaymentForThisCase_isRejected() throws {
+        let driver = try withOrder()
+        let remittance = Fx.remittance(2, on: "2026-03-20", payDate: "2026-03-13", payments: [("C-OTHER", 10_000)])
+        #expect(CaseRules.apply(remittance, to: driver.state, policy: Policy()) == .failure(.noPaymentForCase(caseId: Fx.caseId)))
+    }
+}
