@@ -122,6 +122,12 @@ extension PostgresConnection {
         return try check(result, handle: handle, operation: operation)
     }
 
+    /// One round trip with an empty statement: proves the session works,
+    /// where `isHealthy` only reports what libpq last saw.
+    public func ping() throws {
+        try run("", values: [], operation: "ping")
+    }
+
     /// Runs a parameterless script that may hold several statements (schema
     /// migrations). Uses the simple protocol; never put values in `sql`.
     public func executeScript(_ sql: String) throws {

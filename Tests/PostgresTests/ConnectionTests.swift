@@ -16,6 +16,7 @@ struct ConnectionTests {
         #expect(connection.serverVersionNumber >= 150_000)
         #expect(connection.backendPID > 0)
         #expect(connection.transactionStatus == .idle)
+        try connection.ping()
         #expect(PostgresConnection.libpqVersion.wholeMatch(of: /\d+\.\d+/) != nil)
         #expect(PostgresConnection.libpqVersion.hasPrefix("15."))
         connection.close()

@@ -97,7 +97,8 @@ struct ErrorClassificationTests {
         let admin = try TestDatabase.connect()
         let pid = victim.backendPID
         #expect(try admin.query("SELECT pg_terminate_backend($1)", pid)[0].decode(Bool.self, column: 0))
-        let error = postgresError { try victim.execute("SELECT 1") }
+        #expect(victim.isHealthy)  // libpq has not noticed yet...
+        let error = postgresError { try victim.ping() }  // ...until the next round trip
         #expect(error?.kind == .connectionLost)
         #expect(error?.isRetriable == true)
         #expect(error?.isConnectionFailure == true)
