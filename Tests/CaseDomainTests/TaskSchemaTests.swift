@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+@testable import CaseDomain
+
+/// Every task the rules generate validates against its published schema
+/// (schemas/tasks/<type>.json, draft 2020-12), checked by Python's
+/// `jsonschema` in one subprocess over a directory of task files.
+@Suite("Task JSON Schemas")
+struct TaskSchemaTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Tasks of every type, ISSUE and WITHDRAW, from scenarios that reach each rule.
+    static func generatedTasks() throws -> [CaseTask] {
+        var tasks: [CaseTask] = []
+        var full = CaseDriver()
+        try full.apply(Fx.application(program: .tanf, ncp: Fx.ncp(employer: Fx.acme),
+                                      existingOrder: Fx.order(arrearsPayment: 5_000, medical: true, judgment: 300_000)))
+        try full.apply(Fx.event(2, on: "2026-03-05", .hearingScheduled(HearingScheduled(
+            hearingId: "H-1", hearingType: .enforcement, scheduledFor: Fx.instant("2026-04-20"), courtName: "Pulaski Circuit"))))
+        try full.apply(Fx.event(3, on: "2026-03-06", .contemptFinding(ContemptFinding(purgeAmountCents: 50_000, complianceDueOn: Fx.date("2026-04-30")))))
+        try full.apply(Fx.remittance(4, on: "2026-03-20", payDate: "2026-03-13", payments: [(Fx.caseId, 400_000)]))
+        try full.apply(Fx.event(5, on: "2026-03-23", .serviceFailed(ServiceOfProcess(partyId: "P-CP", attemptedOn: Fx.date("2026-03-20")))))
+        try full.apply(Fx.employerReport(6, on: "2026-04-06", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein), terminatedOn: Fx.date("2026-04-03")))))
+        try full.apply(Fx.event(7, on: "2026-04-07", .closureRequest(ClosureRequest(reason: "custodial party asked"))))
+        tasks += full.published
+
+        var closing = CaseDriver()
+        try closing.apply(Fx.application(existingOrder: Fx.order(judgment: 60_000)))
+        try closing.apply(Fx.event(2, on: "2026-03-03", .paternityExcluded(PaternityExcluded(childId: "K-1"))))
+        try closing.apply(Fx.event(3, on: "2026-05-02", .closureRequest(ClosureRequest(reason: "notice period over"))))
+        tasks += closing.published
+
+        var locating = CaseDriver()
+        try locating.apply(Fx.application(ncp: Fx.ncp(address: nil, ssn: nil), children: [Fx.child("K-1", paternity: false)]))
+        try locating.apply(Fx.event(2, on: "2026-03-10", .partyUpdate(PartyUpdate(partyId: "P-NCP", address: Fx.ncpAddress))))
+        try locating.apply(Fx.event(3, on: "2026-04-10", .paternityEstablished(PaternityEstablished(childId: "K-1", method: .geneticTest))))
+        tasks += locating.published
+        return tasks
+    }
+
+    @Test func generatedTasks_coverEveryTypeAndAction() throws {
+        let tasks = try Self.generatedTasks()
+        #expect(Set(tasks.map(\.type)) == Set(TaskType.allCases))
+        let withdrawn = Set(tasks.filter { $0.action == .withdraw }.map(\.type))
+        #expect(withdrawn.isSuperset(of: [.incomeWithholding, .medicalSupportNotice, .taxOffsetReferral, .passportDenial,
+                                           .creditBureauReport, .licenseSuspension]))
+    }
+
+    @Test func generatedTasks_validateAgainstTheirSchemas() throws {
+        let tasks = try Self.generatedTasks()
+        let verdict = try Self.validate(tasks.map { ($0.type.rawValue, $0.wireJSON()) })
+        #expect(verdict.invalid.isEmpty, "\(verdict.report)")
+        #expect(verdict.checked == tasks.count)
+    }
+
+    /// The harness can fail: tasks with a field missing, a wrong type or an unknown field are caught.
+    @Test func tamperedTasks_failValidation() throws {
+        let task = try #require(Self.generatedTasks().first { $0.type == .incomeWithholding && $0.action == .issue })
+        guard case .object(var envelope) = task.wireValue, case .object(var data) = envelope["data"] else {
+            Issue.record("task is not an object")
+            return
+        }
+        var missingDue = envelope
+        missingDue["dueBy"] = nil
+        data["ccpaLimitPercent"] = "sixty"
+        var wrongType = envelope
+        wrongType["data"] = .object(data)
+        envelope["surprise"] = true
+        let verdict = try Self.validate([
+            ("income-withholding", JSONValue.object(missingDue).serialized()),
+            ("income-withholding", JSONValue.object(wrongType).serialized()),
+            ("income-withholding", JSONValue.object(envelope).serialized()),
+        ])
+        #expect(verdict.invalid.count == 3, "\(verdict.report)")
+    }
+
+    struct Verdict {
+        var checked: Int
+        var invalid: [String]
+        var report: String
+    }
+
+    private static let validatorScript = #"""
+import json, pathlib, sys
+try:
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+except ImportError:
+    print("MISSING jsonschema"); sys.exit(3)
+schemas = pathlib.Path(sys.argv[1])
+resources = []
+for path in sorted(schemas.glob("*.json")):
+    schema = json.loads(path.read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    resources.append((schema["$id"], Resource.from_contents(schema)))
+registry = Registry().with_resources(resources)
+for name in sys.argv[2:]:
+    task = json.loads(pathlib.Path(name).read_text("utf-8"))
+    schema = json.loads((schemas / (pathlib.Path(name).name.split("--")[0] + ".json")).read_text("utf-8"))
+    errors = list(Draft202012Validator(schema, registry=registry, format_checker=FormatChecker()).iter_errors(task))
+    if errors:
+        where = "; ".join(".".join(str(p) for p in e.absolute_path) + ": fails " + str(e.validator) for e in errors[:3])
+        print(f"INVALID {name} {where}")
+    else:
+        print(f"VALID {name}")
+"""#
+
+    /// Writes each (type, bytes) to a temporary file named `<type>--<n>.json` and runs the validator once.
+    static func validate(_ documents: [(type: String, bytes: [UInt8])]) throws -> Verdict {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("task-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [String] = []
+        for (n, document) in documents.enumerated() {
+            let file = directory.appendingPathComponent("\(document.type)--\(n).json")
+            try Data(document.bytes).write(to: file)
+            files.append(file.path)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", validatorScript, repositoryRoot.appendingPathComponent("schemas/tasks").path] + files
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(!out.contains("MISSING jsonschema"), "the Python package jsonschema is missing; run `pip install jsonschema`")
+        try #require(process.terminationStatus == 0, "validator failed (is python3 installed?): \(err)")
+        let lines = out.split(separator: "\n").map(String.init)
+        return Verdict(checked: lines.count, invalid: lines.filter { $0.hasPrefix("INVALID") }, report: out + err)
+    }
+}
