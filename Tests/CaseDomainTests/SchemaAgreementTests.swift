@@ -19,11 +19,15 @@ import Testing
     }
 
     static func runValidator() -> Result<[String: String], ValidatorFailure> {
+        runValidator(on: fixtures.map { EventFixtures.directory.appendingPathComponent($0) }, relativeTo: EventFixtures.directory)
+    }
+
+    /// Verdicts keyed by path relative to `base`.
+    static func runValidator(on files: [URL], relativeTo base: URL) -> Result<[String: String], ValidatorFailure> {
         let root = EventFixtures.repositoryRoot
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appendingPathComponent("scripts/validate-json-schemas.py").path]
-            + fixtures.map { EventFixtures.directory.appendingPathComponent($0).path }
+        process.arguments = ["python3", root.appendingPathComponent("scripts/validate-json-schemas.py").path] + files.map(\.path)
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -48,7 +52,7 @@ import Testing
             return .failure(ValidatorFailure(description: "validate-json-schemas.py exited \(process.terminationStatus): \(errText)"))
         }
         var verdicts: [String: String] = [:]
-        let prefix = EventFixtures.directory.path + "/"
+        let prefix = base.path + "/"
         for line in String(decoding: out, as: UTF8.self).split(separator: "\n") {
             guard let space = line.lastIndex(of: " ") else { continue }
             let path = String(line[..<space])
@@ -138,6 +142,125 @@ import Testing
             #expect(schema["properties"]?["type"]?["const"]?.stringValue == type.rawValue)
             let envelope = schema["$ref"]?.stringValue
             #expect(envelope == (type.requiresCaseId ? "common.json#/$defs/caseEventEnvelope" : "common.json#/$defs/envelope"))
+        }
+    }
+
+    /// Beyond the hand-written corpus: random damage to the valid samples
+    /// (fields dropped, values swapped for others of every kind that matters
+    /// here, unknown fields added, the type changed) must still get the same
+    /// verdict from both sides. Deterministic: a fixed seed, unless
+    /// EVENT_MUTANT_SEED is set; EVENT_MUTANTS sets how many (default 400).
+    @Test("random mutations of valid events get the same verdict from decoder and schema")
+    func mutantsAgree() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var rng = SplitMix(seed: environment["EVENT_MUTANT_SEED"].flatMap { UInt64($0) } ?? 0x1D_2026)
+        let count = environment["EVENT_MUTANTS"].flatMap { Int($0) } ?? 400
+        let valid = try EventFixtures.names(in: "valid").map { try JSONValue.parse(EventFixtures.bytes("valid", $0)) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("event-mutants-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var mutants: [String: [UInt8]] = [:]
+        for n in 0..<count {
+            var document = valid[rng.next(below: valid.count)]
+            for _ in 0...rng.next(below: 2) { document = Mutation.apply(to: document, using: &rng) }
+            let bytes = document.serialized()
+            let name = "mutant-\(n).json"
+            mutants[name] = bytes
+            try Data(bytes).write(to: directory.appendingPathComponent(name))
+        }
+        let verdicts = try Self.runValidator(on: mutants.keys.sorted().map { directory.appendingPathComponent($0) }, relativeTo: directory).get()
+        var verdictCounts: [String: Int] = [:]
+        for (name, bytes) in mutants.sorted(by: { $0.key < $1.key }) {
+            let result = EventDecoder.decode(bytes)
+            let decoderVerdict = Self.decoderVerdict(result)
+            verdictCounts[decoderVerdict, default: 0] += 1
+            #expect(
+                verdicts[name] == decoderVerdict,
+                "decoder: \(decoderVerdict) (\(result.error?.reason ?? "-")), schema: \(verdicts[name] ?? "none") for \(String(decoding: bytes, as: UTF8.self))")
+        }
+        // The mutations must exercise both outcomes, or the test proves little.
+        #expect(
+            verdictCounts["valid", default: 0] >= count / 12 && verdictCounts["invalid", default: 0] >= count / 3, "\(verdictCounts)")
+    }
+}
+
+/// A small deterministic generator, so a failing mutant can be reproduced.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+enum Mutation {
+    /// Values that sit on either side of the rules: formats, enums, numbers of each JSON kind.
+    static let replacements: [JSONValue] = [
+        .null, true, false, 0, -1, 100, 12.5, 100.0, .int(.max), .double(1e19), "", " ", "x", "100", "TANF", "tanf", "ACCEPTED",
+        "EMANCIPATION", "GENETIC_TEST", "CONTEMPT", "ENROLLED", "NC", "nc", "XX", "28208", "28208-1234", "2820", "123456789", "12345678",
+        "123-45-6789", "12-3456789", "561234567", "2026Q3", "2026Q5", "2026-03-02", "2026-02-30", "2026-02-29", "2024-02-29",
+        "0000-01-01", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00", "2026-03-02T10:00:00.25+05:30", "2026-03-02T25:00:00Z",
+        "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b11", "0B9F2C3E-6A41-4B8E-9D0F-2F1E7C5A9B11", "0b9f2c3e6a414b8e9d0f2f1e7c5a9b11",
+        "intake.application", "court.order-established", "employer.new-hire", "intake.party-update", "court.unknown",
+        [], [[:]], [:], ["fein": "561234567"], ["ssn": "123456789"],
+        ["line1": "1 Main St", "city": "Raleigh", "state": "NC", "postalCode": "27601"],
+    ]
+
+    static func apply(to document: JSONValue, using rng: inout SplitMix) -> JSONValue {
+        let paths = leafPaths(document, prefix: [])
+        let path = paths[rng.next(below: paths.count)]
+        switch rng.next(below: 10) {
+        case 0...1: return removing(document, at: path)
+        case 2: return setting(document, at: Array(path.dropLast()) + ["unexpectedField"], to: replacements[rng.next(below: replacements.count)])
+        default: return setting(document, at: path, to: replacements[rng.next(below: replacements.count)])
+        }
+    }
+
+    /// Paths to every value in the tree (objects and arrays included), as keys or decimal indexes.
+    static func leafPaths(_ value: JSONValue, prefix: [String]) -> [[String]] {
+        switch value {
+        case .object(let fields):
+            return fields.keys.sorted().flatMap { key in [prefix + [key]] + leafPaths(fields[key]!, prefix: prefix + [key]) }
+        case .array(let elements):
+            return elements.indices.flatMap { n in [prefix + ["\(n)"]] + leafPaths(elements[n], prefix: prefix + ["\(n)"]) }
+        default:
+            return []
+        }
+    }
+
+    static func setting(_ value: JSONValue, at path: [String], to replacement: JSONValue) -> JSONValue {
+        guard let head = path.first else { return replacement }
+        switch value {
+        case .object(var fields):
+            fields[head] = setting(fields[head] ?? .null, at: Array(path.dropFirst()), to: replacement)
+            return .object(fields)
+        case .array(var elements):
+            guard let n = Int(head), elements.indices.contains(n) else { return value }
+            elements[n] = setting(elements[n], at: Array(path.dropFirst()), to: replacement)
+            return .array(elements)
+        default:
+            return value
+        }
+    }
+
+    static func removing(_ value: JSONValue, at path: [String]) -> JSONValue {
+        guard let head = path.first else { return value }
+        switch value {
+        case .object(var fields):
+            fields[head] = path.count == 1 ? nil : fields[head].map { removing($0, at: Array(path.dropFirst())) }
+            return .object(fields)
+        case .array(var elements):
+            guard let n = Int(head), elements.indices.contains(n) else { return value }
+            if path.count == 1 { elements.remove(at: n) } else { elements[n] = removing(elements[n], at: Array(path.dropFirst())) }
+            return .array(elements)
+        default:
+            return value
         }
     }
 }
