@@ -1,0 +1,202 @@
+import CaseDomain
+import Foundation
+import Postgres
+
+/// What `csworker case show` prints. JSON field names are the contract's
+/// (`caseId`, `program`, `stage`, `arrearsCents`, `monthlySupportCents`,
+/// `employer`, `referrals`, `history`); `asOf` and `parties` are additions.
+/// SSNs appear only masked.
+public struct CaseView: Codable, Sendable, Hashable {
+    public struct Employer: Codable, Sendable, Hashable {
+        public var fein: String
+        public var name: String?
+        public var since: String
+        /// NONE, ISSUED, ACCEPTED.
+        public var withholding: String
+    }
+
+    public struct Referral: Codable, Sendable, Hashable {
+        /// The task type, e.g. `tax-offset-referral`.
+        public var type: String
+        public var issuedOn: String
+        public var arrearsCents: Int64
+        public var taskId: String
+    }
+
+    public struct Party: Codable, Sendable, Hashable {
+        public var role: String
+        public var partyId: String
+        public var name: String
+        /// `***-**-1234`, or nil when the SSN is unknown.
+        public var ssn: String?
+    }
+
+    public struct Task: Codable, Sendable, Hashable {
+        public var id: String
+        public var type: String
+        public var action: String
+        public var dueBy: String
+    }
+
+    public struct HistoryItem: Codable, Sendable, Hashable {
+        public var seq: Int64
+        public var eventId: String
+        public var eventType: String
+        public var occurredAt: String
+        public var appliedAt: String
+        public var changes: [String]
+        public var tasks: [Task]
+    }
+
+    public var caseId: String
+    public var program: String
+    public var stage: String
+    /// The date arrears are computed as of.
+    public var asOf: String
+    /// Amounts due through `asOf` minus payments applied through it (domain.md's arrears).
+    public var arrearsCents: Int64
+    public var monthlySupportCents: Int64
+    /// The noncustodial parent's current employer (most recent if several), or null.
+    public var employer: Employer?
+    /// Active arrears referrals, by task type.
+    public var referrals: [Referral]
+    public var parties: [Party]
+    /// Events applied, oldest first, with the tasks each caused.
+    public var history: [HistoryItem]
+
+    private enum CodingKeys: String, CodingKey {
+        case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, history
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(caseId, forKey: .caseId)
+        try c.encode(program, forKey: .program)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(asOf, forKey: .asOf)
+        try c.encode(arrearsCents, forKey: .arrearsCents)
+        try c.encode(monthlySupportCents, forKey: .monthlySupportCents)
+        try c.encode(employer, forKey: .employer)  // explicit null when there is none
+        try c.encode(referrals, forKey: .referrals)
+        try c.encode(parties, forKey: .parties)
+        try c.encode(history, forKey: .history)
+    }
+
+    /// Pretty JSON with sorted keys, for `--json`.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The human form.
+    public var text: String {
+        func dollars(_ cents: Int64) -> String {
+            let sign = cents < 0 ? "-" : ""
+            let magnitude = cents.magnitude
+            let fraction = magnitude % 100
+            return "\(sign)$\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        }
+        var lines = [
+            "Case \(caseId)  \(program)  stage \(stage)",
+            "Arrears as of \(asOf): \(dollars(arrearsCents))   monthly support: \(dollars(monthlySupportCents))",
+        ]
+        for party in parties {
+            lines.append("\(party.role.lowercased()) party \(party.partyId): \(party.name), SSN \(party.ssn ?? "unknown")")
+        }
+        if let employer {
+            lines.append(
+                "Employer: \(employer.name ?? "(name unknown)") (FEIN \(employer.fein)) since \(employer.since), "
+                    + "withholding \(employer.withholding)")
+        } else {
+            lines.append("Employer: none known")
+        }
+        if referrals.isEmpty {
+            lines.append("Referrals: none active")
+        } else {
+            lines.append("Referrals:")
+            for referral in referrals {
+                lines.append(
+                    "  \(referral.type) since \(referral.issuedOn) at arrears \(dollars(referral.arrearsCents))")
+            }
+        }
+        lines.append("History (\(history.count) events):")
+        for item in history {
+            lines.append("  \(item.seq). \(item.occurredAt) \(item.eventType) (\(item.eventId))")
+            for change in item.changes { lines.append("       - \(change)") }
+            for task in item.tasks {
+                lines.append("       -> task \(task.type) \(task.action) due \(task.dueBy) (\(task.id))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Reads cases back for operators. Needs no CSE_SSN_KEY: the stored state
+/// carries no SSNs, and parties keep only the last four digits.
+public struct CaseReadModel {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// nil when the case does not exist. `asOf` is the business date arrears
+    /// are computed for (the CLI passes today in the agency zone or --as-of).
+    public func show(caseId: String, asOf: LocalDate) throws -> CaseView? {
+        let rows = try connection.query("SELECT state FROM cases WHERE case_id = $1", caseId)
+        guard let row = rows.first else { return nil }
+        let state = try CaseSnapshotCodec(protector: nil).decode(
+            caseId: caseId, json: try row.decode(PostgresJSON.self, column: 0).bytes, sealedSSNs: nil)
+
+        var parties: [CaseView.Party] = []
+        for row in try connection.query(
+            "SELECT role, party_id, first_name, last_name, ssn_last4 FROM parties WHERE case_id = $1 ORDER BY role",
+            caseId)
+        {
+            parties.append(
+                CaseView.Party(
+                    role: try row.decode(String.self, column: 0), partyId: try row.decode(String.self, column: 1),
+                    name: "\(try row.decode(String.self, column: 2)) \(try row.decode(String.self, column: 3))",
+                    ssn: try row.decode(String?.self, column: 4).map { "***-**-\($0)" }))
+        }
+
+        let decoder = JSONDecoder()
+        var history: [CaseView.HistoryItem] = []
+        for row in try connection.query(
+            """
+            SELECT seq, event_id, event_type, occurred_at, applied_at, changes, tasks
+            FROM case_history WHERE case_id = $1 ORDER BY seq
+            """, caseId)
+        {
+            history.append(
+                CaseView.HistoryItem(
+                    seq: try row.decode(Int64.self, column: 0),
+                    eventId: try row.decode(UUID.self, column: 1).uuidString.lowercased(),
+                    eventType: try row.decode(String.self, column: 2),
+                    occurredAt: Self.timestamp(try row.decode(Date.self, column: 3)),
+                    appliedAt: Self.timestamp(try row.decode(Date.self, column: 4)),
+                    changes: try decoder.decode([String].self, from: Data(try row.decode(PostgresJSON.self, column: 5).bytes)),
+                    tasks: try decoder.decode([CaseView.Task].self, from: Data(try row.decode(PostgresJSON.self, column: 6).bytes))))
+        }
+
+        let employer = state.employments.max { ($0.since, $0.fein.digits) < ($1.since, $1.fein.digits) }
+        return CaseView(
+            caseId: state.caseId, program: state.program.rawValue, stage: state.stage.rawValue, asOf: asOf.description,
+            arrearsCents: state.ledger.balance(asOf: asOf), monthlySupportCents: state.monthlySupportCents,
+            employer: employer.map {
+                CaseView.Employer(
+                    fein: $0.fein.digits, name: $0.name, since: $0.since.description, withholding: $0.withholding.rawValue)
+            },
+            referrals: state.referrals.sorted { $0.type < $1.type }.map {
+                CaseView.Referral(
+                    type: $0.type.rawValue, issuedOn: $0.issuedOn.description, arrearsCents: $0.arrearsCents,
+                    taskId: $0.taskId.uuidString.lowercased())
+            },
+            parties: parties, history: history)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

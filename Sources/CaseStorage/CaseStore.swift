@@ -1,0 +1,480 @@
+import CaseDomain
+import Crypto
+import Foundation
+import Logging
+import Postgres
+
+/// The worker's storage: owns one PostgreSQL session and runs one transaction
+/// per polled batch. Like the connection, a store is used by one thread at a
+/// time.
+///
+/// A batch goes through `withBatch` in this order (the order is what keeps
+/// concurrent workers deadlock-free and keeps parked events from being
+/// stranded):
+///  1. `recordEvents` -- dedupe: only the ids it returns are new;
+///  2. `lockIdentities(ssnHashes:caseIds:)` -- once, with every SSN hash and
+///     every case id the events name (intake/court case ids, remittance
+///     payment case ids, iwo-response case ids);
+///  3. `noncustodialCases(forSSNHashes:)` -- which cases each reported person
+///     is the NCP on (committed rows only: cases opened earlier in the same
+///     batch are the caller's to match in memory);
+///     `takeParked(forSSNHashes:caseIds:)` -- parked events that can now apply
+///     (deleted here; park them again if they still cannot);
+///  4. `lockAndLoad(caseIds:)` -- row locks, current states;
+///  5. (the caller applies the rules in memory)
+///  6. `save(cases:outbox:parked:outcomes:)` -- everything written in one
+///     round trip. The transaction commits when the body returns.
+public final class CaseStore: @unchecked Sendable {
+    public let connection: PostgresConnection
+    let protector: SSNProtector
+    let calendar: BusinessCalendar
+    let logger: Logger
+
+    /// `calendar` turns the latest event time into the business date the
+    /// `cases.arrears_cents` and `ledger_entries` projections are computed as of.
+    public init(
+        connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar = BusinessCalendar(),
+        logger: Logger = Logger(label: "csworker.storage")
+    ) {
+        self.connection = connection
+        self.protector = protector
+        self.calendar = calendar
+        self.logger = logger
+    }
+
+    /// One READ COMMITTED transaction: COMMIT when `body` returns, ROLLBACK
+    /// (and rethrow) when it throws. Retriable failures (`PostgresError.isRetriable`)
+    /// leave nothing behind, so the caller can run the whole batch again.
+    public func withBatch<T>(_ body: (BatchTransaction) throws -> T) throws -> T {
+        try connection.transaction(isolation: .readCommitted) { connection in
+            let batch = BatchTransaction(store: self)
+            defer { batch.isOpen = false }
+            return try body(batch)
+        }
+    }
+}
+
+/// A case as loaded under its row lock.
+struct LoadedCase {
+    var state: CaseState
+    var version: Int64
+    var lastEventAt: Date
+}
+
+/// The statements of one batch. Only valid inside `CaseStore.withBatch`.
+public final class BatchTransaction {
+    let store: CaseStore
+    var connection: PostgresConnection { store.connection }
+    var isOpen = true
+    /// States loaded by `lockAndLoad`: the base for versions, history
+    /// sequence numbers and projection diffs.
+    var loaded: [String: LoadedCase] = [:]
+
+    init(store: CaseStore) {
+        self.store = store
+    }
+
+    private func checkOpen(_ operation: String) throws {
+        guard isOpen else {
+            throw PostgresError(kind: .misuse, message: "batch transaction already ended", operation: operation)
+        }
+    }
+
+    // MARK: 1. dedupe
+
+    /// Inserts the event ids; returns those not seen before (a redelivered id,
+    /// or the second occurrence of an id within `events`, is not new). New
+    /// ids are recorded with outcome `applied` unless `save(outcomes:)` says
+    /// otherwise.
+    public func recordEvents(_ events: [ProcessedEvent]) throws -> Set<UUID> {
+        try checkOpen("recordEvents")
+        var seen = Set<UUID>()
+        let unique = events.filter { seen.insert($0.eventId).inserted }
+        guard !unique.isEmpty else { return [] }
+        let result = try connection.execute(
+            prepared: BatchSQL.recordEvents,
+            parameters: [unique.map(\.eventId), unique.map(\.topic), unique.map(\.partition), unique.map(\.offset)])
+        var fresh = Set<UUID>(minimumCapacity: result.rowCount)
+        for row in result { fresh.insert(try row.decode(UUID.self, column: 0)) }
+        return fresh
+    }
+
+    // MARK: 2. identity locks
+
+    /// Transaction-scoped advisory locks on every SSN hash and case id in
+    /// play, taken in one global (sorted) order in one statement. This
+    /// serialises an employer report against an intake bringing the same SSN,
+    /// and a remittance against the intake opening its case, so nothing is
+    /// parked while the transaction that would match it commits. Call once
+    /// per batch, before `takeParked` and `lockAndLoad`.
+    public func lockIdentities(ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>) throws {
+        try checkOpen("lockIdentities")
+        var keys = Set(ssnHashes.map(\.lockKey))
+        for caseId in caseIds { keys.insert(Self.lockKey(caseId: caseId)) }
+        guard !keys.isEmpty else { return }
+        try connection.execute(prepared: BatchSQL.lockIdentities, parameters: [keys.sorted()])
+    }
+
+    static func lockKey(caseId: String) -> Int64 {
+        SHA256.hash(data: Array("case:\(caseId)".utf8)).prefix(8).reduce(0) { $0 << 8 | Int64($1) }
+    }
+
+    // MARK: 3. resolve and unpark
+
+    /// For each hash, the cases (sorted) on which that person is the
+    /// noncustodial parent; hashes that match nothing are absent.
+    public func noncustodialCases(forSSNHashes hashes: some Collection<SSNHash>) throws -> [SSNHash: [String]] {
+        try checkOpen("noncustodialCases")
+        guard !hashes.isEmpty else { return [:] }
+        let result = try connection.execute(prepared: BatchSQL.noncustodialCases, parameters: [Array(Set(hashes))])
+        var cases: [SSNHash: [String]] = [:]
+        for row in result {
+            cases[try row.decode(SSNHash.self, column: 0), default: []].append(try row.decode(String.self, column: 1))
+        }
+        return cases
+    }
+
+    /// Removes and returns the parked events matching these SSN hashes or case
+    /// ids, oldest first (by topic, partition, offset). They are gone once the
+    /// batch commits; park again what still cannot apply.
+    public func takeParked(
+        forSSNHashes hashes: some Collection<SSNHash>, caseIds: some Collection<String>
+    ) throws -> [ParkedEvent] {
+        try checkOpen("takeParked")
+        guard !hashes.isEmpty || !caseIds.isEmpty else { return [] }
+        let result = try connection.execute(
+            prepared: BatchSQL.takeParked, parameters: [hashes.map(\.hex), Array(caseIds)])
+        var events: [ParkedEvent] = []
+        events.reserveCapacity(result.rowCount)
+        for row in result {
+            let kind = try row.decode(String.self, column: 0)
+            let key = try row.decode(String.self, column: 1)
+            let match: ParkedEvent.Match
+            if kind == "ssn" {
+                guard let hash = SSNHash(hex: key) else {
+                    throw PostgresError(
+                        kind: .decodingFailure, message: "parked_events.match_key is not a hash", operation: "takeParked")
+                }
+                match = .ssn(hash)
+            } else {
+                match = .caseId(key)
+            }
+            var event = ParkedEvent(
+                eventId: try row.decode(UUID.self, column: 2), match: match, topic: try row.decode(String.self, column: 3),
+                partition: try row.decode(Int32.self, column: 4), offset: try row.decode(Int64.self, column: 5),
+                key: [], value: [], parkedAt: try row.decode(Date.self, column: 8))
+            event.key = try store.protector.open(try row.decode([UInt8].self, column: 6), context: event.sealContext)
+            event.value = try store.protector.open(try row.decode([UInt8].self, column: 7), context: event.sealContext)
+            events.append(event)
+        }
+        return events.sorted { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }
+    }
+
+    // MARK: 4. lock and load
+
+    /// Locks the existing case rows (`FOR UPDATE`, in case id order) and
+    /// returns their states; ids without a case are absent. Call once per batch.
+    public func lockAndLoad(caseIds: some Collection<String>) throws -> [String: CaseState] {
+        try checkOpen("lockAndLoad")
+        guard !caseIds.isEmpty else { return [:] }
+        let result = try connection.execute(prepared: BatchSQL.lockAndLoad, parameters: [Array(Set(caseIds))])
+        let codec = CaseSnapshotCodec(protector: store.protector)
+        var states: [String: CaseState] = [:]
+        states.reserveCapacity(result.rowCount)
+        for row in result {
+            let caseId = try row.decode(String.self, column: 0)
+            let state = try codec.decode(
+                caseId: caseId, json: try row.decode(PostgresJSON.self, column: 1).bytes,
+                sealedSSNs: try row.decode([UInt8]?.self, column: 2))
+            loaded[caseId] = LoadedCase(
+                state: state, version: try row.decode(Int64.self, column: 3),
+                lastEventAt: try row.decode(Date.self, column: 4))
+            states[caseId] = state
+        }
+        return states
+    }
+
+    // MARK: 6. save
+
+    /// Writes everything the batch produced in one pipelined round trip:
+    /// case rows (upsert), projections of changed cases, history, outbox
+    /// messages (a message id already enqueued is skipped), parked events, and
+    /// the outcome of events that were not simply applied.
+    ///
+    /// Every case in `cases` must have been passed to `lockAndLoad` (new cases
+    /// too, so their absence was observed under the identity lock).
+    public func save(
+        cases: [CaseChange], outbox: [OutboxMessage] = [], parked: [ParkedEvent] = [],
+        outcomes: [UUID: EventOutcome] = [:]
+    ) throws {
+        try checkOpen("save")
+        let pipeline = PostgresPipeline()
+        try enqueueCases(cases, on: pipeline)
+        try enqueueOutbox(outbox, on: pipeline)
+        try enqueuePark(parked, on: pipeline)
+        enqueueOutcomes(outcomes, on: pipeline)
+        guard pipeline.count > 0 else { return }
+        _ = try connection.run(pipeline)
+    }
+
+    /// Same as `save(outbox:)` alone.
+    public func enqueueOutbox(_ messages: [OutboxMessage]) throws {
+        try save(cases: [], outbox: messages)
+    }
+
+    /// Same as `save(parked:)` alone.
+    public func park(_ events: [ParkedEvent]) throws {
+        try save(cases: [], parked: events)
+    }
+
+    private func enqueueCases(_ changes: [CaseChange], on pipeline: PostgresPipeline) throws {
+        guard !changes.isEmpty else { return }
+        let codec = CaseSnapshotCodec(protector: store.protector)
+        let protector = store.protector
+        var ids: [String] = [], programs: [String] = [], stages: [String] = [], openedOn: [String] = []
+        var support: [Int64] = [], arrears: [Int64] = [], arrearsAsOf: [String] = []
+        var states: [PostgresJSON] = [], sealed: [Bytea?] = [], versions: [Int64] = [], lastEventAt: [Date] = []
+        var projections = ProjectionWrites()
+        var history = HistoryWrites()
+        var seen = Set<String>()
+        for change in changes {
+            let caseId = change.caseId
+            guard seen.insert(caseId).inserted else {
+                throw PostgresError(
+                    kind: .misuse, message: "case \(caseId) appears twice in one save", operation: "save")
+            }
+            let previous = loaded[caseId]
+            let latest = change.history.map(\.occurredAt).max()
+            let eventAt = [previous?.lastEventAt, latest].compactMap { $0 }.max() ?? Date(timeIntervalSince1970: 0)
+            let asOf = store.calendar.businessDate(of: eventAt)
+            let encoded = try codec.encode(change.state)
+            ids.append(caseId)
+            programs.append(change.state.program.rawValue)
+            stages.append(change.state.stage.rawValue)
+            openedOn.append(change.state.openedOn.sqlText)
+            support.append(change.state.monthlySupportCents)
+            arrears.append(change.state.ledger.balance(asOf: asOf))
+            arrearsAsOf.append(asOf.sqlText)
+            states.append(PostgresJSON(bytes: encoded.json))
+            sealed.append(encoded.sealedSSNs.map(Bytea.init))
+            let base = previous?.version ?? 0
+            versions.append(base + Int64(change.history.count))
+            lastEventAt.append(eventAt)
+
+            let old = previous.map { previous in
+                CaseProjection(
+                    state: previous.state, ledgerThrough: store.calendar.businessDate(of: previous.lastEventAt),
+                    protector: protector)
+            }
+            projections.add(
+                caseId: caseId, old: old,
+                new: CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector))
+            for (offset, entry) in change.history.enumerated() {
+                try history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry)
+            }
+            // Later saves in this batch build on what was just written.
+            loaded[caseId] = LoadedCase(state: change.state, version: base + Int64(change.history.count), lastEventAt: eventAt)
+        }
+        pipeline.execute(
+            prepared: BatchSQL.upsertCases,
+            parameters: [
+                ids, programs, stages, openedOn, support, arrears, arrearsAsOf, states, sealed, versions, lastEventAt,
+            ])
+        projections.enqueue(on: pipeline)
+        history.enqueue(on: pipeline)
+    }
+
+    private func enqueueOutbox(_ messages: [OutboxMessage], on pipeline: PostgresPipeline) throws {
+        guard !messages.isEmpty else { return }
+        var ids: [UUID] = [], shards: [Int16] = [], topics: [String] = [], sealedFlags: [Bool] = []
+        var keys: [Bytea] = [], values: [Bytea] = [], headers: [PostgresJSON] = []
+        let encoder = JSONEncoder()
+        for message in messages {
+            ids.append(message.messageId)
+            shards.append(message.shard)
+            topics.append(message.topic)
+            sealedFlags.append(message.containsPersonalData)
+            if message.containsPersonalData {
+                keys.append(Bytea(try store.protector.seal(message.key, context: message.sealContext + ":key")))
+                values.append(Bytea(try store.protector.seal(message.value, context: message.sealContext)))
+            } else {
+                keys.append(Bytea(message.key))
+                values.append(Bytea(message.value))
+            }
+            headers.append(PostgresJSON(bytes: Array(try encoder.encode(message.headers))))
+        }
+        pipeline.execute(
+            prepared: BatchSQL.insertOutbox, parameters: [ids, shards, topics, sealedFlags, keys, values, headers])
+    }
+
+    private func enqueuePark(_ events: [ParkedEvent], on pipeline: PostgresPipeline) throws {
+        guard !events.isEmpty else { return }
+        var kinds: [String] = [], matchKeys: [String] = [], ids: [UUID] = [], topics: [String] = []
+        var partitions: [Int32] = [], offsets: [Int64] = [], keys: [Bytea] = [], values: [Bytea] = []
+        for event in events {
+            kinds.append(event.match.kind)
+            matchKeys.append(event.match.key)
+            ids.append(event.eventId)
+            topics.append(event.topic)
+            partitions.append(event.partition)
+            offsets.append(event.offset)
+            keys.append(Bytea(try store.protector.seal(event.key, context: event.sealContext)))
+            values.append(Bytea(try store.protector.seal(event.value, context: event.sealContext)))
+        }
+        pipeline.execute(
+            prepared: BatchSQL.park, parameters: [kinds, matchKeys, ids, topics, partitions, offsets, keys, values])
+    }
+
+    private func enqueueOutcomes(_ outcomes: [UUID: EventOutcome], on pipeline: PostgresPipeline) {
+        let changed = outcomes.filter { $0.value != .applied }
+        guard !changed.isEmpty else { return }
+        pipeline.execute(
+            prepared: BatchSQL.recordOutcomes, parameters: [Array(changed.keys), changed.values.map(\.rawValue)])
+    }
+}
+
+/// Column arrays for `case_history`.
+struct HistoryWrites {
+    var caseIds: [String] = [], seqs: [Int64] = [], eventIds: [UUID] = [], eventTypes: [String] = []
+    var occurredAt: [Date] = [], changes: [PostgresJSON] = [], taskIds: [String] = [], tasks: [PostgresJSON] = []
+
+    struct TaskSummary: Encodable {
+        var id: String
+        var type: String
+        var action: String
+        var dueBy: String
+    }
+
+    mutating func add(caseId: String, seq: Int64, entry: HistoryEntry) throws {
+        caseIds.append(caseId)
+        seqs.append(seq)
+        eventIds.append(entry.eventId)
+        eventTypes.append(entry.eventType)
+        occurredAt.append(entry.occurredAt)
+        changes.append(PostgresJSON(bytes: Array(try JSONEncoder().encode(entry.changes))))
+        // uuid[] per row travels as its array literal; unnest cannot take a 2-D ragged array.
+        taskIds.append("{" + entry.tasks.map { $0.id.uuidString.lowercased() }.joined(separator: ",") + "}")
+        let summaries = entry.tasks.map {
+            TaskSummary(
+                id: $0.id.uuidString.lowercased(), type: $0.type.rawValue, action: $0.action.rawValue,
+                dueBy: $0.dueBy.description)
+        }
+        tasks.append(PostgresJSON(bytes: Array(try JSONEncoder().encode(summaries))))
+    }
+
+    func enqueue(on pipeline: PostgresPipeline) {
+        guard !caseIds.isEmpty else { return }
+        pipeline.execute(
+            prepared: BatchSQL.insertHistory,
+            parameters: [caseIds, seqs, eventIds, eventTypes, occurredAt, changes, taskIds, tasks])
+    }
+}
+
+enum BatchSQL {
+    static let recordEvents = PreparedStatement(
+        name: "cs_record_events",
+        sql: """
+            INSERT INTO processed_events (event_id, topic, "partition", "offset")
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::int8[])
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id
+            """)
+
+    /// unnest yields the (sorted) array in order, so the locks are taken in that order.
+    static let lockIdentities = PreparedStatement(
+        name: "cs_lock_identities",
+        sql: "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k")
+
+    static let noncustodialCases = PreparedStatement(
+        name: "cs_noncustodial_cases",
+        sql: """
+            SELECT ssn_hash, case_id FROM parties
+            WHERE role = 'NONCUSTODIAL' AND ssn_hash = ANY($1::bytea[])
+            ORDER BY case_id
+            """)
+
+    static let takeParked = PreparedStatement(
+        name: "cs_take_parked",
+        sql: """
+            DELETE FROM parked_events
+            WHERE (match_kind = 'ssn' AND match_key = ANY($1::text[]))
+               OR (match_kind = 'case' AND match_key = ANY($2::text[]))
+            RETURNING match_kind, match_key, event_id, topic, "partition", "offset", sealed_key, sealed_value, parked_at
+            """)
+
+    static let lockAndLoad = PreparedStatement(
+        name: "cs_lock_and_load",
+        sql: """
+            SELECT case_id, state, sealed_ssns, version, last_event_at FROM cases
+            WHERE case_id = ANY($1::text[])
+            ORDER BY case_id
+            FOR UPDATE
+            """)
+
+    static let upsertCases = PreparedStatement(
+        name: "cs_upsert_cases",
+        sql: """
+            INSERT INTO cases (case_id, program, stage, opened_on, monthly_support_cents, arrears_cents, arrears_as_of,
+                               state, sealed_ssns, version, last_event_at, updated_at)
+            SELECT c.*, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::int8[], $6::int8[],
+                                          $7::date[], $8::jsonb[], $9::bytea[], $10::int8[], $11::timestamptz[]) AS c
+            ON CONFLICT (case_id) DO UPDATE SET
+                program = EXCLUDED.program, stage = EXCLUDED.stage, opened_on = EXCLUDED.opened_on,
+                monthly_support_cents = EXCLUDED.monthly_support_cents, arrears_cents = EXCLUDED.arrears_cents,
+                arrears_as_of = EXCLUDED.arrears_as_of, state = EXCLUDED.state, sealed_ssns = EXCLUDED.sealed_ssns,
+                version = EXCLUDED.version, last_event_at = EXCLUDED.last_event_at, updated_at = EXCLUDED.updated_at
+            """)
+
+    static let insertHistory = PreparedStatement(
+        name: "cs_insert_history",
+        sql: """
+            INSERT INTO case_history (case_id, seq, event_id, event_type, occurred_at, changes, task_ids, tasks)
+            SELECT c, s, e, t, o, ch, ti::uuid[], tk
+            FROM unnest($1::text[], $2::int8[], $3::uuid[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::text[],
+                        $8::jsonb[]) AS h(c, s, e, t, o, ch, ti, tk)
+            """)
+
+    static let insertOutbox = PreparedStatement(
+        name: "cs_insert_outbox",
+        sql: """
+            INSERT INTO outbox (message_id, shard, topic, sealed, key, value, headers)
+            SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::bool[], $5::bytea[], $6::bytea[], $7::jsonb[])
+            ON CONFLICT (message_id) DO NOTHING
+            """)
+
+    static let park = PreparedStatement(
+        name: "cs_park",
+        sql: """
+            INSERT INTO parked_events (match_kind, match_key, event_id, topic, "partition", "offset", sealed_key,
+                                       sealed_value)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int4[], $6::int8[], $7::bytea[],
+                                 $8::bytea[])
+            ON CONFLICT (match_kind, match_key, event_id) DO NOTHING
+            """)
+
+    static let recordOutcomes = PreparedStatement(
+        name: "cs_record_outcomes",
+        sql: """
+            UPDATE processed_events p SET outcome = u.outcome
+            FROM unnest($1::uuid[], $2::text[]) AS u(event_id, outcome)
+            WHERE p.event_id = u.event_id
+            """)
+}
+
+extension SSNHash {
+    init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let byte = UInt8(String(decoding: utf8[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+            index += 2
+        }
+        self.init(bytes: bytes)
+    }
+}
