@@ -57,6 +57,20 @@ import Testing
         #expect(Set(positions).count == positions.count)
     }
 
+    @Test func fullLocalQueueWaitsInsteadOfFailing() async throws {
+        let topic = try await TestKafka.createTopic(partitions: 2, base: "producer-queue-full")
+        var configuration = KafkaProducerConfiguration(bootstrapServers: try TestKafka.brokers())
+        // Room for 5 messages: most of the 300 meet _QUEUE_FULL on enqueue.
+        configuration.properties = ["queue.buffering.max.messages": "5"]
+        let producer = try KafkaProducer(configuration: configuration, logger: TestKafka.logger)
+        defer { producer.close() }
+        let results = try await producer.sendAll(
+            (0..<300).map { KafkaOutgoingMessage(topic: topic, key: "k\($0 % 7)".bytes, value: "v\($0)".bytes) })
+        let reports = try results.map { try $0.get() }
+        #expect(Set(reports.map { "\($0.partition):\($0.offset)" }).count == 300)
+        try producer.flush(timeout: .seconds(5))
+    }
+
     @Test func closedProducerRefusesToSend() async throws {
         let producer = try TestKafka.producer()
         producer.close()
