@@ -312,7 +312,7 @@ struct CasePlan {
             // Income withholding: the agency sends the order to each employer it knows of.
             for j in jobs.indices where jobs[j].knownDay != .max {
                 let sent = ScenarioDate(daysSinceEpoch: max(orderDay, jobs[j].knownDay)).addingWeekdays(2).daysSinceEpoch
-                guard sent < jobs[j].endDay + 30 else { continue }
+                guard jobs[j].endDay == .max || sent < jobs[j].endDay + 30 else { continue }
                 let answered = ScenarioDate(daysSinceEpoch: sent).addingWeekdays(rng.int(5...15)).daysSinceEpoch
                 let accepted = !jobs[j].stale && answered < jobs[j].endDay
                 let coverage: ScenarioEvents.MedicalCoverage? = accepted && medical ? (rng.chance(0.6) ? .enrolled : .notAvailable) : nil
