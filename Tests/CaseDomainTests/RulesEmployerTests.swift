@@ -130,6 +130,21 @@ struct RulesEmployerTests {
         #expect(driver.current.employments[0].medicalCoverage == .enrolled)
     }
 
+    @Test func iwoResponse_acceptedByAnUnknownEmployer_recordsTheEmployment() throws {
+        var driver = try withOrder()
+        let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: Fx.bolt.fein), status: .accepted))))
+        #expect(outcome.tasks.isEmpty)  // the employer already withholds
+        #expect(driver.current.employments.map(\.withholding) == [.accepted])
+        // Without an order there is nothing being withheld: employment information only.
+        var noOrder = CaseDriver()
+        try noOrder.apply(Fx.application(ncp: Fx.ncp(address: nil)))
+        try noOrder.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: Fx.bolt.fein), status: .accepted))))
+        #expect(noOrder.current.employments.map(\.withholding) == [WithholdingStatus.none])
+        #expect(noOrder.current.stage == .establishment)
+    }
+
     @Test func iwoResponse_notEmployed_endsTheEmployment() throws {
         var driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
         let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(

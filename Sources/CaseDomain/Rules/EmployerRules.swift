@@ -55,16 +55,21 @@ extension RuleRun {
             endEmployment(fein: fein, reason: "NOT_EMPLOYED")
         case .accepted:
             if let index = state.employments.firstIndex(where: { $0.fein == fein }) {
-                state.employments[index].withholding = .accepted
-                if state.employments[index].withholdingOrderId == nil {
-                    state.employments[index].withholdingOrderId = state.activeOrder?.orderId
+                if let order = state.activeOrder {
+                    state.employments[index].withholding = .accepted
+                    if state.employments[index].withholdingOrderId == nil {
+                        state.employments[index].withholdingOrderId = order.orderId
+                    }
                 }
             } else {
                 // An answer to a notice sent before this service held the case: the
-                // employer confirms the employment, and withholding is already in place.
+                // employer confirms the employment, and with an order in force the
+                // withholding is in place (without one there is nothing to withhold).
                 var employment = Employment(fein: fein, name: response.employer.name, address: response.employer.address, since: businessDate)
-                employment.withholding = .accepted
-                employment.withholdingOrderId = state.activeOrder?.orderId
+                if let order = state.activeOrder {
+                    employment.withholding = .accepted
+                    employment.withholdingOrderId = order.orderId
+                }
                 let index = state.employments.firstIndex { $0.fein.digits > fein.digits } ?? state.employments.endIndex
                 state.employments.insert(employment, at: index)
             }
