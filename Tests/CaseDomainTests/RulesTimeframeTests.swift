@@ -163,6 +163,26 @@ struct RulesTimeframeTests {
         #expect(try outcome.only(.disbursement).dueBy == Fx.date("2026-12-29"))
     }
 
+    @Test func timeframes_acrossMonthAndYearEnds() throws {
+        // Distribution: received Friday January 30, 2026 -> Monday February 2 (1), Tuesday 3 (2).
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(on: "2026-01-05", existingOrder: Fx.order(effectiveOn: "2026-01-01")))
+        let payment = try driver.apply(Fx.remittance(2, on: "2026-01-30", payDate: "2026-01-23", payments: [(Fx.caseId, 10_000)]))
+        #expect(try payment.only(.disbursement).dueBy == Fx.date("2026-02-03"))
+        // Locate from December 1 runs into the next year: 75 days -> February 14.
+        let locate = try CaseRules.apply(Fx.application(on: "2026-12-01", ncp: Fx.ncp(address: nil)), to: nil, policy: Policy()).get()
+        #expect(try locate.only(.locate).dueBy == Fx.date("2027-02-14"))
+        // Withholding over New Year: Wednesday December 30, 2026 + 2 business days skips
+        // Friday January 1 and the weekend -> Monday January 4, 2027.
+        var yearEnd = CaseDriver()
+        try yearEnd.apply(Fx.application(on: "2026-12-01", existingOrder: Fx.order(effectiveOn: "2026-12-01")))
+        #expect(try yearEnd.apply(Fx.newHire(2, on: "2026-12-30")).only(.incomeWithholding).dueBy == Fx.date("2027-01-04"))
+        // Order review from a month's last day keeps it when the month has it.
+        let review = try CaseRules.apply(Fx.application(program: .tanf, existingOrder: Fx.order(effectiveOn: "2026-01-31")),
+                                         to: nil, policy: Policy()).get()
+        #expect(review.tasks(.caseReview).first { $0["reason"] == "ORDER_REVIEW" }?.dueBy == Fx.date("2029-01-31"))
+    }
+
     // MARK: CCPA limit
 
     @Test func threshold_ccpa_60Percent_65AfterTwelveWeeks() throws {
