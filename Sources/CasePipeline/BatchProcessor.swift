@@ -1,0 +1,388 @@
+import CaseDomain
+import CaseStorage
+import Foundation
+import Logging
+
+/// What one batch did.
+public struct BatchReport: Sendable, Hashable {
+    public var records = 0
+    /// Events applied to at least one case (parked events applied now included).
+    public var applied = 0
+    /// Records refused (decode failures, unknown cases, rule refusals).
+    public var deadLettered = 0
+    /// Events kept until their case exists.
+    public var parked = 0
+    /// Parked events of earlier batches applied in this one.
+    public var unparked = 0
+    /// Redeliveries of events already recorded (or repeated within the batch).
+    public var duplicates = 0
+    /// Tasks put in the outbox.
+    public var tasks = 0
+
+    public init() {}
+}
+
+/// Turns a batch of consumed records into case changes, tasks and dead
+/// letters, all written in ONE storage transaction: decode, record event ids
+/// (redeliveries stop there), route each event to its cases (by case id, by
+/// the employee's SSN hash, by remittance payment), apply the rules per case
+/// in offset order, and save.
+///
+/// Throws only infrastructure errors (the transaction then rolled back and the
+/// batch can be retried as a whole); every problem with the input itself
+/// becomes a dead letter and processing continues.
+///
+/// Not thread-safe: one processor per worker thread.
+public final class BatchProcessor: @unchecked Sendable {
+    private let store: CaseStore
+    private let protector: SSNProtector
+    private let topics: PipelineTopics
+    private let policy: Policy
+    private let logger: Logger
+
+    public init(store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy = Policy(), logger: Logger) {
+        self.store = store
+        self.protector = protector
+        self.topics = topics
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// After a transient failure: make the next attempt possible (reconnect).
+    public func recover() {
+        guard !store.connection.isHealthy else { return }
+        do {
+            try store.connection.reset()
+        } catch {
+            logger.warning("database reconnect failed; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func process(_ records: [InboundRecord]) throws -> BatchReport {
+        var report = BatchReport()
+        report.records = records.count
+        var decoded: [(Event, DeadLetter.Source)] = []
+        var refused: [OutboxMessage] = []
+        var seen = Set<UUID>()
+        for record in records {
+            switch EventDecoder.decode(record.value) {
+            case .success(let event):
+                guard seen.insert(event.id).inserted else {
+                    report.duplicates += 1
+                    continue
+                }
+                decoded.append((event, DeadLetter.Source(record)))
+            case .failure(let error):
+                logger.warning("dead-lettering an undecodable record", metadata: [
+                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                    "class": "\(error.kind.rawValue)", "field": "\(error.field ?? "-")",
+                ])
+                refused.append(DeadLetter.message(
+                    for: DeadLetter.Source(record), eventId: nil, errorClass: error.kind.rawValue,
+                    reason: DeadLetter.reason(error), topics: topics))
+            }
+        }
+        report.deadLettered = refused.count
+
+        try store.withBatch { transaction in
+            var run = BatchRun(
+                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
+            try run.apply(decoded)
+            run.outbox = refused + run.outbox
+            try run.save()
+            report = run.report
+        }
+        return report
+    }
+}
+
+/// One batch's work inside its transaction.
+struct BatchRun {
+    let transaction: BatchTransaction
+    let protector: SSNProtector
+    let topics: PipelineTopics
+    let policy: Policy
+    let logger: Logger
+    var report: BatchReport
+
+    /// Case states as loaded (locked) and as changed so far; nil = no such case.
+    private var states: [String: CaseState] = [:]
+    private var history: [String: [HistoryEntry]] = [:]
+    private var changedOrder: [String] = []
+    /// Which cases each SSN hash in play is the noncustodial parent on.
+    private var casesByNCP: [SSNHash: Set<String>] = [:]
+    private var ncpOfCase: [String: SSNHash] = [:]
+    /// Events waiting for a case: taken from storage, or parked earlier in this batch.
+    private var waitingBySSN: [SSNHash: [PendingEvent]] = [:]
+    private var waitingByCase: [String: [PendingEvent]] = [:]
+    /// Parked events taken from storage and applied; the rest go back.
+    private var unparkedIds = Set<ParkedKey>()
+    private var outcomes: [UUID: EventOutcome] = [:]
+    var outbox: [OutboxMessage] = []
+    private var toPark: [ParkedEvent] = []
+    private var takenFromStorage: [ParkedEvent] = []
+
+    struct PendingEvent {
+        var event: Event
+        var source: DeadLetter.Source
+        /// Set when the event came out of storage's parking.
+        var parked: ParkedEvent?
+    }
+
+    struct ParkedKey: Hashable {
+        var eventId: UUID
+        var match: ParkedEvent.Match
+    }
+
+    init(
+        transaction: BatchTransaction, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
+        report: BatchReport
+    ) {
+        self.transaction = transaction
+        self.protector = protector
+        self.topics = topics
+        self.policy = policy
+        self.logger = logger
+        self.report = report
+    }
+
+    mutating func apply(_ decoded: [(Event, DeadLetter.Source)]) throws {
+        guard !decoded.isEmpty else { return }
+        // 1. Record the ids; redeliveries of applied events stop here.
+        let fresh = try transaction.recordEvents(decoded.map {
+            ProcessedEvent(eventId: $0.0.id, topic: $0.1.topic, partition: $0.1.partition, offset: $0.1.offset)
+        })
+        let events = decoded.filter { fresh.contains($0.0.id) }
+        report.duplicates += decoded.count - events.count
+        guard !events.isEmpty else { return }
+
+        // 2. Serialise on the people in play, in a global order (no deadlocks):
+        // an employer report and an intake bringing the same SSN never interleave.
+        var reportHashes = Set<SSNHash>()
+        var arrivingHashes = Set<SSNHash>()
+        var caseIds = Set<String>()
+        for (event, _) in events {
+            if let ssn = Self.employeeSSN(event) { reportHashes.insert(protector.hash(ssn)) }
+            switch event.payload {
+            case .intakeApplication(let application):
+                if let ssn = application.noncustodialParty.ssn { arrivingHashes.insert(protector.hash(ssn)) }
+            case .partyUpdate(let update):
+                if let ssn = update.ssn { arrivingHashes.insert(protector.hash(ssn)) }
+            case .withholdingRemittance(let remittance):
+                caseIds.formUnion(remittance.payments.map(\.caseId))
+            case .iwoResponse(let response):
+                caseIds.insert(response.caseId)
+            default:
+                break
+            }
+            if let caseId = event.caseId { caseIds.insert(caseId) }
+        }
+        try transaction.lockIdentities(ssnHashes: reportHashes.union(arrivingHashes), caseIds: caseIds)
+
+        // 3. Resolve reported people to their cases; take what waits for arriving people and cases.
+        for (hash, cases) in try transaction.noncustodialCases(forSSNHashes: reportHashes) {
+            casesByNCP[hash, default: []].formUnion(cases)
+            for caseId in cases { ncpOfCase[caseId] = hash }
+            caseIds.formUnion(cases)
+        }
+        let openingCaseIds = events.compactMap { event, _ -> String? in
+            if case .intakeApplication = event.payload { return event.caseId }
+            return nil
+        }
+        takenFromStorage = try transaction.takeParked(forSSNHashes: arrivingHashes, caseIds: Set(openingCaseIds))
+        for parked in takenFromStorage {
+            guard case .success(let event) = EventDecoder.decode(parked.value) else {
+                // It decoded when it was parked; a changed decoder must not lose it.
+                toPark.append(parked)
+                continue
+            }
+            let pending = PendingEvent(
+                event: event,
+                source: DeadLetter.Source(
+                    topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value),
+                parked: parked)
+            switch parked.match {
+            case .ssn(let hash): waitingBySSN[hash, default: []].append(pending)
+            case .caseId(let caseId):
+                waitingByCase[caseId, default: []].append(pending)
+                caseIds.insert(caseId)
+            }
+        }
+
+        // 4. Lock and load the cases in play.
+        let loaded = try transaction.lockAndLoad(caseIds: caseIds)
+        for caseId in caseIds { states[caseId] = loaded[caseId] }
+        for (caseId, state) in loaded {
+            if let ssn = state.noncustodialParty.ssn {
+                let hash = protector.hash(ssn)
+                ncpOfCase[caseId] = hash
+                casesByNCP[hash, default: []].insert(caseId)
+            }
+        }
+
+        // 5. Apply in offset order.
+        for (event, source) in events {
+            route(PendingEvent(event: event, source: source, parked: nil))
+        }
+    }
+
+    /// Everything the batch decided, in one round of writes.
+    mutating func save() throws {
+        // Taken from parking (or parked in this batch) and still unmatched: parked again as they were.
+        let stillParked = (toPark + takenFromStorage).filter {
+            !unparkedIds.contains(ParkedKey(eventId: $0.eventId, match: $0.match))
+        }
+        let changes = changedOrder.map { CaseChange(state: states[$0]!, history: history[$0]!) }
+        try transaction.save(cases: changes, outbox: outbox, parked: stillParked, outcomes: outcomes)
+    }
+
+    // MARK: routing
+
+    private mutating func route(_ pending: PendingEvent) {
+        let event = pending.event
+        switch event.payload {
+        case .newHire, .termination, .quarterlyWage:
+            let hash = protector.hash(Self.employeeSSN(event)!)
+            let cases = casesByNCP[hash, default: []].sorted()
+            guard !cases.isEmpty else {
+                park(pending, match: .ssn(hash))
+                return
+            }
+            applyToCases(pending, cases)
+        case .withholdingRemittance(let remittance):
+            var seen = Set<String>()
+            var open: [String] = []
+            for caseId in remittance.payments.map(\.caseId) where seen.insert(caseId).inserted {
+                if states[caseId] != nil { open.append(caseId) } else { park(pending, match: .caseId(caseId)) }
+            }
+            if !open.isEmpty { applyToCases(pending, open) }
+        case .iwoResponse(let response):
+            applyToCases(pending, [response.caseId])
+        default:
+            applyToCases(pending, [event.caseId ?? ""])
+        }
+    }
+
+    /// Applies the event to each case; a refusal by one case dead-letters the
+    /// event for that case without undoing it on the others.
+    private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) {
+        var appliedAnywhere = false
+        var refusedAnywhere = false
+        for caseId in caseIds {
+            switch CaseRules.apply(pending.event, to: states[caseId], policy: policy) {
+            case .success(let outcome):
+                guard !outcome.wasDuplicate else { continue }
+                appliedAnywhere = true
+                let before = states[caseId]
+                states[caseId] = outcome.state
+                if history[caseId] == nil { changedOrder.append(caseId) }
+                history[caseId, default: []].append(HistoryEntry(event: pending.event, outcome: outcome))
+                for task in outcome.tasks {
+                    var message = OutboxMessage(task: task)
+                    message.topic = topics.tasks(task.type)
+                    outbox.append(message)
+                }
+                report.tasks += outcome.tasks.count
+                logger.debug("event applied", metadata: [
+                    "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
+                ])
+                caseChanged(caseId, before: before)
+            case .failure(let error):
+                refusedAnywhere = true
+                logger.warning("dead-lettering an event the rules refused", metadata: [
+                    "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "class": "\(error.deadLetterClass)",
+                ])
+                outbox.append(DeadLetter.message(
+                    for: pending.source, eventId: pending.event.id, errorClass: error.deadLetterClass,
+                    reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics))
+            }
+        }
+        if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
+        if appliedAnywhere {
+            if pending.parked != nil { report.unparked += 1 } else { report.applied += 1 }
+            outcomes[pending.event.id] = .applied
+        } else if refusedAnywhere {
+            report.deadLettered += 1
+            if outcomes[pending.event.id] != .applied { outcomes[pending.event.id] = .deadLettered }
+        } else if pending.parked == nil {
+            // Every case had applied it already (its id was recorded under another outcome).
+            report.duplicates += 1
+        }
+    }
+
+    /// A case opened, or its noncustodial parent's SSN changed: apply what waited for it.
+    private mutating func caseChanged(_ caseId: String, before: CaseState?) {
+        guard let state = states[caseId] else { return }
+        let newHash = state.noncustodialParty.ssn.map(protector.hash)
+        if newHash != ncpOfCase[caseId] {
+            if let old = ncpOfCase[caseId] { casesByNCP[old]?.remove(caseId) }
+            ncpOfCase[caseId] = newHash
+            if let newHash {
+                casesByNCP[newHash, default: []].insert(caseId)
+                if let waiting = waitingBySSN.removeValue(forKey: newHash) {
+                    for pending in waiting.sorted(by: Self.arrivalOrder) { route(pending) }
+                }
+            }
+        }
+        if before == nil, let waiting = waitingByCase.removeValue(forKey: caseId) {
+            for pending in waiting.sorted(by: Self.arrivalOrder) {
+                // A remittance waits once per unopened case; apply only this case's payments.
+                applyToCases(pending, [caseId])
+            }
+        }
+    }
+
+    private mutating func park(_ pending: PendingEvent, match: ParkedEvent.Match) {
+        if let parked = pending.parked, parked.match == match {
+            // Taken out for this very match and still unmatched: it stays parked.
+            waitingFor(match, pending)
+            return
+        }
+        let parked = ParkedEvent(
+            eventId: pending.event.id, match: match, topic: pending.source.topic, partition: pending.source.partition,
+            offset: pending.source.offset, key: pending.source.key, value: pending.source.value)
+        toPark.append(parked)
+        if pending.parked == nil {
+            report.parked += 1
+            if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
+        }
+        logger.debug("event parked until its case exists", metadata: [
+            "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)",
+            "match": "\(Self.matchKind(match))",
+        ])
+        // A case opened later in this batch picks it up from here.
+        var waiting = pending
+        waiting.parked = parked
+        waitingFor(match, waiting)
+    }
+
+    private mutating func waitingFor(_ match: ParkedEvent.Match, _ pending: PendingEvent) {
+        switch match {
+        case .ssn(let hash): waitingBySSN[hash, default: []].append(pending)
+        case .caseId(let caseId): waitingByCase[caseId, default: []].append(pending)
+        }
+    }
+
+    private static func arrivalOrder(_ a: PendingEvent, _ b: PendingEvent) -> Bool {
+        (a.event.occurredAt, a.source.offset) < (b.event.occurredAt, b.source.offset)
+    }
+
+    private static func matchKind(_ match: ParkedEvent.Match) -> String {
+        switch match {
+        case .ssn: "ssn"
+        case .caseId: "case"
+        }
+    }
+
+    /// The person an employer report names (remittances and IWO responses name cases).
+    static func employeeSSN(_ event: Event) -> SSN? {
+        switch event.payload {
+        case .newHire(let hire): hire.employee.ssn
+        case .termination(let termination): termination.employee.ssn
+        case .quarterlyWage(let wage): wage.employee.ssn
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Kafka
+
+/// One consumed input message, in the pipeline's own terms so the processor
+/// can be driven (and tested) without a broker.
+public struct InboundRecord: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    /// Milliseconds since the Unix epoch, as the broker stamped it (diagnostics only;
+    /// business time comes from the event's `occurredAt`).
+    public var timestampMilliseconds: Int64?
+
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestampMilliseconds = timestampMilliseconds
+    }
+
+    public init(_ message: KafkaMessage) {
+        self.init(
+            topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+            value: message.value ?? [], timestampMilliseconds: message.timestampMilliseconds)
+    }
+}

@@ -1,0 +1,196 @@
+import CaseStorage
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Publishes the outbox: tasks to their task topics, dead letters to the
+/// dead-letter topic, with the idempotent producer, and marks each message
+/// published only after the broker acknowledged it.
+///
+/// The outbox is split in shards by Kafka key (the case id for tasks); a
+/// relay publishes a shard only while it holds that shard's transaction lock,
+/// so with several processes one relay at a time publishes a shard, in id
+/// order: a case's WITHDRAW never overtakes its ISSUE, and no message is
+/// published twice in normal operation. A crash between publish and mark
+/// republishes the same message (same id, same bytes).
+///
+/// Runs on a dedicated thread; woken right after each batch commit, and
+/// otherwise polls every `idleInterval`.
+public final class OutboxRelay: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var batchSize = 500
+        public var idleInterval: Duration = .milliseconds(75)
+        public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        public init() {}
+    }
+
+    private let source: OutboxSource
+    private let producer: KafkaProducer
+    private let configuration: Configuration
+    private let logger: Logger
+    private let wakeUps = DispatchSemaphore(value: 0)
+    private let pendingWake = Mutex(false)
+    private let stopState = Mutex<StopState>(StopState())
+    private let finished = DispatchSemaphore(value: 0)
+    private let published = Mutex(0)
+
+    private struct StopState {
+        var stopRequested = false
+        /// Stop once a full pass over the shards found nothing to publish, or at this instant.
+        var drainDeadline: ContinuousClock.Instant?
+    }
+
+    public init(source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger) {
+        self.source = source
+        self.producer = producer
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Messages this relay has published.
+    public var publishedCount: Int { published.withLock { $0 } }
+
+    /// Something was just committed to the outbox: publish now rather than at the next tick.
+    public func wake() {
+        let alreadyPending = pendingWake.withLock { pending -> Bool in
+            defer { pending = true }
+            return pending
+        }
+        if !alreadyPending { wakeUps.signal() }
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            runLoop()
+            finished.signal()
+        }
+        thread.name = "csworker-outbox-relay"
+        thread.start()
+    }
+
+    /// Publishes what is left for at most `drain`, then stops; returns when the thread has ended.
+    public func stop(drain: Duration) {
+        stopState.withLock {
+            $0.stopRequested = true
+            $0.drainDeadline = ContinuousClock.now + drain
+        }
+        wakeUps.signal()
+        finished.wait()
+    }
+
+    private func runLoop() {
+        var backoff = configuration.backoff
+        while true {
+            let stop = stopState.withLock { $0 }
+            if stop.stopRequested, let deadline = stop.drainDeadline, ContinuousClock.now >= deadline { break }
+            pendingWake.withLock { $0 = false }
+            do {
+                let shards = try source.shardsWithWork()
+                if shards.isEmpty && stop.stopRequested { break }
+                let count = try pass(over: shards)
+                backoff.reset()
+                if count > 0 { continue }  // more may be waiting
+            } catch {
+                let wait = backoff.next()
+                logger.warning("outbox relay pass failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
+                source.recover()
+                _ = wakeUps.wait(timeout: .now() + wait.seconds)
+                continue
+            }
+            _ = wakeUps.wait(timeout: .now() + configuration.idleInterval.seconds)
+        }
+        logger.info("outbox relay stopped", metadata: ["published": "\(publishedCount)"])
+    }
+
+    /// One round over the shards that have work (those another relay holds are
+    /// skipped); how many messages it published.
+    private func pass(over shards: [Int]) throws -> Int {
+        var total = 0
+        for shard in shards.shuffled() {
+            let outcome = try source.publishShard(shard, limit: configuration.batchSize) { rows in
+                try self.publish(rows)
+            }
+            if case .published(let count) = outcome { total += count }
+        }
+        if total > 0 { published.withLock { $0 += total } }
+        return total
+    }
+
+    /// Sends and waits for every acknowledgement; returns the rows acknowledged,
+    /// stopping at the first failure so a shard's order is kept (the rest are
+    /// sent again on the next pass, after the failed one).
+    private func publish(_ rows: [OutboxRow]) throws -> [Int64] {
+        let outgoing = rows.map { row in
+            KafkaOutgoingMessage(
+                topic: row.topic, key: row.key, value: row.value, headers: row.headers.map { KafkaHeader($0.name, $0.value) })
+        }
+        let reports = try blockingSendAll(outgoing)
+        var acknowledged: [Int64] = []
+        for (row, report) in zip(rows, reports) {
+            switch report {
+            case .success:
+                acknowledged.append(row.id)
+            case .failure(let error):
+                logger.warning("publish failed; the message stays in the outbox", metadata: [
+                    "messageId": "\(row.messageId)", "topic": "\(row.topic)", "error": "\(error)",
+                ])
+                return acknowledged
+            }
+        }
+        return acknowledged
+    }
+
+    /// `sendAll` is async; the relay's thread waits for it.
+    private func blockingSendAll(_ messages: [KafkaOutgoingMessage]) throws -> [Result<KafkaDeliveryReport, KafkaError>] {
+        let result = Mutex<Result<[Result<KafkaDeliveryReport, KafkaError>], any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let producer = self.producer
+        Task {
+            let outcome: Result<[Result<KafkaDeliveryReport, KafkaError>], any Error>
+            do { outcome = .success(try await producer.sendAll(messages)) } catch { outcome = .failure(error) }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+/// What a relay needs from storage: a shard's unpublished messages under the
+/// shard's lock, and marking the acknowledged ones, in one transaction.
+public protocol OutboxSource: Sendable {
+    /// Claims `shard` unless another relay holds it (`.busy`); hands its oldest
+    /// unpublished rows (at most `limit`, in id order) to `publish`, marks
+    /// the row ids `publish` returns as published, and commits.
+    func publishShard(_ shard: Int, limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome
+
+    /// Shards with unpublished rows (one cheap query when idle).
+    func shardsWithWork() throws -> [Int]
+
+    /// After a failure: make the next pass possible (reconnect).
+    func recover()
+}
+
+public enum OutboxShardOutcome: Sendable, Hashable {
+    case busy
+    case published(Int)
+}
+
+extension OutboxStore: OutboxSource {
+    public func publishShard(_ shard: Int, limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome {
+        let count = try withShard(shard) { claim -> Int in
+            let rows = try claim.unpublished(limit: limit)
+            guard !rows.isEmpty else { return 0 }
+            let acknowledged = try publish(rows)
+            try claim.markPublished(acknowledged)
+            return acknowledged.count
+        }
+        return count.map(OutboxShardOutcome.published) ?? .busy
+    }
+
+    public func recover() {
+        guard !connection.isHealthy else { return }
+        try? connection.reset()
+    }
+}
