@@ -62,12 +62,20 @@ import Testing
         try second.close()
 
         // A new member of the same group starts from the commits.
-        let restarted = try KafkaConsumer(configuration: configuration, logger: TestKafka.logger)
+        let restartEvents = Mutex<[KafkaRebalanceEvent]>([])
+        let restarted = try KafkaConsumer(configuration: configuration, logger: TestKafka.logger) { event in
+            restartEvents.withLock { $0.append(event) }
+        }
         try restarted.subscribe([topic])
         let restartLoop = PollLoop(restarted)
         let rejoinStart = ContinuousClock.now
-        try await eventually(timeout: .seconds(30), "the restarted member owns all partitions") {
-            try restarted.assignment().count == 6
+        do {
+            try await eventually(timeout: .seconds(30), "the restarted member owns all partitions") {
+                try restarted.assignment().count == 6
+            }
+        } catch {
+            Issue.record("restarted member: events \(restartEvents.withLock { $0 }), errors \(restartLoop.errors)")
+            throw error
         }
         let rejoinTime = ContinuousClock.now - rejoinStart
         let more = 60
