@@ -49,9 +49,8 @@ public enum EventDecoder {
     /// An event type name is not personal data, but it is still untrusted input:
     /// echo it only when it looks like a type name.
     private static func quotedIfPlain(_ name: String) -> String {
-        let plain =
-            !name.isEmpty && name.utf8.count <= 64
-            && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-_".utf8)
+        let plain = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(allowed.contains)
         return plain ? " \"\(name)\"" : ""
     }
 
