@@ -158,5 +158,9 @@ struct RulesReferralTests {
         // After closing, a payment still goes out to the family, but nothing else.
         let payment = try driver.apply(Fx.remittance(4, on: "2026-05-20", payDate: "2026-05-15", payments: [(Fx.caseId, 10_000)]))
         #expect(payment.tasks.map(\.type) == [.disbursement])
+        let hearing = try driver.apply(Fx.event(5, on: "2026-05-21", .hearingScheduled(HearingScheduled(
+            hearingId: "H-9", hearingType: .enforcement, scheduledFor: Fx.instant("2026-07-01"), courtName: "Pulaski"))))
+        #expect(hearing.tasks.isEmpty)
+        #expect(hearing.changes == ["case closed: no court-preparation for hearing:H-9"])
     }
 }

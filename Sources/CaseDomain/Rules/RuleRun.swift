@@ -12,7 +12,7 @@ struct RuleRun {
     let createdAt: Date
     /// The event's date in the agency's zone: timeframes count from here.
     let businessDate: LocalDate
-    /// Closed before this event: the event is recorded, but only disbursements go out.
+    /// Closed before this event: the event is recorded, but only disbursements go out (see `emit`).
     let wasClosed: Bool
     private(set) var tasks: [CaseTask] = []
     private(set) var changes: [String] = []
@@ -33,6 +33,12 @@ struct RuleRun {
     mutating func emit(
         _ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: [String: JSONValue]
     ) {
+        // A closed case still records what happens to it, and a collection must
+        // still reach the family, but no other work is started for it.
+        guard !wasClosed || type == .disbursement else {
+            note("case closed: no \(type.rawValue) for \(target)")
+            return
+        }
         let task = CaseTask(
             type: type, action: action, caseId: state.caseId, target: target, causationId: causationId,
             createdAt: createdAt, dueBy: dueBy, data: data)
@@ -51,12 +57,9 @@ struct RuleRun {
         evaluateReferrals(asOf: max(businessDate, state.referralsEvaluatedThrough ?? businessDate))
     }
 
-    /// Tasks in publication order; a closed case publishes disbursements only.
+    /// Tasks in publication order.
     func outcome() -> RuleOutcome {
-        var published = tasks
-        if wasClosed { published.removeAll { $0.type != .disbursement } }
-        published.sort(by: CaseTask.publicationOrder)
-        return RuleOutcome(state: state, tasks: published, changes: changes)
+        RuleOutcome(state: state, tasks: tasks.sorted(by: CaseTask.publicationOrder), changes: changes)
     }
 
     // MARK: Facts shared by several handlers
