@@ -115,7 +115,7 @@ extension Obligation {
         var special: Set<LedgerMonth> = [firstMonth]
         for term in terms { special.insert(LedgerMonth(term.effectiveOn)) }
         if let lastMonth { special.insert(lastMonth) }
-        let specialMonths = special.filter { lastMonth == nil || $0 <= lastMonth! }.sorted()
+        let specialMonths = special.filter { month in lastMonth.map { month <= $0 } ?? true }.sorted()
 
         for month in specialMonths {
             charges += monthCharges(in: month)
