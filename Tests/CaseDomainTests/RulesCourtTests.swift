@@ -80,6 +80,36 @@ struct RulesCourtTests {
         #expect(driver.current.orders[0].status == .terminated)
     }
 
+    @Test func zeroSupportOrder_withholdsNothing_butStillSendsTheMedicalNotice() throws {
+        var driver = CaseDriver()
+        let intake = try driver.apply(Fx.application(program: .fosterCare, ncp: Fx.ncp(employer: Fx.acme),
+                                                     existingOrder: Fx.order(monthly: 0, medical: true)))
+        #expect(intake.tasks(.incomeWithholding).isEmpty)
+        #expect(intake.tasks(.medicalSupportNotice).count == 1)
+        #expect(intake.tasks(.licenseSuspension).isEmpty)
+        // Modified up to $300: withholding starts; back to zero: withdrawn.
+        let up = try driver.apply(Fx.event(2, on: "2026-04-01", .orderModified(OrderModification(
+            orderId: "O-1", monthlySupportCents: 30_000, effectiveOn: Fx.date("2026-04-01"), medicalSupportOrdered: true))))
+        #expect(try up.only(.incomeWithholding).actionValue == "ISSUE")
+        #expect(up.tasks(.medicalSupportNotice).isEmpty)
+        let down = try driver.apply(Fx.event(3, on: "2026-06-01", .orderModified(OrderModification(
+            orderId: "O-1", monthlySupportCents: 0, effectiveOn: Fx.date("2026-06-01"), medicalSupportOrdered: true))))
+        #expect(try down.only(.incomeWithholding)["reason"] == "NOTHING_TO_WITHHOLD")
+    }
+
+    @Test func orderTerminated_withAnotherOrderInForce_withholdingFollowsThatOrder() throws {
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(ncp: Fx.ncp(employer: Fx.acme), existingOrder: Fx.order("O-1", monthly: 40_000)))
+        try driver.apply(Fx.event(2, on: "2026-03-05", .orderEstablished(Fx.order("O-2", monthly: 25_000))))
+        let outcome = try driver.apply(Fx.event(3, on: "2026-04-01", .orderTerminated(OrderTermination(
+            orderId: "O-2", terminatedOn: Fx.date("2026-03-31"), reason: .vacated))))
+        let withholding = try outcome.only(.incomeWithholding)
+        #expect(withholding.actionValue == "ISSUE")
+        #expect(withholding["orderId"] == "O-1")
+        #expect(withholding["currentSupportCents"] == 40_000)
+        #expect(outcome.tasks(.caseReview).isEmpty)
+    }
+
     @Test func paternityEstablished_courtPreparationOnceEveryChildIsSettled() throws {
         var driver = CaseDriver()
         try driver.apply(Fx.application(children: [Fx.child("K-1", paternity: false), Fx.child("K-2", paternity: false)]))

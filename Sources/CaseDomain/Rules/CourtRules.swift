@@ -88,10 +88,14 @@ extension RuleRun {
         state.orders[orderIndex].terminatedOn = termination.terminatedOn
         state.orders[orderIndex].terminationReason = termination.reason
         note("order \(termination.orderId) terminated on \(termination.terminatedOn) (\(termination.reason.rawValue))")
-        guard state.activeOrder == nil else { return }
-        for index in state.employments.indices where state.employments[index].withholdingOrderId == termination.orderId
-            || state.employments[index].withholding != .none
-        {
+        if state.activeOrder != nil {
+            // Another order is still in force: employers now withhold under its terms.
+            for index in state.employments.indices {
+                sendWithholding(toEmploymentAt: index, informationReceivedOn: businessDate)
+            }
+            return
+        }
+        for index in state.employments.indices {
             withdrawWithholding(fromEmploymentAt: index, reason: "ORDER_TERMINATED")
         }
         // Everything the order will ever charge is due by the later of the two dates.

@@ -28,24 +28,35 @@ extension RuleRun {
 
     /// Sends (or re-sends with new terms) the income withholding notice, and the
     /// National Medical Support Notice when the order includes health coverage
-    /// and this employer has not had one. Nothing without an order in force.
+    /// and this employer has not had one. Nothing without an order in force. An
+    /// order that sets nothing a month (a zero order for health coverage only)
+    /// withholds nothing: no notice, and one in force is withdrawn.
     mutating func sendWithholding(toEmploymentAt index: Int, informationReceivedOn: LocalDate) {
         guard let order = state.activeOrder, !state.isClosed, state.noncustodialParty.deceasedOn == nil else { return }
         let employment = state.employments[index]
         let arrearsPayment = order.monthlyArrearsPaymentCents ?? 0
-        emit(.incomeWithholding, .issue, target: employerTarget(employment.fein),
-             dueBy: businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn), data: [
+        let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn)
+        if order.monthlyWithholdingCents > 0 {
+            emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: [
                 "employer": employerJSON(employment),
                 "obligor": obligor,
                 "orderId": .string(order.orderId),
                 "docketNumber": .string(order.docketNumber),
                 "currentSupportCents": .cents(order.monthlySupportCents),
                 "arrearsPaymentCents": .cents(arrearsPayment),
-                "totalPerMonthCents": .cents(order.monthlySupportCents + arrearsPayment),
+                "totalPerMonthCents": .cents(order.monthlyWithholdingCents),
                 "ccpaLimitPercent": .count(ccpaLimitPercent(asOf: businessDate)),
-             ])
-        state.employments[index].withholding = .issued
-        state.employments[index].withholdingOrderId = order.orderId
+            ])
+            state.employments[index].withholding = .issued
+            state.employments[index].withholdingOrderId = order.orderId
+        } else if employment.withholding != .none {
+            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: [
+                "employer": employerJSON(employment), "obligor": obligor, "orderId": .string(order.orderId),
+                "reason": "NOTHING_TO_WITHHOLD",
+            ])
+            state.employments[index].withholding = .none
+            state.employments[index].withholdingOrderId = nil
+        }
         if order.medicalSupportOrdered && !employment.medicalSupportNoticeIssued {
             sendMedicalSupportNotice(toEmploymentAt: index, order: order, informationReceivedOn: informationReceivedOn)
         }
