@@ -2,6 +2,7 @@ import CaseDomain
 import CaseStorage
 import Foundation
 import Logging
+import Postgres
 
 /// What one batch did.
 public struct BatchReport: Sendable, Hashable {
@@ -56,6 +57,30 @@ public final class BatchProcessor: @unchecked Sendable {
         } catch {
             logger.warning("database reconnect failed; will retry", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Dead-letters (`unknown-case`) events that have waited longer than
+    /// `grace` for their case to be opened. One transaction; cheap when
+    /// nothing has waited that long.
+    public func expireParked(olderThan grace: Duration) throws -> BatchReport {
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        let caseIds = try store.connection.query(
+            """
+            SELECT DISTINCT match_key FROM parked_events
+            WHERE match_kind = 'case' AND parked_at < now() - make_interval(secs => $1::float8)
+            ORDER BY match_key LIMIT 200
+            """, seconds
+        ).map { try $0.decode(String.self, column: 0) }
+        var report = BatchReport()
+        guard !caseIds.isEmpty else { return report }
+        try store.withBatch { transaction in
+            var run = BatchRun(
+                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
+            try run.expire(caseIds: caseIds)
+            try run.save()
+            report = run.report
+        }
+        return report
     }
 
     public func process(_ records: [InboundRecord]) throws -> BatchReport {
@@ -256,10 +281,59 @@ struct BatchRun {
                 if states[caseId] != nil { open.append(caseId) } else { park(pending, match: .caseId(caseId)) }
             }
             if !open.isEmpty { applyToCases(pending, open) }
-        case .iwoResponse(let response):
-            applyToCases(pending, [response.caseId])
-        default:
+        case .intakeApplication:
             applyToCases(pending, [event.caseId ?? ""])
+        default:
+            // Topics are consumed independently, so an event may overtake the
+            // application that opens its case: it waits for the case (for at
+            // most the grace period; see `expire`), it is not refused yet.
+            let caseId = Self.namedCaseId(event)
+            if let caseId, states[caseId] == nil {
+                park(pending, match: .caseId(caseId))
+            } else {
+                applyToCases(pending, [caseId ?? ""])
+            }
+        }
+    }
+
+    /// The case an event is about when it names one: the envelope's, or an IWO response's.
+    static func namedCaseId(_ event: Event) -> String? {
+        if case .iwoResponse(let response) = event.payload { return response.caseId }
+        return event.caseId
+    }
+
+    /// Events that waited longer than the grace period for a case that still
+    /// does not exist: dead letters (`unknown-case`); any whose case has
+    /// opened meanwhile are applied instead.
+    mutating func expire(caseIds: [String]) throws {
+        try transaction.lockIdentities(ssnHashes: [SSNHash](), caseIds: caseIds)
+        takenFromStorage = try transaction.takeParked(forSSNHashes: [SSNHash](), caseIds: caseIds)
+        let loaded = try transaction.lockAndLoad(caseIds: caseIds)
+        for caseId in caseIds { states[caseId] = loaded[caseId] }
+        for parked in takenFromStorage {
+            guard case .caseId(let caseId) = parked.match, case .success(let event) = EventDecoder.decode(parked.value) else {
+                continue
+            }
+            let pending = PendingEvent(
+                event: event,
+                source: DeadLetter.Source(
+                    topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value),
+                parked: parked)
+            if states[caseId] != nil {
+                applyToCases(pending, [caseId])
+                continue
+            }
+            unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
+            report.deadLettered += 1
+            logger.warning("dead-lettering an event whose case was never opened", metadata: [
+                "eventId": "\(event.id)", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
+            ])
+            outbox.append(DeadLetter.message(
+                for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
+                reason: DeadLetter.reason(RuleError.unknownCase(caseId: caseId)), scope: caseId, topics: topics))
+            // A remittance may have been applied to its other cases; it keeps that outcome.
+            if case .withholdingRemittance = event.payload { continue }
+            outcomes[event.id] = .deadLettered
         }
     }
 

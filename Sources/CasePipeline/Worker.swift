@@ -19,6 +19,12 @@ public final class Worker: @unchecked Sendable {
         public var maxBatch: Int = 500
         public var pollTimeout: Duration = .milliseconds(100)
         public var backoff = Backoff()
+        /// How long an event may wait for the application that opens its case
+        /// (topics are consumed independently, so it can overtake it) before
+        /// it is dead-lettered as `unknown-case`.
+        public var unknownCaseGrace: Duration = .seconds(60)
+        /// How often waiting events are checked against the grace period.
+        public var sweepInterval: Duration = .seconds(1)
 
         public init(consumer: KafkaConsumerConfiguration, topics: PipelineTopics) {
             self.consumer = consumer
@@ -93,8 +99,13 @@ public final class Worker: @unchecked Sendable {
         ])
 
         var pollBackoff = configuration.backoff
+        var lastSweep = ContinuousClock.now
         do {
             while !isStopRequested {
+                if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
+                    lastSweep = ContinuousClock.now
+                    try sweepExpired()
+                }
                 let messages: [KafkaMessage]
                 do {
                     messages = try pollDroppingRevoked(consumer)
@@ -115,6 +126,20 @@ public final class Worker: @unchecked Sendable {
         }
         try consumer.close()
         logger.info("worker left the consumer group")
+    }
+
+    /// Dead-letters events that waited too long for their case. A transient
+    /// failure just postpones it to the next sweep.
+    private func sweepExpired() throws {
+        do {
+            let report = try processor.expireParked(olderThan: configuration.unknownCaseGrace)
+            guard report.deadLettered + report.unparked > 0 else { return }
+            counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
+            onBatchCommitted()
+        } catch where RetryClassifier.isRetriable(error) {
+            logger.warning("sweep of waiting events failed; will retry", metadata: ["error": "\(error)"])
+            processor.recover()
+        }
     }
 
     private func pollDroppingRevoked(_ consumer: KafkaConsumer) throws -> [KafkaMessage] {
@@ -211,7 +236,7 @@ public final class Worker: @unchecked Sendable {
     private func rebalanced(_ event: KafkaRebalanceEvent) {
         switch event {
         case .assigned(let partitions):
-            logger.info("partitions assigned", metadata: ["count": "\(partitions.count)"])
+            logger.debug("partitions assigned", metadata: ["count": "\(partitions.count)"])
             if state.withLock({ $0.retrying }), let consumer = consumerBox.withLock({ $0 }) {
                 try? consumer.pause(partitions)
             }

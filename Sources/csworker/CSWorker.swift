@@ -11,7 +11,10 @@ struct CSWorker: AsyncParsableCommand {
             commandName: "csworker",
             abstract: "Processes child support enforcement case events and publishes the tasks the rules require.",
             version: versionText,
-            subcommands: [TopicsCommand.self, SelfCheckCommand.self]
+            subcommands: [
+                MigrateCommand.self, RunCommand.self, CaseCommand.self, TopicsCommand.self, FeedCommand.self,
+                StatusCommand.self, SelfCheckCommand.self,
+            ]
         )
     }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CaseDomain
+import CasePipeline
 import Kafka
 import Logging
 
@@ -16,6 +16,7 @@ struct TopicsCommand: AsyncParsableCommand {
         )
 
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var topicOptions: TopicOptions
 
         @Option(help: "Partitions for topics created now; the ceiling on how many worker processes share the load.")
         var partitions: Int = 12
@@ -34,7 +35,7 @@ struct TopicsCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let admin = try KafkaAdmin(configuration: configuration, logger: Logger(label: "csworker.topics"))
                 try admin.checkReachable()
-                let specs = ContractTopics.all.map {
+                let specs = topicOptions.topics.all.map {
                     KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: replicationFactor)
                 }
                 let outcome = try await admin.createTopics(specs)
@@ -43,12 +44,4 @@ struct TopicsCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// Every topic the wire contract names.
-enum ContractTopics {
-    static let deadLetter = "cse.deadletter.v1"
-    static let input = EventTopic.allCases.map(\.rawValue)
-    static let tasks = TaskType.allCases.map(\.topic)
-    static var all: [String] { input + tasks + [deadLetter] }
 }

@@ -1,0 +1,20 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Connects at startup, retrying while the server is unreachable (it may be
+/// starting next to us), then gives up with the connection error, which the
+/// contract maps to exit 69.
+func connectDatabase(url: String, logger: Logger, attempts: Int = 6) throws -> PostgresConnection {
+    var wait = Duration.milliseconds(250)
+    for attempt in 1... {
+        do {
+            return try PostgresConnection(connectionString: url, connectTimeout: .seconds(5), logger: logger)
+        } catch let error as PostgresError where error.isRetriable && attempt < attempts {
+            logger.warning("database unreachable; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+            Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+            wait = min(wait * 2, .seconds(4))
+        }
+    }
+    fatalError("unreachable")
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import CaseDomain
+import CasePipeline
+import CaseStorage
+import Foundation
+import Kafka
+import Logging
+
+/// One worker process: a consumer-group member applying events to cases, and
+/// an outbox relay publishing the tasks and dead letters they produce.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one worker process of the consumer group until SIGTERM or SIGINT.",
+        discussion: """
+            Needs CSE_SSN_KEY (at least 32 bytes, hex or base64) besides the connection settings.
+            Group timings default to max.poll.interval.ms = session.timeout.ms = 10000, which keeps
+            joins short on brokers that wait out the rebalance timeout (Tansu); override them with
+            CSE_KAFKA_MAX_POLL_INTERVAL_MS and CSE_KAFKA_SESSION_TIMEOUT_MS.
+            Log level: CSE_LOG_LEVEL (trace, debug, info, notice, warning, error; default info).
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var topicOptions: TopicOptions
+
+    @Option(help: "Most records applied in one database transaction.")
+    var maxBatch: Int = 500
+
+    @Option(help: "Seconds an event may wait for the application that opens its case before it is dead-lettered as unknown-case (env CSE_UNKNOWN_CASE_GRACE_SECONDS).")
+    var unknownCaseGraceSeconds: Int?
+
+    @Option(help: "Seconds the outbox relay keeps publishing after the consumer stopped.")
+    var drainSeconds: Int = 5
+
+    func validate() throws {
+        guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
+        guard drainSeconds >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
+    }
+
+    func run() async throws {
+        let brokers = try connection.brokers()
+        let databaseURL = try connection.databaseURL()
+        let key: SSNKey
+        do {
+            key = try SSNKey.fromEnvironment(connection.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let graceText = connection.environment["CSE_UNKNOWN_CASE_GRACE_SECONDS"]
+        guard let graceSeconds = unknownCaseGraceSeconds ?? (graceText.map { Int($0) } ?? 60), graceSeconds >= 0 else {
+            throw ValidationError("CSE_UNKNOWN_CASE_GRACE_SECONDS must be a whole number of seconds")
+        }
+        let overrides = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
+        let logger = Self.logger(environment: connection.environment)
+        let topics = topicOptions.topics
+        let protector = SSNProtector(key: key)
+
+        try await reportingFailures {
+            let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
+            let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
+            defer {
+                workerConnection.close()
+                relayConnection.close()
+            }
+            let pending = try Migrator.pending(workerConnection)
+            guard pending.isEmpty else {
+                printError("csworker: the database schema is not current (\(pending.count) migrations missing): run csworker migrate")
+                throw ServiceExit.usage
+            }
+
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
+            producerConfiguration.properties = overrides
+            let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            defer { producer.close() }
+
+            var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupId: connection.group)
+            consumerConfiguration.maxPollInterval = .seconds(10)
+            consumerConfiguration.sessionTimeout = .seconds(10)
+            consumerConfiguration.properties = overrides
+            var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
+            workerConfiguration.maxBatch = maxBatch
+            workerConfiguration.unknownCaseGrace = .seconds(graceSeconds)
+
+            let relay = OutboxRelay(
+                source: OutboxStore(connection: relayConnection, protector: protector, logger: logger),
+                producer: producer, logger: logger)
+            let processor = BatchProcessor(
+                store: CaseStore(connection: workerConnection, protector: protector, logger: logger),
+                protector: protector, topics: topics, logger: logger)
+            let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger) {
+                relay.wake()
+            }
+            let signals = SignalTrap { signal in
+                logger.info("stopping: finishing the batch in hand", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                worker.stop()
+            }
+            defer { signals.cancel() }
+
+            relay.start()
+            let reporter = Task { await Self.reportProgress(worker: worker, relay: relay, logger: logger) }
+            let outcome = await Result(catching: { try await worker.run() })
+            reporter.cancel()
+            relay.stop(drain: .seconds(drainSeconds))
+            Self.logTotals(worker: worker, relay: relay, logger: logger)
+            try outcome.get()
+        }
+    }
+
+    /// One info line every 10 s while there is traffic.
+    private static func reportProgress(worker: Worker, relay: OutboxRelay, logger: Logger) async {
+        var last = worker.statistics
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(10))
+            let now = worker.statistics
+            guard now != last else { continue }
+            logger.info("progress", metadata: [
+                "records": "\(now.records)", "recordsPerSecond": "\((now.records - last.records) / 10)",
+                "applied": "\(now.applied)", "parked": "\(now.parked)", "deadLettered": "\(now.deadLettered)",
+                "duplicates": "\(now.duplicates)", "tasks": "\(now.tasks)", "published": "\(relay.publishedCount)",
+                "retries": "\(now.retries)",
+            ])
+            last = now
+        }
+    }
+
+    private static func logTotals(worker: Worker, relay: OutboxRelay, logger: Logger) {
+        let totals = worker.statistics
+        logger.info("worker stopped", metadata: [
+            "batches": "\(totals.batches)", "records": "\(totals.records)", "applied": "\(totals.applied)",
+            "parked": "\(totals.parked)", "deadLettered": "\(totals.deadLettered)", "duplicates": "\(totals.duplicates)",
+            "tasks": "\(totals.tasks)", "published": "\(relay.publishedCount)",
+        ])
+    }
+
+    static func logger(environment: [String: String]) -> Logger {
+        var logger = Logger(label: "csworker")
+        logger.logLevel = environment["CSE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
