@@ -13,13 +13,14 @@ struct TaskIdentityTests {
     }
 
     @Test func sameInputs_sameId_differentCausation_differentId() {
-        let a = TaskIdentity.id(causationId: Fx.eventId(1), type: .incomeWithholding, target: "employer:123456789", action: .issue)
-        let again = TaskIdentity.id(causationId: Fx.eventId(1), type: .incomeWithholding, target: "employer:123456789", action: .issue)
+        let a = TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-1", type: .incomeWithholding, target: "employer:123456789", action: .issue)
+        let again = TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-1", type: .incomeWithholding, target: "employer:123456789", action: .issue)
         #expect(a == again)
-        #expect(a != TaskIdentity.id(causationId: Fx.eventId(2), type: .incomeWithholding, target: "employer:123456789", action: .issue))
-        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), type: .incomeWithholding, target: "employer:987654321", action: .issue))
-        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), type: .incomeWithholding, target: "employer:123456789", action: .withdraw))
-        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), type: .medicalSupportNotice, target: "employer:123456789", action: .issue))
+        #expect(a != TaskIdentity.id(causationId: Fx.eventId(2), caseId: "C-1", type: .incomeWithholding, target: "employer:123456789", action: .issue))
+        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-1", type: .incomeWithholding, target: "employer:987654321", action: .issue))
+        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-1", type: .incomeWithholding, target: "employer:123456789", action: .withdraw))
+        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-1", type: .medicalSupportNotice, target: "employer:123456789", action: .issue))
+        #expect(a != TaskIdentity.id(causationId: Fx.eventId(1), caseId: "C-2", type: .incomeWithholding, target: "employer:123456789", action: .issue))
         // Version 5, RFC variant.
         let text = a.uuidString.lowercased()
         #expect(Array(text)[14] == "5")
@@ -34,6 +35,24 @@ struct TaskIdentityTests {
         #expect(first.tasks.map(\.id) == second.tasks.map(\.id))
         #expect(first.tasks.map { $0.wireJSON() } == second.tasks.map { $0.wireJSON() })
         #expect(Set(first.tasks.map(\.id)).count == first.tasks.count)
+    }
+
+    @Test func oneEmployerReport_appliedToTwoCases_givesEachItsOwnTaskIds() throws {
+        var first = CaseDriver(), second = CaseDriver()
+        try first.apply(Fx.application(existingOrder: Fx.order()))
+        try second.apply(Fx.event(1, on: "2026-03-02", caseId: "C-2", .intakeApplication(IntakeApplication(
+            program: .nonTANF, receivedOn: Fx.date("2026-03-02"), custodialParty: Fx.cp, noncustodialParty: Fx.ncp(),
+            children: [Fx.child("K-7", paternity: true)], existingOrder: Fx.order("O-7")))))
+        let hire = Fx.newHire(2, on: "2026-03-04")
+        let a = try first.apply(hire).only(.incomeWithholding)
+        let b = try second.apply(hire).only(.incomeWithholding)
+        #expect(a.target == b.target)
+        #expect(a.id != b.id)
+    }
+
+    @Test func sweepCausationId_isStablePerDate() {
+        #expect(TaskIdentity.sweepCausationId(asOf: Fx.date("2026-06-01")) == TaskIdentity.sweepCausationId(asOf: Fx.date("2026-06-01")))
+        #expect(TaskIdentity.sweepCausationId(asOf: Fx.date("2026-06-01")) != TaskIdentity.sweepCausationId(asOf: Fx.date("2026-07-01")))
     }
 
     @Test func wireJSON_isTheContractEnvelope() throws {

@@ -2,8 +2,8 @@ import Foundation
 
 /// `cse.intake.v1`: applications, party updates, closure requests.
 extension RuleRun {
-    /// Opens the case on the application itself (the service is the agency's
-    /// 20-day clock keeper, 45 CFR 303.2(b)), then: an existing order goes on the
+    /// Opens the case on the application itself, well inside the 20 days 45 CFR
+    /// 303.2(b) allows, then: an existing order goes on the
     /// ledger, a known employer gets withholding, anything missing becomes a
     /// case-review due within `openCaseDays` of receipt, and `settle` asks for
     /// locate, genetic testing or court preparation as the facts require.

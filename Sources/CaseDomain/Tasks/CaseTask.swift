@@ -22,7 +22,7 @@ public struct CaseTask: Sendable, Hashable, Codable {
         type: TaskType, action: TaskAction, caseId: String, target: String,
         causationId: UUID, createdAt: Date, dueBy: LocalDate, data: [String: JSONValue]
     ) {
-        self.id = TaskIdentity.id(causationId: causationId, type: type, target: target, action: action)
+        self.id = TaskIdentity.id(causationId: causationId, caseId: caseId, type: type, target: target, action: action)
         self.type = type
         self.caseId = caseId
         self.createdAt = createdAt
@@ -61,15 +61,24 @@ public struct CaseTask: Sendable, Hashable, Codable {
 }
 
 /// Task ids are RFC 9562 version-5 (SHA-1, name-based) UUIDs over a fixed
-/// project namespace and `causationId|type|target|action`: the same event
+/// project namespace and `causationId|caseId|type|target|action`: the same event
 /// always yields the same ids, so a replay republishes rather than duplicates.
+/// The case is part of the name because one employer report is applied to every
+/// case of the parent it names, and each case's task must keep its own id.
 public enum TaskIdentity {
     /// The csworker task namespace. Never change it: every published id depends on it.
     public static let namespace = UUID(uuidString: "6be0bdd2-2571-49f8-8650-cbc3b7ba1582")!
 
-    public static func id(causationId: UUID, type: TaskType, target: String, action: TaskAction) -> UUID {
-        let name = "\(causationId.uuidString.lowercased())|\(type.rawValue)|\(target)|\(action.rawValue)"
+    public static func id(causationId: UUID, caseId: String, type: TaskType, target: String, action: TaskAction) -> UUID {
+        let name = "\(causationId.uuidString.lowercased())|\(caseId)|\(type.rawValue)|\(target)|\(action.rawValue)"
         return nameBasedUUID(namespace: namespace, name: name)
+    }
+
+    /// The causation id of the time-driven referral sweep as of `date`: the same
+    /// for every case and every run of that sweep, so re-running it republishes
+    /// the same task ids (task ids also name the case, so they never collide).
+    public static func sweepCausationId(asOf date: LocalDate) -> UUID {
+        nameBasedUUID(namespace: namespace, name: "referral-sweep|\(date)")
     }
 
     /// RFC 9562 section 5.5.
