@@ -121,6 +121,23 @@ struct RulesEmployerTests {
         #expect(driver.current.employments[0].lastReportedQuarter == Quarter("2026Q2"))
     }
 
+    @Test func quarterlyWage_laggingBehindATermination_isNotNewEmployment() throws {
+        var driver = try withOrder(ncp: Fx.ncp(employer: Fx.acme))
+        try driver.apply(Fx.employerReport(2, on: "2026-02-16", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein), terminatedOn: Fx.date("2026-02-13")))))
+        func wage(_ quarter: String) -> EventPayload {
+            .quarterlyWage(QuarterlyWage(employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein, name: "Acme Tools"),
+                                         quarter: Quarter(quarter)!, wagesCents: 500_000))
+        }
+        // Q1 wages (January to the February termination) arrive in April: history.
+        let lagging = try driver.apply(Fx.employerReport(3, on: "2026-04-20", wage("2026Q1")))
+        #expect(lagging.tasks.isEmpty)
+        #expect(driver.current.employments.isEmpty)
+        // Q2 wages from the same employer: the parent went back to work there.
+        let rehired = try driver.apply(Fx.employerReport(4, on: "2026-07-20", wage("2026Q2")))
+        #expect(try rehired.only(.incomeWithholding).actionValue == "ISSUE")
+    }
+
     @Test func iwoResponse_acceptedRecordsAcceptanceAndCoverage() throws {
         var driver = try withOrder(Fx.order(medical: true), ncp: Fx.ncp(employer: Fx.acme))
         let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(

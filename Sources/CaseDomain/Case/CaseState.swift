@@ -31,6 +31,9 @@ public struct CaseState: Sendable, Hashable, Codable {
     public var orders: [SupportOrder]
     /// The noncustodial parent's current employers, sorted by FEIN.
     public var employments: [Employment]
+    /// Employments that ended (latest per employer, sorted by FEIN): lagging
+    /// quarterly wage reports from them are history, not new employment.
+    public var endedEmployments: [EndedEmployment]
     public var ledger: Ledger
     /// Arrears referrals currently ISSUED (not withdrawn), sorted by type.
     public var referrals: [ActiveReferral]
@@ -65,6 +68,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         self.children = children
         self.orders = []
         self.employments = []
+        self.endedEmployments = []
         self.ledger = ledger
         self.referrals = []
         self.hearings = []
@@ -266,6 +270,18 @@ public struct Employment: Sendable, Hashable, Codable {
         self.medicalCoverage = nil
         self.lastReportedQuarter = nil
         self.lastReportedWagesCents = nil
+    }
+}
+
+public struct EndedEmployment: Sendable, Hashable, Codable {
+    public var fein: FEIN
+    public var endedOn: LocalDate
+    public var reason: String
+
+    public init(fein: FEIN, endedOn: LocalDate, reason: String) {
+        self.fein = fein
+        self.endedOn = endedOn
+        self.reason = reason
     }
 }
 

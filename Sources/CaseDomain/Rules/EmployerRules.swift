@@ -25,16 +25,22 @@ extension RuleRun {
 
     mutating func handleTermination(_ termination: Termination) throws(RuleError) {
         try requireObligor(termination.employee)
-        endEmployment(fein: termination.employer.fein, reason: "TERMINATED")
+        endEmployment(fein: termination.employer.fein, endedOn: termination.terminatedOn, reason: "TERMINATED")
         if let next = termination.newEmployer {
             recordEmployment(next, since: termination.terminatedOn, informationReceivedOn: businessDate)
         }
     }
 
-    /// Wages from an employer not on file are employment information like a new hire.
+    /// Wages from an employer not on file are employment information like a new
+    /// hire, unless that employment is known to have ended during or after the
+    /// quarter: wage reports lag by months, so those wages predate the ending.
     mutating func handleQuarterlyWage(_ wage: QuarterlyWage) throws(RuleError) {
         try requireObligor(wage.employee)
         if state.employment(fein: wage.employer.fein) == nil {
+            if let ended = state.endedEmployments.first(where: { $0.fein == wage.employer.fein }), ended.endedOn >= wage.quarter.firstDay {
+                note("wages of \(wage.quarter) from \(wage.employer.fein) predate the employment's end on \(ended.endedOn)")
+                return
+            }
             recordEmployment(wage.employer, since: wage.quarter.firstDay, informationReceivedOn: businessDate)
         }
         guard let index = state.employments.firstIndex(where: { $0.fein == wage.employer.fein }) else { return }
@@ -52,7 +58,7 @@ extension RuleRun {
         let fein = response.employer.fein
         switch response.status {
         case .notEmployed:
-            endEmployment(fein: fein, reason: "NOT_EMPLOYED")
+            endEmployment(fein: fein, endedOn: businessDate, reason: "NOT_EMPLOYED")
         case .accepted:
             if let index = state.employments.firstIndex(where: { $0.fein == fein }) {
                 if let order = state.activeOrder {

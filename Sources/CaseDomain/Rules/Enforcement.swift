@@ -96,7 +96,10 @@ extension RuleRun {
     }
 
     /// The parent no longer works there (termination, NOT_EMPLOYED answer).
-    mutating func endEmployment(fein: FEIN, reason: String) {
+    mutating func endEmployment(fein: FEIN, endedOn: LocalDate, reason: String) {
+        state.endedEmployments.removeAll { $0.fein == fein }
+        let ended = EndedEmployment(fein: fein, endedOn: endedOn, reason: reason)
+        state.endedEmployments.insert(ended, at: state.endedEmployments.firstIndex { $0.fein.digits > fein.digits } ?? state.endedEmployments.endIndex)
         guard let index = state.employments.firstIndex(where: { $0.fein == fein }) else {
             note("employer \(fein) was not on file")
             return
