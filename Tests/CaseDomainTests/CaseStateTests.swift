@@ -110,5 +110,8 @@ struct CaseStateTests {
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(Policy.self, from: Data(#"{"calendar": {"timeZone": "Mars/Olympus"}}"#.utf8))
         }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Policy.self, from: Data(#"{"pasportDenialThresholdCents": 1}"#.utf8))
+        }
     }
 }

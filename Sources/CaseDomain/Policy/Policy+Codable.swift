@@ -2,9 +2,11 @@ import Foundation
 
 /// Policy is configuration: it is read from a file or the database as JSON.
 /// Every field is optional on input (a missing field keeps the federal
-/// default), so a state writes down only where it differs.
+/// default), so a state writes down only where it differs; a field the policy
+/// does not have is an error, so a misspelt threshold cannot silently fall
+/// back to the default.
 extension Policy: Codable {
-    private enum CodingKeys: String, CodingKey {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case openCaseDays, locateDays, establishmentDays, enforcementDays, enforcementDaysWithService
         case referralsNeedingService, orderReviewMonths, closureNoticeDays
         case withholdingNoticeBusinessDays, medicalSupportNoticeBusinessDays, employerRemitBusinessDays
@@ -15,8 +17,21 @@ extension Policy: Codable {
         case ccpaArrearsSurchargePercent, ccpaArrearsAgeWeeks, assistancePrograms, calendar
     }
 
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     public init(from decoder: any Decoder) throws {
         self.init()
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        if let unknown = all.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw DecodingError.dataCorruptedError(forKey: AnyKey(stringValue: unknown), in: all,
+                                                   debugDescription: "the policy has no setting \(unknown)")
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func read<T: Decodable>(_ key: CodingKeys, into value: inout T) throws {
             if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
