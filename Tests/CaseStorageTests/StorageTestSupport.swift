@@ -65,13 +65,14 @@ final class ScratchSchema {
 
 /// A migrated scratch schema with a store on its main session.
 func withMigratedStore<T>(
-    _ label: String, key: SSNKey = .random(), _ body: (ScratchSchema, CaseStore) throws -> T
+    _ label: String, _ body: (ScratchSchema, CaseStore, SSNProtector) throws -> T
 ) throws -> T {
     let scratch = try ScratchSchema(label)
     defer { scratch.drop() }
     try Migrator.migrate(scratch.connection)
-    let store = CaseStore(connection: scratch.connection, protector: SSNProtector(key: key))
-    return try body(scratch, store)
+    let protector = SSNProtector(key: .random())
+    let store = CaseStore(connection: scratch.connection, protector: protector)
+    return try body(scratch, store, protector)
 }
 
 /// Builds real case states the way the pipeline will: wire bytes from the

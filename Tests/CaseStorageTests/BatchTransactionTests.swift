@@ -1,0 +1,305 @@
+import CaseDomain
+import CaseScenarios
+import CaseStorage
+import Foundation
+import Postgres
+import Testing
+
+/// A case's life so far: application (both SSNs known), order, new hire, payment.
+func lifeOfCase(_ caseId: String, ncpSSN: String = "934127765") -> [ScenarioEvent] {
+    [
+        ScenarioEvents.intakeApplication(
+            caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: ncpSSN),
+            occurredAt: ScenarioDate("2026-01-05").afternoon),
+        ScenarioEvents.orderEstablished(caseId: caseId, occurredAt: ScenarioDate("2026-01-20").afternoon),
+        ScenarioEvents.newHire(ssn: ncpSSN, occurredAt: ScenarioDate("2026-03-10").afternoon),
+        ScenarioEvents.remittance(
+            payments: [(caseId: caseId, amountCents: 20_000)], occurredAt: ScenarioDate("2026-04-10").afternoon),
+    ]
+}
+
+func processed(_ ids: [UUID], topic: String = "cse.intake.v1") -> [ProcessedEvent] {
+    ids.enumerated().map { ProcessedEvent(eventId: $1, topic: topic, partition: 0, offset: Int64($0)) }
+}
+
+func count(_ connection: PostgresConnection, _ table: String) throws -> Int {
+    try connection.query("SELECT count(*) FROM \(table)")[0].decode(Int.self, column: 0)
+}
+
+@Suite("Batch transaction")
+struct BatchTransactionTests {
+    let builder = CaseBuilder()
+
+    @Test("recordEvents returns only new ids: redeliveries and repeats within a call are not new")
+    func dedupe() throws {
+        try withMigratedStore("dedupe") { scratch, store, protector in
+            let (a, b, c) = (UUID(), UUID(), UUID())
+            let first = try store.withBatch { try $0.recordEvents(processed([a, b, a])) }
+            #expect(first == [a, b])
+            let second = try store.withBatch { try $0.recordEvents(processed([b, c])) }
+            #expect(second == [c])
+            #expect(try count(scratch.connection, "processed_events") == 3)
+            let outcome = try scratch.connection.query("SELECT outcome FROM processed_events WHERE event_id = $1", a)
+            #expect(try outcome[0].decode(String.self, column: 0) == "applied")
+        }
+    }
+
+    @Test("outcomes other than applied are recorded by save")
+    func outcomes() throws {
+        try withMigratedStore("outcomes") { scratch, store, protector in
+            let (applied, dead, parked) = (UUID(), UUID(), UUID())
+            try store.withBatch { batch in
+                _ = try batch.recordEvents(processed([applied, dead, parked]))
+                try batch.save(cases: [], outcomes: [applied: .applied, dead: .deadLettered, parked: .parked])
+            }
+            let rows = try scratch.connection.query("SELECT event_id, outcome FROM processed_events")
+            var outcomes: [UUID: String] = [:]
+            for row in rows { outcomes[try row.decode(UUID.self, column: 0)] = try row.decode(String.self, column: 1) }
+            #expect(outcomes == [applied: "applied", dead: "dead-lettered", parked: "parked"])
+        }
+    }
+
+    @Test("a state built by the rules from real events saves and loads back equal, SSNs included")
+    func roundTrip() throws {
+        try withMigratedStore("roundtrip") { scratch, store, protector in
+            let (state, history) = try builder.apply(lifeOfCase("CS-100"))
+            #expect(state.noncustodialParty.ssn?.digits == "934127765")
+            try store.withBatch { batch in
+                #expect(try batch.lockAndLoad(caseIds: ["CS-100"]).isEmpty)
+                try batch.save(cases: [CaseChange(state: state, history: history)])
+            }
+            let loaded = try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-100", "CS-404"]) }
+            #expect(loaded.count == 1)
+            #expect(loaded["CS-100"] == state)
+
+            let row = try scratch.connection.query(
+                "SELECT program, stage, version, monthly_support_cents, arrears_cents, arrears_as_of::text FROM cases")
+            #expect(try row[0].decode(String.self, column: 0) == state.program.rawValue)
+            #expect(try row[0].decode(String.self, column: 1) == state.stage.rawValue)
+            #expect(try row[0].decode(Int64.self, column: 2) == 4)
+            #expect(try row[0].decode(Int64.self, column: 3) == 45_000)
+            #expect(try row[0].decode(Int64.self, column: 4) == state.ledger.balance(asOf: LocalDate("2026-04-10")!))
+            #expect(try row[0].decode(String.self, column: 5) == "2026-04-10")
+        }
+    }
+
+    @Test("a wrong CSE_SSN_KEY cannot open the stored SSNs")
+    func wrongKeyFails() throws {
+        try withMigratedStore("wrongkey") { scratch, store, protector in
+            let (state, history) = try builder.apply(lifeOfCase("CS-101"))
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: ["CS-101"])
+                try batch.save(cases: [CaseChange(state: state, history: history)])
+            }
+            let other = CaseStore(connection: scratch.connection, protector: SSNProtector(key: .random()))
+            #expect(throws: SealError.self) { try other.withBatch { try $0.lockAndLoad(caseIds: ["CS-101"]) } }
+        }
+    }
+
+    @Test("projections reflect the saved state and follow later changes")
+    func projections() throws {
+        try withMigratedStore("projections") { scratch, store, protector in
+            let events = lifeOfCase("CS-200")
+            let (first, firstHistory) = try builder.apply(Array(events.prefix(2)))
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: ["CS-200"])
+                try batch.save(cases: [CaseChange(state: first, history: firstHistory)])
+            }
+            #expect(try count(scratch.connection, "employments") == 0)
+            let ledgerBefore = try count(scratch.connection, "ledger_entries")
+
+            try store.withBatch { batch in
+                let loaded = try batch.lockAndLoad(caseIds: ["CS-200"])
+                let (next, history) = try builder.apply(Array(events.dropFirst(2)), to: loaded["CS-200"])
+                try batch.save(cases: [CaseChange(state: next, history: history)])
+            }
+            let (state, _) = try builder.apply(events)
+            let c = scratch.connection
+
+            let parties = try c.query("SELECT role, party_id, ssn_hash, ssn_last4 FROM parties ORDER BY role")
+            #expect(parties.count == 2)
+            #expect(try parties[1].decode(String.self, column: 0) == "NONCUSTODIAL")
+            #expect(try parties[1].decode(String.self, column: 1) == state.noncustodialParty.partyId)
+            #expect(try parties[1].decode(SSNHash.self, column: 2) == protector.hash(SSN("934127765")!))
+            #expect(try parties[1].decode(String.self, column: 3) == "7765")
+            #expect(try parties[0].decode(String.self, column: 3) == "0318")
+
+            let children = try c.query("SELECT child_id, paternity FROM children")
+            #expect(children.count == state.children.count)
+            #expect(try children[0].decode(String.self, column: 1) == "ESTABLISHED")
+
+            let orders = try c.query("SELECT order_id, monthly_support_cents, status, effective_on::text FROM support_orders")
+            #expect(orders.count == 1)
+            #expect(try orders[0].decode(String.self, column: 0) == "CS-200-O1")
+            #expect(try orders[0].decode(Int64.self, column: 1) == 45_000)
+            #expect(try orders[0].decode(String.self, column: 2) == "ACTIVE")
+            #expect(try orders[0].decode(String.self, column: 3) == "2026-02-01")
+
+            let employments = try c.query("SELECT fein, withholding_status FROM employments")
+            #expect(employments.count == 1)
+            #expect(try employments[0].decode(String.self, column: 0) == state.employments[0].fein.digits)
+
+            // The ledger grew by appending; the rows equal a from-scratch projection.
+            let expected = state.ledger.entries(through: LocalDate("2026-04-10")!)
+            let ledger = try c.query(
+                "SELECT seq, kind, entry_date::text, amount_cents, reference_id FROM ledger_entries ORDER BY seq")
+            #expect(ledger.count == expected.count)
+            #expect(ledger.count > ledgerBefore)
+            for (row, entry) in zip(ledger, expected) {
+                #expect(try row.decode(String.self, column: 1) == entry.kind.rawValue)
+                #expect(try row.decode(String.self, column: 2) == entry.date.description)
+                #expect(try row.decode(Int64.self, column: 3) == entry.amountCents)
+                #expect(try row.decode(String.self, column: 4) == entry.referenceId)
+            }
+            #expect(try ledger.map { try $0.decode(Int.self, column: 0) } == Array(0..<expected.count))
+
+            let referrals = try c.query("SELECT task_type FROM referrals ORDER BY task_type")
+            #expect(try referrals.map { try $0.decode(String.self, column: 0) } == state.referrals.map(\.type.rawValue))
+
+            let history = try c.query("SELECT seq, event_type, cardinality(task_ids), tasks FROM case_history ORDER BY seq")
+            #expect(try history.map { try $0.decode(Int64.self, column: 0) } == [1, 2, 3, 4])
+            #expect(
+                try history.map { try $0.decode(String.self, column: 1) } == [
+                    "intake.application", "court.order-established", "employer.new-hire",
+                    "employer.withholding-remittance",
+                ])
+            let newHireTasks = try history[2].decode(Int.self, column: 2)
+            #expect(newHireTasks > 0)  // income withholding at least
+            #expect(try history[2].decode(PostgresJSON.self, column: 3).text.contains("income-withholding"))
+            let version = try c.query("SELECT version FROM cases")[0].decode(Int64.self, column: 0)
+            #expect(version == 4)
+        }
+    }
+
+    @Test("noncustodialCases finds every case where the person is the NCP, and only those")
+    func resolveSSN() throws {
+        try withMigratedStore("resolve") { scratch, store, protector in
+            let (a, ha) = try builder.apply(Array(lifeOfCase("CS-301", ncpSSN: "934127765").prefix(1)))
+            let (b, hb) = try builder.apply(Array(lifeOfCase("CS-302", ncpSSN: "934127765").prefix(1)))
+            let (c, hc) = try builder.apply(Array(lifeOfCase("CS-303", ncpSSN: "923456781").prefix(1)))
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: ["CS-301", "CS-302", "CS-303"])
+                try batch.save(cases: [
+                    CaseChange(state: a, history: ha), CaseChange(state: b, history: hb),
+                    CaseChange(state: c, history: hc),
+                ])
+            }
+            let shared = protector.hash(SSN("934127765")!)
+            let other = protector.hash(SSN("923456781")!)
+            let custodial = protector.hash(SSN("912450318")!)  // the CP on all three: never an NCP match
+            let unknown = protector.hash(SSN("900000001")!)
+            let cases = try store.withBatch { try $0.noncustodialCases(forSSNHashes: [shared, other, custodial, unknown]) }
+            #expect(cases == [shared: ["CS-301", "CS-302"], other: ["CS-303"]])
+        }
+    }
+
+    @Test("parked events come back, opened, when their SSN or case appears, and only then")
+    func parking() throws {
+        try withMigratedStore("parking") { scratch, store, protector in
+            let report = ScenarioEvents.newHire(ssn: "934127765")
+            let remittance = ScenarioEvents.remittance(payments: [(caseId: "CS-401", amountCents: 5_000)])
+            let hash = protector.hash(SSN("934127765")!)
+            let reportId = UUID(uuidString: report.eventId)!
+            let remittanceId = UUID(uuidString: remittance.eventId)!
+            try store.withBatch { batch in
+                try batch.park([
+                    ParkedEvent(
+                        eventId: reportId, match: .ssn(hash), topic: report.topic, partition: 2, offset: 7,
+                        key: report.key, value: report.value),
+                    ParkedEvent(
+                        eventId: remittanceId, match: .caseId("CS-401"), topic: remittance.topic, partition: 1,
+                        offset: 3, key: remittance.key, value: remittance.value),
+                ])
+            }
+            let unrelated = try store.withBatch {
+                try $0.takeParked(forSSNHashes: [protector.hash(SSN("900000001")!)], caseIds: ["CS-999"])
+            }
+            #expect(unrelated.isEmpty)
+            #expect(try count(scratch.connection, "parked_events") == 2)
+
+            // A batch that takes them but fails puts them back.
+            #expect(throws: Abort.self) {
+                try store.withBatch { batch in
+                    #expect(try batch.takeParked(forSSNHashes: [hash], caseIds: []).count == 1)
+                    throw Abort()
+                }
+            }
+            #expect(try count(scratch.connection, "parked_events") == 2)
+
+            let taken = try store.withBatch { try $0.takeParked(forSSNHashes: [hash], caseIds: ["CS-401"]) }
+            #expect(taken.count == 2)
+            let byId = Dictionary(uniqueKeysWithValues: taken.map { ($0.eventId, $0) })
+            #expect(byId[reportId]?.value == report.value)
+            #expect(byId[reportId]?.key == report.key)
+            #expect(byId[reportId]?.match == .ssn(hash))
+            #expect(byId[reportId]?.partition == 2)
+            #expect(byId[reportId]?.offset == 7)
+            #expect(byId[reportId]?.parkedAt != nil)
+            #expect(byId[remittanceId]?.value == remittance.value)
+            #expect(byId[remittanceId]?.match == .caseId("CS-401"))
+            #expect(try count(scratch.connection, "parked_events") == 0)
+        }
+    }
+
+    struct Abort: Error {}
+
+    @Test("a batch that throws leaves nothing behind")
+    func rollback() throws {
+        try withMigratedStore("rollback") { scratch, store, protector in
+            let (state, history) = try builder.apply(lifeOfCase("CS-500"))
+            let task = try #require(history.flatMap(\.tasks).first)
+            #expect(throws: Abort.self) {
+                try store.withBatch { batch in
+                    _ = try batch.recordEvents(processed(history.map(\.eventId)))
+                    _ = try batch.lockAndLoad(caseIds: ["CS-500"])
+                    try batch.save(
+                        cases: [CaseChange(state: state, history: history)], outbox: [OutboxMessage(task: task)],
+                        parked: [
+                            ParkedEvent(
+                                eventId: UUID(), match: .caseId("CS-501"), topic: "t", partition: 0, offset: 0, key: [],
+                                value: [1])
+                        ])
+                    throw Abort()
+                }
+            }
+            for table in [
+                "cases", "parties", "children", "support_orders", "employments", "ledger_entries", "referrals",
+                "case_history", "processed_events", "parked_events", "outbox",
+            ] {
+                #expect(try count(scratch.connection, table) == 0, "\(table) kept rows")
+            }
+            // The same batch can then run again and commit.
+            try store.withBatch { batch in
+                #expect(try batch.recordEvents(processed(history.map(\.eventId))).count == history.count)
+                _ = try batch.lockAndLoad(caseIds: ["CS-500"])
+                try batch.save(cases: [CaseChange(state: state, history: history)])
+            }
+            #expect(try count(scratch.connection, "cases") == 1)
+        }
+    }
+
+    @Test("identity locks serialise two batches naming the same SSN")
+    func identityLocks() throws {
+        try withMigratedStore("locks") { scratch, store, protector in
+            let other = try scratch.connect()
+            try other.execute("SET lock_timeout = '200ms'")
+            let otherStore = CaseStore(connection: other, protector: protector)
+            let hash = protector.hash(SSN("934127765")!)
+            try store.withBatch { batch in
+                try batch.lockIdentities(ssnHashes: [hash], caseIds: ["CS-600"])
+                // While this batch is open, another session cannot take either identity...
+                for (hashes, caseIds) in [([hash], [String]()), ([], ["CS-600"])] {
+                    let error = #expect(throws: PostgresError.self) {
+                        try otherStore.withBatch { try $0.lockIdentities(ssnHashes: hashes, caseIds: caseIds) }
+                    }
+                    #expect(error?.sqlState == "55P03")  // lock_not_available: it waited
+                }
+                // ...but unrelated identities pass.
+                try otherStore.withBatch {
+                    try $0.lockIdentities(ssnHashes: [protector.hash(SSN("900000001")!)], caseIds: ["CS-601"])
+                }
+            }
+            try otherStore.withBatch { try $0.lockIdentities(ssnHashes: [hash], caseIds: ["CS-600"]) }
+        }
+    }
+}
