@@ -38,6 +38,9 @@ enum TestKafka {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: try brokers(), groupId: group)
         configuration.maxPollInterval = .seconds(6)
         configuration.sessionTimeout = .seconds(6)
+        if let debug = ProcessInfo.processInfo.environment["KAFKA_TEST_DEBUG"] {
+            configuration.properties["debug"] = debug
+        }
         return configuration
     }
 
