@@ -32,7 +32,7 @@ public enum CaseRules {
         var run = RuleRun(state: state, policy: policy, causationId: causationId,
                           createdAt: policy.calendar.startOfDay(asOf), businessDate: asOf)
         guard !state.isClosed else { return run.outcome() }
-        run.evaluateReferrals(asOf: max(asOf, state.referralsEvaluatedThrough ?? asOf))
+        run.evaluateReferrals(asOf: run.arrearsDate)
         return run.outcome()
     }
 

@@ -138,7 +138,7 @@ extension RuleRun {
         state.referralsEvaluatedThrough = date
         let arrears = state.ledger.arrears(asOf: date)
         for type in TaskType.arrearsReferrals {
-            let threshold = referralThreshold(type, asOf: date)
+            let threshold = referralThreshold(type)
             let crossed = threshold.map { threshold in
                 type == .passportDenial ? arrears > threshold : arrears >= threshold && arrears > 0
             } ?? false
@@ -163,11 +163,12 @@ extension RuleRun {
 
     /// Withdraws every active referral (case closing).
     mutating func withdrawAllReferrals(reason: String) {
-        let arrears = arrearsAsOfEvent
+        let asOf = arrearsDate
+        let arrears = state.ledger.arrears(asOf: asOf)
         for referral in state.referrals {
             emit(referral.type, .withdraw, target: referralTarget,
                  dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: [
-                    "arrearsCents": .cents(arrears), "asOf": .date(businessDate), "obligor": obligor,
+                    "arrearsCents": .cents(arrears), "asOf": .date(asOf), "obligor": obligor,
                     "program": .string(state.program.rawValue), "reason": .string(reason),
                  ])
         }
@@ -178,7 +179,7 @@ extension RuleRun {
 
     /// Nil when the referral cannot apply: license suspension is measured in
     /// months of current support, so a case that never had an order has no threshold.
-    private func referralThreshold(_ type: TaskType, asOf date: LocalDate) -> Cents? {
+    private func referralThreshold(_ type: TaskType) -> Cents? {
         switch type {
         case .taxOffsetReferral: return policy.taxOffsetThresholdCents(for: state.program)
         case .passportDenial: return policy.passportDenialThresholdCents

@@ -54,7 +54,7 @@ struct RuleRun {
         guard !wasClosed, !state.isClosed else { return }
         requestLocateIfLost()
         takeNextEstablishmentStep()
-        evaluateReferrals(asOf: max(businessDate, state.referralsEvaluatedThrough ?? businessDate))
+        evaluateReferrals(asOf: arrearsDate)
     }
 
     /// Tasks in publication order.
@@ -69,7 +69,11 @@ struct RuleRun {
         return ["partyId": .string(ncp.partyId), "firstName": .string(ncp.firstName), "lastName": .string(ncp.lastName)]
     }
 
-    var arrearsAsOfEvent: Cents { state.ledger.arrears(asOf: max(businessDate, state.referralsEvaluatedThrough ?? businessDate)) }
+    /// The date arrears are judged at: the event's business date, or a later
+    /// date referrals were already evaluated at (arrears never un-accrue).
+    var arrearsDate: LocalDate { max(businessDate, state.referralsEvaluatedThrough ?? businessDate) }
+
+    var arrearsAsOfEvent: Cents { state.ledger.arrears(asOf: arrearsDate) }
 }
 
 extension JSONValue {
