@@ -42,7 +42,9 @@ public final class KafkaProducer: Sendable {
 
     /// Produces one message and returns once the broker has acknowledged it.
     /// Not cancellable: the message is already on its way once enqueued and
-    /// the call returns its outcome within the message timeout.
+    /// the call returns its outcome within the message timeout. If librdkafka's
+    /// local queue is full, enqueueing blocks the calling thread (serving
+    /// acknowledgements) until there is room, up to the message timeout.
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
         let result = await withCheckedContinuation { continuation in
             let delivery = PendingDelivery { continuation.resume(returning: $0) }

@@ -32,8 +32,8 @@ enum TestKafka {
         "test.\(base).\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// Group timings that keep Tansu's joins short: it waits on the rebalance
-    /// timeout (= max.poll.interval.ms) before completing a join.
+    /// Group timings that keep Tansu's joins short: it completes a join after
+    /// about half the session timeout (here ~3 s).
     static func consumerConfiguration(group: String) throws -> KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: try brokers(), groupId: group)
         configuration.maxPollInterval = .seconds(6)
