@@ -54,6 +54,19 @@ struct RulesCourtTests {
         #expect(driver.current.ledger.monthlySupportCents(on: Fx.date("2026-05-01")) == 50_000)
     }
 
+    @Test func orderModified_retroactiveCorrection_changesThePastNotTodaysTerms() throws {
+        var driver = CaseDriver()
+        try driver.apply(Fx.application(ncp: Fx.ncp(employer: Fx.acme), existingOrder: Fx.order(monthly: 40_000)))
+        try driver.apply(Fx.event(2, on: "2026-06-02", .orderModified(OrderModification(
+            orderId: "O-1", monthlySupportCents: 50_000, effectiveOn: Fx.date("2026-06-01"), medicalSupportOrdered: false))))
+        // A correction of April's and May's amount arrives afterwards.
+        let correction = try driver.apply(Fx.event(3, on: "2026-06-10", .orderModified(OrderModification(
+            orderId: "O-1", monthlySupportCents: 30_000, effectiveOn: Fx.date("2026-04-01"), medicalSupportOrdered: false))))
+        #expect(correction.tasks(.incomeWithholding).isEmpty)
+        #expect(driver.current.activeOrder?.monthlySupportCents == 50_000)
+        #expect(driver.current.ledger.amountDue(through: Fx.date("2026-06-30")) == 40_000 + 30_000 + 30_000 + 50_000)
+    }
+
     @Test func orderModified_inAnAssistanceCase_restartsTheReviewCycle() throws {
         var driver = CaseDriver()
         try driver.apply(Fx.application(program: .tanf, existingOrder: Fx.order()))

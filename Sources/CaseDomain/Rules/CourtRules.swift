@@ -49,13 +49,16 @@ extension RuleRun {
         } catch {
             throw .ledgerRejected(caseId: state.caseId, error)
         }
+        note("order \(modification.orderId) modified: \(modification.monthlySupportCents) cents a month from \(modification.effectiveOn)")
+        // A correction effective before the latest terms changes the past (the
+        // ledger re-derives it) but not what the order says today.
+        guard modification.effectiveOn >= state.orders[orderIndex].effectiveOn else { return }
         state.orders[orderIndex].monthlySupportCents = modification.monthlySupportCents
         if let arrearsPayment = modification.monthlyArrearsPaymentCents {
             state.orders[orderIndex].monthlyArrearsPaymentCents = arrearsPayment
         }
         state.orders[orderIndex].medicalSupportOrdered = modification.medicalSupportOrdered
         state.orders[orderIndex].effectiveOn = modification.effectiveOn
-        note("order \(modification.orderId) modified: \(modification.monthlySupportCents) cents a month from \(modification.effectiveOn)")
         guard state.orders[orderIndex].status == .active, state.activeOrder?.orderId == modification.orderId else { return }
         for index in state.employments.indices {
             if !modification.medicalSupportOrdered && state.employments[index].medicalSupportNoticeIssued {
