@@ -122,7 +122,9 @@ final class RdKafkaClient: @unchecked Sendable {
         allTopics: Bool, timeout: Duration, operation: String
     ) throws -> UnsafePointer<rd_kafka_metadata_t> {
         var metadata: UnsafePointer<rd_kafka_metadata_t>?
+        let start = ContinuousClock.now
         let err = rd_kafka_metadata(handle, allTopics ? 1 : 0, nil, &metadata, Int32(timeout.milliseconds))
+        let waited = ContinuousClock.now - start
         switch err {
         case RD_KAFKA_RESP_ERR_NO_ERROR:
             context.noteBrokerAnswered()
@@ -131,7 +133,7 @@ final class RdKafkaClient: @unchecked Sendable {
             RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE:
             throw context.unreachable(
                 operation: operation, code: KafkaErrorCode(err),
-                reason: "no broker answered within \(timeout.humanReadable)")
+                reason: "no broker answered (waited \(waited.humanReadable))")
         default:
             throw KafkaError(operation: operation, err: err)
         }
@@ -308,7 +310,7 @@ func readPartitionList(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>?) 
 extension Duration {
     var humanReadable: String {
         let ms = milliseconds
-        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
+        return ms < 1000 ? "\(ms) ms" : "\(ms / 1000).\(ms % 1000 / 100) s"
     }
 }
 
