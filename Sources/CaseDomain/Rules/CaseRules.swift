@@ -25,7 +25,7 @@ public enum CaseRules {
     /// The time-driven sweep: obligations fall due on the 1st of every month
     /// without any event, so the arrears referrals are re-evaluated as of
     /// `asOf`. Task ids derive from `causationId`, which the caller makes
-    /// deterministic (e.g. a name-based UUID of the sweep date); `createdAt` is
+    /// deterministic (`TaskIdentity.sweepCausationId(asOf:)`); `createdAt` is
     /// the start of `asOf` in the agency zone. Running the same sweep twice
     /// publishes nothing the second time (the first recorded its referrals).
     public static func reevaluate(_ state: CaseState, asOf: LocalDate, causationId: UUID, policy: Policy) -> RuleOutcome {
