@@ -257,6 +257,8 @@ public struct WorkerCounters: Sendable, Hashable {
     public var tasks = 0
     public var retries = 0
 
+    public init() {}
+
     mutating func record(_ report: BatchReport) {
         batches += 1
         records += report.records

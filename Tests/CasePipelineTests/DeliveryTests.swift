@@ -1,0 +1,169 @@
+import CaseDomain
+import CasePipeline
+import CaseScenarios
+import Foundation
+import Testing
+
+/// At-least-once delivery in, exactly-once effects out: redeliveries,
+/// reprocessed batches, poison messages and events that arrive before their case.
+@Suite("Pipeline: delivery", .timeLimit(.minutes(2)))
+struct DeliveryTests {
+    /// A case whose three events cause tasks: the application (court
+    /// preparation), the order (withholding at the known employer) and a hearing.
+    static func caseEvents(_ caseId: String, ssn: String) -> [ScenarioEvent] {
+        [
+            ScenarioEvents.intakeApplication(
+                caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: ssn, employer: .sample),
+                occurredAt: ScenarioDate(stringLiteral: "2026-03-02").at(hour: 15)),
+            ScenarioEvents.orderEstablished(
+                caseId: caseId, medicalSupportOrdered: true, effectiveOn: "2026-04-01",
+                occurredAt: ScenarioDate(stringLiteral: "2026-03-12").at(hour: 15)),
+            ScenarioEvents.hearingScheduled(
+                caseId: caseId, hearingType: .enforcement, scheduledFor: ScenarioDate(stringLiteral: "2026-05-18").at(hour: 14),
+                occurredAt: ScenarioDate(stringLiteral: "2026-04-01").at(hour: 15)),
+        ]
+    }
+
+    @Test func theSameEventsDeliveredTwice_haveNoSecondEffect() async throws {
+        try await withHarness { h in
+            let events = Self.caseEvents("DUP-1", ssn: "934200001")
+            for event in events { try await h.feed(event) }
+            let first = try await h.waitForTasks { $0.caseId == "DUP-1" && $0.type == "court-preparation" }
+            #expect(!first.isEmpty)
+            try await h.waitUntilProcessed(3)
+            let historyBefore = try h.count("SELECT count(*) FROM case_history")
+            let outboxBefore = try h.count("SELECT count(*) FROM outbox")
+
+            // Every event again, as a producer retry or an upstream replay delivers them.
+            try await h.produce(events)
+            try await eventually(timeout: .seconds(30), "the worker has seen the redeliveries") {
+                h.workerStatistics.duplicates >= events.count
+            }
+            #expect(try h.processedEvents == 3)
+            #expect(try h.count("SELECT count(*) FROM case_history") == historyBefore)
+            #expect(try h.count("SELECT count(*) FROM outbox") == outboxBefore)
+            try await Task.sleep(for: .milliseconds(500))  // a stray republication would show up by now
+            let tasks = h.collector.tasks(for: "DUP-1")
+            #expect(tasks.count == Set(tasks.map(\.id)).count, "a task was published twice")
+            #expect(tasks.count == outboxBefore)
+            #expect(try h.count("SELECT count(*) FROM case_history WHERE case_id = 'DUP-1'") == 3)
+        }
+    }
+
+    /// The worker commits offsets only after the batch's transaction; a crash
+    /// in between redelivers the batch, which must change nothing.
+    @Test func aBatchReprocessedAfterACrashBeforeTheOffsetCommit_changesNothing() async throws {
+        let h = try await PipelineHarness.make()
+        defer { Task { await h.shutDown() } }
+        let events = Self.caseEvents("CRASH-1", ssn: "934200002") + Self.caseEvents("CRASH-2", ssn: "934200003")
+        let records = h.records(events)
+
+        let first = try h.processor().process(records)
+        #expect(first.applied == 6)
+        #expect(first.tasks > 0)
+        let outbox = try h.outboxMessageIds()
+        let history = try h.count("SELECT count(*) FROM case_history")
+
+        // The restarted worker (a new process: new connection) gets the same batch.
+        let second = try h.processor().process(records)
+        #expect(second.applied == 0)
+        #expect(second.duplicates == 6)
+        #expect(second.tasks == 0)
+        #expect(try h.outboxMessageIds() == outbox)
+        #expect(try h.count("SELECT count(*) FROM case_history") == history)
+
+        // Replayed from scratch into another database, the same events give the same task ids.
+        let replay = try await PipelineHarness.make()
+        defer { Task { await replay.shutDown() } }
+        _ = try replay.processor().process(replay.records(events))
+        #expect(try replay.outboxMessageIds() == outbox)
+    }
+
+    @Test func poisonAmongGoodMessages_isDeadLettered_andTheGoodOnesAreApplied() async throws {
+        try await withHarness(unknownCaseGrace: .seconds(1)) { h in
+            let good = Self.caseEvents("GOOD-1", ssn: "934200004")
+            let malformed = ScenarioEvents.malformedJSON(caseId: "GOOD-1")
+            let violation = ScenarioEvents.schemaViolation(.amountAsString, caseId: "GOOD-1")
+            let unknownType = ScenarioEvents.unknownType(caseId: "GOOD-1")
+            let unknownCase = ScenarioEvents.unknownCase(caseId: "NEVER-OPENED-1")
+            try await h.produce([good[0], malformed, violation, good[1], unknownType, unknownCase, good[2]])
+
+            try await eventually(timeout: .seconds(30), "four dead letters are published") { h.collector.deadLetters.count >= 4 }
+            try await h.waitUntilProcessed(4)  // three good events and the unknown-case one
+            let letters = h.collector.deadLetters
+            #expect(letters.count == 4)
+            let byClass = Dictionary(grouping: letters) { $0.header(DeadLetter.Header.errorClass) ?? "" }
+            #expect(Set(byClass.keys) == ["malformed-json", "schema-violation", "unknown-type", "unknown-case"])
+            for (poison, errorClass) in [(malformed, "malformed-json"), (violation, "schema-violation"), (unknownType, "unknown-type"), (unknownCase, "unknown-case")] {
+                let letter = try #require(byClass[errorClass]?.first)
+                #expect(letter.value == poison.value, "the dead letter carries the original bytes")
+                #expect(letter.header(DeadLetter.Header.sourceTopic) == h.topics.prefix + poison.topic)
+                #expect(letter.header(DeadLetter.Header.sourcePartition).flatMap { Int32($0) } != nil)
+                #expect(letter.header(DeadLetter.Header.sourceOffset).flatMap { Int64($0) } != nil)
+                let reason = try #require(letter.header(DeadLetter.Header.reason))
+                #expect(!reason.isEmpty)
+                #expect(!reason.contains("GOOD-1") && !reason.contains("NEVER-OPENED-1"), "reasons never echo identifiers")
+            }
+            #expect(byClass["unknown-case"]?.first?.header(DeadLetter.Header.eventId) == unknownCase.eventId)
+
+            let view = try #require(try h.show("GOOD-1", asOf: "2026-04-30"))
+            #expect(view.history.map(\.eventType) == ["intake.application", "court.order-established", "court.hearing-scheduled"])
+            #expect(try h.count("SELECT count(*) FROM processed_events WHERE outcome = 'dead-lettered'") == 1)
+        }
+    }
+
+    @Test func aNewHireBeforeTheIntake_issuesWithholdingOnceTheCaseExists() async throws {
+        try await withHarness { h in
+            let caseId = "EARLY-1", ssn = "934200005"
+            let hire = ScenarioEvents.newHire(ssn: ssn, occurredAt: ScenarioDate(stringLiteral: "2026-03-02").at(hour: 14))
+            try await h.feed(hire)
+            #expect(try h.count("SELECT count(*) FROM parked_events") == 1)
+            #expect(try h.count("SELECT count(*) FROM cases") == 0)
+            #expect(h.collector.tasks.isEmpty)
+
+            try await h.feed(ScenarioEvents.intakeApplication(
+                caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: ssn, employer: nil),
+                existingOrder: ScenarioOrderTerms(orderId: "\(caseId)-O1", effectiveOn: "2026-03-01"),
+                occurredAt: ScenarioDate(stringLiteral: "2026-03-09").at(hour: 15)))
+            let withholding = try await h.waitForTasks { $0.caseId == caseId && $0.type == "income-withholding" }
+            #expect(withholding.map(\.action) == ["ISSUE"])
+            #expect(withholding.first?.causationId == hire.eventId)
+            #expect(try h.count("SELECT count(*) FROM parked_events") == 0)
+            let view = try #require(try h.show(caseId, asOf: "2026-03-31"))
+            #expect(view.history.map(\.eventType) == ["intake.application", "employer.new-hire"])
+            #expect(view.employer?.fein.filter(\.isNumber) == ScenarioEmployer.sample.fein)
+        }
+    }
+
+    @Test func eventsThatOvertakeTheirCasesApplication_waitForIt() async throws {
+        try await withHarness { h in
+            let caseId = "LATE-1"
+            let events = Self.caseEvents(caseId, ssn: "934200006")
+            // The court events arrive first (another topic, consumed independently).
+            try await h.feed(events[1])
+            try await h.feed(events[2])
+            #expect(try h.count("SELECT count(*) FROM parked_events WHERE match_kind = 'case'") == 2)
+            try await h.feed(events[0])
+            try await h.waitUntilProcessed(3)
+            #expect(try h.count("SELECT count(*) FROM parked_events") == 0)
+            let view = try #require(try h.show(caseId, asOf: "2026-04-30"))
+            #expect(view.history.map(\.eventType) == ["intake.application", "court.order-established", "court.hearing-scheduled"])
+            #expect(h.collector.deadLetters.isEmpty)
+        }
+    }
+}
+
+extension PipelineHarness {
+    var workerStatistics: WorkerCounters {
+        // Tests built with withHarness run one worker; sum in case of more.
+        runningWorkers.map(\.worker.statistics).reduce(into: WorkerCounters()) { total, next in
+            total.duplicates += next.duplicates
+            total.applied += next.applied
+            total.records += next.records
+        }
+    }
+
+    func outboxMessageIds() throws -> Set<String> {
+        Set(try connection.query("SELECT message_id::text FROM outbox").map { try $0.decode(String.self, column: 0) })
+    }
+}

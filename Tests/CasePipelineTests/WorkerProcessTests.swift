@@ -1,0 +1,112 @@
+import CaseDomain
+import CasePipeline
+import CaseScenarios
+import Foundation
+import Kafka
+import Testing
+
+/// The built `csworker run` binary, several processes in one group, one of
+/// them killed without warning mid-run.
+@Suite("Pipeline: worker processes", .timeLimit(.minutes(4)))
+struct WorkerProcessTests {
+    @Test func twoWorkers_oneKilledAndRestarted_applyEveryEventExactlyOnce() async throws {
+        let h = try await PipelineHarness.make(partitions: 4)
+        defer { Task { await h.shutDown() } }
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(Services.uniqueLabel())")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["CSE_DATABASE_URL"] = h.databaseURL
+        environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
+        environment["CSE_CONSUMER_GROUP"] = h.group
+        environment["CSE_SSN_KEY"] = h.keyHex
+        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "6000"
+        environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
+        environment["CSE_LOG_LEVEL"] = "info"
+        let first = try WorkerProcess(name: "first", environment: environment, logs: logs)
+        let second = try WorkerProcess(name: "second", environment: environment, logs: logs)
+
+        // Small batches: many commits, so the kill lands between some of them.
+        let scenario = ScenarioConfiguration.benchmark(cases: 250, seed: 11, months: 6)
+        let events = Array(ScenarioGenerator(scenario))
+        let eventIds = Set(events.map(\.eventId))
+        try await h.produce(events)
+
+        try await eventually(timeout: .seconds(90), "a third of the events are processed (logs in \(logs.path))") {
+            try h.processedEvents >= eventIds.count / 3
+        }
+        first.kill()
+        let restarted = try WorkerProcess(name: "restarted", environment: environment, logs: logs)
+
+        try await eventually(timeout: .seconds(150), "every event is processed and published (logs in \(logs.path))") {
+            try h.processedEvents == eventIds.count && h.unpublished == 0
+                && h.count("SELECT count(*) FROM parked_events WHERE match_kind = 'case'") == 0
+        }
+        #expect(second.isRunning && restarted.isRunning)
+        #expect(try h.count("SELECT count(*) FROM processed_events") == eventIds.count)
+
+        // Each event applied to a case at most once; versions count exactly the applied events.
+        #expect(try h.count(
+            "SELECT count(*) FROM (SELECT 1 FROM case_history GROUP BY case_id, event_id HAVING count(*) > 1) twice") == 0)
+        #expect(try h.count(
+            "SELECT count(*) FROM cases c WHERE c.version <> (SELECT count(*) FROM case_history h WHERE h.case_id = c.case_id)") == 0)
+        #expect(try h.count("SELECT count(*) FROM cases") == scenario.cases)
+
+        // Every task the history names is published; a task id is never published with two payloads.
+        let recorded = Set(try h.connection.query("SELECT DISTINCT unnest(task_ids)::text FROM case_history").map {
+            try $0.decode(String.self, column: 0)
+        })
+        try await eventually(timeout: .seconds(30), "the collector has read every task") {
+            Set(h.collector.tasks.map(\.id)).isSuperset(of: recorded)
+        }
+        let published = Dictionary(grouping: h.collector.tasks, by: \.id)
+        #expect(Set(published.keys) == recorded)
+        let conflicting = published.filter { Set($0.value.map(\.bytes)).count > 1 }
+        #expect(conflicting.isEmpty, "task ids published with different payloads: \(conflicting.keys.sorted().prefix(5))")
+        let republished = published.values.filter { $0.count > 1 }.count
+        print("worker processes: \(eventIds.count) events, \(recorded.count) tasks, \(republished) republished after the kill")
+
+        // The survivors stop cleanly on SIGTERM.
+        #expect(second.terminate() == 0)
+        #expect(restarted.terminate() == 0)
+    }
+}
+
+/// A `csworker run` child process, logging to a file.
+final class WorkerProcess: @unchecked Sendable {
+    let process = Process()
+
+    /// The test runner is built into the same directory as the executable.
+    static var binary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("csworker")
+    }
+
+    init(name: String, environment: [String: String], logs: URL, arguments: [String] = ["run", "--max-batch", "100"]) throws {
+        let log = logs.appendingPathComponent("\(name).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then the exit status (waits at most 30 s, then kills).
+    func terminate() -> Int32 {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill() }
+        return process.terminationStatus
+    }
+}
