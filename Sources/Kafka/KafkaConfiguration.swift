@@ -252,3 +252,27 @@ extension Duration {
 
     var millisecondsInt32: Int32 { Int32(milliseconds) }
 }
+
+// Printing a configuration (e.g. in a startup log line) shows every setting
+// as librdkafka will get it, with secret values redacted.
+extension KafkaSecurity: CustomStringConvertible {
+    public var description: String { "KafkaSecurity(\(KafkaConfigurationOverrides.redacted(properties)))" }
+}
+
+extension KafkaConsumerConfiguration: CustomStringConvertible {
+    public var description: String {
+        "KafkaConsumerConfiguration(\(KafkaConfigurationOverrides.redacted((try? librdkafkaProperties()) ?? [])))"
+    }
+}
+
+extension KafkaProducerConfiguration: CustomStringConvertible {
+    public var description: String {
+        "KafkaProducerConfiguration(\(KafkaConfigurationOverrides.redacted((try? librdkafkaProperties()) ?? [])))"
+    }
+}
+
+extension KafkaAdminConfiguration: CustomStringConvertible {
+    public var description: String {
+        "KafkaAdminConfiguration(\(KafkaConfigurationOverrides.redacted((try? librdkafkaProperties()) ?? [])))"
+    }
+}

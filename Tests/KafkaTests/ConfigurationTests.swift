@@ -37,6 +37,19 @@ import Testing
         #expect(text.contains("sasl.password=[REDACTED]"))
     }
 
+    @Test func printedConfigurationHidesSecrets() {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: ["broker-1:9093"])
+        configuration.security = KafkaSecurity(
+            securityProtocol: .saslSSL, saslMechanism: "SCRAM-SHA-512", saslUsername: "worker", saslPassword: "hunter2")
+        configuration.properties = ["ssl.key.password": "k3y", "linger.ms": "20"]
+        for text in ["\(configuration)", String(reflecting: configuration), "\(configuration.security)"] {
+            #expect(!text.contains("hunter2"), "\(text)")
+            #expect(!text.contains("k3y"), "\(text)")
+        }
+        #expect("\(configuration)".contains("bootstrap.servers=broker-1:9093"))
+        #expect("\(configuration)".contains("linger.ms=20"))
+    }
+
     @Test func unknownPropertyIsNamedWithoutItsValue() throws {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], groupId: "g")
         configuration.properties = ["no.such.property": "s3cret-value"]
