@@ -65,6 +65,8 @@ struct CasePlan {
     let employerListed: Bool
     /// The custodial parent's county (out-of-state parents: Mecklenburg), whose clerk sends the court events.
     let county: String
+    /// Kept because every employer report about the parent is keyed by it (re-deriving the people costs more).
+    let noncustodialSSN: String
     /// Bit i set: child i's paternity established at intake.
     let paternityMask: UInt8
     var steps: [Step] = []
@@ -109,6 +111,7 @@ struct CasePlan {
 
         let people = CaseIdentity(seed: c.seed, caseIndex: index, asOf: ScenarioDate(daysSinceEpoch: receivedOn),
                                   noncustodialOutOfState: program == .interstate || ncpOutOfState)
+        noncustodialSSN = people.noncustodial.ssn
         county = FakePeople.homePlaces.first { $0.city == people.custodialAddress.city }?.county ?? "mecklenburg"
         var mask: UInt8 = 0
         for i in people.children.indices where !rng.chance(c.childWithoutPaternityShare) { mask |= 1 << UInt8(i) }
@@ -116,7 +119,7 @@ struct CasePlan {
 
         // Intake: the application is keyed in a few business days after it arrives.
         let opened = ScenarioDate(daysSinceEpoch: receivedOn).addingWeekdays(rng.int(0...3)).daysSinceEpoch
-        func businessSecond(_ r: inout SplitMix64) -> Int64 { Int64(r.int((13 * 3600 + 30 * 60)...(22 * 3600))) }
+        func businessSecond(_ r: inout SplitMix64) -> Int64 { Int64(r.int((14 * 3600)...(22 * 3600))) }
         func at(_ day: Int) -> Int64 { Int64(day) * 86_400 + businessSecond(&rng) }
         func weekday(_ day: Int) -> Int { ScenarioDate(daysSinceEpoch: day).nextWeekday.daysSinceEpoch }
         /// A local court time (e.g. 9:00 or 13:30 America/Chicago) as UTC seconds.

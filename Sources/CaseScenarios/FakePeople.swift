@@ -158,7 +158,8 @@ struct EmployerProfile {
         var fein = rng.pick(Self.prefixes)
         // The index makes the FEIN unique within the pool.
         var serial = [UInt8]()
-        appendDigits((index * 7_919 + rng.int(0...6)) % 10_000_000, width: 7, to: &serial)
+        // 7,919 is prime to 10^7, so distinct indexes give distinct serials.
+        appendDigits((index * 7_919 + Int(seed % 10_000_000)) % 10_000_000, width: 7, to: &serial)
         fein += String(decoding: serial, as: UTF8.self)
         let name = "\(rng.pick(Self.nameHeads)) \(rng.pick(Self.nameTrades)) \(rng.pick(Self.nameSuffixes))"
         let address = FakePeople.address(&rng, outOfState: rng.chance(0.12))

@@ -74,10 +74,11 @@ struct JSONWriter {
         needsComma = true
     }
 
-    /// Bytes that are already a complete JSON value.
-    mutating func raw(_ value: [UInt8]) {
+    /// Members already written by another writer (`"a":1,"b":2`), spliced into the open object.
+    mutating func rawMembers(_ members: [UInt8]) {
+        guard !members.isEmpty else { return }
         separate()
-        bytes.append(contentsOf: value)
+        bytes.append(contentsOf: members)
         needsComma = true
     }
 
@@ -105,6 +106,11 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
+            // Nearly every string needs no escaping: copy it in one go.
+            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             for byte in utf8 {
                 switch byte {
                 case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))

@@ -86,7 +86,7 @@ extension ScenarioEvents {
         return envelope(
             type: type, caseId: isCaseEvent ? caseId : nil,
             key: isCaseEvent ? ScenarioKey.caseKey(caseId) : ScenarioKey.ssnKey("934127765"), occurredAt: occurredAt,
-            source: isCaseEvent ? courtSource : employerSource, id: id, poison: .unknownType
+            source: topic == ScenarioTopic.intake ? intakeSource : isCaseEvent ? courtSource : employerSource, id: id, poison: .unknownType
         ) { w in
             w.field("note", "issued in open court")
         }

@@ -386,23 +386,32 @@ public enum ScenarioEvents {
         let seconds = wholeSeconds(occurredAt)
         let offset = topic == ScenarioTopic.courtOutcomes ? WireTime.centralOffsetSeconds(atUTC: seconds) : 0
 
-        var body = JSONWriter(capacity: 640)
-        body.beginObject()
-        data(&body)
-        body.endObject()
-        let eventId = id ?? contentId(type: type, caseId: caseId, seconds: seconds, source: source, data: body.bytes)
-
-        var w = JSONWriter(capacity: body.bytes.count + 200)
-        w.beginObject()
-        w.field("id", eventId)
-        w.field("type", type)
-        w.key("occurredAt")
-        w.timestamp(seconds: seconds, offsetSeconds: offset)
-        w.field("source", source)
-        w.optionalField("caseId", caseId)
-        w.key("data")
-        w.raw(body.bytes)
-        w.endObject()
+        func writeEnvelope(id: String, to w: inout JSONWriter, data: (inout JSONWriter) -> Void) {
+            w.beginObject()
+            w.field("id", id)
+            w.field("type", type)
+            w.key("occurredAt")
+            w.timestamp(seconds: seconds, offsetSeconds: offset)
+            w.field("source", source)
+            w.optionalField("caseId", caseId)
+            w.key("data")
+            w.beginObject()
+            data(&w)
+            w.endObject()
+            w.endObject()
+        }
+        let eventId: String
+        var w = JSONWriter(capacity: 768)
+        if let id {
+            eventId = id
+            writeEnvelope(id: id, to: &w, data: data)
+        } else {
+            // The id depends on the data: render the data first.
+            var body = JSONWriter(capacity: 640)
+            data(&body)
+            eventId = contentId(type: type, caseId: caseId, seconds: seconds, source: source, data: body.bytes)
+            writeEnvelope(id: eventId, to: &w) { $0.rawMembers(body.bytes) }
+        }
         return ScenarioEvent(
             topic: topic, key: key, value: w.bytes, eventId: eventId, type: type, caseId: caseId,
             occurredAt: Date(timeIntervalSince1970: TimeInterval(seconds)), poison: poison)

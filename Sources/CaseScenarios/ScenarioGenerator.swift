@@ -102,33 +102,50 @@ public struct ScenarioGenerator: Sequence, Sendable {
                 sequence += 1
             }
 
+            // Per employer, once a week: the paydays whose remittance is received this week and the
+            // quarter (if any) whose wage report arrives this week. Plans then only filter by their jobs.
+            var remittedPaydays = [[Int]](repeating: [], count: employers.count)
+            var reportedQuarter = [Int](repeating: -1, count: employers.count)
+            for (e, employer) in employers.enumerated() {
+                remittedPaydays[e] = employer.paydays(from: w0 - 21, to: w1).filter {
+                    let received = employer.remittanceReceived(payday: $0)
+                    return received >= w0 && received < w1
+                }
+                reportedQuarter[e] = quarterEnd(from: w0 - employer.wageReportLag, to: w1 - employer.wageReportLag) ?? -1
+            }
+
             var payments: [Int64: [(plan: Int, cents: Int64)]] = [:]
             for p in plans.indices {
-                let plan = plans[p]
                 var cursor = stepCursor[p]
-                while cursor < plan.steps.count && plan.steps[cursor].at < highSecond {
-                    if plan.steps[cursor].at >= lowSecond { append(plan.steps[cursor].at, .step(plan: p, step: cursor)) }
-                    cursor += 1
+                let stepCount = plans[p].steps.count
+                if cursor < stepCount {
+                    while cursor < stepCount {
+                        let at = plans[p].steps[cursor].at
+                        guard at < highSecond else { break }
+                        if at >= lowSecond { append(at, .step(plan: p, step: cursor)) }
+                        cursor += 1
+                    }
+                    stepCursor[p] = cursor
                 }
-                stepCursor[p] = cursor
 
-                for (j, job) in plan.jobs.enumerated() {
-                    let employer = employers[job.employer]
-                    // Withholding on paydays whose remittance arrives this week.
+                if plans[p].jobs.isEmpty { continue }
+                // Index the plan in place: copying it out would retain each of its arrays and strings.
+                let lastDay = plans[p].lastDay
+                for j in plans[p].jobs.indices {
+                    let job = plans[p].jobs[j]
+                    let e = job.employer
                     if let from = job.withholdFrom {
-                        let until = Swift.min(job.endDay, plan.lastDay, w1)
-                        for payday in employer.paydays(from: Swift.max(from, w0 - 21), to: until) {
-                            let received = employer.remittanceReceived(payday: payday)
-                            guard received >= w0 && received < w1 else { continue }
-                            let cents = withheld(plan: plan, employer: employer, payday: payday)
-                            if cents > 0 { payments[Int64(job.employer) << 32 | Int64(payday), default: []].append((p, cents)) }
+                        let until = Swift.min(job.endDay, lastDay)
+                        for payday in remittedPaydays[e] where payday >= from && payday < until {
+                            let cents = withheld(plan: p, periodsPerYear: employers[e].frequency.periodsPerYear, payday: payday)
+                            if cents > 0 { payments[Int64(e) << 32 | Int64(payday), default: []].append((p, cents)) }
                         }
                     }
-                    // Wage records for quarters whose report arrives this week.
-                    for quarterEnd in quarterEnds(from: w0 - employer.wageReportLag, to: w1 - employer.wageReportLag) {
+                    let quarterEnd = reportedQuarter[e]
+                    if quarterEnd >= 0 {
                         let quarterStart = ScenarioDate(daysSinceEpoch: quarterEnd).adding(months: -3).adding(days: 1).daysSinceEpoch
-                        if job.hireDay <= quarterEnd && Swift.min(job.endDay, plan.lastDay) > quarterStart {
-                            append(Int64(quarterEnd + employer.wageReportLag) * 86_400 + secondOfDay(UInt64(p), UInt64(quarterEnd), UInt64(j)),
+                        if job.hireDay <= quarterEnd && Swift.min(job.endDay, lastDay) > quarterStart {
+                            append(Int64(quarterEnd + employers[e].wageReportLag) * 86_400 + secondOfDay(UInt64(p), UInt64(quarterEnd), UInt64(j)),
                                    .wage(plan: p, job: j, quarterEnd: quarterEnd))
                         }
                     }
@@ -159,40 +176,34 @@ public struct ScenarioGenerator: Sequence, Sendable {
                 let person = 2 * config.cases + strangersIssued
                 strangersIssued += 1
                 let employer = Int(Double(employers.count) * rng.unit())
-                append(Int64(day) * 86_400 + Int64(rng.int((13 * 3600 + 1800)...(22 * 3600))),
+                append(Int64(day) * 86_400 + Int64(rng.int((14 * 3600)...(22 * 3600))),
                        .strangerHire(person: person, employer: employer, hireDay: day - rng.int(3...20)))
             }
 
             window.sort { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
         }
 
-        private func withheld(plan: CasePlan, employer: EmployerProfile, payday: Int) -> Int64 {
-            let perPayday = plan.obligation(on: payday) * 12 / employer.frequency.periodsPerYear
-            switch plan.compliance {
+        private func withheld(plan p: Int, periodsPerYear: Int64, payday: Int) -> Int64 {
+            let perPayday = plans[p].obligation(on: payday) * 12 / periodsPerYear
+            switch plans[p].compliance {
             case .exact: return perPayday
             case .over(let permille), .short(let permille): return perPayday * permille / 1000
             case .erratic:
-                let draw = SplitMix64.hash(config.seed, UInt64(plan.index), UInt64(payday)) % 100
+                let draw = SplitMix64.hash(config.seed, UInt64(p), UInt64(payday)) % 100
                 return draw < 35 ? 0 : draw < 50 ? 2 * perPayday : perPayday
             }
         }
 
         private func secondOfDay(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> Int64 {
-            Int64(13 * 3600 + 1800) + Int64(SplitMix64.hash(config.seed ^ a, b, c) % UInt64(8 * 3600 + 1800))
+            Int64(14 * 3600) + Int64(SplitMix64.hash(config.seed ^ a, b, c) % UInt64(8 * 3600))
         }
 
-        /// Last days of calendar quarters in `[from, to)`.
-        private func quarterEnds(from: Int, to: Int) -> [Int] {
-            var result: [Int] = []
-            var d = ScenarioDate(daysSinceEpoch: from)
-            while d.daysSinceEpoch < to {
-                let (y, m, _) = d.civil
-                let endMonth = (m - 1) / 3 * 3 + 3
-                let end = ScenarioDate(year: y, month: endMonth, day: ScenarioDate.daysIn(month: endMonth, year: y))!
-                if end.daysSinceEpoch >= from && end.daysSinceEpoch < to { result.append(end.daysSinceEpoch) }
-                d = end.adding(days: 1)
-            }
-            return result
+        /// The last day of a calendar quarter in `[from, to)`, if one is (ranges here are a week long).
+        private func quarterEnd(from: Int, to: Int) -> Int? {
+            let (y, m, _) = ScenarioDate(daysSinceEpoch: from).civil
+            let endMonth = (m - 1) / 3 * 3 + 3
+            let end = ScenarioDate(daysSinceEpoch: ScenarioDate.days(year: y, month: endMonth, day: ScenarioDate.daysIn(month: endMonth, year: y)))
+            return end.daysSinceEpoch < to ? end.daysSinceEpoch : nil
         }
 
         // MARK: rendering
@@ -223,7 +234,7 @@ public struct ScenarioGenerator: Sequence, Sendable {
                 let wages = job.annualPayCents / 4 * Int64(worked) / Int64(days) * Int64(rng.int(90...110)) / 100
                 let q = ScenarioDate(daysSinceEpoch: quarterEnd)
                 return ScenarioEvents.quarterlyWage(
-                    ssn: plan.identity(seed: config.seed).noncustodial.ssn, fein: employer.employer.fein,
+                    ssn: plan.noncustodialSSN, fein: employer.employer.fein,
                     employerName: employer.employer.name, quarter: "\(q.year)Q\(q.month / 3)", wagesCents: wages,
                     occurredAt: occurredAt, id: rng.uuid())
             case .strangerHire(let person, let e, let hireDay):
@@ -287,7 +298,7 @@ struct EventRenderer {
                 caseId: caseId, partyId: ScenarioParty.custodialPartyId(caseId: caseId),
                 address: plan.identity(seed: config.seed).custodialNewAddress, occurredAt: occurredAt, id: id)
         case .noncustodialSSN:
-            return ScenarioEvents.partyUpdate(caseId: caseId, partyId: ncp, ssn: plan.identity(seed: config.seed).noncustodial.ssn,
+            return ScenarioEvents.partyUpdate(caseId: caseId, partyId: ncp, ssn: plan.noncustodialSSN,
                                               occurredAt: occurredAt, id: id)
         case .noncustodialEmployer(let job):
             return ScenarioEvents.partyUpdate(caseId: caseId, partyId: ncp, employer: employers[plan.jobs[job].employer].employer,
@@ -306,13 +317,13 @@ struct EventRenderer {
         case .termination(let job, let next):
             let newEmployer = next.flatMap { $0 < plan.jobs.count ? employers[plan.jobs[$0].employer].employer : nil }
             return ScenarioEvents.termination(
-                ssn: plan.identity(seed: config.seed).noncustodial.ssn, fein: employers[plan.jobs[job].employer].employer.fein,
+                ssn: plan.noncustodialSSN, fein: employers[plan.jobs[job].employer].employer.fein,
                 terminatedOn: ScenarioDate(daysSinceEpoch: plan.jobs[job].endDay), newEmployer: newEmployer,
                 occurredAt: occurredAt, id: id)
         case .iwoResponse(let job, let accepted, let coverage):
             return ScenarioEvents.iwoResponse(
                 caseId: caseId, fein: employers[plan.jobs[job].employer].employer.fein, status: accepted ? .accepted : .notEmployed,
-                medicalCoverage: coverage, employeeSSN: plan.identity(seed: config.seed).noncustodial.ssn,
+                medicalCoverage: coverage, employeeSSN: plan.noncustodialSSN,
                 occurredAt: occurredAt, id: id)
         case .paternity(let child, let method):
             let childId = ScenarioChild.childId(caseId: caseId, number: child + 1)

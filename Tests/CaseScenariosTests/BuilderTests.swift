@@ -82,6 +82,12 @@ import Testing
     }
 }
 
+private func threadCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
 /// Generation speed; run with CSE_SCENARIO_BENCH=1 (in release: `swift test -c release`).
 @Suite struct GenerationSpeed {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["CSE_SCENARIO_BENCH"] != nil))
@@ -89,14 +95,32 @@ import Testing
         let clock = ContinuousClock()
         var count = 0
         var bytes = 0
+        var iterator: ScenarioGenerator.Iterator?
+        let setup = clock.measure { iterator = ScenarioGenerator(.benchmark(cases: 100_000, seed: 1)).makeIterator() }
+        // CPU time as well as wall time: the shared build machine is often busy.
+        let cpuBefore = threadCPUSeconds()
         let elapsed = clock.measure {
-            for event in ScenarioGenerator(.benchmark(cases: 40_000, seed: 1)) {
+            while let event = iterator!.next() {
                 count += 1
                 bytes += event.value.count
                 if count == 1_000_000 { break }
             }
         }
-        print("generated \(count) events, \(bytes / 1_048_576) MiB in \(elapsed)")
+        let cpu = threadCPUSeconds() - cpuBefore
+        print("planned 100,000 cases in \(setup); generated \(count) events, \(bytes / 1_048_576) MiB in \(elapsed) (CPU \(cpu) s)")
         #expect(count == 1_000_000)
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CSE_SCENARIO_BENCH"] != nil))
+    func demoFeedSummary() {
+        let clock = ContinuousClock()
+        var summary = ScenarioSummary(cases: 1_000)
+        let elapsed = clock.measure { summary = ScenarioSummary(.demo(cases: 1_000)) }
+        print("demo feed in \(elapsed):\n\(summary)")
+        #expect(summary.events > 0)
+        var shown = Set<String>()
+        for event in Streams.demo where shown.insert(event.poison?.rawValue ?? event.type).inserted {
+            print("\(event.topic) key=\(event.keyString)\n  \(event.valueString)")
+        }
     }
 }
