@@ -116,7 +116,9 @@ let package = Package(
             dependencies: [
                 "CaseDomain",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            // Read through #filePath by the schema agreement tests, not bundled.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "CaseScenariosTests",
