@@ -27,6 +27,12 @@ import Testing
         #expect(Streams.clean.allSatisfy { $0.poison == nil })
     }
 
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func everyContractEventTypeAppearsWhateverTheSeed(_ seed: UInt64) {
+        let types = Set(ScenarioGenerator(.benchmark(cases: 200, seed: seed)).map(\.type))
+        #expect(types.isSuperset(of: ScenarioTopic.allEventTypes), "missing \(Set(ScenarioTopic.allEventTypes).subtracting(types))")
+    }
+
     @Test func everyPoisonClassAppearsInTheDemoFeed() {
         let poison = Streams.demo.compactMap(\.poison)
         #expect(Set(poison) == Set(PoisonClass.allCases))
