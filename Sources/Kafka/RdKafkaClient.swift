@@ -25,6 +25,9 @@ final class ClientContext: Sendable {
     let brokers: String
     let connectivity = Mutex(Connectivity())
     let rebalance: RebalanceDispatch?
+    /// librdkafka reports every reconnect attempt to a dead broker (several a
+    /// second at first); one line per distinct message per window is enough.
+    let repeats = LogRepeatFilter(window: .seconds(30))
 
     init(logger: Logger, brokers: [String], rebalance: RebalanceDispatch? = nil) {
         self.logger = logger
@@ -162,6 +165,8 @@ private func kafkaLogCallback(
     _ rk: OpaquePointer?, _ level: Int32, _ facility: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?
 ) {
     guard let context = ClientContext.of(rk) else { return }
+    let message = text.map { String(cString: $0) } ?? ""
+    guard let suppressed = context.repeats.admit(message) else { return }
     let swiftLevel: Logger.Level =
         switch level {
         case ...2: .critical
@@ -171,9 +176,9 @@ private func kafkaLogCallback(
         case 6: .info
         default: .debug
         }
-    context.logger.log(
-        level: swiftLevel, "\(text.map { String(cString: $0) } ?? "")",
-        metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"])
+    var metadata: Logger.Metadata = ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+    if suppressed > 0 { metadata["repeats.suppressed"] = "\(suppressed)" }
+    context.logger.log(level: swiftLevel, "\(message)", metadata: metadata)
 }
 
 /// Client-level errors: connectivity, authentication, fatal idempotence
@@ -203,8 +208,10 @@ private func kafkaErrorCallback(
     default:
         break
     }
-    context.logger.warning(
-        "Kafka client error: \(reasonText)", metadata: ["kafka.error": "\(code.name)", "kafka.brokers": "\(context.brokers)"])
+    guard let suppressed = context.repeats.admit("\(code.rawValue) \(reasonText)") else { return }
+    var metadata: Logger.Metadata = ["kafka.error": "\(code.name)", "kafka.brokers": "\(context.brokers)"]
+    if suppressed > 0 { metadata["repeats.suppressed"] = "\(suppressed)" }
+    context.logger.warning("Kafka client error: \(reasonText)", metadata: metadata)
 }
 
 /// Serves a handle's main queue (delivery reports, error and statistics
@@ -318,5 +325,46 @@ extension String {
     /// Text of a NUL-terminated C buffer librdkafka wrote into.
     init(cBuffer: [CChar]) {
         self.init(decoding: cBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Lets a message through the first time and then at most once per window,
+/// saying how many identical ones it held back in between.
+final class LogRepeatFilter: Sendable {
+    private struct Seen {
+        var lastLogged: ContinuousClock.Instant
+        var suppressed: Int
+    }
+
+    private let window: Duration
+    private let seen = Mutex<[String: Seen]>([:])
+
+    init(window: Duration) {
+        self.window = window
+    }
+
+    /// nil: drop this one. Otherwise log it, noting the returned number of
+    /// repeats dropped since it was last logged.
+    func admit(_ message: String, now: ContinuousClock.Instant = .now) -> Int? {
+        let message = Self.withoutTimings(message)
+        return seen.withLock { seen in
+            if var entry = seen[message], now - entry.lastLogged < window {
+                entry.suppressed += 1
+                seen[message] = entry
+                return nil
+            }
+            let suppressed = seen[message]?.suppressed ?? 0
+            if seen.count > 256 { seen.removeAll(keepingCapacity: true) }
+            seen[message] = Seen(lastLogged: now, suppressed: 0)
+            return suppressed
+        }
+    }
+
+    /// "... Connection refused (after 0ms in state CONNECT)" differs only in
+    /// its timing from one attempt to the next.
+    static func withoutTimings(_ message: String) -> String {
+        guard let start = message.range(of: "(after ") else { return message }
+        guard let end = message[start.upperBound...].firstIndex(of: ")") else { return message }
+        return String(message[..<start.lowerBound] + message[message.index(after: end)...])
     }
 }
