@@ -92,7 +92,6 @@ struct CasePlan {
 
     private var ncpOutOfState = false
 
-    // swiftlint:disable:next function_body_length
     init(index: Int, configuration c: ScenarioConfiguration, employerCount: Int) {
         self.index = index
         caseId = c.caseId(index)

@@ -106,7 +106,6 @@ enum Poison {
         "court.bench-warrant-issued", "employer.garnishment-notice", "intake.application.v2", "court.order-established-v0",
         "intake.referral",
     ]
-    static let unknownTopics = [ScenarioTopic.courtOutcomes, ScenarioTopic.employerReports, ScenarioTopic.intake]
 
     /// One poison message of the class at `classIndex` (`PoisonMix.weights` order), placed right after `event`.
     static func make(classIndex: Int, after event: ScenarioEvent, rng: inout SplitMix64, config: ScenarioConfiguration) -> ScenarioEvent {

@@ -91,7 +91,8 @@ public enum ScenarioKey {
     /// digits. (The contract keys employer reports by person; this is our reading
     /// for the one report that has none.)
     public static func feinKey(_ feinDigits: String) -> [UInt8] {
-        sha256Hex(String(feinDigits.utf8.filter { $0 != UInt8(ascii: "-") }.map { Character(UnicodeScalar($0)) }))
+        // The printed form `NN-NNNNNNN` names the same employer.
+        sha256Hex(feinDigits.replacingOccurrences(of: "-", with: ""))
     }
 
     static func sha256Hex(_ text: String) -> [UInt8] {
