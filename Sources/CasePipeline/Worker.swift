@@ -21,7 +21,10 @@ public final class Worker: @unchecked Sendable {
         public var backoff = Backoff()
         /// How long an event may wait for the application that opens its case
         /// (topics are consumed independently, so it can overtake it) before
-        /// it is dead-lettered as `unknown-case`.
+        /// it is dead-lettered as `unknown-case`. Counted while this worker is
+        /// caught up (its last poll found nothing); while it is working through
+        /// a backlog, the application may still be queued behind, so then ten
+        /// times as long.
         public var unknownCaseGrace: Duration = .seconds(60)
         /// How often waiting events are checked against the grace period.
         public var sweepInterval: Duration = .seconds(1)
@@ -100,11 +103,12 @@ public final class Worker: @unchecked Sendable {
 
         var pollBackoff = configuration.backoff
         var lastSweep = ContinuousClock.now
+        var caughtUp = false
         do {
             while !isStopRequested {
                 if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
                     lastSweep = ContinuousClock.now
-                    try sweepExpired()
+                    try sweepExpired(grace: caughtUp ? configuration.unknownCaseGrace : configuration.unknownCaseGrace * 10)
                 }
                 let messages: [KafkaMessage]
                 do {
@@ -116,6 +120,7 @@ public final class Worker: @unchecked Sendable {
                     Thread.sleep(forTimeInterval: wait.seconds)
                     continue
                 }
+                caughtUp = messages.isEmpty
                 guard !messages.isEmpty else { continue }
                 try handle(messages, consumer: consumer)
             }
@@ -130,9 +135,9 @@ public final class Worker: @unchecked Sendable {
 
     /// Dead-letters events that waited too long for their case. A transient
     /// failure just postpones it to the next sweep.
-    private func sweepExpired() throws {
+    private func sweepExpired(grace: Duration) throws {
         do {
-            let report = try processor.expireParked(olderThan: configuration.unknownCaseGrace)
+            let report = try processor.expireParked(olderThan: grace)
             guard report.deadLettered + report.unparked > 0 else { return }
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
             onBatchCommitted()

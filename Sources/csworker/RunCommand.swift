@@ -16,7 +16,9 @@ struct RunCommand: AsyncParsableCommand {
             Needs CSE_SSN_KEY (at least 32 bytes, hex or base64) besides the connection settings.
             Group timings default to max.poll.interval.ms = session.timeout.ms = 10000, which keeps
             joins short on brokers that wait out the rebalance timeout (Tansu); override them with
-            CSE_KAFKA_MAX_POLL_INTERVAL_MS and CSE_KAFKA_SESSION_TIMEOUT_MS.
+            CSE_KAFKA_MAX_POLL_INTERVAL_MS and CSE_KAFKA_SESSION_TIMEOUT_MS. Each partition fetch is
+            at most 16 KiB (CSE_KAFKA_MAX_PARTITION_FETCH_BYTES), so the three input topics are consumed
+            side by side rather than one far ahead of another.
             Log level: CSE_LOG_LEVEL (trace, debug, info, notice, warning, error; default info).
             """
     )
@@ -77,6 +79,9 @@ struct RunCommand: AsyncParsableCommand {
             var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupId: connection.group)
             consumerConfiguration.maxPollInterval = .seconds(10)
             consumerConfiguration.sessionTimeout = .seconds(10)
+            // Small fetches per partition interleave the input topics, so events of one
+            // topic do not run far ahead of the applications on another.
+            consumerConfiguration.maxPartitionFetchBytes = 16 * 1024
             consumerConfiguration.properties = overrides
             var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
             workerConfiguration.maxBatch = maxBatch

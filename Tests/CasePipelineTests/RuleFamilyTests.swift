@@ -93,10 +93,10 @@ struct RuleFamilyTests {
             try await h.feed(ScenarioEvents.intakeApplication(
                 caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: "934100004", employer: .sample),
                 occurredAt: Self.day1.at(hour: 15)))
-            // A judgment of $3,000 in arrears: above the tax-offset ($500), credit ($1,000),
-            // license (3 x $450) and passport (> $2,500) thresholds.
+            // A $3,000 judgment plus March's unpaid $450: above the tax-offset ($500), credit
+            // ($1,000), license (3 x $450) and passport (> $2,500) thresholds.
             try await h.feed(ScenarioEvents.orderEstablished(
-                caseId: caseId, effectiveOn: "2026-04-01", judgmentArrearsCents: 300_000,
+                caseId: caseId, effectiveOn: "2026-03-01", judgmentArrearsCents: 300_000,
                 occurredAt: ScenarioDate(stringLiteral: "2026-03-12").at(hour: 15)))
             let referrals = try await h.waitForTasks(4) { $0.caseId == caseId && TaskType.arrearsReferrals.map(\.rawValue).contains($0.type) }
             #expect(Set(referrals.map(\.type)) == Set(TaskType.arrearsReferrals.map(\.rawValue)))
@@ -111,7 +111,7 @@ struct RuleFamilyTests {
             #expect(disbursement.first?.causationId == remittance.eventId)
 
             let view = try #require(try h.show(caseId, asOf: "2026-04-10"))
-            #expect(view.arrearsCents == 300_000)  // April's $450 paid by the remittance
+            #expect(view.arrearsCents == 345_000)  // the remittance paid April's $450 (current support first)
             #expect(Set(view.referrals.map(\.type)) == Set(TaskType.arrearsReferrals.map(\.rawValue)))
         }
     }

@@ -36,6 +36,8 @@ struct WorkerProcessTests {
             try h.processedEvents >= eventIds.count / 3
         }
         first.kill()
+        let processedAtKill = try h.processedEvents
+        #expect(processedAtKill < eventIds.count, "the kill came too late to land mid-run")
         let restarted = try WorkerProcess(name: "restarted", environment: environment, logs: logs)
 
         try await eventually(timeout: .seconds(150), "every event is processed and published (logs in \(logs.path))") {
@@ -64,7 +66,8 @@ struct WorkerProcessTests {
         let conflicting = published.filter { Set($0.value.map(\.bytes)).count > 1 }
         #expect(conflicting.isEmpty, "task ids published with different payloads: \(conflicting.keys.sorted().prefix(5))")
         let republished = published.values.filter { $0.count > 1 }.count
-        print("worker processes: \(eventIds.count) events, \(recorded.count) tasks, \(republished) republished after the kill")
+        print("worker processes: \(eventIds.count) events (\(processedAtKill) recorded when one worker was killed), "
+            + "\(recorded.count) tasks, \(republished) published again after the kill")
 
         // The survivors stop cleanly on SIGTERM.
         #expect(second.terminate() == 0)

@@ -81,7 +81,9 @@ final class PipelineHarness: @unchecked Sendable {
         let processor = BatchProcessor(
             store: CaseStore(connection: workerConnection, protector: protector, logger: Services.logger),
             protector: protector, topics: topics, logger: Services.logger)
-        var configuration = Worker.Configuration(consumer: try Services.consumerConfiguration(group: group), topics: topics)
+        var consumer = try Services.consumerConfiguration(group: group)
+        consumer.maxPartitionFetchBytes = 16 * 1024  // as `csworker run` sets it
+        var configuration = Worker.Configuration(consumer: consumer, topics: topics)
         configuration.maxBatch = maxBatch
         configuration.unknownCaseGrace = unknownCaseGrace
         let worker = Worker(configuration: configuration, processor: processor, logger: Services.logger) { relay.wake() }
