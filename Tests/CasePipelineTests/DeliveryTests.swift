@@ -160,6 +160,7 @@ extension PipelineHarness {
             total.duplicates += next.duplicates
             total.applied += next.applied
             total.records += next.records
+            total.retries += next.retries
         }
     }
 
