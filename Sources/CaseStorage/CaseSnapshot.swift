@@ -6,8 +6,11 @@ import Foundation
 /// clear; `cases.sealed_ssns` holds the SSNs AES-GCM sealed with the case id
 /// as authenticated context. The party records are the only place CaseState
 /// keeps SSNs, so clearing those two fields clears them all.
-struct CaseSnapshotCodec: Sendable {
+struct CaseSnapshotCodec {
     let protector: SSNProtector?
+    // One of each per codec: creating them costs more than encoding a state.
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
 
     struct Encoded {
         var json: [UInt8]
@@ -23,7 +26,7 @@ struct CaseSnapshotCodec: Sendable {
         var stripped = state
         stripped.custodialParty.ssn = nil
         stripped.noncustodialParty.ssn = nil
-        let json = try JSONEncoder().encode(stripped)
+        let json = try encoder.encode(stripped)
         let custodial = state.custodialParty.ssn?.digits ?? ""
         let noncustodial = state.noncustodialParty.ssn?.digits ?? ""
         guard !custodial.isEmpty || !noncustodial.isEmpty else { return Encoded(json: Array(json), sealedSSNs: nil) }
@@ -35,7 +38,7 @@ struct CaseSnapshotCodec: Sendable {
 
     /// Without a protector the SSNs stay nil.
     func decode(caseId: String, json: [UInt8], sealedSSNs: [UInt8]?) throws -> CaseState {
-        var state = try JSONDecoder().decode(CaseState.self, from: Data(json))
+        var state = try decoder.decode(CaseState.self, from: Data(json))
         guard let sealedSSNs, let protector else { return state }
         let plain = try protector.open(sealedSSNs, context: Self.context(caseId))
         let parts = plain.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)

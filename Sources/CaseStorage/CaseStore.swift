@@ -69,6 +69,8 @@ public final class BatchTransaction {
     /// States loaded by `lockAndLoad`: the base for versions, history
     /// sequence numbers and projection diffs.
     var loaded: [String: LoadedCase] = [:]
+    /// Every id passed to `lockAndLoad`, found or not: only these may be saved.
+    var locked: Set<String> = []
 
     init(store: CaseStore) {
         self.store = store
@@ -177,6 +179,7 @@ public final class BatchTransaction {
     public func lockAndLoad(caseIds: some Collection<String>) throws -> [String: CaseState] {
         try checkOpen("lockAndLoad")
         guard !caseIds.isEmpty else { return [:] }
+        locked.formUnion(caseIds)
         let result = try connection.execute(prepared: BatchSQL.lockAndLoad, parameters: [Array(Set(caseIds))])
         let codec = CaseSnapshotCodec(protector: store.protector)
         var states: [String: CaseState] = [:]
@@ -243,6 +246,18 @@ public final class BatchTransaction {
                 throw PostgresError(
                     kind: .misuse, message: "case \(caseId) appears twice in one save", operation: "save")
             }
+            // Versions, history numbering and projection diffs start from the
+            // row read under lock; without it they would be guesses.
+            guard locked.contains(caseId) else {
+                throw PostgresError(
+                    kind: .misuse, message: "case \(caseId) was not passed to lockAndLoad in this batch",
+                    operation: "save")
+            }
+            guard !change.history.isEmpty else {
+                throw PostgresError(
+                    kind: .misuse, message: "case \(caseId) saved without the events that changed it",
+                    operation: "save")
+            }
             let previous = loaded[caseId]
             let latest = change.history.map(\.occurredAt).max()
             let eventAt = [previous?.lastEventAt, latest].compactMap { $0 }.max() ?? Date(timeIntervalSince1970: 0)
@@ -270,7 +285,7 @@ public final class BatchTransaction {
                 caseId: caseId, old: old,
                 new: CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector))
             for (offset, entry) in change.history.enumerated() {
-                try history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry)
+                history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry)
             }
             // Later saves in this batch build on what was just written.
             loaded[caseId] = LoadedCase(state: change.state, version: base + Int64(change.history.count), lastEventAt: eventAt)
@@ -338,28 +353,24 @@ struct HistoryWrites {
     var caseIds: [String] = [], seqs: [Int64] = [], eventIds: [UUID] = [], eventTypes: [String] = []
     var occurredAt: [Date] = [], changes: [PostgresJSON] = [], taskIds: [String] = [], tasks: [PostgresJSON] = []
 
-    struct TaskSummary: Encodable {
-        var id: String
-        var type: String
-        var action: String
-        var dueBy: String
-    }
-
-    mutating func add(caseId: String, seq: Int64, entry: HistoryEntry) throws {
+    mutating func add(caseId: String, seq: Int64, entry: HistoryEntry) {
         caseIds.append(caseId)
         seqs.append(seq)
         eventIds.append(entry.eventId)
         eventTypes.append(entry.eventType)
         occurredAt.append(entry.occurredAt)
-        changes.append(PostgresJSON(bytes: Array(try JSONEncoder().encode(entry.changes))))
+        // JSONValue's serializer: a JSONEncoder per row would dominate the batch.
+        changes.append(PostgresJSON(bytes: JSONValue.array(entry.changes.map(JSONValue.string)).serialized()))
         // uuid[] per row travels as its array literal; unnest cannot take a 2-D ragged array.
         taskIds.append("{" + entry.tasks.map { $0.id.uuidString.lowercased() }.joined(separator: ",") + "}")
-        let summaries = entry.tasks.map {
-            TaskSummary(
-                id: $0.id.uuidString.lowercased(), type: $0.type.rawValue, action: $0.action.rawValue,
-                dueBy: $0.dueBy.description)
-        }
-        tasks.append(PostgresJSON(bytes: Array(try JSONEncoder().encode(summaries))))
+        let summaries = JSONValue.array(
+            entry.tasks.map { task in
+                .object([
+                    "id": .string(task.id.uuidString.lowercased()), "type": .string(task.type.rawValue),
+                    "action": .string(task.action.rawValue), "dueBy": .string(task.dueBy.description),
+                ])
+            })
+        tasks.append(PostgresJSON(bytes: summaries.serialized()))
     }
 
     func enqueue(on pipeline: PostgresPipeline) {

@@ -12,16 +12,20 @@ struct Bytea: PostgresArrayElement, Hashable, Sendable {
     static var postgresArrayType: PostgresTypeOID { PostgresTypeOID(1001) }
     static var postgresElementType: PostgresTypeOID { .bytea }
 
-    var postgresArrayElementText: String? {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
-        text[0] = UInt8(ascii: "\\")
-        text[1] = UInt8(ascii: "x")
-        for (index, byte) in bytes.enumerated() {
-            text[2 + 2 * index] = digits[Int(byte >> 4)]
-            text[3 + 2 * index] = digits[Int(byte & 0x0F)]
+    var postgresArrayElementText: String? { "\\x" + Self.hex(bytes) }
+
+    /// Lower-case hex without a prefix.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            digits.withUTF8Buffer { digits in
+                for (index, byte) in bytes.enumerated() {
+                    buffer[2 * index] = digits[Int(byte >> 4)]
+                    buffer[2 * index + 1] = digits[Int(byte & 0x0F)]
+                }
+            }
+            return bytes.count * 2
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     init(postgresArrayElement cell: PostgresCell) throws {

@@ -100,7 +100,7 @@ public struct SSNHash: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// Lower-case hex, e.g. for `parked_events.match_key`.
-    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public var hex: String { Bytea.hex(bytes) }
 
     public var description: String { "SSNHash(\(hex.prefix(12))...)" }
 

@@ -278,6 +278,23 @@ struct BatchTransactionTests {
         }
     }
 
+    @Test("saving a case that was not locked and loaded, or without its history, is refused")
+    func saveMisuse() throws {
+        try withMigratedStore("misuse") { scratch, store, _ in
+            let (state, history) = try builder.apply(Array(lifeOfCase("CS-650").prefix(1)))
+            for (load, entries) in [(false, history), (true, [HistoryEntry]())] {
+                let error = #expect(throws: PostgresError.self) {
+                    try store.withBatch { batch in
+                        if load { _ = try batch.lockAndLoad(caseIds: ["CS-650"]) }
+                        try batch.save(cases: [CaseChange(state: state, history: entries)])
+                    }
+                }
+                #expect(error?.kind == .misuse)
+            }
+            #expect(try count(scratch.connection, "cases") == 0)
+        }
+    }
+
     @Test("identity locks serialise two batches naming the same SSN")
     func identityLocks() throws {
         try withMigratedStore("locks") { scratch, store, protector in
