@@ -29,16 +29,19 @@ public final class CaseStore: @unchecked Sendable {
     let protector: SSNProtector
     let calendar: BusinessCalendar
     let logger: Logger
+    let cache: StateCache
 
     /// `calendar` turns the latest event time into the business date the
     /// `cases.arrears_cents` and `ledger_entries` projections are computed as of.
+    /// `cachedStates` bounds the committed states kept in memory (0: none).
     public init(
         connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar = BusinessCalendar(),
-        logger: Logger = Logger(label: "csworker.storage")
+        cachedStates: Int = 20_000, logger: Logger = Logger(label: "csworker.storage")
     ) {
         self.connection = connection
         self.protector = protector
         self.calendar = calendar
+        self.cache = StateCache(capacity: cachedStates)
         self.logger = logger
     }
 
@@ -46,10 +49,60 @@ public final class CaseStore: @unchecked Sendable {
     /// (and rethrow) when it throws. Retriable failures (`PostgresError.isRetriable`)
     /// leave nothing behind, so the caller can run the whole batch again.
     public func withBatch<T>(_ body: (BatchTransaction) throws -> T) throws -> T {
-        try connection.transaction(isolation: .readCommitted) { connection in
-            let batch = BatchTransaction(store: self)
+        let batch = BatchTransaction(store: self)
+        let value = try connection.transaction(isolation: .readCommitted) { connection in
             defer { batch.isOpen = false }
             return try body(batch)
+        }
+        // Committed: what the batch read and wrote is now the database's state.
+        for (caseId, loaded) in batch.loaded { cache.put(caseId, loaded) }
+        return value
+    }
+}
+
+/// Committed case states by id with the version they had. Decoding a state
+/// costs more than everything else lockAndLoad does, and a worker sees the
+/// same cases batch after batch (they come from its partitions), so a state
+/// is decoded only when the row's version differs from the cached one, i.e.
+/// when another worker (or nobody, yet) applied events to it since.
+final class StateCache {
+    private var entries: [String: (loaded: LoadedCase, used: UInt64)] = [:]
+    private var tick: UInt64 = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(0, capacity)
+    }
+
+    var count: Int { entries.count }
+
+    func get(_ caseId: String) -> LoadedCase? {
+        guard var entry = entries[caseId] else { return nil }
+        tick += 1
+        entry.used = tick
+        entries[caseId] = entry
+        return entry.loaded
+    }
+
+    func versions(of caseIds: some Sequence<String>) -> (ids: [String], versions: [Int64]) {
+        var ids: [String] = [], versions: [Int64] = []
+        for caseId in caseIds {
+            if let entry = entries[caseId] {
+                ids.append(caseId)
+                versions.append(entry.loaded.version)
+            }
+        }
+        return (ids, versions)
+    }
+
+    func put(_ caseId: String, _ loaded: LoadedCase) {
+        guard capacity > 0 else { return }
+        tick += 1
+        entries[caseId] = (loaded, tick)
+        if entries.count > capacity {
+            // Evict the least recently used half in one go: amortised O(1) per put.
+            let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
+            entries = entries.filter { $0.value.used >= cutoff }
         }
     }
 }
@@ -180,18 +233,29 @@ public final class BatchTransaction {
         try checkOpen("lockAndLoad")
         guard !caseIds.isEmpty else { return [:] }
         locked.formUnion(caseIds)
-        let result = try connection.execute(prepared: BatchSQL.lockAndLoad, parameters: [Array(Set(caseIds))])
+        let ids = Array(Set(caseIds))
+        let cached = store.cache.versions(of: ids)
+        let result = try connection.execute(
+            prepared: BatchSQL.lockAndLoad, parameters: [ids, cached.ids, cached.versions])
         let codec = CaseSnapshotCodec(protector: store.protector)
         var states: [String: CaseState] = [:]
         states.reserveCapacity(result.rowCount)
         for row in result {
             let caseId = try row.decode(String.self, column: 0)
-            let state = try codec.decode(
-                caseId: caseId, json: try row.decode(PostgresJSON.self, column: 1).bytes,
-                sealedSSNs: try row.decode([UInt8]?.self, column: 2))
+            let version = try row.decode(Int64.self, column: 1)
+            let state: CaseState
+            // The server sends the state only when the cached version is stale.
+            if let json = try row.decode(PostgresJSON?.self, column: 3) {
+                state = try codec.decode(
+                    caseId: caseId, json: json.bytes, sealedSSNs: try row.decode([UInt8]?.self, column: 4))
+            } else if let hit = store.cache.get(caseId), hit.version == version {
+                state = hit.state
+            } else {
+                throw PostgresError(
+                    kind: .misuse, message: "case \(caseId): state not sent and not cached", operation: "lockAndLoad")
+            }
             loaded[caseId] = LoadedCase(
-                state: state, version: try row.decode(Int64.self, column: 3),
-                lastEventAt: try row.decode(Date.self, column: 4))
+                state: state, version: version, lastEventAt: try row.decode(Date.self, column: 2))
             states[caseId] = state
         }
         return states
@@ -416,10 +480,13 @@ enum BatchSQL {
     static let lockAndLoad = PreparedStatement(
         name: "cs_lock_and_load",
         sql: """
-            SELECT case_id, state, sealed_ssns, version, last_event_at FROM cases
-            WHERE case_id = ANY($1::text[])
-            ORDER BY case_id
-            FOR UPDATE
+            SELECT c.case_id, c.version, c.last_event_at,
+                   CASE WHEN k.version IS DISTINCT FROM c.version THEN c.state END,
+                   CASE WHEN k.version IS DISTINCT FROM c.version THEN c.sealed_ssns END
+            FROM cases c LEFT JOIN unnest($2::text[], $3::int8[]) AS k(case_id, version) ON k.case_id = c.case_id
+            WHERE c.case_id = ANY($1::text[])
+            ORDER BY c.case_id
+            FOR UPDATE OF c
             """)
 
     static let upsertCases = PreparedStatement(

@@ -295,6 +295,42 @@ struct BatchTransactionTests {
         }
     }
 
+    @Test("cached states: another worker's save is seen, a rolled-back save is not")
+    func cachedStatesStayCurrent() throws {
+        try withMigratedStore("cache") { scratch, store, protector in
+            let events = lifeOfCase("CS-660")
+            let (opened, openHistory) = try builder.apply(Array(events.prefix(1)))
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: ["CS-660"])
+                try batch.save(cases: [CaseChange(state: opened, history: openHistory)])
+            }
+            // Served from the cache (same version) and equal.
+            #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == opened)
+
+            // A second worker applies the order.
+            let other = CaseStore(connection: try scratch.connect(), protector: protector)
+            let ordered = try other.withBatch { batch in
+                let (state, history) = try builder.apply([events[1]], to: try batch.lockAndLoad(caseIds: ["CS-660"])["CS-660"])
+                try batch.save(cases: [CaseChange(state: state, history: history)])
+                return state
+            }
+            #expect(ordered != opened)
+            #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == ordered)
+
+            // A batch that saves and then fails leaves the committed state in force.
+            #expect(throws: Abort.self) {
+                try store.withBatch { batch in
+                    let (state, history) = try builder.apply([events[2]], to: try batch.lockAndLoad(caseIds: ["CS-660"])["CS-660"])
+                    try batch.save(cases: [CaseChange(state: state, history: history)])
+                    throw Abort()
+                }
+            }
+            #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == ordered)
+            let uncached = CaseStore(connection: try scratch.connect(), protector: protector, cachedStates: 0)
+            #expect(try uncached.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == ordered)
+        }
+    }
+
     @Test("identity locks serialise two batches naming the same SSN")
     func identityLocks() throws {
         try withMigratedStore("locks") { scratch, store, protector in
