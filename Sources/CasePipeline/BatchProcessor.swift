@@ -78,9 +78,18 @@ public final class BatchProcessor: @unchecked Sendable {
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
             try run.expire(caseIds: caseIds)
             try run.save()
+            try markApplied(run.unparkedFromStorage)
             report = run.report
         }
         return report
+    }
+
+    /// In the batch's transaction (same session).
+    private func markApplied(_ eventIds: [UUID]) throws {
+        guard !eventIds.isEmpty else { return }
+        _ = try store.connection.execute(
+            "UPDATE processed_events SET outcome = 'applied' WHERE event_id = ANY($1::uuid[]) AND outcome = 'parked'",
+            eventIds)
     }
 
     public func process(_ records: [InboundRecord]) throws -> BatchReport {
@@ -115,6 +124,7 @@ public final class BatchProcessor: @unchecked Sendable {
             try run.apply(decoded)
             run.outbox = refused + run.outbox
             try run.save()
+            try markApplied(run.unparkedFromStorage)
             report = run.report
         }
         return report
@@ -261,6 +271,13 @@ struct BatchRun {
         try transaction.save(cases: changes, outbox: outbox, parked: stillParked, outcomes: outcomes)
     }
 
+    /// Events recorded as parked by an earlier batch and applied in this one.
+    /// (`save(outcomes:)` writes only outcomes other than `applied`, the
+    /// default for new ids, so these are set here.)
+    var unparkedFromStorage: [UUID] {
+        takenFromStorage.filter { outcomes[$0.eventId] == .applied }.map(\.eventId)
+    }
+
     // MARK: routing
 
     private mutating func route(_ pending: PendingEvent) {
@@ -326,7 +343,7 @@ struct BatchRun {
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
             logger.warning("dead-lettering an event whose case was never opened", metadata: [
-                "eventId": "\(event.id)", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
+                "eventId": "\(event.id.uuidString.lowercased())", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
             ])
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
@@ -358,14 +375,14 @@ struct BatchRun {
                 }
                 report.tasks += outcome.tasks.count
                 logger.debug("event applied", metadata: [
-                    "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
                 ])
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
                 logger.warning("dead-lettering an event the rules refused", metadata: [
-                    "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
                     "class": "\(error.deadLetterClass)",
                 ])
                 outbox.append(DeadLetter.message(
@@ -423,7 +440,7 @@ struct BatchRun {
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
         logger.debug("event parked until its case exists", metadata: [
-            "eventId": "\(pending.event.id)", "type": "\(pending.event.type.rawValue)",
+            "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)",
             "match": "\(Self.matchKind(match))",
         ])
         // A case opened later in this batch picks it up from here.

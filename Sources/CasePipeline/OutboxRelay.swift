@@ -133,7 +133,7 @@ public final class OutboxRelay: @unchecked Sendable {
                 acknowledged.append(row.id)
             case .failure(let error):
                 logger.warning("publish failed; the message stays in the outbox", metadata: [
-                    "messageId": "\(row.messageId)", "topic": "\(row.topic)", "error": "\(error)",
+                    "messageId": "\(row.messageId.uuidString.lowercased())", "topic": "\(row.topic)", "error": "\(error)",
                 ])
                 return acknowledged
             }

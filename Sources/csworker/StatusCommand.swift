@@ -109,7 +109,7 @@ struct StatusQueries {
         let events = try totals.decode(Int.self, column: 0)
         let span = try totals.decode(Double?.self, column: 4) ?? 0
         lines.append("events recorded: \(events) (applied \(try totals.decode(Int.self, column: 1)), "
-            + "parked on arrival \(try totals.decode(Int.self, column: 2)), "
+            + "waiting for their case or person \(try totals.decode(Int.self, column: 2)), "
             + "dead-lettered \(try totals.decode(Int.self, column: 3)))")
         if span > 0 {
             lines.append("throughput: \(Int(Double(events) / span)) events/s (first to last event recorded: \(String(format: "%.1f", span)) s)")

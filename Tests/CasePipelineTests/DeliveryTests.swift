@@ -129,6 +129,7 @@ struct DeliveryTests {
             #expect(withholding.map(\.action) == ["ISSUE"])
             #expect(withholding.first?.causationId == hire.eventId)
             #expect(try h.count("SELECT count(*) FROM parked_events") == 0)
+            #expect(try h.count("SELECT count(*) FROM processed_events WHERE outcome = 'applied'") == 2)
             let view = try #require(try h.show(caseId, asOf: "2026-03-31"))
             #expect(view.history.map(\.eventType) == ["intake.application", "employer.new-hire"])
             #expect(view.employer?.fein.filter(\.isNumber) == ScenarioEmployer.sample.fein)
