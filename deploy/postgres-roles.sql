@@ -1,0 +1,86 @@
+-- csworker database, schema and least-privilege roles. Run once per
+-- environment by a database administrator (superuser, or a managed service's
+-- admin role with CREATEROLE and CREATEDB); safe to run again.
+--
+--   psql "postgresql://admin@db.example.invalid/postgres" \
+--        -v migrator_password="$MIGRATOR_PASSWORD" \
+--        -v runtime_password="$RUNTIME_PASSWORD" \
+--        -f deploy/postgres-roles.sql
+--
+-- Leave out a -v ..._password to keep that role's current password (or to
+-- authenticate it by certificate or IAM instead).
+--
+-- Two roles:
+--   csworker_migrator  owns the database and the `csworker` schema; only
+--                      `csworker migrate` (the migration Job, or
+--                      csworker-migrate.service) connects as it.
+--   csworker_runtime   what the workers, the sweep, `case show` and
+--                      `deadletters` connect as: SELECT, INSERT, UPDATE,
+--                      DELETE on the tables and USAGE on the sequences; it
+--                      cannot create, alter, drop or truncate anything.
+--
+-- Grants, belt and braces: the default privileges below give the runtime role
+-- its rights on every table the migrator creates from now on, and the
+-- migrations themselves are expected to GRANT the same rights to the runtime
+-- role named in their configuration (`csworker_runtime`). The GRANT ... ON ALL
+-- lines catch up on tables that existed before this script first ran.
+
+\set ON_ERROR_STOP on
+
+SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'csworker_migrator') AS create_migrator \gset
+\if :create_migrator
+    CREATE ROLE csworker_migrator LOGIN;
+\endif
+SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'csworker_runtime') AS create_runtime \gset
+\if :create_runtime
+    CREATE ROLE csworker_runtime LOGIN;
+\endif
+
+\if :{?migrator_password}
+    ALTER ROLE csworker_migrator PASSWORD :'migrator_password';
+\endif
+\if :{?runtime_password}
+    ALTER ROLE csworker_runtime PASSWORD :'runtime_password';
+\endif
+
+-- No inherited powers, no role creation, no replication: plain logins.
+ALTER ROLE csworker_migrator NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE csworker_runtime NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+
+-- Connection budget: 2 per worker process (batch + outbox relay) x 12 workers
+-- at most (the partition count) + 1 surging pod during a rollout, plus the
+-- sweep, `case show` and dead-letter commands. Raise with the partition count.
+ALTER ROLE csworker_runtime CONNECTION LIMIT 40;
+ALTER ROLE csworker_migrator CONNECTION LIMIT 4;
+-- A worker killed mid-transaction must not hold row locks for long.
+ALTER ROLE csworker_runtime SET idle_in_transaction_session_timeout = '5min';
+
+SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = 'csworker') AS create_database \gset
+\if :create_database
+    CREATE DATABASE csworker OWNER csworker_migrator;
+\endif
+
+REVOKE ALL ON DATABASE csworker FROM PUBLIC;
+GRANT CONNECT ON DATABASE csworker TO csworker_runtime;
+
+\connect csworker
+
+-- Nobody creates objects in public (the default from PostgreSQL 15 on; older
+-- servers allow it).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
+CREATE SCHEMA IF NOT EXISTS csworker AUTHORIZATION csworker_migrator;
+-- The application uses unqualified table names: both roles resolve them in
+-- the csworker schema only (pg_catalog is always searched first).
+ALTER ROLE csworker_migrator IN DATABASE csworker SET search_path = csworker;
+ALTER ROLE csworker_runtime IN DATABASE csworker SET search_path = csworker;
+
+GRANT USAGE ON SCHEMA csworker TO csworker_runtime;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO csworker_runtime;
+ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
+    GRANT USAGE ON SEQUENCES TO csworker_runtime;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA csworker TO csworker_runtime;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA csworker TO csworker_runtime;
