@@ -300,7 +300,7 @@ public final class BatchTransaction {
         let protector = store.protector
         var ids: [String] = [], programs: [String] = [], stages: [String] = [], openedOn: [String] = []
         var support: [Int64] = [], arrears: [Int64] = [], arrearsAsOf: [String] = []
-        var states: [PostgresJSON] = [], sealed: [Bytea?] = [], versions: [Int64] = [], lastEventAt: [Date] = []
+        var states: [String] = [], sealed: [Bytea?] = [], versions: [Int64] = [], lastEventAt: [Date] = []
         var projections = ProjectionWrites()
         var history = HistoryWrites()
         var seen = Set<String>()
@@ -334,7 +334,7 @@ public final class BatchTransaction {
             support.append(change.state.monthlySupportCents)
             arrears.append(change.state.ledger.balance(asOf: asOf))
             arrearsAsOf.append(asOf.sqlText)
-            states.append(PostgresJSON(bytes: encoded.json))
+            states.append(String(decoding: encoded.json, as: UTF8.self))
             sealed.append(encoded.sealedSSNs.map(Bytea.init))
             let base = previous?.version ?? 0
             versions.append(base + Int64(change.history.count))
@@ -495,7 +495,7 @@ enum BatchSQL {
             INSERT INTO cases (case_id, program, stage, opened_on, monthly_support_cents, arrears_cents, arrears_as_of,
                                state, sealed_ssns, version, last_event_at, updated_at)
             SELECT c.*, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::int8[], $6::int8[],
-                                          $7::date[], $8::jsonb[], $9::bytea[], $10::int8[], $11::timestamptz[]) AS c
+                                          $7::date[], $8::json[], $9::bytea[], $10::int8[], $11::timestamptz[]) AS c
             ON CONFLICT (case_id) DO UPDATE SET
                 program = EXCLUDED.program, stage = EXCLUDED.stage, opened_on = EXCLUDED.opened_on,
                 monthly_support_cents = EXCLUDED.monthly_support_cents, arrears_cents = EXCLUDED.arrears_cents,

