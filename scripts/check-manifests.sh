@@ -48,6 +48,7 @@ if [ "$(cat "$venv/.versions" 2>/dev/null)" != "$tools_stamp" ]; then
     if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
         # Debian's python3 needs python3-venv for this.
         if [ "$(id -u)" -eq 0 ]; then s=(); else s=(sudo); fi
+        "${s[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         "${s[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
         "$python" -m venv "$venv" >/dev/null || { log "cannot create a virtualenv"; exit 2; }
     fi
