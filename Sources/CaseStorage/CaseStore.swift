@@ -112,6 +112,8 @@ struct LoadedCase {
     var state: CaseState
     var version: Int64
     var lastEventAt: Date
+    /// The projection rows last written for this state, when this process wrote them.
+    var projection: CaseProjection? = nil
 }
 
 /// The statements of one batch. Only valid inside `CaseStore.withBatch`.
@@ -244,18 +246,21 @@ public final class BatchTransaction {
             let caseId = try row.decode(String.self, column: 0)
             let version = try row.decode(Int64.self, column: 1)
             let state: CaseState
+            var projection: CaseProjection? = nil
             // The server sends the state only when the cached version is stale.
             if let json = try row.decode(PostgresJSON?.self, column: 3) {
                 state = try codec.decode(
                     caseId: caseId, json: json.bytes, sealedSSNs: try row.decode([UInt8]?.self, column: 4))
             } else if let hit = store.cache.get(caseId), hit.version == version {
                 state = hit.state
+                projection = hit.projection
             } else {
                 throw PostgresError(
                     kind: .misuse, message: "case \(caseId): state not sent and not cached", operation: "lockAndLoad")
             }
             loaded[caseId] = LoadedCase(
-                state: state, version: version, lastEventAt: try row.decode(Date.self, column: 2))
+                state: state, version: version, lastEventAt: try row.decode(Date.self, column: 2),
+                projection: projection)
             states[caseId] = state
         }
         return states
@@ -341,18 +346,19 @@ public final class BatchTransaction {
             lastEventAt.append(eventAt)
 
             let old = previous.map { previous in
-                CaseProjection(
-                    state: previous.state, ledgerThrough: store.calendar.businessDate(of: previous.lastEventAt),
-                    protector: protector)
+                previous.projection
+                    ?? CaseProjection(
+                        state: previous.state, ledgerThrough: store.calendar.businessDate(of: previous.lastEventAt),
+                        protector: protector)
             }
-            projections.add(
-                caseId: caseId, old: old,
-                new: CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector))
+            let new = CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector)
+            projections.add(caseId: caseId, old: old, new: new)
             for (offset, entry) in change.history.enumerated() {
                 history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry)
             }
             // Later saves in this batch build on what was just written.
-            loaded[caseId] = LoadedCase(state: change.state, version: base + Int64(change.history.count), lastEventAt: eventAt)
+            loaded[caseId] = LoadedCase(
+                state: change.state, version: base + Int64(change.history.count), lastEventAt: eventAt, projection: new)
         }
         pipeline.execute(
             prepared: BatchSQL.upsertCases,
@@ -367,7 +373,6 @@ public final class BatchTransaction {
         guard !messages.isEmpty else { return }
         var ids: [UUID] = [], shards: [Int16] = [], topics: [String] = [], sealedFlags: [Bool] = []
         var keys: [Bytea] = [], values: [Bytea] = [], headers: [PostgresJSON] = []
-        let encoder = JSONEncoder()
         for message in messages {
             ids.append(message.messageId)
             shards.append(message.shard)
@@ -380,7 +385,9 @@ public final class BatchTransaction {
                 keys.append(Bytea(message.key))
                 values.append(Bytea(message.value))
             }
-            headers.append(PostgresJSON(bytes: Array(try encoder.encode(message.headers))))
+            let headerList = JSONValue.array(
+                message.headers.map { .object(["name": .string($0.name), "value": .string($0.value)]) })
+            headers.append(PostgresJSON(bytes: headerList.serialized()))
         }
         pipeline.execute(
             prepared: BatchSQL.insertOutbox, parameters: [ids, shards, topics, sealedFlags, keys, values, headers])
