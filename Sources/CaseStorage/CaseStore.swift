@@ -271,7 +271,8 @@ public final class BatchTransaction {
     /// Writes everything the batch produced in one pipelined round trip:
     /// case rows (upsert), projections of changed cases, history, outbox
     /// messages (a message id already enqueued is skipped), parked events, and
-    /// the outcome of events that were not simply applied.
+    /// event outcomes. `recordEvents` records `applied`, so `outcomes` need
+    /// only name the others, plus `applied` for parked events that now applied.
     ///
     /// Every case in `cases` must have been passed to `lockAndLoad` (new cases
     /// too, so their absence was observed under the identity lock).
@@ -412,10 +413,9 @@ public final class BatchTransaction {
     }
 
     private func enqueueOutcomes(_ outcomes: [UUID: EventOutcome], on pipeline: PostgresPipeline) {
-        let changed = outcomes.filter { $0.value != .applied }
-        guard !changed.isEmpty else { return }
+        guard !outcomes.isEmpty else { return }
         pipeline.execute(
-            prepared: BatchSQL.recordOutcomes, parameters: [Array(changed.keys), changed.values.map(\.rawValue)])
+            prepared: BatchSQL.recordOutcomes, parameters: [Array(outcomes.keys), outcomes.values.map(\.rawValue)])
     }
 }
 
@@ -542,7 +542,7 @@ enum BatchSQL {
         sql: """
             UPDATE processed_events p SET outcome = u.outcome
             FROM unnest($1::uuid[], $2::text[]) AS u(event_id, outcome)
-            WHERE p.event_id = u.event_id
+            WHERE p.event_id = u.event_id AND p.outcome <> u.outcome
             """)
 }
 

@@ -20,6 +20,12 @@ public struct OutboxRow: Sendable, Hashable {
 /// processes never publish the same row concurrently. A crash between publish
 /// and `markPublished` rolls the claim back: the rows are published again with
 /// the same message ids.
+///
+/// Ids come from a sequence, so rows of different cases may commit out of id
+/// order; nothing is skipped (the relay reads every unpublished row, not past
+/// a watermark), and rows of one case are in order because batches touching
+/// a case are serialised by its row lock: the later batch allocates its ids
+/// after the earlier one committed.
 public final class OutboxStore: @unchecked Sendable {
     public let connection: PostgresConnection
     let protector: SSNProtector

@@ -56,6 +56,11 @@ struct BatchTransactionTests {
             var outcomes: [UUID: String] = [:]
             for row in rows { outcomes[try row.decode(UUID.self, column: 0)] = try row.decode(String.self, column: 1) }
             #expect(outcomes == [applied: "applied", dead: "dead-lettered", parked: "parked"])
+
+            // The parked event applies in a later batch.
+            try store.withBatch { try $0.save(cases: [], outcomes: [parked: .applied]) }
+            let later = try scratch.connection.query("SELECT outcome FROM processed_events WHERE event_id = $1", parked)
+            #expect(try later[0].decode(String.self, column: 0) == "applied")
         }
     }
 
