@@ -88,6 +88,35 @@ struct BatchTransactionTests {
         }
     }
 
+    @Test("snapshots with non-ASCII text keep their boundaries when several travel in one batch")
+    func nonASCIISnapshots() throws {
+        try withMigratedStore("unicode") { scratch, _, protector in
+            let store = CaseStore(connection: scratch.connection, protector: protector, cachedStates: 0)
+            let names = [("Zoë", "Nguyễn"), ("José", "Muñoz-O'Brien \"Jr\""), ("Amélie", "Ødegård 🙂")]
+            var states: [String: CaseState] = [:]
+            let changes = try names.enumerated().map { index, name in
+                let caseId = "CS-U\(index)"
+                let custodial = ScenarioParty(
+                    partyId: caseId + "-CP", firstName: name.0, lastName: name.1, ssn: "912450318",
+                    address: ScenarioAddress.sample)
+                let (state, history) = try builder.apply([
+                    ScenarioEvents.intakeApplication(caseId: caseId, custodialParty: custodial)
+                ])
+                states[caseId] = state
+                return CaseChange(state: state, history: history)
+            }
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: Array(states.keys))
+                try batch.save(cases: changes)
+            }
+            let loaded = try store.withBatch { try $0.lockAndLoad(caseIds: Array(states.keys)) }
+            #expect(loaded == states)
+            let lastName = try scratch.connection.query(
+                "SELECT state->'custodialParty'->>'lastName' FROM cases WHERE case_id = 'CS-U2'")
+            #expect(try lastName[0].decode(String.self, column: 0) == "Ødegård 🙂")
+        }
+    }
+
     @Test("a wrong CSE_SSN_KEY cannot open the stored SSNs")
     func wrongKeyFails() throws {
         try withMigratedStore("wrongkey") { scratch, store, protector in
