@@ -375,7 +375,7 @@ public final class BatchTransaction {
     private func enqueueOutbox(_ messages: [OutboxMessage], on pipeline: PostgresPipeline) throws {
         guard !messages.isEmpty else { return }
         var ids: [UUID] = [], shards: [Int16] = [], topics: [String] = [], sealedFlags: [Bool] = []
-        var keys: [Bytea] = [], values: [Bytea] = [], headers: [PostgresJSON] = []
+        var keys: [Bytea] = [], values: [UInt8] = [], valueEnds: [Int32] = [], headers: [PostgresJSON] = []
         for message in messages {
             ids.append(message.messageId)
             shards.append(message.shard)
@@ -383,17 +383,19 @@ public final class BatchTransaction {
             sealedFlags.append(message.containsPersonalData)
             if message.containsPersonalData {
                 keys.append(Bytea(try store.protector.seal(message.key, context: message.sealContext + ":key")))
-                values.append(Bytea(try store.protector.seal(message.value, context: message.sealContext)))
+                values.append(contentsOf: try store.protector.seal(message.value, context: message.sealContext))
             } else {
                 keys.append(Bytea(message.key))
-                values.append(Bytea(message.value))
+                values.append(contentsOf: message.value)
             }
+            valueEnds.append(Int32(values.count))
             let headerList = JSONValue.array(
                 message.headers.map { .object(["name": .string($0.name), "value": .string($0.value)]) })
             headers.append(PostgresJSON(bytes: headerList.serialized()))
         }
         pipeline.execute(
-            prepared: BatchSQL.insertOutbox, parameters: [ids, shards, topics, sealedFlags, keys, values, headers])
+            prepared: BatchSQL.insertOutbox,
+            parameters: [ids, shards, topics, sealedFlags, keys, values, valueEnds, headers])
     }
 
     private func enqueuePark(_ events: [ParkedEvent], on pipeline: PostgresPipeline) throws {
@@ -532,11 +534,18 @@ enum BatchSQL {
                         $8::jsonb[]) AS h(c, s, e, t, o, ch, ti, tk)
             """)
 
+    /// Values travel like the snapshots: one binary bytea cut at offsets.
     static let insertOutbox = PreparedStatement(
         name: "cs_insert_outbox",
         sql: """
             INSERT INTO outbox (message_id, shard, topic, sealed, key, value, headers)
-            SELECT * FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::bool[], $5::bytea[], $6::bytea[], $7::jsonb[])
+            SELECT o.message_id, o.shard, o.topic, o.sealed, o.key,
+                   substring($6::bytea FROM o.start + 1 FOR o.stop - o.start), o.headers
+            FROM (
+                SELECT u.*, coalesce(lag(u.stop) OVER (ORDER BY u.n), 0) AS start
+                FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::bool[], $5::bytea[], $7::int4[], $8::jsonb[])
+                    WITH ORDINALITY AS u(message_id, shard, topic, sealed, key, stop, headers, n)
+            ) AS o
             ON CONFLICT (message_id) DO NOTHING
             """)
 
