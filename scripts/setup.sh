@@ -42,7 +42,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -n "$(pg_bin_dir)" ] || { log "PostgreSQL server binaries not found under /usr/lib/postgresql"; exit 1; }
 
-# --- Python tooling (jsonschema for schema tests, yamllint for manifests) ----
+# --- Python tooling: jsonschema for the schema agreement tests ---------------
 python="${PYTHON:-python3}"
 if ! "$python" -c 'import jsonschema' 2>/dev/null; then
     log "installing jsonschema from PyPI"

@@ -13,6 +13,7 @@ cd "$root"
 
 started=$(date +%s)
 "$root/scripts/setup.sh"
+"$root/scripts/check-manifests.sh"
 
 was_running=$("$root/scripts/services.sh" status | grep -c running || true)
 eval "$("$root/scripts/services.sh" start)"
