@@ -76,7 +76,20 @@ echo "$feed_out"
 events=$(printf '%s\n' "$feed_out" | sed -n 's/^\([0-9][0-9]*\) events (.*/\1/p' | head -n 1)
 
 say "waiting until all $events records are processed and every task is published"
-"$csworker" status --wait-for-events "$events" --timeout 900 >"$logs/status.txt"
+"$csworker" status --wait-for-events "$events" --timeout 900 >"$logs/status.txt" &
+status_pid=$!
+while kill -0 "$status_pid" 2>/dev/null; do
+    for n in 1 2; do
+        if ! kill -0 "${pids[$((n - 1))]}" 2>/dev/null; then
+            kill "$status_pid" 2>/dev/null || true
+            echo "demo: worker $n stopped unexpectedly; its log:" >&2
+            tail -n 20 "$logs/worker-$n.log" >&2
+            exit 1
+        fi
+    done
+    sleep 0.5
+done
+wait "$status_pid"
 finished=$(date +%s.%N)
 cat "$logs/status.txt"
 awk -v n="$events" -v a="$started" -v b="$finished" \
