@@ -3,8 +3,9 @@ import Kafka
 import Logging
 import Synchronization
 
-/// One member of the consumer group: polls a batch, has it processed in one
-/// storage transaction, commits the batch's offsets, polls again.
+/// One member of the consumer group: polls, draws a batch from what was
+/// fetched (across partitions, in business-time order: `FetchBuffer`), has it
+/// processed in one storage transaction, commits the batch's offsets, polls again.
 ///
 /// Runs on a dedicated thread (libpq and librdkafka calls block). Offsets are
 /// committed only after the batch's transaction has committed, so a crash
@@ -17,6 +18,9 @@ public final class Worker: @unchecked Sendable {
         public var consumer: KafkaConsumerConfiguration
         public var topics: PipelineTopics
         public var maxBatch: Int = 500
+        /// Fetched messages held at most, so batches can be drawn across
+        /// partitions in business-time order (see `FetchBuffer`).
+        public var maxBuffered: Int = 5_000
         public var pollTimeout: Duration = .milliseconds(100)
         public var backoff = Backoff()
         /// How long an event may wait for the application that opens its case
@@ -104,15 +108,17 @@ public final class Worker: @unchecked Sendable {
         var pollBackoff = configuration.backoff
         var lastSweep = ContinuousClock.now
         var caughtUp = false
+        var buffer = FetchBuffer()
         do {
             while !isStopRequested {
                 if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
                     lastSweep = ContinuousClock.now
                     try sweepExpired(grace: caughtUp ? configuration.unknownCaseGrace : configuration.unknownCaseGrace * 10)
                 }
-                let messages: [KafkaMessage]
+                let fetched: Int
                 do {
-                    messages = try pollDroppingRevoked(consumer)
+                    // Wait for news only when there is nothing to do.
+                    fetched = try poll(consumer, into: &buffer, timeout: buffer.isEmpty ? configuration.pollTimeout : .zero).fetched
                     pollBackoff.reset()
                 } catch let error as KafkaError where error.isRetriable || error.kind == .brokersUnreachable {
                     let wait = pollBackoff.next()
@@ -120,9 +126,11 @@ public final class Worker: @unchecked Sendable {
                     Thread.sleep(forTimeInterval: wait.seconds)
                     continue
                 }
-                caughtUp = messages.isEmpty
-                guard !messages.isEmpty else { continue }
-                try handle(messages, consumer: consumer)
+                caughtUp = buffer.isEmpty
+                guard !buffer.isEmpty else { continue }
+                // Take in what is already fetched first, so the batch is drawn across partitions.
+                if fetched > 0 && buffer.count < configuration.maxBuffered { continue }
+                try handle(buffer.takeBatch(limit: configuration.maxBatch), consumer: consumer, buffer: &buffer)
             }
         } catch {
             // Leave the group before reporting, so the partitions move on at once.
@@ -147,23 +155,28 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
-    private func pollDroppingRevoked(_ consumer: KafkaConsumer) throws -> [KafkaMessage] {
+    /// Polls once into `buffer`. Rebalances are served inside the poll: what
+    /// was buffered for a revoked partition is dropped (uncommitted, so its
+    /// owner, perhaps this member again, reads it from the committed offset),
+    /// and so are messages the same poll fetched for partitions no longer owned.
+    private func poll(
+        _ consumer: KafkaConsumer, into buffer: inout FetchBuffer, timeout: Duration
+    ) throws -> (fetched: Int, revoked: Set<TopicPartition>) {
         state.withLock { $0.revoked = [] }
-        let messages = try consumer.pollBatch(maxMessages: configuration.maxBatch, timeout: configuration.pollTimeout)
-        return try withoutRevoked(messages, consumer: consumer)
-    }
-
-    /// Messages fetched before a revocation that the same poll served belong to
-    /// another member now: drop them, uncommitted, and it will process them.
-    private func withoutRevoked(_ messages: [KafkaMessage], consumer: KafkaConsumer) throws -> [KafkaMessage] {
+        var messages = try consumer.pollBatch(maxMessages: configuration.maxBatch, timeout: timeout)
         let revoked = state.withLock { $0.revoked }
-        guard !revoked.isEmpty, !messages.isEmpty else { return messages }
-        let owned = Set(try consumer.assignment())
-        return messages.filter { owned.contains($0.topicPartition) }
+        if !revoked.isEmpty {
+            buffer.drop(revoked)
+            let owned = Set(try consumer.assignment())
+            buffer.keep(only: owned)
+            messages = messages.filter { owned.contains($0.topicPartition) }
+        }
+        buffer.append(messages)
+        return (messages.count, revoked)
     }
 
     /// Processes one batch until it succeeds (retrying transient failures) and commits it.
-    private func handle(_ messages: [KafkaMessage], consumer: KafkaConsumer) throws {
+    private func handle(_ messages: [KafkaMessage], consumer: KafkaConsumer, buffer: inout FetchBuffer) throws {
         var held = messages
         var backoff = configuration.backoff
         var paused = false
@@ -206,8 +219,8 @@ public final class Worker: @unchecked Sendable {
                     "error": "\(error)", "attempt": "\(backoff.attempts)", "retryIn": "\(wait)",
                 ])
                 processor.recover()
-                held += try keepPolling(consumer, for: wait)
-                held = try withoutRevoked(held, consumer: consumer)
+                let revoked = try keepPolling(consumer, for: wait, into: &buffer)
+                held.removeAll { revoked.contains($0.topicPartition) }
             }
         }
         do {
@@ -221,21 +234,24 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Polls (partitions paused) for `duration`, serving rebalances and keeping
-    /// the member alive; returns anything a newly assigned partition delivered
-    /// before the rebalance handler could pause it.
-    private func keepPolling(_ consumer: KafkaConsumer, for duration: Duration) throws -> [KafkaMessage] {
+    /// the member alive. Anything a newly assigned partition delivers before the
+    /// rebalance handler could pause it goes to the buffer. Returns the
+    /// partitions revoked meanwhile: the batch in hand must drop their messages.
+    private func keepPolling(
+        _ consumer: KafkaConsumer, for duration: Duration, into buffer: inout FetchBuffer
+    ) throws -> Set<TopicPartition> {
         let deadline = ContinuousClock.now + duration
-        var extra: [KafkaMessage] = []
+        var revoked = Set<TopicPartition>()
         while !isStopRequested {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { break }
             do {
-                extra += try consumer.pollBatch(maxMessages: configuration.maxBatch, timeout: min(remaining, configuration.pollTimeout))
+                revoked.formUnion(try poll(consumer, into: &buffer, timeout: min(remaining, configuration.pollTimeout)).revoked)
             } catch let error as KafkaError where error.isRetriable || error.kind == .brokersUnreachable {
                 Thread.sleep(forTimeInterval: min(remaining, configuration.pollTimeout).seconds)
             }
         }
-        return extra
+        return revoked
     }
 
     private func rebalanced(_ event: KafkaRebalanceEvent) {
