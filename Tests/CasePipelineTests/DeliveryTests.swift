@@ -53,30 +53,30 @@ struct DeliveryTests {
     /// The worker commits offsets only after the batch's transaction; a crash
     /// in between redelivers the batch, which must change nothing.
     @Test func aBatchReprocessedAfterACrashBeforeTheOffsetCommit_changesNothing() async throws {
-        let h = try await PipelineHarness.make()
-        defer { Task { await h.shutDown() } }
-        let events = Self.caseEvents("CRASH-1", ssn: "934200002") + Self.caseEvents("CRASH-2", ssn: "934200003")
-        let records = h.records(events)
+        try await withHarness(workers: 0) { h in
+            let events = Self.caseEvents("CRASH-1", ssn: "934200002") + Self.caseEvents("CRASH-2", ssn: "934200003")
+            let records = h.records(events)
 
-        let first = try h.processor().process(records)
-        #expect(first.applied == 6)
-        #expect(first.tasks > 0)
-        let outbox = try h.outboxMessageIds()
-        let history = try h.count("SELECT count(*) FROM case_history")
+            let first = try h.processor().process(records)
+            #expect(first.applied == 6)
+            #expect(first.tasks > 0)
+            let outbox = try h.outboxMessageIds()
+            let history = try h.count("SELECT count(*) FROM case_history")
 
-        // The restarted worker (a new process: new connection) gets the same batch.
-        let second = try h.processor().process(records)
-        #expect(second.applied == 0)
-        #expect(second.duplicates == 6)
-        #expect(second.tasks == 0)
-        #expect(try h.outboxMessageIds() == outbox)
-        #expect(try h.count("SELECT count(*) FROM case_history") == history)
+            // The restarted worker (a new process: new connection) gets the same batch.
+            let second = try h.processor().process(records)
+            #expect(second.applied == 0)
+            #expect(second.duplicates == 6)
+            #expect(second.tasks == 0)
+            #expect(try h.outboxMessageIds() == outbox)
+            #expect(try h.count("SELECT count(*) FROM case_history") == history)
 
-        // Replayed from scratch into another database, the same events give the same task ids.
-        let replay = try await PipelineHarness.make()
-        defer { Task { await replay.shutDown() } }
-        _ = try replay.processor().process(replay.records(events))
-        #expect(try replay.outboxMessageIds() == outbox)
+            // Replayed from scratch into another database, the same events give the same task ids.
+            try await withHarness(workers: 0) { replay in
+                _ = try replay.processor().process(replay.records(events))
+                #expect(try replay.outboxMessageIds() == outbox)
+            }
+        }
     }
 
     @Test func poisonAmongGoodMessages_isDeadLettered_andTheGoodOnesAreApplied() async throws {

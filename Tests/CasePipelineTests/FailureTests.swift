@@ -60,7 +60,9 @@ struct FailureTests {
 
     @Test func runAgainstAnUnmigratedDatabase_asksForMigrate() throws {
         var environment = ProcessInfo.processInfo.environment
-        environment["CSE_DATABASE_URL"] = try Services.freshDatabase()
+        let database = try Services.freshDatabase()
+        defer { Services.dropDatabase(database) }
+        environment["CSE_DATABASE_URL"] = database
         environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
         _ = try Services.brokers()
         let outcome = try WorkerProcess.run(["run"], environment: environment)

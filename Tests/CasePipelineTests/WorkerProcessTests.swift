@@ -11,7 +11,19 @@ import Testing
 struct WorkerProcessTests {
     @Test func twoWorkers_oneKilledAndRestarted_applyEveryEventExactlyOnce() async throws {
         let h = try await PipelineHarness.make(partitions: 4)
-        defer { Task { await h.shutDown() } }
+        var processes: [WorkerProcess] = []
+        do {
+            try await run(h, spawning: &processes)
+        } catch {
+            processes.forEach { $0.kill() }
+            await h.shutDown()
+            throw error
+        }
+        processes.forEach { $0.kill() }
+        await h.shutDown()
+    }
+
+    private func run(_ h: PipelineHarness, spawning processes: inout [WorkerProcess]) async throws {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(Services.uniqueLabel())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 
@@ -25,20 +37,23 @@ struct WorkerProcessTests {
         environment["CSE_LOG_LEVEL"] = "info"
         let first = try WorkerProcess(name: "first", environment: environment, logs: logs)
         let second = try WorkerProcess(name: "second", environment: environment, logs: logs)
+        processes += [first, second]
 
         // Small batches: many commits, so the kill lands between some of them.
-        let scenario = ScenarioConfiguration.benchmark(cases: 250, seed: 11, months: 6)
+        let scenario = ScenarioConfiguration.benchmark(cases: 400, seed: 11, months: 6)
         let events = Array(ScenarioGenerator(scenario))
         let eventIds = Set(events.map(\.eventId))
         try await h.produce(events)
 
-        try await eventually(timeout: .seconds(90), "a third of the events are processed (logs in \(logs.path))") {
-            try h.processedEvents >= eventIds.count / 3
+        // A few batches in: most of the work is still ahead.
+        try await eventually(timeout: .seconds(90), "the first batches are processed (logs in \(logs.path))") {
+            try h.processedEvents >= 200
         }
         first.kill()
         let processedAtKill = try h.processedEvents
         #expect(processedAtKill < eventIds.count, "the kill came too late to land mid-run")
         let restarted = try WorkerProcess(name: "restarted", environment: environment, logs: logs)
+        processes.append(restarted)
 
         try await eventually(timeout: .seconds(150), "every event is processed and published (logs in \(logs.path))") {
             try h.processedEvents == eventIds.count && h.unpublished == 0
@@ -100,6 +115,7 @@ final class WorkerProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     func kill() {
+        guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }

@@ -45,13 +45,14 @@ final class PipelineHarness: @unchecked Sendable {
         producer = try Services.producer()
     }
 
-    /// Stops everything; the database stays for inspection until the server is reset.
+    /// Stops everything and drops the test's database.
     func shutDown() async {
         for worker in workers { await worker.stop() }
         workers.removeAll()
         collector.stop()
         producer.close()
         connection.close()
+        Services.dropDatabase(databaseURL)
     }
 
     // MARK: workers

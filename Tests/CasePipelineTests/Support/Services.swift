@@ -47,6 +47,18 @@ enum Services {
         return try databaseURL(replacingNameWith: name)
     }
 
+    /// Drops a database `freshDatabase` made, closing whatever still uses it.
+    static func dropDatabase(_ url: String) {
+        guard let name = url.split(separator: "/").last?.split(separator: "?").first, name.hasPrefix("pipeline_") else { return }
+        do {
+            let admin = try PostgresConnection(connectionString: try serverURL(), connectTimeout: .seconds(5))
+            defer { admin.close() }
+            try admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        } catch {
+            Issue.record("could not drop test database \(name): \(error)")
+        }
+    }
+
     /// The server's connection string pointed at another database: a URI's
     /// path is replaced, a keyword string gets a later `dbname` (the last wins).
     static func databaseURL(replacingNameWith name: String) throws -> String {

@@ -1,0 +1,52 @@
+import CaseScenarios
+import Foundation
+import Kafka
+import Testing
+
+@testable import CasePipeline
+
+/// The batch order: business time across partitions, offset order within each.
+@Suite("Pipeline: fetch buffer")
+struct FetchBufferTests {
+    static func message(_ event: ScenarioEvent, partition: Int32, offset: Int64) -> KafkaMessage {
+        KafkaMessage(topic: event.topic, partition: partition, offset: offset, key: event.key, value: event.value)
+    }
+
+    static func day(_ text: String) -> Date { ScenarioDate(stringLiteral: text).at(hour: 15) }
+
+    @Test func batchesMergePartitionsByEventTime_keepingEachPartitionsOrder() {
+        let intake = [
+            Self.message(ScenarioEvents.intakeApplication(caseId: "A", occurredAt: Self.day("2026-01-05")), partition: 0, offset: 0),
+            Self.message(ScenarioEvents.intakeApplication(caseId: "B", occurredAt: Self.day("2026-03-02")), partition: 0, offset: 1),
+        ]
+        let court = [
+            Self.message(ScenarioEvents.orderEstablished(caseId: "A", occurredAt: Self.day("2026-02-02")), partition: 1, offset: 7),
+            // Out of time order within its partition: the partition's order still wins.
+            Self.message(ScenarioEvents.hearingScheduled(caseId: "A", occurredAt: Self.day("2026-01-20")), partition: 1, offset: 8),
+            Self.message(ScenarioEvents.hearingScheduled(caseId: "B", occurredAt: Self.day("2026-04-06")), partition: 1, offset: 9),
+        ]
+        var buffer = FetchBuffer()
+        buffer.append(court)
+        buffer.append(intake)
+        #expect(buffer.count == 5)
+
+        let first = buffer.takeBatch(limit: 3)
+        #expect(first.map { "\($0.partition)@\($0.offset)" } == ["0@0", "1@7", "1@8"])
+        let rest = buffer.takeBatch(limit: 10)
+        #expect(rest.map { "\($0.partition)@\($0.offset)" } == ["0@1", "1@9"])
+        #expect(buffer.isEmpty)
+    }
+
+    @Test func undecodableMessagesComeFirst_andRevokedPartitionsAreForgotten() {
+        var buffer = FetchBuffer()
+        let good = ScenarioEvents.intakeApplication(caseId: "A")
+        buffer.append([
+            Self.message(good, partition: 0, offset: 0),
+            KafkaMessage(topic: good.topic, partition: 1, offset: 3, key: nil, value: Array("{not json".utf8)),
+            Self.message(ScenarioEvents.intakeApplication(caseId: "C"), partition: 2, offset: 5),
+        ])
+        buffer.drop([TopicPartition(topic: good.topic, partition: 2)])
+        #expect(buffer.count == 2)
+        #expect(buffer.takeBatch(limit: 5).map(\.partition) == [1, 0])
+    }
+}
