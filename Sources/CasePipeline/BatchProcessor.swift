@@ -78,18 +78,9 @@ public final class BatchProcessor: @unchecked Sendable {
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
             try run.expire(caseIds: caseIds)
             try run.save()
-            try markApplied(run.unparkedFromStorage)
             report = run.report
         }
         return report
-    }
-
-    /// In the batch's transaction (same session).
-    private func markApplied(_ eventIds: [UUID]) throws {
-        guard !eventIds.isEmpty else { return }
-        _ = try store.connection.execute(
-            "UPDATE processed_events SET outcome = 'applied' WHERE event_id = ANY($1::uuid[]) AND outcome = 'parked'",
-            eventIds)
     }
 
     public func process(_ records: [InboundRecord]) throws -> BatchReport {
@@ -124,7 +115,6 @@ public final class BatchProcessor: @unchecked Sendable {
             try run.apply(decoded)
             run.outbox = refused + run.outbox
             try run.save()
-            try markApplied(run.unparkedFromStorage)
             report = run.report
         }
         return report
@@ -265,14 +255,11 @@ struct BatchRun {
             !unparkedIds.contains(ParkedKey(eventId: $0.eventId, match: $0.match))
         }
         let changes = changedOrder.map { CaseChange(state: states[$0]!, history: history[$0]!) }
-        try transaction.save(cases: changes, outbox: outbox, parked: stillParked, outcomes: outcomes)
-    }
-
-    /// Events recorded as parked by an earlier batch and applied in this one.
-    /// (`save(outcomes:)` writes only outcomes other than `applied`, the
-    /// default for new ids, so these are set here.)
-    var unparkedFromStorage: [UUID] {
-        takenFromStorage.filter { outcomes[$0.eventId] == .applied }.map(\.eventId)
+        // New ids are recorded as applied; name only the other outcomes, and the
+        // events parked by an earlier batch that applied now.
+        let unparked = Set(takenFromStorage.map(\.eventId))
+        let changedOutcomes = outcomes.filter { $0.value != .applied || unparked.contains($0.key) }
+        try transaction.save(cases: changes, outbox: outbox, parked: stillParked, outcomes: changedOutcomes)
     }
 
     // MARK: routing
