@@ -2,7 +2,6 @@ import CaseDomain
 import CaseStorage
 import Foundation
 import Logging
-import Postgres
 
 /// What one batch did.
 public struct BatchReport: Sendable, Hashable {
@@ -51,9 +50,8 @@ public final class BatchProcessor: @unchecked Sendable {
 
     /// After a transient failure: make the next attempt possible (reconnect).
     public func recover() {
-        guard !store.connection.isHealthy else { return }
         do {
-            try store.connection.reset()
+            try store.reconnectIfBroken()
         } catch {
             logger.warning("database reconnect failed; will retry", metadata: ["error": "\(error)"])
         }
@@ -63,14 +61,7 @@ public final class BatchProcessor: @unchecked Sendable {
     /// `grace` for their case to be opened. One transaction; cheap when
     /// nothing has waited that long.
     public func expireParked(olderThan grace: Duration) throws -> BatchReport {
-        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
-        let caseIds = try store.connection.query(
-            """
-            SELECT DISTINCT match_key FROM parked_events
-            WHERE match_kind = 'case' AND parked_at < now() - make_interval(secs => $1::float8)
-            ORDER BY match_key LIMIT 200
-            """, seconds
-        ).map { try $0.decode(String.self, column: 0) }
+        let caseIds = try store.casesWithExpiredParkedEvents(olderThan: grace, limit: 200)
         var report = BatchReport()
         guard !caseIds.isEmpty else { return report }
         try store.withBatch { transaction in

@@ -190,7 +190,6 @@ extension OutboxStore: OutboxSource {
     }
 
     public func recover() {
-        guard !connection.isHealthy else { return }
-        try? connection.reset()
+        try? reconnectIfBroken()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseStorage
 import Foundation
 import Kafka
 import Logging
@@ -96,11 +97,7 @@ struct SelfCheckCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let connection = try PostgresConnection(connectionString: url, connectTimeout: .seconds(10))
         defer { connection.close() }
-        let rows: Int64 = try connection.transaction { tx in
-            _ = try tx.execute("CREATE TEMPORARY TABLE selfcheck (n int8 PRIMARY KEY) ON COMMIT DROP")
-            _ = try tx.execute("INSERT INTO selfcheck SELECT * FROM unnest($1::int8[])", Array(Int64(1)...Int64(messages)))
-            return try tx.query("SELECT count(*) FROM selfcheck").first!.decode(Int64.self, column: 0)
-        }
+        let rows = try DatabaseProbe.roundTrip(connection: connection, rows: messages)
         guard rows == Int64(messages) else {
             throw SelfCheckFailure("database round trip: wrote \(messages) rows, read back \(rows)")
         }
