@@ -150,6 +150,7 @@ public final class Worker: @unchecked Sendable {
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
             onBatchCommitted()
         } catch where RetryClassifier.isRetriable(error) {
+            counters.withLock { $0.retries += 1 }
             logger.warning("sweep of waiting events failed; will retry", metadata: ["error": "\(error)"])
             processor.recover()
         }
@@ -276,6 +277,8 @@ public struct WorkerCounters: Sendable, Hashable {
     public var parked = 0
     public var duplicates = 0
     public var tasks = 0
+    /// Transient failures recovered from: a batch retried after backoff, or a
+    /// sweep of waiting events postponed (whichever met a broken session first).
     public var retries = 0
 
     public init() {}
