@@ -91,12 +91,7 @@ public struct CaseView: Codable, Sendable, Hashable {
 
     /// The human form.
     public var text: String {
-        func dollars(_ cents: Int64) -> String {
-            let sign = cents < 0 ? "-" : ""
-            let magnitude = cents.magnitude
-            let fraction = magnitude % 100
-            return "\(sign)$\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-        }
+        let dollars = Money.dollars
         var lines = [
             "Case \(caseId)  \(program)  stage \(stage)",
             "Arrears as of \(asOf): \(dollars(arrearsCents))   monthly support: \(dollars(monthlySupportCents))",

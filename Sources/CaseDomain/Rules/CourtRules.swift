@@ -19,7 +19,8 @@ extension RuleRun {
             return
         }
         state.orders.append(SupportOrder(terms: terms))
-        note("order \(terms.orderId) recorded: \(terms.monthlySupportCents) cents a month from \(terms.effectiveOn)")
+        let judgment = terms.judgmentArrearsCents.map { ", judgment arrears \(Money.dollars($0))" } ?? ""
+        note("order \(terms.orderId) recorded: \(Money.dollars(terms.monthlySupportCents)) a month from \(terms.effectiveOn)\(judgment)")
         for index in state.employments.indices {
             sendWithholding(toEmploymentAt: index, informationReceivedOn: businessDate)
         }
@@ -49,7 +50,7 @@ extension RuleRun {
         } catch {
             throw .ledgerRejected(caseId: state.caseId, error)
         }
-        note("order \(modification.orderId) modified: \(modification.monthlySupportCents) cents a month from \(modification.effectiveOn)")
+        note("order \(modification.orderId) modified: \(Money.dollars(modification.monthlySupportCents)) a month from \(modification.effectiveOn)")
         // A correction effective before the latest terms changes the past (the
         // ledger re-derives it) but not what the order says today.
         guard modification.effectiveOn >= state.orders[orderIndex].effectiveOn else { return }
@@ -181,7 +182,7 @@ extension RuleRun {
     /// preparation: no hearing exists yet). Due at once if the date has passed.
     mutating func handleContemptFinding(_ finding: ContemptFinding) {
         state.contempt = ContemptRecord(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn, foundOn: businessDate)
-        note("contempt found: purge \(finding.purgeAmountCents) cents by \(finding.complianceDueOn)")
+        note("contempt found: purge \(Money.dollars(finding.purgeAmountCents)) by \(finding.complianceDueOn)")
         emit(.caseReview, .issue, target: "contempt-compliance", dueBy: max(businessDate, finding.complianceDueOn), data: [
             "reason": "CONTEMPT_COMPLIANCE",
             "purgeAmountCents": .cents(finding.purgeAmountCents),

@@ -105,7 +105,7 @@ extension RuleRun {
             throw .ledgerRejected(caseId: state.caseId, error)
         }
         let remitDueOn = businessDays(policy.employerRemitBusinessDays, after: remittance.payDate)
-        note("payment of \(amount) cents from \(remittance.employer.fein): \(allocation.toCurrentSupportCents) to current support, \(allocation.toArrearsCents) to arrears, \(allocation.unappliedCents) held")
+        note("payment of \(Money.dollars(amount)) from \(remittance.employer.fein): \(Money.dollars(allocation.toCurrentSupportCents)) to current support, \(Money.dollars(allocation.toArrearsCents)) to arrears, \(Money.dollars(allocation.unappliedCents)) held")
         emit(.disbursement, .issue, target: "remittance:\(remittance.employer.fein.digits)",
              dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: [
                 "paymentId": .string(paymentId),
