@@ -14,6 +14,7 @@ struct CSWorker: AsyncParsableCommand {
             subcommands: [
                 MigrateCommand.self, RunCommand.self, CaseCommand.self, TopicsCommand.self, FeedCommand.self,
                 StatusCommand.self, SelfCheckCommand.self,
+                SweepCommand.self,
             ]
         )
     }

@@ -1,0 +1,92 @@
+import CaseDomain
+import CaseStorage
+import Foundation
+import Logging
+
+/// The time-driven rules: obligations accrue monthly without any event, so
+/// arrears thresholds are crossed by the calendar alone. A sweep re-evaluates
+/// every open case as of a business date and enqueues what became due to the
+/// outbox, where the workers' relays (or `publish` in the command) pick it up.
+///
+/// Idempotent: the causation id is derived from the date, so task ids are the
+/// same on a re-run (the outbox skips a message id it already holds), and a
+/// state that already recorded its referrals produces no new tasks. The rules
+/// evaluate as of the later of `asOf` and the date the case was last
+/// evaluated through, so a sweep for an earlier date does nothing backwards.
+public struct ReferralSweep {
+    public struct Report: Sendable, Hashable {
+        public var asOf: LocalDate
+        public var casesEvaluated = 0
+        public var casesChanged = 0
+        public var tasksByType: [TaskType: Int] = [:]
+        /// The outbox message ids of the tasks enqueued (a re-run's are already there and skipped).
+        public var taskIds: [UUID] = []
+
+        public var tasks: Int { tasksByType.values.reduce(0, +) }
+    }
+
+    /// The `case_history` event type of a sweep's entry.
+    public static let historyEventType = "referral-sweep"
+
+    let store: CaseStore
+    let topics: PipelineTopics
+    let policy: Policy
+    let batchSize: Int
+    let logger: Logger
+
+    public init(store: CaseStore, topics: PipelineTopics, policy: Policy = Policy(), batchSize: Int = 500, logger: Logger) {
+        precondition(batchSize > 0, "batch size must be positive")
+        self.store = store
+        self.topics = topics
+        self.policy = policy
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// One transaction per page of cases, with the same identity and row locks
+    /// as the worker's batches, so a sweep never races an event on a case.
+    public func run(asOf: LocalDate) throws -> Report {
+        var report = Report(asOf: asOf)
+        let causationId = TaskIdentity.sweepCausationId(asOf: asOf)
+        let createdAt = policy.calendar.startOfDay(asOf)
+        var after: String? = nil
+        while true {
+            let caseIds = try store.openCaseIds(after: after, limit: batchSize)
+            guard let last = caseIds.last else { break }
+            after = last
+            try store.withBatch { batch in
+                try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: caseIds)
+                let states = try batch.lockAndLoad(caseIds: caseIds)
+                var changes: [CaseChange] = []
+                var outbox: [OutboxMessage] = []
+                for caseId in caseIds.sorted() {
+                    // Closed between the page query and the lock: nothing accrues.
+                    guard let state = states[caseId], !state.isClosed else { continue }
+                    report.casesEvaluated += 1
+                    let outcome = CaseRules.reevaluate(state, asOf: asOf, causationId: causationId, policy: policy)
+                    // Only moving `referralsEvaluatedThrough` is not worth a history entry per case per day.
+                    guard !outcome.tasks.isEmpty || !outcome.changes.isEmpty else { continue }
+                    changes.append(CaseChange(state: outcome.state, history: [
+                        HistoryEntry(
+                            eventId: causationId, eventType: Self.historyEventType, occurredAt: createdAt,
+                            changes: outcome.changes, tasks: outcome.tasks),
+                    ]))
+                    for task in outcome.tasks {
+                        var message = OutboxMessage(task: task)
+                        message.topic = topics.tasks(task.type)
+                        outbox.append(message)
+                        report.tasksByType[task.type, default: 0] += 1
+                        report.taskIds.append(task.id)
+                    }
+                }
+                report.casesChanged += changes.count
+                try batch.save(cases: changes, outbox: outbox)
+            }
+        }
+        logger.info("sweep finished", metadata: [
+            "asOf": "\(asOf)", "casesEvaluated": "\(report.casesEvaluated)", "casesChanged": "\(report.casesChanged)",
+            "tasks": "\(report.tasks)",
+        ])
+        return report
+    }
+}
