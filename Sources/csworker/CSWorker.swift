@@ -14,7 +14,8 @@ struct CSWorker: AsyncParsableCommand {
             subcommands: [
                 MigrateCommand.self, RunCommand.self, CaseCommand.self, TopicsCommand.self, FeedCommand.self,
                 StatusCommand.self, SelfCheckCommand.self,
-                SweepCommand.self,
+                SweepCommand.self, DeadLettersCommand.self,
+                BenchCommand.self,
             ]
         )
     }

@@ -1,0 +1,373 @@
+import ArgumentParser
+import CasePipeline
+import CaseScenarios
+import CaseStorage
+import Foundation
+import Kafka
+import Logging
+import Postgres
+
+/// The shipped benchmark: the worker on the realistic mix, side by side with
+/// the one-transaction-per-event design and the database ceiling.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput, latency, memory and database work of the worker on a generated realistic mix.",
+        discussion: """
+            Every run of every mode gets a fresh database (bench_<id>, dropped afterwards), a fresh topic prefix
+            and consumer group. Worker modes load the whole mix into the input topics first (timed separately),
+            then start --workers `csworker run` processes from an empty group and wait until every event is
+            recorded and the outbox is drained. With --rate > 0 a second phase then offers a new mix at that
+            rate to the caught-up workers and measures event-to-first-task latency. Modes: batched (the normal
+            worker), per-event (--max-batch 1: one transaction and one offset commit per event), ceiling (the
+            same decode/rules/storage writes in this process, batches of 2,000, no Kafka).
+            Needs CSE_KAFKA_BROKERS, CSE_DATABASE_URL (a database on the server; the bench creates its own
+            next to it) and CSE_SSN_KEY; build in release mode for meaningful figures.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Cases in the generated mix for the batched and ceiling modes.")
+    var cases: Int = 3_000
+
+    @Option(help: "Cases for the per-event mode (slow; events/s is a rate, so fewer suffice). Default: cases / 6.")
+    var perEventCases: Int?
+
+    @Option(help: "Worker processes in the group.")
+    var workers: Int = 2
+
+    @Option(help: "Offered events/s of the latency phase (0 skips it).")
+    var rate: Int = 2_000
+
+    @Option(help: "Seconds of offered load in the latency phase.")
+    var latencySeconds: Int = 5
+
+    @Option(help: "Comma-separated modes: batched, per-event, ceiling.")
+    var modes: String = "batched,per-event,ceiling"
+
+    @Option(help: "Runs per mode; medians are reported.")
+    var runs: Int = 3
+
+    @Option(help: "Partitions of each benchmark topic.")
+    var partitions: Int = 6
+
+    @Option(help: "Seed of the generated mix.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seconds to wait for the workers to finish one phase before giving up.")
+    var timeoutSeconds: Int = 600
+
+    var selectedModes: [BenchMode] {
+        get throws {
+            try modes.split(separator: ",").map { name in
+                let trimmed = name.trimmingCharacters(in: .whitespaces)
+                guard let mode = BenchMode(rawValue: trimmed) else {
+                    throw ValidationError("unknown mode '\(trimmed)' (batched, per-event, ceiling)")
+                }
+                return mode
+            }
+        }
+    }
+
+    func validate() throws {
+        guard cases >= 1, (perEventCases ?? 1) >= 1 else { throw ValidationError("case counts must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard rate >= 0, latencySeconds >= 1 else { throw ValidationError("--rate must be >= 0 and --latency-seconds >= 1") }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+        guard try !selectedModes.isEmpty else { throw ValidationError("--modes names no mode") }
+    }
+
+    func run() async throws {
+        let brokers = try connection.brokers()
+        let baseURL = try connection.databaseURL()
+        let key: SSNKey
+        do {
+            key = try SSNKey.fromEnvironment(connection.environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let modes = try selectedModes
+        try await reportingFailures {
+            let bench = BenchRunner(
+                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment, workers: workers,
+                partitions: partitions, timeout: .seconds(timeoutSeconds))
+            var results: [(BenchMode, [BenchFigures])] = []
+            for mode in modes {
+                let modeCases = mode == .perEvent ? (perEventCases ?? max(1, cases / 6)) : cases
+                let events = Array(ScenarioGenerator(.benchmark(cases: modeCases, seed: seed)))
+                var figures: [BenchFigures] = []
+                for run in 1...runs {
+                    printError("bench: \(mode.rawValue) run \(run)/\(runs): \(events.count) events over \(modeCases) cases")
+                    let latencyEvents = mode == .ceiling || rate == 0 ? [] : latencyMix(eventsPerCase: Double(events.count) / Double(modeCases), run: run)
+                    let result = try await bench.run(mode: mode, events: events, latencyEvents: latencyEvents, rate: rate)
+                    printError("bench: \(mode.rawValue) run \(run): \(BenchReport.format(result.eventsPerSecond, digits: 0)) events/s")
+                    figures.append(result)
+                }
+                results.append((mode, figures))
+            }
+            print(report(results))
+        }
+    }
+
+    /// A different set of cases offered at `rate` for `latencySeconds`, sized
+    /// from the throughput mix's events per case.
+    func latencyMix(eventsPerCase: Double, run: Int) -> [ScenarioEvent] {
+        let wanted = Double(rate * latencySeconds)
+        var configuration = ScenarioConfiguration.benchmark(
+            cases: max(1, Int((wanted / max(eventsPerCase, 1)).rounded(.up))), seed: seed &+ 1_000 &+ UInt64(run))
+        configuration.caseIdPrefix = "LT"
+        return Array(ScenarioGenerator(configuration).prefix(Int(wanted)))
+    }
+
+    func report(_ results: [(BenchMode, [BenchFigures])]) -> String {
+        var lines = [
+            "csworker bench: \(CommandLine.arguments.joined(separator: " "))",
+            "settings: cases=\(cases) per-event-cases=\(perEventCases ?? max(1, cases / 6)) workers=\(workers) rate=\(rate)/s "
+                + "latency-seconds=\(latencySeconds) partitions=\(partitions) runs=\(runs) seed=\(seed)",
+            "",
+            BenchReport.table(results),
+            "",
+        ]
+        lines += BenchReport.ratios(results)
+        lines += [
+            "",
+            "notes:",
+            "- events/s end to end = events / (last outbox publish - first event recorded), database timestamps;",
+            "  ceiling = events / wall time of BatchProcessor.process over batches of 2,000 in one process (no Kafka, no publishing).",
+            "- per-event runs use fewer cases (--per-event-cases); events/s is a rate, so the count only sets the sample size.",
+            "- transactions/event and rows written/event are pg_stat_database deltas (xact_commit, tup_inserted+updated+deleted)",
+            "  over the throughput phase; pg_stat_statements is not loaded by scripts/services.sh, so statements are not counted.",
+            "  Worker figures include the outbox relays' polling transactions; the bench's own polls are subtracted.",
+            "- latency = first task published_at - the instant the bench handed the event to its producer, for events of the",
+            "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
+            "- peak RSS = max(VmRSS sampled every 200 ms, VmHWM) per worker process, read before SIGTERM.",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Runs one mode once against the local services.
+struct BenchRunner {
+    let brokers: [String]
+    let baseURL: String
+    let key: SSNKey
+    let environment: [String: String]
+    let workers: Int
+    let partitions: Int
+    let timeout: Duration
+    let logger: Logger = {
+        var logger = Logger(label: "csworker.bench")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    func run(mode: BenchMode, events: [ScenarioEvent], latencyEvents: [ScenarioEvent], rate: Int) async throws -> BenchFigures {
+        let id = "\(mode == .perEvent ? "pe" : String(mode.rawValue.prefix(2)))_\(UInt32.random(in: 0...UInt32.max))"
+        let database = "bench_\(id)"
+        let admin = try connectDatabase(url: baseURL, logger: logger)
+        defer { admin.close() }
+        let databases = BenchmarkDatabases(connection: admin)
+        try databases.create(database)
+        defer { try? databases.drop(database) }
+        let url = Self.databaseURL(baseURL, database: database)
+        let connection = try connectDatabase(url: url, logger: logger)
+        defer { connection.close() }
+        try Migrator.migrate(connection, logger: logger)
+        let topics = PipelineTopics(prefix: "bench.\(id).")
+
+        if mode == .ceiling {
+            return try await ceiling(events: events, topics: topics, url: url, databases: databases, database: database)
+        }
+
+        var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: brokers)
+        adminConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(environment)
+        let kafkaAdmin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
+        _ = try await kafkaAdmin.createTopics(
+            topics.all.map { KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: 1) })
+
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
+        producerConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(environment)
+        producerConfiguration.linger = .milliseconds(20)
+        let loader = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        let loadStarted = ContinuousClock.now
+        for chunk in stride(from: 0, to: events.count, by: 250) {
+            let messages = events[chunk..<min(chunk + 250, events.count)].map {
+                KafkaOutgoingMessage(topic: topics.prefix + $0.topic, key: $0.key, value: $0.value)
+            }
+            for report in try await loader.sendAll(messages) { _ = try report.get() }
+        }
+        let loadSeconds = seconds(ContinuousClock.now - loadStarted)
+        loader.close()
+
+        var workerEnvironment = environment
+        workerEnvironment["CSE_KAFKA_BROKERS"] = brokers.joined(separator: ",")
+        workerEnvironment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "6000"
+        workerEnvironment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
+        workerEnvironment["CSE_TOPIC_PREFIX"] = topics.prefix
+        workerEnvironment["CSE_CONSUMER_GROUP"] = "bench-\(id)"
+        workerEnvironment["CSE_DATABASE_URL"] = url
+        let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("csworker-bench-\(id)")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+
+        let before = try databases.activity(of: database)
+        let group = try BenchWorkerGroup(
+            count: workers, arguments: mode == .perEvent ? ["--max-batch", "1", "--drain-seconds", "2"] : ["--drain-seconds", "2"],
+            environment: workerEnvironment, logDirectory: logDirectory)
+        group.startSampling()
+        do {
+            let status = ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter)
+            var polls = try await waitUntilDrained(expecting: events.count, status: status, workers: group)
+            let window = try BenchmarkReadings(connection: connection).window()
+            polls += 1
+            // Sessions report their counters to pg_stat_database within a second of going idle.
+            try await Task.sleep(for: .milliseconds(1_500))
+            let activity = try databases.activity(of: database) - before
+            let transactions = Double(activity.transactionsCommitted - Int64(polls))
+            guard let first = window.firstProcessedAt, let last = window.lastPublishedAt ?? window.lastProcessedAt else {
+                throw BenchFailure("the workers recorded no events")
+            }
+
+            var figures = BenchFigures(
+                events: events.count, loadSeconds: loadSeconds,
+                eventsPerSecond: Double(events.count) / max(last.timeIntervalSince(first), 0.001),
+                transactionsPerEvent: transactions / Double(events.count),
+                rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+            if !latencyEvents.isEmpty {
+                let produced = try await offer(latencyEvents, rate: rate, topics: topics)
+                _ = try await waitUntilDrained(expecting: events.count + latencyEvents.count, status: status, workers: group)
+                let published = try BenchmarkReadings(connection: connection).firstTaskPublications()
+                let latencies = produced.instants.compactMap { id, instant in
+                    published[id].map { $0.timeIntervalSince(instant) * 1000 }
+                }
+                figures.latencyP50Ms = BenchStatistics.percentile(50, of: latencies)
+                figures.latencyP95Ms = BenchStatistics.percentile(95, of: latencies)
+                figures.latencyP99Ms = BenchStatistics.percentile(99, of: latencies)
+                figures.latencySamples = latencies.count
+                figures.offeredEventsPerSecond = produced.achievedRate
+            }
+            figures.peakRSSMiB = group.peakRSSMiB()
+            await group.stop()
+            try? FileManager.default.removeItem(at: logDirectory)
+            return figures
+        } catch {
+            await group.stop()
+            printError("bench: worker logs kept in \(logDirectory.path)")
+            throw error
+        }
+    }
+
+    /// The storage alone: decode, rules and the batch transaction in this
+    /// process, 2,000 events a batch, nothing consumed or published.
+    func ceiling(
+        events: [ScenarioEvent], topics: PipelineTopics, url: String, databases: BenchmarkDatabases, database: String
+    ) async throws -> BenchFigures {
+        let connection = try connectDatabase(url: url, logger: logger)
+        let protector = SSNProtector(key: key)
+        let processor = BatchProcessor(
+            store: CaseStore(connection: connection, protector: protector, logger: logger), protector: protector, topics: topics,
+            logger: logger)
+        let records = events.enumerated().map { offset, event in
+            InboundRecord(
+                topic: topics.prefix + event.topic, partition: 0, offset: Int64(offset), key: event.key, value: event.value,
+                timestampMilliseconds: Int64(event.occurredAt.timeIntervalSince1970 * 1000))
+        }
+        let before = try databases.activity(of: database)
+        let started = ContinuousClock.now
+        for chunk in stride(from: 0, to: records.count, by: 2_000) {
+            _ = try processor.process(Array(records[chunk..<min(chunk + 2_000, records.count)]))
+        }
+        let elapsed = seconds(ContinuousClock.now - started)
+        // A session reports its counters to pg_stat_database when it ends.
+        connection.close()
+        try await Task.sleep(for: .milliseconds(500))
+        let activity = try databases.activity(of: database) - before
+        return BenchFigures(
+            events: events.count, loadSeconds: nil, eventsPerSecond: Double(events.count) / max(elapsed, 0.001),
+            transactionsPerEvent: Double(activity.transactionsCommitted) / Double(events.count),
+            rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+    }
+
+    /// Polls until every event is accounted for and the outbox is empty;
+    /// returns how many polls it made (each one transaction on the database).
+    func waitUntilDrained(expecting count: Int, status: ProcessingStatusReader, workers: BenchWorkerGroup) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        var polls = 0
+        while true {
+            let progress = try status.progress()
+            polls += 1
+            if progress.accounted >= count && progress.unpublished == 0 { return polls }
+            if let (index, code) = workers.exited() {
+                throw BenchFailure("worker \(index + 1) exited with status \(code); see \(workers.logFiles[index].path)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw BenchFailure("timed out: \(progress.accounted) of \(count) events recorded, \(progress.unpublished) unpublished")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    struct Offered {
+        /// When each event was handed to the producer, by event id.
+        var instants: [UUID: Date]
+        var achievedRate: Double
+    }
+
+    /// Produces `events` paced by a token bucket at `rate` per second.
+    func offer(_ events: [ScenarioEvent], rate: Int, topics: PipelineTopics) async throws -> Offered {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
+        configuration.properties = KafkaConfigurationOverrides.fromEnvironment(environment)
+        configuration.linger = .milliseconds(1)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        defer { producer.close() }
+        let clock = ContinuousClock()
+        let origin = clock.now
+        func now() -> Double { seconds(clock.now - origin) }
+        var bucket = TokenBucket(rate: Double(rate), burst: max(1, Double(rate) / 10), start: 0)
+        var instants: [UUID: Date] = [:]
+        var deliveries: [Task<[Result<KafkaDeliveryReport, KafkaError>], any Error>] = []
+        var next = 0
+        while next < events.count {
+            let granted = bucket.take(now: now(), limit: events.count - next)
+            guard granted > 0 else {
+                try await Task.sleep(for: .milliseconds(max(1, Int(bucket.wait() * 1000))))
+                continue
+            }
+            let batch = events[next..<next + granted]
+            next += granted
+            let handed = Date()
+            for event in batch {
+                if let id = UUID(uuidString: event.eventId) { instants[id] = handed }
+            }
+            let messages = batch.map { KafkaOutgoingMessage(topic: topics.prefix + $0.topic, key: $0.key, value: $0.value) }
+            // Acknowledgements are awaited at the end: waiting for each would hold the pace to the broker's round trip.
+            deliveries.append(Task { try await producer.sendAll(messages) })
+        }
+        let achieved = Double(events.count) / max(now(), 0.001)
+        for delivery in deliveries {
+            for report in try await delivery.value { _ = try report.get() }
+        }
+        return Offered(instants: instants, achievedRate: achieved)
+    }
+
+    /// `base` pointed at another database of the same server.
+    static func databaseURL(_ base: String, database: String) -> String {
+        if base.contains("://"), var components = URLComponents(string: base) {
+            components.path = "/" + database
+            return components.string ?? base
+        }
+        // Keyword/value form: libpq takes the last occurrence of a keyword.
+        return base + " dbname=" + database
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let (whole, attoseconds) = duration.components
+    return Double(whole) + Double(attoseconds) / 1e18
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// The arithmetic of `csworker bench`, kept free of I/O so it is tested on its own.
+enum BenchStatistics {
+    /// Nearest-rank percentile (p in 0...100) of unsorted values; nil when empty.
+    static func percentile(_ p: Double, of values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    /// The middle value, or the mean of the two middle values; nil when empty.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+/// Paces production at an offered rate: tokens accrue at `rate` per second up
+/// to `burst`, and each produced event spends one. A producer that falls
+/// behind catches up by at most `burst` events at once rather than flooding.
+struct TokenBucket {
+    let rate: Double
+    let burst: Double
+    private var tokens: Double
+    private var last: Double
+
+    /// `start` and later `now` values are seconds on one monotonic clock.
+    init(rate: Double, burst: Double, start: Double) {
+        precondition(rate > 0 && burst >= 1)
+        self.rate = rate
+        self.burst = burst
+        tokens = 0
+        last = start
+    }
+
+    /// How many events may be produced now (at most `limit`); spends them.
+    mutating func take(now: Double, limit: Int) -> Int {
+        tokens = min(burst, tokens + max(0, now - last) * rate)
+        last = max(last, now)
+        let granted = min(Int(tokens), limit)
+        tokens -= Double(granted)
+        return granted
+    }
+
+    /// Seconds until at least one token is available.
+    func wait() -> Double { tokens >= 1 ? 0 : (1 - tokens) / rate }
+}
+
+/// One run's measured figures; nil where a mode does not measure it.
+struct BenchFigures: Sendable, Hashable {
+    var events: Int
+    var loadSeconds: Double?
+    var eventsPerSecond: Double
+    var transactionsPerEvent: Double
+    var rowsWrittenPerEvent: Double
+    var latencyP50Ms: Double?
+    var latencyP95Ms: Double?
+    var latencyP99Ms: Double?
+    /// Latency sample size: events of the paced phase that caused tasks.
+    var latencySamples: Int?
+    /// The rate the paced phase actually achieved.
+    var offeredEventsPerSecond: Double?
+    var peakRSSMiB: [Double]?
+}
+
+enum BenchMode: String, CaseIterable, Sendable {
+    case batched
+    case perEvent = "per-event"
+    case ceiling
+}
+
+/// Renders the medians across runs (each run's value in brackets) as a table.
+enum BenchReport {
+    struct Row: Sendable {
+        var label: String
+        var value: @Sendable (BenchFigures) -> Double?
+        var digits: Int
+    }
+
+    static let rows: [Row] = [
+        Row(label: "events", value: { Double($0.events) }, digits: 0),
+        Row(label: "load into topics (s)", value: { $0.loadSeconds }, digits: 2),
+        Row(label: "events/s end to end", value: { $0.eventsPerSecond }, digits: 0),
+        Row(label: "transactions/event", value: { $0.transactionsPerEvent }, digits: 3),
+        Row(label: "rows written/event", value: { $0.rowsWrittenPerEvent }, digits: 2),
+        Row(label: "offered events/s (latency phase)", value: { $0.offeredEventsPerSecond }, digits: 0),
+        Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
+        Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),
+        Row(label: "latency p99 (ms)", value: { $0.latencyP99Ms }, digits: 1),
+        Row(label: "latency samples", value: { $0.latencySamples.map(Double.init) }, digits: 0),
+        Row(label: "peak RSS, largest worker (MiB)", value: { $0.peakRSSMiB?.max() }, digits: 1),
+    ]
+
+    static func format(_ value: Double?, digits: Int) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.\(digits)f", value)
+    }
+
+    static func median(_ runs: [BenchFigures], _ row: Row) -> Double? {
+        BenchStatistics.median(runs.compactMap(row.value))
+    }
+
+    static func table(_ results: [(BenchMode, [BenchFigures])]) -> String {
+        var lines: [[String]] = [["figure (median [runs])"] + results.map { $0.0.rawValue }]
+        for row in rows {
+            var line = [row.label]
+            for (_, runs) in results {
+                let each = runs.map { format(row.value($0), digits: row.digits) }.joined(separator: ", ")
+                line.append("\(format(median(runs, row), digits: row.digits)) [\(each)]")
+            }
+            lines.append(line)
+        }
+        let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+        return lines.map { line in
+            zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    /// "batched/per-event = 3.20x" lines for the modes present.
+    static func ratios(_ results: [(BenchMode, [BenchFigures])]) -> [String] {
+        let rates = Dictionary(results.map { ($0.0, BenchStatistics.median($0.1.map(\.eventsPerSecond))) }) { a, _ in a }
+        guard let batched = rates[.batched] ?? nil, batched > 0 else { return [] }
+        return [BenchMode.perEvent, .ceiling].compactMap { other in
+            guard let rate = rates[other] ?? nil, rate > 0 else { return nil }
+            return "batched/\(other.rawValue) events/s = \(String(format: "%.2f", batched / rate))x"
+        }
+    }
+}
