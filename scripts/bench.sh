@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The shipped benchmark on local embedded services: installs what is missing,
+# starts PostgreSQL and the broker, builds csworker in release mode and runs
+# `csworker bench` (batched workers, one-transaction-per-event workers, and the
+# database ceiling; medians of several runs), printing the report.
+#
+#   scripts/bench.sh [--scratch-path DIR] [csworker bench options...]
+#
+# Defaults: 3,000 cases (500 for the per-event mode), 2 workers, 3 runs,
+# 2,000 events/s offered in the latency phase. Any `csworker bench` option
+# overrides them, e.g. scripts/bench.sh --runs 1 --modes batched --workers 4.
+# Every run creates and drops its own database (bench_<id>) and topic prefix;
+# services stay up afterwards (scripts/services.sh stop).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+scratch=()
+if [ "${1:-}" = "--scratch-path" ]; then
+    scratch=(--scratch-path "$2")
+    shift 2
+fi
+
+"$root/scripts/setup.sh" >&2
+eval "$("$root/scripts/services.sh" start)"
+
+printf '== bench: building csworker (release)\n' >&2
+swift build -c release "${scratch[@]}" --product csworker >&2
+csworker="$(swift build -c release "${scratch[@]}" --show-bin-path)/csworker"
+"$csworker" --version
+
+"$csworker" bench --cases 3000 --workers 2 --runs 3 --rate 2000 "$@"
