@@ -49,6 +49,7 @@ public enum Migrator {
         Migration(version: 1, name: "cases, projections, history, dedupe, parking, outbox", sql: SchemaV1.sql),
         Migration(version: 2, name: "case state snapshot as json", sql: SchemaV2.sql),
         Migration(version: 3, name: "cases: inline snapshots, room for HOT updates", sql: SchemaV3.sql),
+        Migration(version: 4, name: "outbox: when a dead letter was replayed", sql: SchemaV4.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -288,5 +289,15 @@ enum SchemaV2 {
 enum SchemaV3 {
     static let sql = """
         ALTER TABLE cases SET (toast_tuple_target = 8160, fillfactor = 70);
+        """
+}
+
+/// Version 4. `csworker deadletters replay --all` replays each dead letter
+/// once: the replay is recorded on its outbox row. No index: dead letters are
+/// listed by an operator now and then, not on the hot path, and an index on
+/// the outbox's topic would cost every batch.
+enum SchemaV4 {
+    static let sql = """
+        ALTER TABLE outbox ADD COLUMN replayed_at timestamptz;
         """
 }

@@ -1,0 +1,86 @@
+import CaseStorage
+import Foundation
+import Kafka
+import Logging
+
+/// `csworker deadletters replay`: re-injects dead letters, byte for byte with
+/// their original key, into the input topic they came from, so an event
+/// refused earlier (its case not opened yet, a fixed producer) is processed
+/// again. Replaying an event that was applied has no effect: the worker
+/// dedupes event ids. A dead-lettered event's dedupe record is dropped first,
+/// which is what lets it through once more.
+public struct DeadLetterReplay {
+    /// Which dead letters to replay.
+    public enum Selection: Sendable, Hashable {
+        /// Dead-letter message ids or event ids (`deadletters list` shows both).
+        case ids([UUID])
+        case all
+    }
+
+    public struct Report: Sendable {
+        public var replayed: [DeadLetterRecord] = []
+        /// Selected but not replayed, with why (already replayed, not an input topic).
+        public var skipped: [(record: DeadLetterRecord, reason: String)] = []
+        /// Requested ids that name no dead letter.
+        public var unknownIds: [UUID] = []
+    }
+
+    /// Added to a replayed message so its origin can be traced; the worker ignores it.
+    public static let replayHeader = "replay-of"
+
+    let store: DeadLetterStore
+    let producer: KafkaProducer
+    let topics: PipelineTopics
+    let logger: Logger
+
+    public init(store: DeadLetterStore, producer: KafkaProducer, topics: PipelineTopics, logger: Logger) {
+        self.store = store
+        self.producer = producer
+        self.topics = topics
+        self.logger = logger
+    }
+
+    /// Replays oldest first (the order they were refused in); each is marked
+    /// replayed once the broker acknowledged it. `force` replays again what
+    /// was already replayed; `errorClass` narrows the selection.
+    public func replay(_ selection: Selection, errorClass: String? = nil, force: Bool = false) async throws -> Report {
+        var report = Report()
+        var chosen = try store.list(topic: topics.deadLetter)
+        if case .ids(let ids) = selection {
+            let wanted = Set(ids)
+            chosen = chosen.filter { wanted.contains($0.messageId) || $0.eventId.map(wanted.contains) == true }
+            let found = Set(chosen.flatMap { [$0.messageId] + ($0.eventId.map { [$0] } ?? []) })
+            report.unknownIds = ids.filter { !found.contains($0) }
+        }
+        if let errorClass { chosen = chosen.filter { $0.header(DeadLetter.Header.errorClass) == errorClass } }
+
+        for record in chosen {
+            if record.replayedAt != nil && !force {
+                report.skipped.append((record, "already replayed (use --force to replay again)"))
+                continue
+            }
+            guard let source = record.header(DeadLetter.Header.sourceTopic), topics.input.contains(source) else {
+                report.skipped.append((record, "its source topic is not an input topic of this deployment"))
+                continue
+            }
+            guard let original = try store.original(messageId: record.messageId) else { continue }
+            if let eventId = record.eventId { try store.allowReprocessing(eventId: eventId) }
+            let message = KafkaOutgoingMessage(
+                topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,
+                headers: [KafkaHeader(Self.replayHeader, record.messageId.uuidString.lowercased())])
+            for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
+            try store.markReplayed(messageId: record.messageId)
+            report.replayed.append(record)
+            logger.info("dead letter replayed", metadata: [
+                "deadLetter": "\(record.messageId.uuidString.lowercased())", "topic": "\(source)",
+                "eventId": "\(record.eventId?.uuidString.lowercased() ?? "none")",
+            ])
+        }
+        return report
+    }
+}
+
+extension DeadLetterRecord {
+    /// The refused event's id, when its envelope was readable.
+    public var eventId: UUID? { header(DeadLetter.Header.eventId).flatMap(UUID.init(uuidString:)) }
+}
