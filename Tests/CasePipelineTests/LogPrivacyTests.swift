@@ -45,24 +45,32 @@ struct LogPrivacyTests {
             }
             #expect(worker?.terminate() == 0)
 
-            let sweep = try Self.runBinary(["sweep", "--as-of", "2028-01-03"], environment: environment)
+            // Far enough ahead that arrears referrals fall due; published by the command itself.
+            let sweep = try Self.runBinary(["sweep", "--as-of", "2028-01-03", "--publish"], environment: environment)
             #expect(sweep.status == 0, "\(sweep.stderr)")
             #expect(sweep.stdout.contains("open cases evaluated"))
+            #expect(sweep.stdout.contains("published: "))
+            #expect(try h.unpublished == 0)
             let list = try Self.runBinary(["deadletters", "list", "--json"], environment: environment)
             #expect(list.status == 0, "\(list.stderr)")
             #expect(list.stdout.split(separator: "\n").count >= 2)
+            let replay = try Self.runBinary(["deadletters", "replay", "--all"], environment: environment)
+            #expect(replay.status == 0, "\(replay.stderr)")
+            #expect(replay.stdout.contains("replayed"))
+            #expect(try h.count("SELECT count(*) FROM outbox WHERE replayed_at IS NOT NULL") >= 2)
 
             let workerLog = try String(contentsOf: logs.appendingPathComponent("worker.log"), encoding: .utf8)
             var lines = workerLog.split(separator: "\n").map(String.init)
             lines += sweep.stderr.split(separator: "\n").map(String.init)
             lines += list.stderr.split(separator: "\n").map(String.init)
+            lines += replay.stderr.split(separator: "\n").map(String.init)
             #expect(lines.count > 10, "the worker logged at trace level")
             for line in lines {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
                 #expect(["timestamp", "level", "label", "message"].allSatisfy { object[$0] is String }, "\(line)")
                 #expect(object["metadata"] is [String: String], "\(line)")
             }
-            let everything = workerLog + sweep.stderr + sweep.stdout + list.stderr + list.stdout
+            let everything = workerLog + sweep.stderr + sweep.stdout + list.stderr + list.stdout + replay.stderr + replay.stdout
             let leaked = ssns.filter { everything.contains($0) || everything.contains(Self.dashed($0)) }
             #expect(leaked.isEmpty, "unmasked SSNs in the output (logs in \(logs.path))")
         } catch {
