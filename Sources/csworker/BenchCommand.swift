@@ -172,9 +172,16 @@ struct BenchRunner {
         try databases.create(database)
         defer { try? databases.drop(database) }
         let url = Self.databaseURL(baseURL, database: database)
+        // Migrating on a session of its own that ends here gets its counters into
+        // pg_stat_database before the baseline is read.
+        do {
+            let migrating = try connectDatabase(url: url, logger: logger)
+            defer { migrating.close() }
+            try Migrator.migrate(migrating, logger: logger)
+        }
+        try await Task.sleep(for: .milliseconds(300))
         let connection = try connectDatabase(url: url, logger: logger)
         defer { connection.close() }
-        try Migrator.migrate(connection, logger: logger)
         let topics = PipelineTopics(prefix: "bench.\(id).")
 
         if mode == .ceiling {
@@ -367,7 +374,7 @@ struct BenchFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func seconds(_ duration: Duration) -> Double {
+private func seconds(_ duration: Duration) -> Double {
     let (whole, attoseconds) = duration.components
     return Double(whole) + Double(attoseconds) / 1e18
 }
