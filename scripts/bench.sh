@@ -6,8 +6,9 @@
 #
 #   scripts/bench.sh [--scratch-path DIR] [csworker bench options...]
 #
-# Defaults: 3,000 cases (500 for the per-event mode), 2 workers, 3 runs,
-# 2,000 events/s offered in the latency phase. Any `csworker bench` option
+# Defaults: 2,000 cases (200 for the per-event mode), 2 workers, 3 runs,
+# 2,000 events/s offered in the batched mode's latency phase: about 6-10
+# minutes on a 2-core machine. Any `csworker bench` option
 # overrides them, e.g. scripts/bench.sh --runs 1 --modes batched --workers 4.
 # Every run creates and drops its own database (bench_<id>) and topic prefix;
 # services stay up afterwards (scripts/services.sh stop).
@@ -30,4 +31,4 @@ swift build -c release "${scratch[@]}" --product csworker >&2
 csworker="$(swift build -c release "${scratch[@]}" --show-bin-path)/csworker"
 "$csworker" --version
 
-"$csworker" bench --cases 3000 --workers 2 --runs 3 --rate 2000 "$@"
+"$csworker" bench --cases 2000 --workers 2 --runs 3 --rate 2000 "$@"
