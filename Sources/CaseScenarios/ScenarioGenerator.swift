@@ -144,7 +144,9 @@ public struct ScenarioGenerator: Sequence, Sendable {
                     let quarterEnd = reportedQuarter[e]
                     if quarterEnd >= 0 {
                         let quarterStart = ScenarioDate(daysSinceEpoch: quarterEnd).adding(months: -3).adding(days: 1).daysSinceEpoch
-                        if job.hireDay <= quarterEnd && Swift.min(job.endDay, lastDay) > quarterStart {
+                        // Only quarters with days worked: the same span the wage is computed over.
+                        let workedUntil = Swift.min(job.endDay, lastDay, quarterEnd + 1)
+                        if workedUntil > Swift.max(job.hireDay, quarterStart) {
                             append(Int64(quarterEnd + employers[e].wageReportLag) * 86_400 + secondOfDay(UInt64(p), UInt64(quarterEnd), UInt64(j)),
                                    .wage(plan: p, job: j, quarterEnd: quarterEnd))
                         }

@@ -23,6 +23,18 @@ import Testing
         #expect(failures.isEmpty, "rejected: \(failures)")
     }
 
+    /// The benchmark's own mix at its default size: a rare event (a wage report
+    /// for a quarter with no days worked) once slipped through as negative wages.
+    @Test func theBenchmarkMixIsCleanAtScale() {
+        var rejected: [String: Int] = [:]
+        for event in ScenarioGenerator(.benchmark(cases: 3_000, seed: 1)) {
+            if case .failure(let error) = EventDecoder.decode(event.value) {
+                rejected["\(event.type): \(error)", default: 0] += 1
+            }
+        }
+        #expect(rejected.isEmpty, "rejected: \(rejected)")
+    }
+
     @Test func poisonFailsWithItsIntendedClass() {
         var seen = Set<PoisonClass>()
         for event in Streams.demo {
