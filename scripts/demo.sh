@@ -44,9 +44,10 @@ psql_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/p
 export CSE_DATABASE_URL="${CSE_DATABASE_URL%/*}/csworker_demo"
 export CSE_TOPIC_PREFIX="demo-$run_id."
 export CSE_CONSUMER_GROUP="csworker-demo-$run_id"
-# Short group timings keep Tansu's joins quick; events waiting for a case that
+# A short session timeout keeps Tansu's joins quick (it joins after about half of it);
+# events waiting for a case that
 # never opens are dead-lettered 3 s after the workers caught up (default 60 s).
-worker_env=(CSE_KAFKA_MAX_POLL_INTERVAL_MS=6000 CSE_KAFKA_SESSION_TIMEOUT_MS=6000 CSE_UNKNOWN_CASE_GRACE_SECONDS=3)
+worker_env=(CSE_KAFKA_MAX_POLL_INTERVAL_MS=30000 CSE_KAFKA_SESSION_TIMEOUT_MS=6000 CSE_UNKNOWN_CASE_GRACE_SECONDS=3)
 
 say "migrating the demo database (twice: the second run has nothing to do)"
 "$csworker" migrate

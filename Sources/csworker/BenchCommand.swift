@@ -216,7 +216,7 @@ struct BenchRunner {
 
         var workerEnvironment = environment
         workerEnvironment["CSE_KAFKA_BROKERS"] = brokers.joined(separator: ",")
-        workerEnvironment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "6000"
+        workerEnvironment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
         workerEnvironment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
         workerEnvironment["CSE_TOPIC_PREFIX"] = topics.prefix
         workerEnvironment["CSE_CONSUMER_GROUP"] = "bench-\(id)"

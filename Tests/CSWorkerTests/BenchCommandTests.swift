@@ -87,14 +87,14 @@ import Testing
 /// One small real run of `csworker bench` against the local services
 /// (`eval "$(scripts/services.sh env)"`).
 @Suite(.serialized) struct BenchRunTests {
-    @Test func smallBatchedRunReportsSaneFigures() throws {
+    @Test func smallBatchedRunReportsSaneFigures() async throws {
         let environment = ProcessInfo.processInfo.environment
         for name in ["CSE_KAFKA_BROKERS", "CSE_DATABASE_URL", "CSE_SSN_KEY"] {
             try #require(
                 environment[name]?.isEmpty == false,
                 "\(name) is not set: start the services and run eval \"$(scripts/services.sh env)\" first")
         }
-        let outcome = try BuiltBinary.run([
+        let outcome = try await BuiltBinary.run([
             "bench", "--cases", "30", "--runs", "1", "--modes", "batched", "--rate", "200", "--workers", "1",
             "--latency-seconds", "2",
         ])

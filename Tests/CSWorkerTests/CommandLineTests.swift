@@ -9,13 +9,20 @@ enum BuiltBinary {
         return runner.deletingLastPathComponent().appendingPathComponent("csworker")
     }
 
-    struct Outcome {
+    struct Outcome: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Outcome {
+    /// Waits on a thread of its own so a parallel run's shared pool stays free.
+    static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(arguments, environment: environment) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]?) throws -> Outcome {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -35,11 +42,11 @@ enum BuiltBinary {
 }
 
 @Suite struct CommandLineTests {
-    @Test func versionShowsTheLoadedLibrariesWithLibrdkafkaAtLeast2_1() throws {
+    @Test func versionShowsTheLoadedLibrariesWithLibrdkafkaAtLeast2_1() async throws {
         // No LD_LIBRARY_PATH: the binary must find librdkafka >= 2.1 by itself.
         var environment = ProcessInfo.processInfo.environment
         environment["LD_LIBRARY_PATH"] = nil
-        let outcome = try BuiltBinary.run(["--version"], environment: environment)
+        let outcome = try await BuiltBinary.run(["--version"], environment: environment)
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
         let line = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(line.hasPrefix("csworker "))
@@ -50,16 +57,16 @@ enum BuiltBinary {
         #expect(libpq.first ?? 0 >= 14, "libpq \(libpq) has no pipeline mode")
     }
 
-    @Test func missingBrokerSettingIsAUsageError() throws {
+    @Test func missingBrokerSettingIsAUsageError() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_KAFKA_BROKERS"] = nil
-        let outcome = try BuiltBinary.run(["topics", "ensure"], environment: environment)
+        let outcome = try await BuiltBinary.run(["topics", "ensure"], environment: environment)
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains("CSE_KAFKA_BROKERS"))
     }
 
-    @Test func unreachableDatabaseExits69AndHidesThePassword() throws {
-        let outcome = try BuiltBinary.run([
+    @Test func unreachableDatabaseExits69AndHidesThePassword() async throws {
+        let outcome = try await BuiltBinary.run([
             "selfcheck", "--brokers", "127.0.0.1:1", "--database-url", "postgresql://worker:s3cret-pw@127.0.0.1:1/cases",
         ])
         #expect(outcome.status == 69)

@@ -19,10 +19,10 @@ import Testing
     }
 
     @Test(arguments: [("CSE_LOG_LEVEL", "verbose"), ("CSE_LOG_FORMAT", "logfmt")])
-    func theBinaryRefusesInvalidValuesWith64(setting: String, value: String) throws {
+    func theBinaryRefusesInvalidValuesWith64(setting: String, value: String) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment[setting] = value
-        let outcome = try BuiltBinary.run(["status", "--help"], environment: environment)
+        let outcome = try await BuiltBinary.run(["status", "--help"], environment: environment)
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains(setting))
     }
@@ -46,11 +46,11 @@ import Testing
 
     /// The binary's records on stderr are JSON lines; the last line is the
     /// command's own one-line failure message.
-    @Test func theBinaryLogsJSONLinesWhenAsked() throws {
+    @Test func theBinaryLogsJSONLinesWhenAsked() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_LOG_FORMAT"] = "json"
         environment["CSE_LOG_LEVEL"] = "debug"
-        let outcome = try BuiltBinary.run(
+        let outcome = try await BuiltBinary.run(
             ["case", "show", "CS-1", "--database-url", "postgresql://worker:pw@127.0.0.1:1/cases"], environment: environment)
         #expect(outcome.status == 69)
         var lines = outcome.stderr.split(separator: "\n").map(String.init)

@@ -28,57 +28,62 @@ struct FailureTests {
         }
     }
 
-    @Test func runWithoutAnSSNKey_isAUsageError() throws {
+    @Test func runWithoutAnSSNKey_isAUsageError() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
         environment["CSE_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
         environment["CSE_SSN_KEY"] = nil
-        let outcome = try WorkerProcess.run(["run"], environment: environment)
+        let outcome = try await WorkerProcess.run(["run"], environment: environment)
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains("CSE_SSN_KEY"))
     }
 
-    @Test func runWithAShortSSNKey_isAUsageError_thatDoesNotPrintTheKey() throws {
+    @Test func runWithAShortSSNKey_isAUsageError_thatDoesNotPrintTheKey() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
         environment["CSE_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
         environment["CSE_SSN_KEY"] = "0123456789abcdef"
-        let outcome = try WorkerProcess.run(["run"], environment: environment)
+        let outcome = try await WorkerProcess.run(["run"], environment: environment)
         #expect(outcome.status == 64)
         #expect(!outcome.stderr.contains("0123456789abcdef"))
     }
 
-    @Test func runWithAnUnreachableDatabase_exits69() throws {
+    @Test func runWithAnUnreachableDatabase_exits69() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_KAFKA_BROKERS"] = try Services.brokers().joined(separator: ",")
         environment["CSE_DATABASE_URL"] = "postgresql://worker:s3cret@127.0.0.1:1/cases"
         environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
-        let outcome = try WorkerProcess.run(["run"], environment: environment)
+        let outcome = try await WorkerProcess.run(["run"], environment: environment)
         #expect(outcome.status == 69)
         #expect(!outcome.stderr.contains("s3cret"))
     }
 
-    @Test func runAgainstAnUnmigratedDatabase_asksForMigrate() throws {
+    @Test func runAgainstAnUnmigratedDatabase_asksForMigrate() async throws {
         var environment = ProcessInfo.processInfo.environment
         let database = try Services.freshDatabase()
         defer { Services.dropDatabase(database) }
         environment["CSE_DATABASE_URL"] = database
         environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
         _ = try Services.brokers()
-        let outcome = try WorkerProcess.run(["run"], environment: environment)
+        let outcome = try await WorkerProcess.run(["run"], environment: environment)
         #expect(outcome.status == 64)
         #expect(outcome.stderr.contains("csworker migrate"))
     }
 }
 
 extension WorkerProcess {
-    struct Outcome {
+    struct Outcome: Sendable {
         var status: Int32
         var stderr: String
     }
 
-    /// Runs the binary to completion (commands that fail fast).
-    static func run(_ arguments: [String], environment: [String: String]) throws -> Outcome {
+    /// Runs the binary to completion (commands that fail fast), waiting on a
+    /// thread of its own so a parallel run's shared pool stays free.
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> Outcome {
+        try await onThread { try runBlocking(arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

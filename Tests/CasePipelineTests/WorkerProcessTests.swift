@@ -32,7 +32,7 @@ struct WorkerProcessTests {
         environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
         environment["CSE_CONSUMER_GROUP"] = h.group
         environment["CSE_SSN_KEY"] = h.keyHex
-        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "6000"
+        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
         environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
         environment["CSE_LOG_LEVEL"] = "info"
         let first = try WorkerProcess(name: "first", environment: environment, logs: logs)

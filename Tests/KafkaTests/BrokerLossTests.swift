@@ -64,7 +64,7 @@ struct TansuNotInstalled: Error, CustomStringConvertible {
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: [broker.address], groupId: TestKafka.unique("loss"))
         consumerConfiguration.sessionTimeout = .seconds(6)
-        consumerConfiguration.maxPollInterval = .seconds(6)
+        consumerConfiguration.maxPollInterval = .seconds(30)
         consumerConfiguration.brokerUnreachableTimeout = .seconds(3)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: TestKafka.logger)
         try consumer.subscribe([topic])
@@ -90,13 +90,16 @@ struct TansuNotInstalled: Error, CustomStringConvertible {
                 return error
             }
         }()
-        let pollFailure = try await onThread { () -> KafkaError? in
+        // Timed on the polling thread: resuming this task afterwards waits for
+        // Swift's shared pool, which the rest of a parallel run may keep busy.
+        let (pollFailure, pollElapsed) = try await onThread { () -> (KafkaError?, Duration) in
             while ContinuousClock.now - lossTime < .seconds(30) {
-                do { _ = try consumer.poll(timeout: .milliseconds(100)) } catch let error as KafkaError { return error }
+                do { _ = try consumer.poll(timeout: .milliseconds(100)) } catch let error as KafkaError {
+                    return (error, ContinuousClock.now - lossTime)
+                }
             }
-            return nil
+            return (nil, ContinuousClock.now - lossTime)
         }
-        let pollElapsed = ContinuousClock.now - lossTime
         let pollError = try #require(pollFailure, "poll never reported the lost broker")
         #expect(pollError.kind == .brokersUnreachable, "\(pollError)")
         #expect(pollError.description.contains(broker.address), "\(pollError)")
@@ -105,7 +108,9 @@ struct TansuNotInstalled: Error, CustomStringConvertible {
         let sendError = try #require(await sendFailure, "a send to a dead broker succeeded")
         #expect(sendError.kind == .brokersUnreachable, "\(sendError)")
         #expect(sendError.description.contains(broker.address), "\(sendError)")
-        #expect(ContinuousClock.now - lossTime < .seconds(15))
+        // The producer gives up after its 4 s message timeout; an async send is
+        // resumed on the shared pool, so the bound leaves room for a busy suite.
+        #expect(ContinuousClock.now - lossTime < .seconds(30))
 
         let closeStart = ContinuousClock.now
         try? consumer.close()

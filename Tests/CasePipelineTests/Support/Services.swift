@@ -81,7 +81,7 @@ enum Services {
     /// Group timings that keep Tansu's joins to a few seconds.
     static func consumerConfiguration(group: String) throws -> KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: try brokers(), groupId: group)
-        configuration.maxPollInterval = .seconds(6)
+        configuration.maxPollInterval = .seconds(30)
         configuration.sessionTimeout = .seconds(6)
         return configuration
     }
