@@ -111,6 +111,14 @@ let package = Package(
             ]
         ),
 
+        // Helpers the test targets share: the test database, child processes,
+        // blocking calls off the shared pool.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres"],
+            path: "Tests/TestSupport"
+        ),
+
         .testTarget(
             name: "CaseDomainTests",
             dependencies: [
@@ -126,23 +134,23 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"]
+            dependencies: ["Kafka", "TestSupport"]
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"]
+            dependencies: ["Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CaseStorageTests",
-            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "Postgres"]
+            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CasePipelineTests",
-            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "Kafka", "Postgres"]
+            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "Kafka", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CSWorkerTests",
-            dependencies: ["csworker"]
+            dependencies: ["csworker", "TestSupport"]
         ),
     ]
 )

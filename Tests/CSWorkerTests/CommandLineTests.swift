@@ -1,43 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `csworker` binary the way an operator would.
 enum BuiltBinary {
-    /// The test runner lives in the same build directory as the executable.
-    static var url: URL {
-        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return runner.deletingLastPathComponent().appendingPathComponent("csworker")
-    }
-
-    struct Outcome: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Waits on a thread of its own so a parallel run's shared pool stays free.
-    static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try runBlocking(arguments, environment: environment) }) }.start()
-        }
-    }
-
-    private static func runBlocking(_ arguments: [String], environment: [String: String]?) throws -> Outcome {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run(ChildProcess.csworker, arguments, environment: environment)
     }
 }
 

@@ -3,6 +3,7 @@ import CasePipeline
 import CaseScenarios
 import Foundation
 import Testing
+import TestSupport
 
 /// Transient failures are retried, never dead-lettered; bad configuration and
 /// unreachable services end `csworker run` with the contract's exit codes.
@@ -72,28 +73,8 @@ struct FailureTests {
 }
 
 extension WorkerProcess {
-    struct Outcome: Sendable {
-        var status: Int32
-        var stderr: String
-    }
-
-    /// Runs the binary to completion (commands that fail fast), waiting on a
-    /// thread of its own so a parallel run's shared pool stays free.
-    static func run(_ arguments: [String], environment: [String: String]) async throws -> Outcome {
-        try await onThread { try runBlocking(arguments, environment: environment) }
-    }
-
-    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs the binary to completion (commands that fail fast).
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run(binary, arguments, environment: environment)
     }
 }

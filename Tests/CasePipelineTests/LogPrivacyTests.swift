@@ -3,6 +3,7 @@ import CasePipeline
 import CaseScenarios
 import Foundation
 import Testing
+import TestSupport
 
 /// Everything a `csworker` process writes while handling people's SSNs, read
 /// back: the worker (JSON logs at trace level), a sweep and the dead-letter
@@ -101,31 +102,7 @@ struct LogPrivacyTests {
         return String(s[0..<3]) + "-" + String(s[3..<5]) + "-" + String(s[5...])
     }
 
-    struct Outcome: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Waits on a thread of its own so a parallel run's shared pool stays free.
-    static func runBinary(_ arguments: [String], environment: [String: String]) async throws -> Outcome {
-        try await onThread { try runBinaryBlocking(arguments, environment: environment) }
-    }
-
-    private static func runBinaryBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = WorkerProcess.binary
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    static func runBinary(_ arguments: [String], environment: [String: String]) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run(WorkerProcess.binary, arguments, environment: environment)
     }
 }

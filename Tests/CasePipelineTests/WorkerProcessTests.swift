@@ -4,6 +4,7 @@ import CaseScenarios
 import Foundation
 import Kafka
 import Testing
+import TestSupport
 
 /// The built `csworker run` binary, several processes in one group, one of
 /// them killed without warning mid-run.
@@ -98,11 +99,7 @@ struct WorkerProcessTests {
 final class WorkerProcess: @unchecked Sendable {
     let process = Process()
 
-    /// The test runner is built into the same directory as the executable.
-    static var binary: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("csworker")
-    }
+    static var binary: URL { ChildProcess.csworker }
 
     init(name: String, environment: [String: String], logs: URL, arguments: [String] = ["run", "--max-batch", "100"]) throws {
         let log = logs.appendingPathComponent("\(name).log")

@@ -4,6 +4,7 @@ import CaseStorage
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 @Suite("Processing status, parked-event expiry and the database probe")
 struct ProcessingStatusTests {

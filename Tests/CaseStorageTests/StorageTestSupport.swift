@@ -4,28 +4,7 @@ import CaseStorage
 import Foundation
 import Postgres
 import Testing
-
-/// The test server comes from CSE_DATABASE_URL; without it the tests fail
-/// loudly rather than skip, so a green run always means "ran against PostgreSQL".
-enum TestDatabase {
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String {
-            "CSE_DATABASE_URL is not set: start services with scripts/services.sh start, "
-                + "then eval \"$(scripts/services.sh env)\""
-        }
-    }
-
-    static func url() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["CSE_DATABASE_URL"], !url.isEmpty else {
-            throw NotConfigured()
-        }
-        return url
-    }
-
-    static func connect() throws -> PostgresConnection {
-        try PostgresConnection(connectionString: url(), connectTimeout: .seconds(5))
-    }
-}
+import TestSupport
 
 /// A schema of its own for one test (search_path points there on every
 /// session it hands out), dropped afterwards: tests run in parallel and leave

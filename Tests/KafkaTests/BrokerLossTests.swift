@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+import TestSupport
 
 /// A broker of the test's own (the shared one must stay up for the other
 /// tests), started from the Tansu binary scripts/setup.sh installs.

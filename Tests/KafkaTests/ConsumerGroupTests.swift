@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct ConsumerGroupTests {
     /// Two members split six partitions, receive every message exactly once

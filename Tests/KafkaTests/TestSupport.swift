@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 struct BrokerNotConfigured: Error, CustomStringConvertible {
     var description: String {
@@ -63,13 +64,6 @@ enum TestKafka {
     }
 }
 
-/// Runs blocking client calls on a thread of their own, as the service's
-/// poll loop does, keeping Swift's small cooperative pool free.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
 /// Waits (polling every 50 ms) until `condition` holds or `timeout` passes.
 func eventually(

@@ -1,5 +1,6 @@
 import Kafka
 import Testing
+import TestSupport
 
 /// Nothing listens on port 1: every client must say so within its bound
 /// instead of letting librdkafka retry forever.

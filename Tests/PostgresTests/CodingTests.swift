@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 /// Values go to the server as parameters, are cast there, and come back; the
 /// server's own reading of each value is checked too (through unnest, length

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 /// Each retriable kind is provoked for real on the server, not simulated.
 @Suite("Postgres: error classification")

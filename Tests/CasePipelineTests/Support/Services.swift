@@ -5,6 +5,7 @@ import Logging
 import Postgres
 import Synchronization
 import Testing
+import TestSupport
 
 /// The local services from `eval "$(scripts/services.sh env)"`. These tests
 /// need the real PostgreSQL and broker and fail (never skip) without them.
@@ -93,13 +94,6 @@ enum Services {
     }
 }
 
-/// Runs blocking client calls on a thread of their own, keeping Swift's small
-/// cooperative pool free.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
 
 /// Waits (polling every 100 ms) until `condition` holds or `timeout` passes.
 func eventually(
