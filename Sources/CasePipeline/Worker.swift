@@ -54,6 +54,9 @@ public final class Worker: @unchecked Sendable {
     private let state = Mutex(LoopState())
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let counters = Mutex(WorkerCounters())
+    /// How often each message still in the buffer was left for a later batch;
+    /// used only from the worker thread.
+    private var deferrals: [TopicPartitionOffset: Int] = [:]
 
     /// `onBatchCommitted` runs on the worker thread right after each batch's
     /// transaction commits (the outbox relay's wake-up).
@@ -168,6 +171,7 @@ public final class Worker: @unchecked Sendable {
         let revoked = state.withLock { $0.revoked }
         if !revoked.isEmpty {
             buffer.drop(revoked)
+            deferrals = deferrals.filter { !revoked.contains(TopicPartition(topic: $0.key.topic, partition: $0.key.partition)) }
             let owned = Set(try consumer.assignment())
             buffer.keep(only: owned)
             messages = messages.filter { owned.contains($0.topicPartition) }
@@ -195,7 +199,20 @@ public final class Worker: @unchecked Sendable {
             guard !held.isEmpty else { return }
             let started = ContinuousClock.now
             do {
-                let report = try processor.process(held.map(InboundRecord.init))
+                let report = try processor.process(held.map(InboundRecord.init), contention: contention(for: held))
+                if !report.deferred.isEmpty {
+                    // Back to the head of their partitions, offsets uncommitted.
+                    let deferred = Set(report.deferred)
+                    var kept: [KafkaMessage] = []
+                    var back: [KafkaMessage] = []
+                    for (index, message) in held.enumerated() {
+                        if deferred.contains(index) { back.append(message) } else { kept.append(message) }
+                    }
+                    for message in back { deferrals[message.position, default: 0] += 1 }
+                    buffer.putBack(back)
+                    held = kept
+                }
+                for message in held where !deferrals.isEmpty { deferrals[message.position] = nil }
                 counters.withLock { $0.record(report) }
                 logger.debug("batch applied", metadata: [
                     "records": "\(held.count)", "applied": "\(report.applied)", "deadLettered": "\(report.deadLettered)",
@@ -224,6 +241,7 @@ public final class Worker: @unchecked Sendable {
                 held.removeAll { revoked.contains($0.topicPartition) }
             }
         }
+        guard !held.isEmpty else { return }  // everything was left for a later batch
         do {
             try consumer.commit(processed: held)
         } catch let error as KafkaError {
@@ -233,6 +251,17 @@ public final class Worker: @unchecked Sendable {
         }
         onBatchCommitted()
     }
+
+    /// Overlapping with other workers' batches is the normal case: leave what
+    /// they hold for later. A message left over and over (or a batch that
+    /// could take nothing) waits for the locks instead, so it cannot starve.
+    private func contention(for messages: [KafkaMessage]) -> LockContention {
+        guard !deferrals.isEmpty else { return .deferConflicting }
+        return messages.contains { (deferrals[$0.position] ?? 0) >= Self.deferralsBeforeWaiting }
+            ? .wait : .deferConflicting
+    }
+
+    static let deferralsBeforeWaiting = 3
 
     /// Polls (partitions paused) for `duration`, serving rebalances and keeping
     /// the member alive. Anything a newly assigned partition delivers before the

@@ -52,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Partitions of each benchmark topic.")
     var partitions: Int = 6
 
+    @Option(help: "Print the N statements that took the most server time in each mode's last run (needs pg_stat_statements).")
+    var topStatements: Int = 0
+
     @Option(help: "Seed of the generated mix.")
     var seed: UInt64 = 1
 
@@ -94,7 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
         try await reportingFailures {
             let bench = BenchRunner(
                 brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment, workers: workers,
-                partitions: partitions, timeout: .seconds(timeoutSeconds))
+                partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements)
             var results: [(BenchMode, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
@@ -136,6 +139,8 @@ struct BenchCommand: AsyncParsableCommand {
             "",
         ]
         lines += BenchReport.ratios(results)
+        let statements = BenchReport.statements(results)
+        if !statements.isEmpty { lines += [""] + statements }
         lines += [
             "",
             "notes:",
@@ -143,8 +148,9 @@ struct BenchCommand: AsyncParsableCommand {
             "  ceiling = events / wall time of BatchProcessor.process over batches of 2,000 in one process (no Kafka, no publishing).",
             "- per-event runs use fewer cases (--per-event-cases); events/s is a rate, so the count only sets the sample size.",
             "- transactions/event and rows written/event are pg_stat_database deltas (xact_commit, tup_inserted+updated+deleted)",
-            "  over the throughput phase; pg_stat_statements is not loaded by scripts/services.sh, so statements are not counted.",
-            "  Worker figures include the outbox relays' polling transactions; the bench's own polls are subtracted.",
+            "  over the throughput phase; SQL statements/event counts pg_stat_statements calls in the bench database (BEGIN and",
+            "  COMMIT included; '-' when the server does not load the module). Worker figures include the outbox relays' polls",
+            "  and published marks; the bench's own polls are subtracted.",
             "- latency = first task published_at - the instant the bench handed the event to its producer, for events of the",
             "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
             "  Measured for the batched mode only; above the workers' throughput it is queueing time.",
@@ -163,6 +169,7 @@ struct BenchRunner {
     let workers: Int
     let partitions: Int
     let timeout: Duration
+    let topStatements: Int
     let logger: Logger = {
         var logger = Logger(label: "csworker.bench")
         logger.logLevel = .warning
@@ -246,7 +253,9 @@ struct BenchRunner {
                 events: events.count, loadSeconds: loadSeconds,
                 eventsPerSecond: Double(events.count) / max(last.timeIntervalSince(first), 0.001),
                 transactionsPerEvent: transactions / Double(events.count),
-                rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+                rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
+                statementsPerEvent: activity.statements.map { Double($0 - Int64(polls)) / Double(events.count) })
+            figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
             if !latencyEvents.isEmpty {
                 let produced = try await offer(latencyEvents, rate: rate, topics: topics)
                 _ = try await waitUntilDrained(expecting: events.count + latencyEvents.count, status: status, workers: group)
@@ -296,10 +305,13 @@ struct BenchRunner {
         connection.close()
         try await Task.sleep(for: .milliseconds(500))
         let activity = try databases.activity(of: database) - before
-        return BenchFigures(
+        var figures = BenchFigures(
             events: events.count, loadSeconds: nil, eventsPerSecond: Double(events.count) / max(elapsed, 0.001),
             transactionsPerEvent: Double(activity.transactionsCommitted) / Double(events.count),
-            rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+            rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
+            statementsPerEvent: activity.statements.map { Double($0) / Double(events.count) })
+        figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
+        return figures
     }
 
     /// Polls until every event is accounted for and the outbox is empty;

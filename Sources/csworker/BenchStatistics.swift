@@ -1,3 +1,4 @@
+import CaseStorage
 import Foundation
 
 /// The arithmetic of `csworker bench`, kept free of I/O so it is tested on its own.
@@ -57,6 +58,10 @@ struct BenchFigures: Sendable, Hashable {
     var eventsPerSecond: Double
     var transactionsPerEvent: Double
     var rowsWrittenPerEvent: Double
+    /// nil when the server does not load pg_stat_statements.
+    var statementsPerEvent: Double? = nil
+    /// The statements that took the most server time (`--top-statements`).
+    var topStatements: [StatementReading] = []
     var latencyP50Ms: Double?
     var latencyP95Ms: Double?
     var latencyP99Ms: Double?
@@ -87,6 +92,7 @@ enum BenchReport {
         Row(label: "events/s end to end", value: { $0.eventsPerSecond }, digits: 0),
         Row(label: "transactions/event", value: { $0.transactionsPerEvent }, digits: 3),
         Row(label: "rows written/event", value: { $0.rowsWrittenPerEvent }, digits: 2),
+        Row(label: "SQL statements/event", value: { $0.statementsPerEvent }, digits: 3),
         Row(label: "offered events/s (latency phase)", value: { $0.offeredEventsPerSecond }, digits: 0),
         Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
         Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),
@@ -119,6 +125,23 @@ enum BenchReport {
             zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
+    }
+
+    /// Per mode, the last run's costliest statements: calls per event, server time.
+    static func statements(_ results: [(BenchMode, [BenchFigures])]) -> [String] {
+        var lines: [String] = []
+        for (mode, runs) in results {
+            guard let last = runs.last, !last.topStatements.isEmpty else { continue }
+            lines.append("top statements, \(mode.rawValue) (last run): calls/event, total ms, rows/call, statement")
+            for statement in last.topStatements {
+                let text = statement.query.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                let figures = String(
+                    format: "  %7.3f %9.0f %8.1f  ", Double(statement.calls) / Double(last.events), statement.totalMilliseconds,
+                    Double(statement.rows) / Double(max(statement.calls, 1)))
+                lines.append(figures + text.prefix(110))
+            }
+        }
+        return lines
     }
 
     /// "batched/per-event = 3.20x" lines for the modes present.
