@@ -183,6 +183,15 @@ public final class Worker: @unchecked Sendable {
     /// Processes one batch until it succeeds (retrying transient failures) and commits it.
     private func handle(_ messages: [KafkaMessage], consumer: KafkaConsumer, buffer: inout FetchBuffer) throws {
         var held = messages
+        var contention = LockContention.deferConflicting
+        let starving = held.filter(isStarving)
+        if !starving.isEmpty {
+            // Left over and over: wait for the locks, but only with these (per
+            // partition the head of the batch), so the wait holds up nothing else.
+            buffer.putBack(held.filter { !isStarving($0) })
+            held = starving
+            contention = .wait
+        }
         var backoff = configuration.backoff
         var paused = false
         defer {
@@ -199,7 +208,7 @@ public final class Worker: @unchecked Sendable {
             guard !held.isEmpty else { return }
             let started = ContinuousClock.now
             do {
-                let report = try processor.process(held.map(InboundRecord.init), contention: contention(for: held))
+                let report = try processor.process(held.map(InboundRecord.init), contention: contention)
                 if !report.deferred.isEmpty {
                     // Back to the head of their partitions, offsets uncommitted.
                     let deferred = Set(report.deferred)
@@ -253,15 +262,13 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Overlapping with other workers' batches is the normal case: leave what
-    /// they hold for later. A message left over and over (or a batch that
-    /// could take nothing) waits for the locks instead, so it cannot starve.
-    private func contention(for messages: [KafkaMessage]) -> LockContention {
-        guard !deferrals.isEmpty else { return .deferConflicting }
-        return messages.contains { (deferrals[$0.position] ?? 0) >= Self.deferralsBeforeWaiting }
-            ? .wait : .deferConflicting
+    /// they hold for later. A message left over and over waits for the locks
+    /// instead, so it cannot starve.
+    private func isStarving(_ message: KafkaMessage) -> Bool {
+        !deferrals.isEmpty && (deferrals[message.position] ?? 0) >= Self.deferralsBeforeWaiting
     }
 
-    static let deferralsBeforeWaiting = 3
+    static let deferralsBeforeWaiting = 8
 
     /// Polls (partitions paused) for `duration`, serving rebalances and keeping
     /// the member alive. Anything a newly assigned partition delivers before the
