@@ -13,6 +13,9 @@ import Synchronization
 /// are served inside `pollBatch`, between batches, when nothing is in hand;
 /// while a batch waits out a transient failure its partitions are paused and
 /// the loop keeps polling, so the member stays in the group without spinning.
+/// Records a batch leaves for later (people or cases another worker's
+/// transaction holds: `LockContention`) go back to the head of their
+/// partitions uncommitted and come again in the next batch.
 public final class Worker: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var consumer: KafkaConsumerConfiguration
