@@ -423,7 +423,7 @@ struct BatchRun {
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
             logger.warning("dead-lettering an event whose case was never opened", metadata: [
-                "eventId": "\(event.id.uuidString.lowercased())", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
+                "eventId": "\(event.id.lowercasedText)", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
             ])
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
@@ -455,14 +455,14 @@ struct BatchRun {
                 }
                 report.tasks += outcome.tasks.count
                 logger.debug("event applied", metadata: [
-                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
                 ])
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
                 logger.warning("dead-lettering an event the rules refused", metadata: [
-                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                    "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
                     "class": "\(error.deadLetterClass)",
                 ])
                 outbox.append(DeadLetter.message(
@@ -520,7 +520,7 @@ struct BatchRun {
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
         logger.debug("event parked until its case exists", metadata: [
-            "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)",
+            "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)",
             "match": "\(Self.matchKind(match))",
         ])
         // A case opened later in this batch picks it up from here.

@@ -67,13 +67,13 @@ public struct DeadLetterReplay {
             if let eventId = record.eventId { try store.allowReprocessing(eventId: eventId) }
             let message = KafkaOutgoingMessage(
                 topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,
-                headers: [KafkaHeader(Self.replayHeader, record.messageId.uuidString.lowercased())])
+                headers: [KafkaHeader(Self.replayHeader, record.messageId.lowercasedText)])
             for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
             try store.markReplayed(messageId: record.messageId)
             report.replayed.append(record)
             logger.info("dead letter replayed", metadata: [
-                "deadLetter": "\(record.messageId.uuidString.lowercased())", "topic": "\(source)",
-                "eventId": "\(record.eventId?.uuidString.lowercased() ?? "none")",
+                "deadLetter": "\(record.messageId.lowercasedText)", "topic": "\(source)",
+                "eventId": "\(record.eventId?.lowercasedText ?? "none")",
             ])
         }
         return report

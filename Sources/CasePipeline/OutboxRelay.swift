@@ -132,7 +132,7 @@ public final class OutboxRelay: @unchecked Sendable {
                 acknowledged.append(row.id)
             case .failure(let error):
                 logger.warning("publish failed; the message stays in the outbox", metadata: [
-                    "messageId": "\(row.messageId.uuidString.lowercased())", "topic": "\(row.topic)", "error": "\(error)",
+                    "messageId": "\(row.messageId.lowercasedText)", "topic": "\(row.topic)", "error": "\(error)",
                 ])
                 return acknowledged
             }

@@ -465,11 +465,11 @@ struct HistoryWrites {
         // JSONValue's serializer: a JSONEncoder per row would dominate the batch.
         changes.append(PostgresJSON(bytes: JSONValue.array(entry.changes.map(JSONValue.string)).serialized()))
         // uuid[] per row travels as its array literal; unnest cannot take a 2-D ragged array.
-        taskIds.append("{" + entry.tasks.map { $0.id.uuidString.lowercased() }.joined(separator: ",") + "}")
+        taskIds.append("{" + entry.tasks.map { $0.id.lowercasedText }.joined(separator: ",") + "}")
         let summaries = JSONValue.array(
             entry.tasks.map { task in
                 .object([
-                    "id": .string(task.id.uuidString.lowercased()), "type": .string(task.type.rawValue),
+                    "id": .string(task.id.lowercasedText), "type": .string(task.type.rawValue),
                     "action": .string(task.action.rawValue), "dueBy": .string(task.dueBy.description),
                 ])
             })

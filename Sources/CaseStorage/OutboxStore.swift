@@ -114,7 +114,7 @@ public final class ClaimedShards {
             var key = try row.decode([UInt8].self, column: 4)
             var value = try row.decode([UInt8].self, column: 5)
             if sealed {
-                let context = "outbox:\(messageId.uuidString.lowercased())"
+                let context = "outbox:\(messageId.lowercasedText)"
                 key = try store.protector.open(key, context: context + ":key")
                 value = try store.protector.open(value, context: context)
             }
