@@ -116,6 +116,7 @@ struct EventLogKeysTests {
             #expect(parkedByPerson, "the new hire waited for its employee, naming no case")
             #expect(appliedAfterParking, "the new hire applied to the case that brought its SSN")
             #expect(workerLog.contains("\"daily sweep starting\""), "the in-process schedule caught up on today at start")
+            #expect(try h.count("SELECT count(*) FROM sweep_runs") >= 1)
         } catch {
             worker?.kill()
             await h.shutDown()
