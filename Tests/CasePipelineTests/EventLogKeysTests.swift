@@ -22,17 +22,8 @@ struct EventLogKeysTests {
         let h = try await PipelineHarness.make()
         var worker: WorkerProcess? = nil
         do {
-            let logs = FileManager.default.temporaryDirectory.appendingPathComponent("eventkeys-\(Services.uniqueLabel())")
-            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-            var environment = ProcessInfo.processInfo.environment
-            environment["CSE_DATABASE_URL"] = h.databaseURL
-            environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-            environment["CSE_CONSUMER_GROUP"] = h.group
-            environment["CSE_SSN_KEY"] = h.keyHex
-            environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-            environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-            environment["CSE_LOG_LEVEL"] = "debug"
-            environment["CSE_LOG_FORMAT"] = "json"
+            let logs = try WorkerProcess.logsDirectory("eventkeys")
+            let environment = h.processEnvironment(logLevel: "debug", logFormat: "json")
 
             let scenario = ScenarioConfiguration.benchmark(cases: 6, seed: 41, months: 4)
             var events = Array(ScenarioGenerator(scenario))

@@ -15,17 +15,8 @@ struct LogPrivacyTests {
         let h = try await PipelineHarness.make()
         var worker: WorkerProcess? = nil
         do {
-            let logs = FileManager.default.temporaryDirectory.appendingPathComponent("logscan-\(Services.uniqueLabel())")
-            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-            var environment = ProcessInfo.processInfo.environment
-            environment["CSE_DATABASE_URL"] = h.databaseURL
-            environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-            environment["CSE_CONSUMER_GROUP"] = h.group
-            environment["CSE_SSN_KEY"] = h.keyHex
-            environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-            environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-            environment["CSE_LOG_LEVEL"] = "trace"
-            environment["CSE_LOG_FORMAT"] = "json"
+            let logs = try WorkerProcess.logsDirectory("logscan")
+            let environment = h.processEnvironment(logLevel: "trace", logFormat: "json")
 
             let scenario = ScenarioConfiguration.benchmark(cases: 25, seed: 29, months: 5)
             var events = Array(ScenarioGenerator(scenario))
