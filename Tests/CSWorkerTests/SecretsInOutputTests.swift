@@ -67,12 +67,29 @@ import TestSupport
         environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
         let outcome = try await BuiltBinary.run(arguments, environment: environment)
         #expect(outcome.status == 69, "\(arguments): \(outcome.stderr)")
-        if arguments.contains("--brokers") {
+        if arguments.first == "topics" {
             // The Kafka client's configuration was logged, and the password in it masked.
             #expect(outcome.stderr.contains("sasl.password=[REDACTED]"), "\(outcome.stderr)")
         }
         for secret in Self.secrets {
             #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret), "\(arguments) printed a secret")
+        }
+    }
+
+    /// Connected (the local cluster trusts any password), the broker down:
+    /// the trace logs of a session with a password in its URL.
+    @Test func aConnectedSessionLogsNoPassword() async throws {
+        let server = try #require(ProcessInfo.processInfo.environment["CSE_DATABASE_URL"], "CSE_DATABASE_URL is not set")
+        let scheme = try #require(server.range(of: "://"), "CSE_DATABASE_URL is not a URI")
+        let afterScheme = server[scheme.upperBound...]
+        let at = try #require(afterScheme.firstIndex(of: "@"), "CSE_DATABASE_URL names no user")
+        let withPassword = String(server[..<at]) + ":" + Self.databasePassword + String(server[at...])
+        let outcome = try await BuiltBinary.run(
+            ["selfcheck", "--brokers", "127.0.0.1:1"], environment: Self.environment(databaseURL: withPassword))
+        #expect(outcome.status == 69, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("connected to PostgreSQL"), "the session's trace logs were written")
+        for secret in Self.secrets {
+            #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret), "selfcheck printed a secret")
         }
     }
 
