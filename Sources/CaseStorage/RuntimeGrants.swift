@@ -87,6 +87,9 @@ public enum RuntimeGrants {
             statements.append("GRANT USAGE ON SEQUENCE \(schema).\(quoted(sequence)) TO \(grantee)")
         }
         try connection.transaction { connection in
+            // Under the migration lock: two sessions granting on one object at once fail
+            // ("tuple concurrently updated"), and `migrate` may run concurrently.
+            try connection.execute("SELECT pg_advisory_xact_lock($1, $2)", Migrator.lockClass, Migrator.lockObject)
             for statement in statements { try connection.executeScript(statement) }
         }
         return .granted

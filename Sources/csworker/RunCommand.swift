@@ -80,9 +80,12 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingFailures {
             let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
             let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
+            // The daily sweep's own session (and thread): a sweep of every open case never stalls the consumer.
+            let sweepConnection = try sweepAt.map { _ in try connectDatabase(url: databaseURL, logger: logger) }
             defer {
                 workerConnection.close()
                 relayConnection.close()
+                sweepConnection?.close()
             }
             let pending = try Migrator.pending(workerConnection)
             guard pending.isEmpty else {
@@ -122,9 +125,6 @@ struct RunCommand: AsyncParsableCommand {
             defer { signals.cancel() }
 
             relay.start()
-            // Its own session and thread: a sweep of every open case never stalls the consumer.
-            let sweepConnection = try sweepAt.map { _ in try connectDatabase(url: databaseURL, logger: logger) }
-            defer { sweepConnection?.close() }
             let dailySweep = sweepAt.map { time in
                 Self.dailySweep(at: time, connection: sweepConnection!, protector: protector, topics: topics, logger: logger) {
                     relay.wake()

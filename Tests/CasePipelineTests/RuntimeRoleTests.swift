@@ -26,13 +26,17 @@ struct RuntimeRoleTests {
             _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
             admin.close()
         }
-        // Twice: the grants are idempotent.
-        for _ in 0..<2 {
-            let migrate = try await ChildProcess.run(
+        // Two at once, then again: the grants are idempotent and safe to run concurrently.
+        let migrate: @Sendable () async throws -> ChildProcess.Outcome = {
+            try await ChildProcess.run(
                 WorkerProcess.binary, ["migrate", "--database-url", url, "--runtime-role", role],
                 environment: ProcessInfo.processInfo.environment)
-            #expect(migrate.status == 0, "\(migrate.stderr)")
-            #expect(migrate.stdout.contains("granted the runtime role \(role) its rights"), "\(migrate.stdout)")
+        }
+        async let first = migrate()
+        async let second = migrate()
+        for outcome in try await [first, second, migrate()] {
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("granted the runtime role \(role) its rights"), "\(outcome.stdout)")
         }
 
         let runtime = try PostgresConnection(connectionString: Self.url(url, asUser: role), connectTimeout: .seconds(5))
