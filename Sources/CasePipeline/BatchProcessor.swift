@@ -130,10 +130,10 @@ public final class BatchProcessor: @unchecked Sendable {
         for (index, result) in decoded.enumerated() where !deferred.contains(index) {
             guard case .failure(let error) = result else { continue }
             let record = records[index]
-            logger.warning("dead-lettering an undecodable record", metadata: [
+            logger.warning("dead-lettering an undecodable record", metadata: EventLog.undecodable.adding([
                 "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
                 "class": "\(error.kind.rawValue)", "field": "\(error.field ?? "-")",
-            ])
+            ]))
         }
         return report
     }
@@ -422,9 +422,9 @@ struct BatchRun {
             }
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
-            logger.warning("dead-lettering an event whose case was never opened", metadata: [
-                "eventId": "\(event.id.lowercasedText)", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
-            ])
+            logger.warning(
+                "dead-lettering an event whose case was never opened",
+                metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "unknown-case"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
                 reason: DeadLetter.reason(RuleError.unknownCase(caseId: caseId)), scope: caseId, topics: topics))
@@ -454,17 +454,17 @@ struct BatchRun {
                     outbox.append(message)
                 }
                 report.tasks += outcome.tasks.count
-                logger.debug("event applied", metadata: [
-                    "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                // The metadata is an autoclosure: built only when debug is on.
+                logger.debug("event applied", metadata: EventLog.metadata(pending.event, caseId: caseId).adding([
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
-                ])
+                    "unparked": "\(pending.parked != nil)",
+                ]))
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
-                logger.warning("dead-lettering an event the rules refused", metadata: [
-                    "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
-                    "class": "\(error.deadLetterClass)",
-                ])
+                logger.warning(
+                    "dead-lettering an event the rules refused",
+                    metadata: EventLog.metadata(pending.event, caseId: caseId).adding(["class": "\(error.deadLetterClass)"]))
                 outbox.append(DeadLetter.message(
                     for: pending.source, eventId: pending.event.id, errorClass: error.deadLetterClass,
                     reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics))
@@ -519,10 +519,9 @@ struct BatchRun {
             report.parked += 1
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
-        logger.debug("event parked until its case exists", metadata: [
-            "eventId": "\(pending.event.id.lowercasedText)", "type": "\(pending.event.type.rawValue)",
+        logger.debug("event parked until its case exists", metadata: EventLog.metadata(pending.event, caseId: Self.caseId(of: match)).adding([
             "match": "\(Self.matchKind(match))",
-        ])
+        ]))
         // A case opened later in this batch picks it up from here.
         var waiting = pending
         waiting.parked = parked
@@ -538,6 +537,12 @@ struct BatchRun {
 
     private static func arrivalOrder(_ a: PendingEvent, _ b: PendingEvent) -> Bool {
         (a.event.occurredAt, a.source.offset) < (b.event.occurredAt, b.source.offset)
+    }
+
+    /// The case an event waits for; nil when it waits for a person (an SSN).
+    private static func caseId(of match: ParkedEvent.Match) -> String? {
+        if case .caseId(let caseId) = match { return caseId }
+        return nil
     }
 
     private static func matchKind(_ match: ParkedEvent.Match) -> String {

@@ -1,3 +1,4 @@
+import CaseDomain
 import CaseStorage
 import Foundation
 import Kafka
@@ -71,12 +72,20 @@ public struct DeadLetterReplay {
             for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
             try store.markReplayed(messageId: record.messageId)
             report.replayed.append(record)
-            logger.info("dead letter replayed", metadata: [
+            logger.info("dead letter replayed", metadata: Self.eventMetadata(original.value).adding([
                 "deadLetter": "\(record.messageId.lowercasedText)", "topic": "\(source)",
-                "eventId": "\(record.eventId?.lowercasedText ?? "none")",
-            ])
+            ]))
         }
         return report
+    }
+}
+
+extension DeadLetterReplay {
+    /// The replayed event's keys, read from its original bytes (a dead letter
+    /// may be undecodable: that is often why it was refused).
+    static func eventMetadata(_ value: [UInt8]) -> Logger.Metadata {
+        guard case .success(let event) = EventDecoder.decode(value) else { return EventLog.undecodable }
+        return EventLog.metadata(event, caseId: BatchRun.namedCaseId(event))
     }
 }
 
