@@ -34,8 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Cases for the per-event mode (slow; events/s is a rate, so fewer suffice). Default: cases / 10.")
     var perEventCases: Int?
 
-    @Option(help: "Worker processes in the group.")
-    var workers: Int = 2
+    @Option(help: "Worker processes in the group; a comma-separated list (1,2,4) measures the worker modes with each count (the scaling table).")
+    var workers: String = "2"
 
     @Option(help: "Offered events/s of the latency phase of the batched mode (0 skips it).")
     var rate: Int = 2_000
@@ -63,6 +63,16 @@ struct BenchCommand: AsyncParsableCommand {
 
     var perEventCaseCount: Int { perEventCases ?? max(1, cases / 10) }
 
+    var workerCounts: [Int] {
+        get throws {
+            let counts = workers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw ValidationError("--workers must be worker counts of at least 1, e.g. 2 or 1,2,4")
+            }
+            return counts.compactMap { $0 }
+        }
+    }
+
     var selectedModes: [BenchMode] {
         get throws {
             try modes.split(separator: ",").map { name in
@@ -77,7 +87,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard cases >= 1, (perEventCases ?? 1) >= 1 else { throw ValidationError("case counts must be at least 1") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        _ = try workerCounts
         guard rate >= 0, latencySeconds >= 1 else { throw ValidationError("--rate must be >= 0 and --latency-seconds >= 1") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
@@ -94,26 +104,32 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let modes = try selectedModes
+        let counts = try workerCounts
         try await reportingFailures {
             let bench = BenchRunner(
-                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment, workers: workers,
+                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment,
                 partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements)
-            var results: [(BenchMode, [BenchFigures])] = []
+            var results: [(BenchColumn, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
                 let events = Array(ScenarioGenerator(.benchmark(cases: modeCases, seed: seed)))
-                var figures: [BenchFigures] = []
-                for run in 1...runs {
-                    printError("bench: \(mode.rawValue) run \(run)/\(runs): \(events.count) events over \(modeCases) cases")
-                    // Only the batched worker is offered a paced load: the per-event design falls far behind
-                    // any realistic rate, so its "latency" would only be the length of its queue.
-                    let latencyEvents = mode != .batched || rate == 0
-                        ? [] : latencyMix(eventsPerCase: Double(events.count) / Double(modeCases), run: run)
-                    let result = try await bench.run(mode: mode, events: events, latencyEvents: latencyEvents, rate: rate)
-                    printError("bench: \(mode.rawValue) run \(run): \(BenchReport.format(result.eventsPerSecond, digits: 0)) events/s")
-                    figures.append(result)
+                // The ceiling runs in this process: worker counts do not apply.
+                for workerCount in mode == .ceiling ? [counts[0]] : counts {
+                    let column = BenchColumn(mode: mode, workers: counts.count > 1 && mode != .ceiling ? workerCount : nil)
+                    var figures: [BenchFigures] = []
+                    for run in 1...runs {
+                        printError("bench: \(column.label) run \(run)/\(runs): \(events.count) events over \(modeCases) cases")
+                        // Only the batched worker is offered a paced load: the per-event design falls far behind
+                        // any realistic rate, so its "latency" would only be the length of its queue.
+                        let latencyEvents = mode != .batched || rate == 0
+                            ? [] : latencyMix(eventsPerCase: Double(events.count) / Double(modeCases), run: run)
+                        let result = try await bench.run(
+                            mode: mode, workers: workerCount, events: events, latencyEvents: latencyEvents, rate: rate)
+                        printError("bench: \(column.label) run \(run): \(BenchReport.format(result.eventsPerSecond, digits: 0)) events/s")
+                        figures.append(result)
+                    }
+                    results.append((column, figures))
                 }
-                results.append((mode, figures))
             }
             print(report(results))
         }
@@ -129,7 +145,7 @@ struct BenchCommand: AsyncParsableCommand {
         return Array(ScenarioGenerator(configuration).prefix(Int(wanted)))
     }
 
-    func report(_ results: [(BenchMode, [BenchFigures])]) -> String {
+    func report(_ results: [(BenchColumn, [BenchFigures])]) -> String {
         var lines = [
             "csworker bench: \(CommandLine.arguments.joined(separator: " "))",
             "settings: cases=\(cases) per-event-cases=\(perEventCaseCount) workers=\(workers) rate=\(rate)/s "
@@ -166,7 +182,6 @@ struct BenchRunner {
     let baseURL: String
     let key: SSNKey
     let environment: [String: String]
-    let workers: Int
     let partitions: Int
     let timeout: Duration
     let topStatements: Int
@@ -176,7 +191,9 @@ struct BenchRunner {
         return logger
     }()
 
-    func run(mode: BenchMode, events: [ScenarioEvent], latencyEvents: [ScenarioEvent], rate: Int) async throws -> BenchFigures {
+    func run(
+        mode: BenchMode, workers: Int, events: [ScenarioEvent], latencyEvents: [ScenarioEvent], rate: Int
+    ) async throws -> BenchFigures {
         let id = "\(mode == .perEvent ? "pe" : String(mode.rawValue.prefix(2)))_\(UInt32.random(in: 0...UInt32.max))"
         let database = "bench_\(id)"
         let admin = try connectDatabase(url: baseURL, logger: logger)

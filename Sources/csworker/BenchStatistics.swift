@@ -78,6 +78,23 @@ enum BenchMode: String, CaseIterable, Sendable {
     case ceiling
 }
 
+/// One column of the report: a mode, and the worker count when several are compared.
+struct BenchColumn: Hashable, Sendable {
+    var mode: BenchMode
+    var workers: Int?
+
+    init(mode: BenchMode, workers: Int? = nil) {
+        self.mode = mode
+        self.workers = workers
+    }
+
+    static let batched = BenchColumn(mode: .batched)
+    static let perEvent = BenchColumn(mode: .perEvent)
+    static let ceiling = BenchColumn(mode: .ceiling)
+
+    var label: String { workers.map { "\(mode.rawValue) x\($0)" } ?? mode.rawValue }
+}
+
 /// Renders the medians across runs (each run's value in brackets) as a table.
 enum BenchReport {
     struct Row: Sendable {
@@ -110,8 +127,8 @@ enum BenchReport {
         BenchStatistics.median(runs.compactMap(row.value))
     }
 
-    static func table(_ results: [(BenchMode, [BenchFigures])]) -> String {
-        var lines: [[String]] = [["figure (median [runs])"] + results.map { $0.0.rawValue }]
+    static func table(_ results: [(BenchColumn, [BenchFigures])]) -> String {
+        var lines: [[String]] = [["figure (median [runs])"] + results.map { $0.0.label }]
         for row in rows {
             var line = [row.label]
             for (_, runs) in results {
@@ -128,11 +145,11 @@ enum BenchReport {
     }
 
     /// Per mode, the last run's costliest statements: calls per event, server time.
-    static func statements(_ results: [(BenchMode, [BenchFigures])]) -> [String] {
+    static func statements(_ results: [(BenchColumn, [BenchFigures])]) -> [String] {
         var lines: [String] = []
-        for (mode, runs) in results {
+        for (column, runs) in results {
             guard let last = runs.last, !last.topStatements.isEmpty else { continue }
-            lines.append("top statements, \(mode.rawValue) (last run): calls/event, total ms, rows/call, statement")
+            lines.append("top statements, \(column.label) (last run): calls/event, total ms, rows/call, statement")
             for statement in last.topStatements {
                 let text = statement.query.split(whereSeparator: \.isWhitespace).joined(separator: " ")
                 let figures = String(
@@ -144,13 +161,30 @@ enum BenchReport {
         return lines
     }
 
-    /// "batched/per-event = 3.20x" lines for the modes present.
-    static func ratios(_ results: [(BenchMode, [BenchFigures])]) -> [String] {
-        let rates = Dictionary(results.map { ($0.0, BenchStatistics.median($0.1.map(\.eventsPerSecond))) }) { a, _ in a }
-        guard let batched = rates[.batched] ?? nil, batched > 0 else { return [] }
-        return [BenchMode.perEvent, .ceiling].compactMap { other in
-            guard let rate = rates[other] ?? nil, rate > 0 else { return nil }
-            return "batched/\(other.rawValue) events/s = \(String(format: "%.2f", batched / rate))x"
+    /// "batched/per-event = 3.20x" lines for the columns present: each batched
+    /// column against the per-event column of the same worker count (or the
+    /// only one) and the ceiling, and against the first batched column (scaling).
+    static func ratios(_ results: [(BenchColumn, [BenchFigures])]) -> [String] {
+        let rates = results.compactMap { column, runs in
+            BenchStatistics.median(runs.map(\.eventsPerSecond)).map { (column, $0) }
         }
+        func rate(_ mode: BenchMode, workers: Int?) -> (BenchColumn, Double)? {
+            let candidates = rates.filter { $0.0.mode == mode }
+            return candidates.first { $0.0.workers == workers } ?? (candidates.count == 1 ? candidates[0] : nil)
+        }
+        let batched = rates.filter { $0.0.mode == .batched && $0.1 > 0 }
+        var lines: [String] = []
+        for (column, value) in batched {
+            for other in [BenchMode.perEvent, .ceiling] {
+                guard let (otherColumn, otherRate) = rate(other, workers: column.workers), otherRate > 0 else { continue }
+                lines.append("\(column.label)/\(otherColumn.label) events/s = \(String(format: "%.2f", value / otherRate))x")
+            }
+        }
+        if let (first, base) = batched.first {
+            for (column, value) in batched.dropFirst() {
+                lines.append("\(column.label)/\(first.label) events/s = \(String(format: "%.2f", value / base))x")
+            }
+        }
+        return lines
     }
 }
