@@ -133,7 +133,8 @@ struct CaseSnapshotJSONTests {
 
     static let corruptions: [Corruption] = [
         Corruption(path: [.key("caseId")], value: nil, expectedPath: "caseId", problem: "missing"),
-        Corruption(path: [.key("noncustodialParty")], value: .null, expectedPath: "noncustodialParty", problem: "missing"),
+        Corruption(path: [.key("noncustodialParty")], value: .null, expectedPath: "noncustodialParty",
+                   problem: "expected an object, found null"),
         Corruption(path: [.key("program")], value: "WELFARE-SECRET-4417", expectedPath: "program", problem: "not a known"),
         Corruption(path: [.key("openedOn")], value: "2026-02-30", expectedPath: "openedOn", problem: "YYYY-MM-DD"),
         Corruption(path: [.key("children"), .index(0), .key("paternity"), .key("status")], value: "MAYBE",
@@ -155,7 +156,7 @@ struct CaseSnapshotJSONTests {
         Corruption(path: [.key("appliedEventIds"), .index(1)], value: "not-a-uuid", expectedPath: "appliedEventIds[1]",
                    problem: "UUID"),
         Corruption(path: [.key("hearings"), .index(0), .key("scheduledFor")], value: "tomorrow",
-                   expectedPath: "hearings[0].scheduledFor", problem: "expected a number of seconds, found string"),
+                   expectedPath: "hearings[0].scheduledFor", problem: "expected a number, found string"),
         Corruption(path: [.key("custodialParty"), .key("addressUsable")], value: "yes",
                    expectedPath: "custodialParty.addressUsable", problem: "expected a boolean"),
         Corruption(path: [.key("referrals")], value: [:], expectedPath: "referrals", problem: "expected an array, found object"),
@@ -185,6 +186,20 @@ struct CaseSnapshotJSONTests {
         }
         let error = try #require(throws: CaseSnapshotFormatError.self) { try CaseSnapshotReader.decode(Array(bytes.prefix(40))) }
         #expect(error.description.contains("invalid JSON"))
+        // The syntax error is placed too: the cut falls inside the custodial party.
+        let cut = try #require(throws: CaseSnapshotFormatError.self) { try CaseSnapshotReader.decode(Array(bytes.prefix(160))) }
+        #expect(cut.pathText.hasPrefix("custodialParty"), "\(cut)")
+        #expect(cut.problem.contains("invalid JSON at byte"))
+    }
+
+    @Test("a key given twice is corrupt, as the strict parser has it")
+    func duplicateKey() throws {
+        let text = String(decoding: try CaseSnapshotWriter.encode(SnapshotCorpus.everythingPresent), as: UTF8.self)
+        let doubled = text.replacingOccurrences(of: #""addressUsable":true"#, with: #""addressUsable":true,"addressUsable":false"#)
+        #expect(doubled != text)
+        let error = try #require(throws: CaseSnapshotFormatError.self) { try CaseSnapshotReader.decode(Array(doubled.utf8)) }
+        #expect(error.pathText == "custodialParty")
+        #expect(error.problem.contains("duplicate object key"))
     }
 }
 
