@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads one JSON document token by token, for readers that build their own
 /// types with no `JSONValue` tree in between (no dictionary per object, no
 /// string per key). Exactly as strict as `JSONValue.parse`: the same grammar,
@@ -44,9 +46,6 @@ public struct JSONPullReader {
             return value
         }
     }
-
-    /// Byte offset of the next token, for error messages.
-    public var offset: Int { parser.pos }
 
     public mutating func peek() throws(JSONParseError) -> Kind {
         parser.skipWhitespace()
@@ -112,7 +111,9 @@ public struct JSONPullReader {
 
     private func same(_ a: SeenKey, _ b: SeenKey) -> Bool {
         if case .raw(let x) = a, case .raw(let y) = b {
-            return x.count == y.count && parser.bytes[x].elementsEqual(parser.bytes[y])
+            guard x.count == y.count else { return false }
+            let base = parser.bytes.baseAddress!
+            return x.isEmpty || memcmp(base + x.lowerBound, base + y.lowerBound, x.count) == 0
         }
         return withBytes(of: a) { x in withBytes(of: b) { y in x.elementsEqual(y) } }
     }
@@ -220,7 +221,10 @@ public struct JSONKey {
 
     public static func ~= (pattern: StaticString, key: JSONKey) -> Bool {
         let expected = UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)
-        if let raw = key.raw { return raw.elementsEqual(expected) }
+        // A switch tries the patterns in turn: most differ in length, so compare that first.
+        if let raw = key.raw {
+            return raw.count == expected.count && (raw.isEmpty || memcmp(raw.baseAddress!, expected.baseAddress!, raw.count) == 0)
+        }
         return key.decoded!.utf8.elementsEqual(expected)
     }
 }
