@@ -20,7 +20,12 @@ public final class Worker: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var consumer: KafkaConsumerConfiguration
         public var topics: PipelineTopics
-        public var maxBatch: Int = 500
+        /// A batch takes what is fetched, up to this: small while the worker
+        /// keeps up (latency), large through a backlog, where the fixed cost of
+        /// a transaction and its round trips is shared by more events
+        /// (measured: 500 -> 2,000 cut statements per event from 0.19 to 0.05).
+        public var maxBatch: Int = Self.defaultMaxBatch
+        public static let defaultMaxBatch = 2_000
         /// Fetched messages held at most, so batches can be drawn across
         /// partitions in business-time order (see `FetchBuffer`).
         public var maxBuffered: Int = 5_000

@@ -30,8 +30,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var topicOptions: TopicOptions
 
-    @Option(help: "Most records applied in one database transaction.")
-    var maxBatch: Int = 500
+    @Option(help: "Most records applied in one database transaction (a batch takes what is fetched, up to this).")
+    var maxBatch: Int = Worker.Configuration.defaultMaxBatch
 
     @Option(help: "Seconds an event may wait for the application that opens its case before it is dead-lettered as unknown-case (env CSE_UNKNOWN_CASE_GRACE_SECONDS).")
     var unknownCaseGraceSeconds: Int?
