@@ -108,11 +108,19 @@ public final class OutboxRelay: @unchecked Sendable {
     /// skipped) and one round trip to the broker for all of them; how many
     /// messages it published.
     private func pass(over shards: [Int]) throws -> Int {
+        let started = ContinuousClock.now
+        var sendTime = Duration.zero
         let outcome = try source.publishShards(shards, limit: configuration.batchSize) { rows in
-            try self.publish(rows)
+            let sending = ContinuousClock.now
+            defer { sendTime = ContinuousClock.now - sending }
+            return try self.publish(rows)
         }
         guard case .published(let count) = outcome, count > 0 else { return 0 }
         published.withLock { $0 += count }
+        logger.debug("outbox published", metadata: [
+            "messages": "\(count)", "shards": "\(shards.count)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+            "sendMs": "\(sendTime.milliseconds)",
+        ])
         return count
     }
 

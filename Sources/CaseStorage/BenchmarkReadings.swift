@@ -142,6 +142,17 @@ public struct BenchmarkReadings {
             lastPublishedAt: try row.decode(Date?.self, column: 2))
     }
 
+    /// When each event's batch transaction began (`processed_at` is the
+    /// transaction's `now()`), for splitting latency into waiting for a batch
+    /// and the batch plus publishing.
+    public func recordedTimes() throws -> [UUID: Date] {
+        var recorded: [UUID: Date] = [:]
+        for row in try connection.query("SELECT event_id, processed_at FROM processed_events") {
+            recorded[try row.decode(UUID.self, column: 0)] = try row.decode(Date.self, column: 1)
+        }
+        return recorded
+    }
+
     /// For each event that caused published tasks: when its first task was
     /// published. Tasks name their event in the `causation-id` header.
     public func firstTaskPublications() throws -> [UUID: Date] {

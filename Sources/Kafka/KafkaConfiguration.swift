@@ -83,6 +83,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var fetchMinBytes: Int? = nil
     public var fetchMaxBytes: Int? = nil
     public var maxPartitionFetchBytes: Int? = nil
+    /// `fetch.wait.max.ms`: how long the broker may hold a fetch waiting for
+    /// `fetch.min.bytes`; nil = librdkafka's default (500 ms).
+    public var fetchWaitMax: Duration? = nil
     /// How long `subscribe` waits for any broker to answer before failing
     /// with `.brokersUnreachable`, and how long all brokers may stay down
     /// while polling before `poll` fails the same way.
@@ -113,6 +116,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let fetchMinBytes { result.append(("fetch.min.bytes", String(fetchMinBytes))) }
         if let fetchMaxBytes { result.append(("fetch.max.bytes", String(fetchMaxBytes))) }
         if let maxPartitionFetchBytes { result.append(("max.partition.fetch.bytes", String(maxPartitionFetchBytes))) }
+        if let fetchWaitMax { result.append(("fetch.wait.max.ms", String(fetchWaitMax.milliseconds))) }
         result += security.properties
         result += try KafkaConfigurationOverrides.checked(
             properties, managed: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"])

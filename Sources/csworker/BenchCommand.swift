@@ -276,10 +276,18 @@ struct BenchRunner {
             if !latencyEvents.isEmpty {
                 let produced = try await offer(latencyEvents, rate: rate, topics: topics)
                 _ = try await waitUntilDrained(expecting: events.count + latencyEvents.count, status: status, workers: group)
-                let published = try BenchmarkReadings(connection: connection).firstTaskPublications()
+                let readings = BenchmarkReadings(connection: connection)
+                let published = try readings.firstTaskPublications()
+                let recorded = try readings.recordedTimes()
                 let latencies = produced.instants.compactMap { id, instant in
                     published[id].map { $0.timeIntervalSince(instant) * 1000 }
                 }
+                let split = produced.instants.compactMap { id, instant -> (Double, Double)? in
+                    guard let publishedAt = published[id], let recordedAt = recorded[id] else { return nil }
+                    return (recordedAt.timeIntervalSince(instant) * 1000, publishedAt.timeIntervalSince(recordedAt) * 1000)
+                }
+                figures.untilBatchP50Ms = BenchStatistics.percentile(50, of: split.map(\.0))
+                figures.batchToPublishP50Ms = BenchStatistics.percentile(50, of: split.map(\.1))
                 figures.latencyP50Ms = BenchStatistics.percentile(50, of: latencies)
                 figures.latencyP95Ms = BenchStatistics.percentile(95, of: latencies)
                 figures.latencyP99Ms = BenchStatistics.percentile(99, of: latencies)

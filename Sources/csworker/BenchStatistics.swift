@@ -65,6 +65,10 @@ struct BenchFigures: Sendable, Hashable {
     var latencyP50Ms: Double?
     var latencyP95Ms: Double?
     var latencyP99Ms: Double?
+    /// The p50 latency split: produced until its batch transaction began, and
+    /// from then until its first task was published.
+    var untilBatchP50Ms: Double?
+    var batchToPublishP50Ms: Double?
     /// Latency sample size: events of the paced phase that caused tasks.
     var latencySamples: Int?
     /// The rate the paced phase actually achieved.
@@ -114,6 +118,8 @@ enum BenchReport {
         Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
         Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),
         Row(label: "latency p99 (ms)", value: { $0.latencyP99Ms }, digits: 1),
+        Row(label: "  p50 until its batch began (ms)", value: { $0.untilBatchP50Ms }, digits: 1),
+        Row(label: "  p50 batch began to published (ms)", value: { $0.batchToPublishP50Ms }, digits: 1),
         Row(label: "latency samples", value: { $0.latencySamples.map(Double.init) }, digits: 0),
         Row(label: "peak RSS, largest worker (MiB)", value: { $0.peakRSSMiB?.max() }, digits: 1),
     ]

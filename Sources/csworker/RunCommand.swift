@@ -104,6 +104,10 @@ struct RunCommand: AsyncParsableCommand {
             // Small fetches per partition interleave the input topics, so events of one
             // topic do not run far ahead of the applications on another.
             consumerConfiguration.maxPartitionFetchBytes = 16 * 1024
+            // A broker that holds an empty fetch for the whole wait even when
+            // messages arrive meanwhile (Tansu 0.6, as measured by `csworker bench`)
+            // adds up to this much to every event's latency; Kafka answers at once.
+            consumerConfiguration.fetchWaitMax = .milliseconds(100)
             consumerConfiguration.properties = overrides
             var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
             workerConfiguration.maxBatch = maxBatch
