@@ -18,6 +18,8 @@ public struct BatchReport: Sendable, Hashable {
     public var duplicates = 0
     /// Tasks put in the outbox.
     public var tasks = 0
+    /// The outcomes above by topic and event type, for metrics.
+    public var tally = EventTally()
 
     public init() {}
 }
@@ -85,6 +87,7 @@ public final class BatchProcessor: @unchecked Sendable {
             case .success(let event):
                 guard seen.insert(event.id).inserted else {
                     report.duplicates += 1
+                    report.tally.add(.duplicate, topic: record.topic, type: event.type)
                     continue
                 }
                 decoded.append((event, DeadLetter.Source(record)))
@@ -96,6 +99,7 @@ public final class BatchProcessor: @unchecked Sendable {
                 refused.append(DeadLetter.message(
                     for: DeadLetter.Source(record), eventId: nil, errorClass: error.kind.rawValue,
                     reason: DeadLetter.reason(error), topics: topics))
+                report.tally.add(.deadLettered, topic: record.topic, type: nil, reason: error.kind.rawValue)
             }
         }
         report.deadLettered = refused.count
@@ -170,6 +174,7 @@ struct BatchRun {
         })
         let events = decoded.filter { fresh.contains($0.0.id) }
         report.duplicates += decoded.count - events.count
+        for (event, source) in decoded where !fresh.contains(event.id) { report.tally.add(.duplicate, topic: source.topic, type: event.type) }
         guard !events.isEmpty else { return }
 
         // 2. Serialise on the people in play, in a global order (no deadlocks):
@@ -317,6 +322,7 @@ struct BatchRun {
             }
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
+            tally(.deadLettered, pending, reason: RuleError.unknownCase(caseId: caseId).deadLetterClass)
             logger.warning("dead-lettering an event whose case was never opened", metadata: [
                 "eventId": "\(event.id.uuidString.lowercased())", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
             ])
@@ -334,6 +340,7 @@ struct BatchRun {
     private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) {
         var appliedAnywhere = false
         var refusedAnywhere = false
+        var refusal = ""
         for caseId in caseIds {
             switch CaseRules.apply(pending.event, to: states[caseId], policy: policy) {
             case .success(let outcome):
@@ -356,6 +363,7 @@ struct BatchRun {
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
+                refusal = error.deadLetterClass
                 logger.warning("dead-lettering an event the rules refused", metadata: [
                     "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
                     "class": "\(error.deadLetterClass)",
@@ -368,13 +376,16 @@ struct BatchRun {
         if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
         if appliedAnywhere {
             if pending.parked != nil { report.unparked += 1 } else { report.applied += 1 }
+            tally(.applied, pending)
             outcomes[pending.event.id] = .applied
         } else if refusedAnywhere {
             report.deadLettered += 1
+            tally(.deadLettered, pending, reason: refusal)
             if outcomes[pending.event.id] != .applied { outcomes[pending.event.id] = .deadLettered }
         } else if pending.parked == nil {
             // Every case had applied it already (its id was recorded under another outcome).
             report.duplicates += 1
+            tally(.duplicate, pending)
         }
     }
 
@@ -412,6 +423,7 @@ struct BatchRun {
         toPark.append(parked)
         if pending.parked == nil {
             report.parked += 1
+            tally(.parked, pending)
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
         logger.debug("event parked until its case exists", metadata: [

@@ -34,6 +34,7 @@ public final class OutboxRelay: @unchecked Sendable {
     private let stopState = Mutex<StopState>(StopState())
     private let finished = DispatchSemaphore(value: 0)
     private let published = Mutex(0)
+    private let metrics: PipelineMetrics
 
     private struct StopState {
         var stopRequested = false
@@ -41,11 +42,15 @@ public final class OutboxRelay: @unchecked Sendable {
         var drainDeadline: ContinuousClock.Instant?
     }
 
-    public init(source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger) {
+    public init(
+        source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger,
+        metrics: PipelineMetrics = PipelineMetrics()
+    ) {
         self.source = source
         self.producer = producer
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Messages this relay has published.
@@ -109,7 +114,9 @@ public final class OutboxRelay: @unchecked Sendable {
         var total = 0
         for shard in shards.shuffled() {
             let outcome = try source.publishShard(shard, limit: configuration.batchSize) { rows in
-                try self.publish(rows)
+                let acknowledged = try self.publish(rows)
+                self.metrics.published(rows.prefix(acknowledged.count))  // acknowledged rows are a prefix
+                return acknowledged
             }
             if case .published(let count) = outcome { total += count }
         }

@@ -26,6 +26,7 @@ struct LogPrivacyTests {
             environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
             environment["CSE_LOG_LEVEL"] = "trace"
             environment["CSE_LOG_FORMAT"] = "json"
+            environment["CSE_HTTP_PORT"] = "0"
 
             let scenario = ScenarioConfiguration.benchmark(cases: 25, seed: 29, months: 5)
             var events = Array(ScenarioGenerator(scenario))

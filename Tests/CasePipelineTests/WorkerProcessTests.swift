@@ -36,6 +36,7 @@ struct WorkerProcessTests {
         environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
         environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
         environment["CSE_LOG_LEVEL"] = "info"
+        environment["CSE_HTTP_PORT"] = "0"
         let first = try WorkerProcess(name: "first", environment: environment, logs: logs)
         let second = try WorkerProcess(name: "second", environment: environment, logs: logs)
         processes += [first, second]
