@@ -125,7 +125,7 @@ public final class PipelineMetrics: Sendable {
         groupJoined.record(joined ? 1 : 0)
     }
 
-    /// Messages not yet fetched per owned partition (`KafkaConsumer.lag()`).
+    /// Messages not yet polled per owned partition (`KafkaConsumer.lag()`).
     public func consumerLag(_ lags: [TopicPartition: Int64]) {
         let gone = lagReported.withLock { reported -> Set<TopicPartition> in
             defer { reported = Set(lags.keys) }

@@ -197,11 +197,11 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Per assigned partition, the messages not yet fetched: the high
-    /// watermark librdkafka cached from its last fetch response minus this
-    /// consumer's position. Local only (no broker round trip), so cheap to
-    /// sample from the poll loop; partitions with no position or watermark
-    /// yet are absent.
+    /// Per assigned partition, the messages the application has not polled
+    /// yet: the high watermark librdkafka cached from its last fetch response
+    /// minus this consumer's position (last polled offset + 1). Local only (no
+    /// broker round trip), so cheap to sample from the poll loop; partitions
+    /// with no position or watermark yet are absent.
     public func lag() throws -> [TopicPartition: Int64] {
         let positions = try position(try assignment())
         return try gate.with("read watermarks") {
