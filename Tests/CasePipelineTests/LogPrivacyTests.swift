@@ -17,16 +17,8 @@ struct LogPrivacyTests {
         do {
             let logs = FileManager.default.temporaryDirectory.appendingPathComponent("logscan-\(Services.uniqueLabel())")
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-            var environment = ProcessInfo.processInfo.environment
-            environment["CSE_DATABASE_URL"] = h.databaseURL
-            environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-            environment["CSE_CONSUMER_GROUP"] = h.group
-            environment["CSE_SSN_KEY"] = h.keyHex
-            environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-            environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-            environment["CSE_LOG_LEVEL"] = "trace"
+            var environment = h.workerEnvironment(logLevel: "trace")
             environment["CSE_LOG_FORMAT"] = "json"
-            environment["CSE_HTTP_PORT"] = "0"
 
             let scenario = ScenarioConfiguration.benchmark(cases: 25, seed: 29, months: 5)
             var events = Array(ScenarioGenerator(scenario))

@@ -10,9 +10,7 @@ import TestSupport
 struct OperationsEndpointTests {
     @Test func metricsArePrometheusTextAndMoveWithTheEvents() async throws {
         let h = try await PipelineHarness.make(partitions: 2)
-        let worker = try OperatedWorker(h, name: "metrics")
-        do {
-            let port = try await worker.port()
+        try await withWorker(h, name: "metrics") { port in
             #expect(try await get(port, "/health/live").status == 200)
 
             // The consumed counters appear per topic once the worker has subscribed.
@@ -72,13 +70,7 @@ struct OperationsEndpointTests {
             try await eventuallyAsync(timeout: .seconds(20), "lag is sampled for the owned partitions") {
                 PrometheusText(try await get(port, "/metrics").body).has("csworker_consumer_lag")
             }
-            #expect(worker.process.terminate() == 0)
-        } catch {
-            worker.process.kill()
-            await h.shutDown()
-            throw error
         }
-        await h.shutDown()
     }
 
     @Test func readinessFollowsTheDatabase() async throws {
@@ -86,9 +78,8 @@ struct OperationsEndpointTests {
         let upstream = try #require(DatabaseAddress(h.databaseURL), "CSE_DATABASE_URL must be a URI with host:port")
         let proxy = TCPProxy(upstreamHost: upstream.host, upstreamPort: upstream.port)
         try proxy.start()
-        let worker = try OperatedWorker(h, name: "ready", databaseURL: upstream.url(throughPort: proxy.port))
-        do {
-            let port = try await worker.port()
+        defer { proxy.stop() }
+        try await withWorker(h, name: "ready", databaseURL: upstream.url(throughPort: proxy.port)) { port in
             try await eventuallyAsync(timeout: .seconds(60), "ready once the group is joined") {
                 try await get(port, "/health/ready").status == 200
             }
@@ -106,15 +97,7 @@ struct OperationsEndpointTests {
             try await eventuallyAsync(timeout: .seconds(20), "ready again once the database is back") {
                 try await get(port, "/health/ready").status == 200
             }
-            #expect(worker.process.terminate() == 0)
-        } catch {
-            worker.process.kill()
-            proxy.stop()
-            await h.shutDown()
-            throw error
         }
-        proxy.stop()
-        await h.shutDown()
     }
 
     /// Explicit requirement: every endpoint answers within a second while the
@@ -124,9 +107,7 @@ struct OperationsEndpointTests {
         let events = Array(ScenarioGenerator(ScenarioConfiguration.benchmark(cases: 200, seed: 7, months: 12)))
         #expect(events.count >= 2_000, "a backlog of a few thousand events")
         try await h.produce(events)
-        let worker = try OperatedWorker(h, name: "busy")
-        do {
-            let port = try await worker.port()
+        try await withWorker(h, name: "busy") { port in
             try await eventuallyAsync(timeout: .seconds(60), "the worker starts on the backlog") { try h.processedEvents > 0 }
             var busyRounds = 0
             var slowest = Duration.zero
@@ -145,13 +126,7 @@ struct OperationsEndpointTests {
             #expect(busyRounds >= 3, "too few requests landed while the backlog was being worked off")
             print("operations endpoints: \(busyRounds) rounds during a backlog of \(events.count) events, slowest answer \(slowest)")
             try await h.waitUntilProcessed(events.count, timeout: .seconds(150))
-            #expect(worker.process.terminate() == 0)
-        } catch {
-            worker.process.kill()
-            await h.shutDown()
-            throw error
         }
-        await h.shutDown()
     }
 
     @Test func aPortInUseExits69() async throws {
@@ -159,11 +134,7 @@ struct OperationsEndpointTests {
         // Something else listens on the port already.
         let occupant = TCPProxy(upstreamHost: "127.0.0.1", upstreamPort: 1)
         try occupant.start()
-        var environment = ProcessInfo.processInfo.environment
-        environment["CSE_DATABASE_URL"] = h.databaseURL
-        environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-        environment["CSE_CONSUMER_GROUP"] = h.group
-        environment["CSE_SSN_KEY"] = h.keyHex
+        var environment = h.workerEnvironment()
         environment["CSE_HTTP_HOST"] = "127.0.0.1"
         environment["CSE_HTTP_PORT"] = String(occupant.port)
         let exit: ChildProcess.Outcome
@@ -190,6 +161,27 @@ struct OperationsEndpointTests {
         #expect(outcome.stderr.contains("CSE_HTTP_PORT"))
     }
 
+    /// Runs `body` with a worker of `h` and its HTTP port; a clean run ends
+    /// with SIGTERM and exit 0. The worker and the harness are stopped either way.
+    private func withWorker(
+        _ h: PipelineHarness, name: String, databaseURL: String? = nil, _ body: (Int) async throws -> Void
+    ) async throws {
+        do {
+            let worker = try OperatedWorker(h, name: name, databaseURL: databaseURL)
+            do {
+                try await body(try await worker.port())
+                #expect(worker.process.terminate() == 0)
+            } catch {
+                worker.process.kill()
+                throw error
+            }
+        } catch {
+            await h.shutDown()
+            throw error
+        }
+        await h.shutDown()
+    }
+
     private func get(_ port: Int, _ path: String, timeout: Duration = .seconds(5)) async throws -> HTTPGet.Response {
         try await onThread { try HTTPGet.get(port: port, path: path, timeout: timeout) }
     }
@@ -204,16 +196,9 @@ struct OperatedWorker {
     init(_ h: PipelineHarness, name: String, databaseURL: String? = nil) throws {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("operations-\(Services.uniqueLabel())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        var environment = ProcessInfo.processInfo.environment
+        var environment = h.workerEnvironment()
         environment["CSE_DATABASE_URL"] = databaseURL ?? h.databaseURL
-        environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-        environment["CSE_CONSUMER_GROUP"] = h.group
-        environment["CSE_SSN_KEY"] = h.keyHex
-        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-        environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-        environment["CSE_LOG_LEVEL"] = "info"
         environment["CSE_LOG_FORMAT"] = "json"
-        environment["CSE_HTTP_PORT"] = "0"
         environment["CSE_HTTP_HOST"] = "127.0.0.1"
         environment["CSE_METRICS_DB_INTERVAL_SECONDS"] = "1"
         process = try WorkerProcess(name: name, environment: environment, logs: logs, arguments: ["run"])

@@ -28,15 +28,7 @@ struct WorkerProcessTests {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(Services.uniqueLabel())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["CSE_DATABASE_URL"] = h.databaseURL
-        environment["CSE_TOPIC_PREFIX"] = h.topics.prefix
-        environment["CSE_CONSUMER_GROUP"] = h.group
-        environment["CSE_SSN_KEY"] = h.keyHex
-        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-        environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-        environment["CSE_LOG_LEVEL"] = "info"
-        environment["CSE_HTTP_PORT"] = "0"
+        let environment = h.workerEnvironment()
         let first = try WorkerProcess(name: "first", environment: environment, logs: logs)
         let second = try WorkerProcess(name: "second", environment: environment, logs: logs)
         processes += [first, second]
