@@ -31,6 +31,8 @@ public final class DatabaseWatch: Sendable {
     private let metrics: PipelineMetrics
     private let logger: Logger
     private let lastProbeSuccess = Mutex<ContinuousClock.Instant?>(nil)
+    /// The last probe's outcome, so only changes are logged.
+    private let lastProbeOutcome = Mutex<Bool?>(nil)
     private let stopRequested = Mutex(false)
     private let wakeUps = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -51,16 +53,17 @@ public final class DatabaseWatch: Sendable {
 
     public func start() {
         spawn("csworker-db-probe", every: configuration.probeInterval, timeout: configuration.probeTimeout) { [self] reader in
-            let wasReachable = isReachable
             do {
                 try reader?.ping()
                 guard reader != nil else { throw ProbeUnavailable() }
                 lastProbeSuccess.withLock { $0 = .now }
                 metrics.databaseReachable(true)
-                if !wasReachable { logger.info("database reachable") }
+                if probeOutcomeChanged(to: true) { logger.info("database reachable") }
             } catch {
                 metrics.databaseReachable(false)
-                if wasReachable { logger.warning("database unreachable", metadata: ["error": "\(error)"]) }
+                if probeOutcomeChanged(to: false) {
+                    logger.warning("database unreachable", metadata: ["error": "\(error)"])
+                }
                 throw error
             }
         }
@@ -82,6 +85,13 @@ public final class DatabaseWatch: Sendable {
         wakeUps.signal()
         finished.wait()
         finished.wait()
+    }
+
+    private func probeOutcomeChanged(to reachable: Bool) -> Bool {
+        lastProbeOutcome.withLock { last in
+            defer { last = reachable }
+            return last != reachable
+        }
     }
 
     private struct ProbeUnavailable: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 
 /// What `/health/ready` reports: the names of the conditions that fail
@@ -55,7 +56,7 @@ public final class OperationsServer: Sendable {
     private let isLive: @Sendable () -> Bool
     private let readiness: @Sendable () -> Readiness
     private let logger: Logger
-    private let running = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     public init(
         configuration: Configuration, registry: PrometheusCollectorRegistry, logger: Logger,
@@ -98,23 +99,26 @@ public final class OperationsServer: Sendable {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "csworker"),
             onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? 0)) },
             logger: serverLogger)
+        // A group of its own, without signal handlers: `csworker run` handles
+        // SIGTERM itself and stops the server after the worker (`stop`).
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: serverLogger))
         let configuration = self.configuration
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 bound.resolve(.failure(BindFailure(host: configuration.host, port: configuration.port, reason: "\(error)")))
             }
         }
-        running.withLock { $0 = task }
+        running.withLock { $0 = (group, task) }
         return try await bound.value()
     }
 
-    /// Stops listening and waits for the server to close.
+    /// Stops listening, lets requests in flight finish, and waits for the server to close.
     public func stop() async {
-        guard let task = running.withLock({ $0.take() }) else { return }
-        task.cancel()
-        await task.value
+        guard let running = running.withLock({ $0.take() }) else { return }
+        await running.group.triggerGracefulShutdown()
+        await running.task.value
     }
 
     private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
