@@ -14,16 +14,20 @@
 --   csworker_migrator  owns the database and the `csworker` schema; only
 --                      `csworker migrate` (the migration Job, or
 --                      csworker-migrate.service) connects as it.
---   csworker_runtime   what the workers, the sweep, `case show` and
---                      `deadletters` connect as: SELECT, INSERT, UPDATE,
---                      DELETE on the tables and USAGE on the sequences; it
---                      cannot create, alter, drop or truncate anything.
+--   csworker_runtime   what the workers, the sweep, `case show`, `status`
+--                      and `deadletters` connect as: the table rights
+--                      `csworker migrate` grants it (SELECT, INSERT, UPDATE,
+--                      DELETE as each table needs) and USAGE on the outbox
+--                      sequence; it cannot create, alter, drop or truncate
+--                      anything.
 --
--- Grants, belt and braces: the default privileges below give the runtime role
--- its rights on every table the migrator creates from now on, and the
--- migrations themselves are expected to GRANT the same rights to the runtime
--- role named in their configuration (`csworker_runtime`). The GRANT ... ON ALL
--- lines catch up on tables that existed before this script first ran.
+-- Table rights are `csworker migrate`'s job: after applying migrations it
+-- sets the runtime role's rights (CSE_RUNTIME_ROLE / --runtime-role, default
+-- csworker_runtime) to exactly what the workers and commands need, table by
+-- table (README "Database roles"), and revokes anything more. This script
+-- gives only CONNECT and TEMPORARY on the database (selfcheck writes a
+-- temporary table) and USAGE on the schema, and withdraws the blanket
+-- default privileges earlier versions of it set.
 
 \set ON_ERROR_STOP on
 
@@ -61,7 +65,7 @@ SELECT NOT EXISTS (SELECT FROM pg_database WHERE datname = 'csworker') AS create
 \endif
 
 REVOKE ALL ON DATABASE csworker FROM PUBLIC;
-GRANT CONNECT ON DATABASE csworker TO csworker_runtime;
+GRANT CONNECT, TEMPORARY ON DATABASE csworker TO csworker_runtime;
 
 \connect csworker
 
@@ -77,10 +81,11 @@ ALTER ROLE csworker_runtime IN DATABASE csworker SET search_path = csworker;
 
 GRANT USAGE ON SCHEMA csworker TO csworker_runtime;
 
-ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO csworker_runtime;
-ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
-    GRANT USAGE ON SEQUENCES TO csworker_runtime;
+REVOKE CREATE ON SCHEMA csworker FROM csworker_runtime;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA csworker TO csworker_runtime;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA csworker TO csworker_runtime;
+-- Earlier versions of this script granted every table to the runtime role by
+-- default; `csworker migrate` now grants table by table.
+ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
+    REVOKE ALL ON TABLES FROM csworker_runtime;
+ALTER DEFAULT PRIVILEGES FOR ROLE csworker_migrator IN SCHEMA csworker
+    REVOKE ALL ON SEQUENCES FROM csworker_runtime;

@@ -84,7 +84,8 @@ EOF
         log "PostgreSQL already running on 127.0.0.1:$pg_port"
     else
         port_open "$pg_port" && die "port $pg_port is taken by another program; set CSE_LOCAL_PG_PORT"
-        as_pg "$bin/pg_ctl" -D "$data" -o "-p $pg_port" -l "$dir/postgres.log" -w -t 30 start >/dev/null \
+        # pg_stat_statements: the benchmark counts the statements the workers issue.
+        as_pg "$bin/pg_ctl" -D "$data" -o "-p $pg_port -c shared_preload_libraries=pg_stat_statements" -l "$dir/postgres.log" -w -t 30 start >/dev/null \
             || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
         log "PostgreSQL started on 127.0.0.1:$pg_port (data $data)"
     fi

@@ -1,6 +1,7 @@
 import CaseDomain
 import CaseStorage
 import Foundation
+import Kafka
 import Logging
 
 /// What one batch did.
@@ -20,8 +21,26 @@ public struct BatchReport: Sendable, Hashable {
     public var tasks = 0
     /// The outcomes above by topic and event type, for metrics.
     public var tally = EventTally()
+    /// Indices (into the records passed) left for a later batch: they need a
+    /// person or case another transaction holds (`LockContention.deferConflicting`).
+    /// Per partition they are a suffix of the batch, so the offsets of the rest
+    /// can be committed.
+    public var deferred: [Int] = []
 
     public init() {}
+}
+
+/// What a batch does when another transaction (another worker's batch) holds
+/// a person or case it needs.
+public enum LockContention: Sendable, Hashable {
+    /// Wait for it: always makes progress.
+    case wait
+    /// Take only what is free and leave the events that need a busy identity,
+    /// with everything after them in their partition or about the same
+    /// people and cases, for a later batch: workers whose partitions share
+    /// people (employer reports are keyed by SSN, cases by case id) then
+    /// overlap instead of queueing behind each other's transactions.
+    case deferConflicting
 }
 
 /// Turns a batch of consumed records into case changes, tasks and dead
@@ -76,41 +95,49 @@ public final class BatchProcessor: @unchecked Sendable {
         return report
     }
 
-    public func process(_ records: [InboundRecord]) throws -> BatchReport {
+    public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
+        let decoded = records.map { EventDecoder.decode($0.value) }
         var report = BatchReport()
-        report.records = records.count
-        var decoded: [(Event, DeadLetter.Source)] = []
-        var refused: [OutboxMessage] = []
-        var seen = Set<UUID>()
-        for record in records {
-            switch EventDecoder.decode(record.value) {
-            case .success(let event):
-                guard seen.insert(event.id).inserted else {
-                    report.duplicates += 1
-                    report.tally.add(.duplicate, topic: record.topic, type: event.type)
-                    continue
-                }
-                decoded.append((event, DeadLetter.Source(record)))
-            case .failure(let error):
-                logger.warning("dead-lettering an undecodable record", metadata: [
-                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "class": "\(error.kind.rawValue)", "field": "\(error.field ?? "-")",
-                ])
-                refused.append(DeadLetter.message(
-                    for: DeadLetter.Source(record), eventId: nil, errorClass: error.kind.rawValue,
-                    reason: DeadLetter.reason(error), topics: topics))
-                report.tally.add(.deadLettered, topic: record.topic, type: nil, reason: error.kind.rawValue)
-            }
-        }
-        report.deadLettered = refused.count
-
         try store.withBatch { transaction in
             var run = BatchRun(
-                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
-            try run.apply(decoded)
+                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger,
+                report: BatchReport())
+            let admitted = try run.admit(records, decoded, contention: contention)
+            var events: [(Event, DeadLetter.Source)] = []
+            var refused: [OutboxMessage] = []
+            var seen = Set<UUID>()
+            for index in admitted {
+                switch decoded[index] {
+                case .success(let event):
+                    guard seen.insert(event.id).inserted else {
+                        run.report.duplicates += 1
+                        run.report.tally.add(.duplicate, topic: records[index].topic, type: event.type)
+                        continue
+                    }
+                    events.append((event, DeadLetter.Source(records[index])))
+                case .failure(let error):
+                    refused.append(DeadLetter.message(
+                        for: DeadLetter.Source(records[index]), eventId: nil, errorClass: error.kind.rawValue,
+                        reason: DeadLetter.reason(error), topics: topics))
+                    run.report.tally.add(.deadLettered, topic: records[index].topic, type: nil, reason: error.kind.rawValue)
+                }
+            }
+            run.report.records = admitted.count
+            run.report.deadLettered = refused.count
+            try run.apply(events)
             run.outbox = refused + run.outbox
             try run.save()
             report = run.report
+        }
+        // Logged once the refusals are committed, not on every retry of the batch.
+        let deferred = Set(report.deferred)
+        for (index, result) in decoded.enumerated() where !deferred.contains(index) {
+            guard case .failure(let error) = result else { continue }
+            let record = records[index]
+            logger.warning("dead-lettering an undecodable record", metadata: EventLog.undecodable.adding([
+                "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                "class": "\(error.kind.rawValue)", "field": "\(error.field ?? "-")",
+            ]))
         }
         return report
     }
@@ -129,6 +156,8 @@ struct BatchRun {
     private var states: [String: CaseState] = [:]
     private var history: [String: [HistoryEntry]] = [:]
     private var changedOrder: [String] = []
+    /// What `admit` resolved: the cases each reported SSN hash is the noncustodial parent on.
+    private var resolved: [SSNHash: [String]] = [:]
     /// Which cases each SSN hash in play is the noncustodial parent on.
     private var casesByNCP: [SSNHash: Set<String>] = [:]
     private var ncpOfCase: [String: SSNHash] = [:]
@@ -166,6 +195,94 @@ struct BatchRun {
         self.report = report
     }
 
+    /// Takes the identity locks of the batch and decides which records it
+    /// handles now (indices, in batch order); the others are in `report.deferred`.
+    mutating func admit(
+        _ records: [InboundRecord], _ decoded: [Result<Event, EventDecodingError>], contention: LockContention
+    ) throws -> [Int] {
+        let identities = decoded.map { result -> Identities? in
+            guard case .success(let event) = result else { return nil }
+            return Identities(event, protector: protector)
+        }
+        let all = identities.compactMap { $0 }
+        let ssnHashes = Set(all.flatMap(\.ssnHashes))
+        let caseIds = Set(all.flatMap(\.caseIds))
+        let reported = Set(all.compactMap(\.reported))
+        guard contention == .deferConflicting else {
+            // Serialise on the people in play, in a global order (no deadlocks):
+            // an employer report and an intake bringing the same SSN never interleave.
+            try transaction.lockIdentities(ssnHashes: ssnHashes, caseIds: caseIds)
+            resolved = try transaction.noncustodialCases(forSSNHashes: reported)
+            return Array(records.indices)
+        }
+        var busy = try transaction.tryLockIdentities(ssnHashes: ssnHashes, caseIds: caseIds)
+        // A reported person's cases are another worker's to change while it
+        // holds them: lock those too (they were not known before resolving).
+        resolved = try transaction.noncustodialCases(forSSNHashes: reported.subtracting(busy.ssnHashes))
+        let busyCases = try transaction.tryLockIdentities(
+            ssnHashes: [SSNHash](), caseIds: Set(resolved.values.joined()).subtracting(caseIds)
+        ).caseIds
+        busy.caseIds.formUnion(busyCases)
+
+        // Left for later: a record needing a busy identity, and after it
+        // everything of its partition and everything about its people and cases.
+        var heldBack: (partitions: Set<TopicPartition>, ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [], [])
+        var admitted: [Int] = []
+        admitted.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            let partition = record.topicPartition
+            var wait = heldBack.partitions.contains(partition)
+            if let identity = identities[index] {
+                let cases = identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? [])
+                wait = wait || identity.ssnHashes.contains { busy.ssnHashes.contains($0) || heldBack.ssnHashes.contains($0) }
+                    || cases.contains { busy.caseIds.contains($0) || heldBack.caseIds.contains($0) }
+                if wait {
+                    heldBack.ssnHashes.formUnion(identity.ssnHashes)
+                    heldBack.caseIds.formUnion(cases)
+                }
+            }
+            if wait {
+                heldBack.partitions.insert(partition)
+                report.deferred.append(index)
+            } else {
+                admitted.append(index)
+            }
+        }
+        return admitted
+    }
+
+    /// The people and cases an event needs locked.
+    struct Identities {
+        /// The employee an employer report names (resolved to cases by SSN).
+        var reported: SSNHash?
+        /// Every SSN hash in play: the reported employee, or the noncustodial
+        /// parent an intake or party update brings.
+        var ssnHashes: [SSNHash] = []
+        var caseIds: [String] = []
+
+        init(_ event: Event, protector: SSNProtector) {
+            if let ssn = BatchRun.employeeSSN(event) {
+                let hash = protector.hash(ssn)
+                reported = hash
+                ssnHashes.append(hash)
+            }
+            switch event.payload {
+            case .intakeApplication(let application):
+                if let ssn = application.noncustodialParty.ssn { ssnHashes.append(protector.hash(ssn)) }
+            case .partyUpdate(let update):
+                if let ssn = update.ssn { ssnHashes.append(protector.hash(ssn)) }
+            case .withholdingRemittance(let remittance):
+                caseIds.append(contentsOf: remittance.payments.map(\.caseId))
+            case .iwoResponse(let response):
+                caseIds.append(response.caseId)
+            default:
+                break
+            }
+            if let caseId = event.caseId { caseIds.append(caseId) }
+        }
+    }
+
+    /// Applies admitted events (`admit` took their locks).
     mutating func apply(_ decoded: [(Event, DeadLetter.Source)]) throws {
         guard !decoded.isEmpty else { return }
         // 1. Record the ids; redeliveries of applied events stop here.
@@ -177,31 +294,19 @@ struct BatchRun {
         for (event, source) in decoded where !fresh.contains(event.id) { report.tally.add(.duplicate, topic: source.topic, type: event.type) }
         guard !events.isEmpty else { return }
 
-        // 2. Serialise on the people in play, in a global order (no deadlocks):
-        // an employer report and an intake bringing the same SSN never interleave.
+        // 2. The people and cases in play (locked by `admit`).
         var reportHashes = Set<SSNHash>()
         var arrivingHashes = Set<SSNHash>()
         var caseIds = Set<String>()
         for (event, _) in events {
-            if let ssn = Self.employeeSSN(event) { reportHashes.insert(protector.hash(ssn)) }
-            switch event.payload {
-            case .intakeApplication(let application):
-                if let ssn = application.noncustodialParty.ssn { arrivingHashes.insert(protector.hash(ssn)) }
-            case .partyUpdate(let update):
-                if let ssn = update.ssn { arrivingHashes.insert(protector.hash(ssn)) }
-            case .withholdingRemittance(let remittance):
-                caseIds.formUnion(remittance.payments.map(\.caseId))
-            case .iwoResponse(let response):
-                caseIds.insert(response.caseId)
-            default:
-                break
-            }
-            if let caseId = event.caseId { caseIds.insert(caseId) }
+            let identity = Identities(event, protector: protector)
+            if let reported = identity.reported { reportHashes.insert(reported) }
+            arrivingHashes.formUnion(identity.ssnHashes.filter { $0 != identity.reported })
+            caseIds.formUnion(identity.caseIds)
         }
-        try transaction.lockIdentities(ssnHashes: reportHashes.union(arrivingHashes), caseIds: caseIds)
 
         // 3. Resolve reported people to their cases; take what waits for arriving people and cases.
-        for (hash, cases) in try transaction.noncustodialCases(forSSNHashes: reportHashes) {
+        for (hash, cases) in resolved where reportHashes.contains(hash) {
             casesByNCP[hash, default: []].formUnion(cases)
             for caseId in cases { ncpOfCase[caseId] = hash }
             caseIds.formUnion(cases)
@@ -323,9 +428,9 @@ struct BatchRun {
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
             tally(.deadLettered, pending, reason: RuleError.unknownCase(caseId: caseId).deadLetterClass)
-            logger.warning("dead-lettering an event whose case was never opened", metadata: [
-                "eventId": "\(event.id.uuidString.lowercased())", "type": "\(event.type.rawValue)", "caseId": "\(caseId)", "class": "unknown-case",
-            ])
+            logger.warning(
+                "dead-lettering an event whose case was never opened",
+                metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "unknown-case"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
                 reason: DeadLetter.reason(RuleError.unknownCase(caseId: caseId)), scope: caseId, topics: topics))
@@ -356,18 +461,18 @@ struct BatchRun {
                     outbox.append(message)
                 }
                 report.tasks += outcome.tasks.count
-                logger.debug("event applied", metadata: [
-                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
+                // The metadata is an autoclosure: built only when debug is on.
+                logger.debug("event applied", metadata: EventLog.metadata(pending.event, caseId: caseId).adding([
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
-                ])
+                    "unparked": "\(pending.parked != nil)",
+                ]))
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
                 refusal = error.deadLetterClass
-                logger.warning("dead-lettering an event the rules refused", metadata: [
-                    "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)", "caseId": "\(caseId)",
-                    "class": "\(error.deadLetterClass)",
-                ])
+                logger.warning(
+                    "dead-lettering an event the rules refused",
+                    metadata: EventLog.metadata(pending.event, caseId: caseId).adding(["class": "\(error.deadLetterClass)"]))
                 outbox.append(DeadLetter.message(
                     for: pending.source, eventId: pending.event.id, errorClass: error.deadLetterClass,
                     reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics))
@@ -426,10 +531,9 @@ struct BatchRun {
             tally(.parked, pending)
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
-        logger.debug("event parked until its case exists", metadata: [
-            "eventId": "\(pending.event.id.uuidString.lowercased())", "type": "\(pending.event.type.rawValue)",
+        logger.debug("event parked until its case exists", metadata: EventLog.metadata(pending.event, caseId: Self.caseId(of: match)).adding([
             "match": "\(Self.matchKind(match))",
-        ])
+        ]))
         // A case opened later in this batch picks it up from here.
         var waiting = pending
         waiting.parked = parked
@@ -445,6 +549,12 @@ struct BatchRun {
 
     private static func arrivalOrder(_ a: PendingEvent, _ b: PendingEvent) -> Bool {
         (a.event.occurredAt, a.source.offset) < (b.event.occurredAt, b.source.offset)
+    }
+
+    /// The case an event waits for; nil when it waits for a person (an SSN).
+    private static func caseId(of match: ParkedEvent.Match) -> String? {
+        if case .caseId(let caseId) = match { return caseId }
+        return nil
     }
 
     private static func matchKind(_ match: ParkedEvent.Match) -> String {

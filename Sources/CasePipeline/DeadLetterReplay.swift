@@ -1,3 +1,4 @@
+import CaseDomain
 import CaseStorage
 import Foundation
 import Kafka
@@ -67,16 +68,24 @@ public struct DeadLetterReplay {
             if let eventId = record.eventId { try store.allowReprocessing(eventId: eventId) }
             let message = KafkaOutgoingMessage(
                 topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,
-                headers: [KafkaHeader(Self.replayHeader, record.messageId.uuidString.lowercased())])
+                headers: [KafkaHeader(Self.replayHeader, record.messageId.lowercasedText)])
             for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
             try store.markReplayed(messageId: record.messageId)
             report.replayed.append(record)
-            logger.info("dead letter replayed", metadata: [
-                "deadLetter": "\(record.messageId.uuidString.lowercased())", "topic": "\(source)",
-                "eventId": "\(record.eventId?.uuidString.lowercased() ?? "none")",
-            ])
+            logger.info("dead letter replayed", metadata: Self.eventMetadata(original.value).adding([
+                "deadLetter": "\(record.messageId.lowercasedText)", "topic": "\(source)",
+            ]))
         }
         return report
+    }
+}
+
+extension DeadLetterReplay {
+    /// The replayed event's keys, read from its original bytes (a dead letter
+    /// may be undecodable: that is often why it was refused).
+    static func eventMetadata(_ value: [UInt8]) -> Logger.Metadata {
+        guard case .success(let event) = EventDecoder.decode(value) else { return EventLog.undecodable }
+        return EventLog.metadata(event, caseId: BatchRun.namedCaseId(event))
     }
 }
 

@@ -49,7 +49,7 @@ public enum DeadLetter {
     static func message(
         for source: Source, eventId: UUID?, errorClass: String, reason: String, scope: String = "", topics: PipelineTopics
     ) -> OutboxMessage {
-        let name = eventId.map { "event|\($0.uuidString.lowercased())|\(scope)" }
+        let name = eventId.map { "event|\($0.lowercasedText)|\(scope)" }
             ?? "record|\(source.topic)|\(source.partition)|\(source.offset)"
         var headers = [
             OutboxHeader(name: Header.sourceTopic, value: source.topic),
@@ -58,7 +58,7 @@ public enum DeadLetter {
             OutboxHeader(name: Header.errorClass, value: errorClass),
             OutboxHeader(name: Header.reason, value: reason),
         ]
-        if let eventId { headers.append(OutboxHeader(name: Header.eventId, value: eventId.uuidString.lowercased())) }
+        if let eventId { headers.append(OutboxHeader(name: Header.eventId, value: eventId.lowercasedText)) }
         return OutboxMessage(
             messageId: TaskIdentity.nameBasedUUID(namespace: namespace, name: name), topic: topics.deadLetter,
             key: source.key, value: source.value, headers: headers, containsPersonalData: true)

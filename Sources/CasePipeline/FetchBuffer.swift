@@ -33,6 +33,22 @@ struct FetchBuffer {
         }
     }
 
+    /// Returns messages taken in a batch but not processed to the head of their
+    /// partitions, in their order (per partition they are the batch's last ones).
+    mutating func putBack(_ messages: [KafkaMessage]) {
+        var byPartition: [TopicPartition: [Entry]] = [:]
+        for message in messages {
+            let occurredAt = message.value.flatMap { try? EventDecoder.decode($0).get().occurredAt } ?? .distantPast
+            byPartition[message.topicPartition, default: []].append(Entry(message: message, occurredAt: occurredAt))
+        }
+        for (partition, entries) in byPartition {
+            let rest = queues[partition].map { Array($0[heads[partition, default: 0]...]) } ?? []
+            queues[partition] = entries + rest
+            heads[partition] = nil
+            count += entries.count
+        }
+    }
+
     /// Forgets what is buffered for `partitions` (revoked: their new owner reads
     /// them again from the committed offset).
     mutating func drop(_ partitions: some Sequence<TopicPartition>) {

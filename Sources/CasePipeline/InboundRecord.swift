@@ -21,6 +21,8 @@ public struct InboundRecord: Sendable, Hashable {
         self.timestampMilliseconds = timestampMilliseconds
     }
 
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+
     public init(_ message: KafkaMessage) {
         self.init(
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,

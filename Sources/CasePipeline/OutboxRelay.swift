@@ -19,7 +19,8 @@ import Synchronization
 /// otherwise polls every `idleInterval`.
 public final class OutboxRelay: @unchecked Sendable {
     public struct Configuration: Sendable {
-        public var batchSize = 500
+        /// Most rows of one shard in one pass (all shards with work go in one pass).
+        public var batchSize = 250
         public var idleInterval: Duration = .milliseconds(75)
         public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         public init() {}
@@ -108,25 +109,23 @@ public final class OutboxRelay: @unchecked Sendable {
         logger.info("outbox relay stopped", metadata: ["published": "\(publishedCount)"])
     }
 
-    /// One round over the shards that have work (those another relay holds are
-    /// skipped); how many messages it published.
+    /// One claim of the shards that have work (those another relay holds are
+    /// skipped) and one round trip to the broker for all of them; how many
+    /// messages it published.
     private func pass(over shards: [Int]) throws -> Int {
-        var total = 0
-        for shard in shards.shuffled() {
-            let outcome = try source.publishShard(shard, limit: configuration.batchSize) { rows in
-                let acknowledged = try self.publish(rows)
-                self.metrics.published(rows.prefix(acknowledged.count))  // acknowledged rows are a prefix
-                return acknowledged
-            }
-            if case .published(let count) = outcome { total += count }
+        let outcome = try source.publishShards(shards, limit: configuration.batchSize) { rows in
+            let acknowledged = try self.publish(rows)
+            self.metrics.published(rows.prefix(acknowledged.count))  // acknowledged rows are a prefix
+            return acknowledged
         }
-        if total > 0 { published.withLock { $0 += total } }
-        return total
+        guard case .published(let count) = outcome, count > 0 else { return 0 }
+        published.withLock { $0 += count }
+        return count
     }
 
     /// Sends and waits for every acknowledgement; returns the rows acknowledged,
-    /// stopping at the first failure so a shard's order is kept (the rest are
-    /// sent again on the next pass, after the failed one).
+    /// stopping at the first failure so every shard's order is kept (the rest
+    /// are sent again on the next pass, after the failed one).
     private func publish(_ rows: [OutboxRow]) throws -> [Int64] {
         let outgoing = rows.map { row in
             KafkaOutgoingMessage(
@@ -140,7 +139,7 @@ public final class OutboxRelay: @unchecked Sendable {
                 acknowledged.append(row.id)
             case .failure(let error):
                 logger.warning("publish failed; the message stays in the outbox", metadata: [
-                    "messageId": "\(row.messageId.uuidString.lowercased())", "topic": "\(row.topic)", "error": "\(error)",
+                    "messageId": "\(row.messageId.lowercasedText)", "topic": "\(row.topic)", "error": "\(error)",
                 ])
                 return acknowledged
             }
@@ -164,13 +163,14 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 }
 
-/// What a relay needs from storage: a shard's unpublished messages under the
-/// shard's lock, and marking the acknowledged ones, in one transaction.
+/// What a relay needs from storage: shards' unpublished messages under the
+/// shards' locks, and marking the acknowledged ones, in one transaction.
 public protocol OutboxSource: Sendable {
-    /// Claims `shard` unless another relay holds it (`.busy`); hands its oldest
-    /// unpublished rows (at most `limit`, in id order) to `publish`, marks
-    /// the row ids `publish` returns as published, and commits.
-    func publishShard(_ shard: Int, limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome
+    /// Claims those of `shards` no other relay holds (`.busy` when none);
+    /// hands their oldest unpublished rows (at most `limit` per shard, in id
+    /// order within each shard) to `publish`, marks the row ids `publish`
+    /// returns as published, and commits.
+    func publishShards(_ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome
 
     /// Shards with unpublished rows (one cheap query when idle).
     func shardsWithWork() throws -> [Int]
@@ -185,8 +185,8 @@ public enum OutboxShardOutcome: Sendable, Hashable {
 }
 
 extension OutboxStore: OutboxSource {
-    public func publishShard(_ shard: Int, limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome {
-        let count = try withShard(shard) { claim -> Int in
+    public func publishShards(_ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome {
+        let count = try withShards(shards) { claim -> Int in
             let rows = try claim.unpublished(limit: limit)
             guard !rows.isEmpty else { return 0 }
             let acknowledged = try publish(rows)

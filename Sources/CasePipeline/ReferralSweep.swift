@@ -45,12 +45,14 @@ public struct ReferralSweep {
 
     /// One transaction per page of cases, with the same identity and row locks
     /// as the worker's batches, so a sweep never races an event on a case.
-    public func run(asOf: LocalDate) throws -> Report {
+    /// `shouldContinue` is asked before each page: a stopping process ends
+    /// the sweep between transactions (the report then covers what was done).
+    public func run(asOf: LocalDate, while shouldContinue: () -> Bool = { true }) throws -> Report {
         var report = Report(asOf: asOf)
         let causationId = TaskIdentity.sweepCausationId(asOf: asOf)
         let createdAt = policy.calendar.startOfDay(asOf)
         var after: String? = nil
-        while true {
+        while shouldContinue() {
             let caseIds = try store.openCaseIds(after: after, limit: batchSize)
             guard let last = caseIds.last else { break }
             after = last
@@ -64,6 +66,9 @@ public struct ReferralSweep {
                     guard let state = states[caseId], !state.isClosed else { continue }
                     report.casesEvaluated += 1
                     let outcome = CaseRules.reevaluate(state, asOf: asOf, causationId: causationId, policy: policy)
+                    logger.debug("sweep re-evaluated a case", metadata: EventLog.sweep(causationId: causationId, caseId: caseId).adding([
+                        "asOf": "\(asOf)", "tasks": "\(outcome.tasks.count)",
+                    ]))
                     // Only moving `referralsEvaluatedThrough` is not worth a history entry per case per day.
                     guard !outcome.tasks.isEmpty || !outcome.changes.isEmpty else { continue }
                     changes.append(CaseChange(state: outcome.state, history: [

@@ -13,6 +13,9 @@ import Synchronization
 /// are served inside `pollBatch`, between batches, when nothing is in hand;
 /// while a batch waits out a transient failure its partitions are paused and
 /// the loop keeps polling, so the member stays in the group without spinning.
+/// Records a batch leaves for later (people or cases another worker's
+/// transaction holds: `LockContention`) go back to the head of their
+/// partitions uncommitted and come again in the next batch.
 public final class Worker: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var consumer: KafkaConsumerConfiguration
@@ -66,6 +69,9 @@ public final class Worker: @unchecked Sendable {
     private let state = Mutex(LoopState())
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let counters = Mutex(WorkerCounters())
+    /// How often each message still in the buffer was left for a later batch;
+    /// used only from the worker thread.
+    private var deferrals: [TopicPartitionOffset: Int] = [:]
 
     /// `onBatchCommitted` runs on the worker thread right after each batch's
     /// transaction commits (the outbox relay's wake-up).
@@ -209,6 +215,7 @@ public final class Worker: @unchecked Sendable {
         let revoked = state.withLock { $0.revoked }
         if !revoked.isEmpty {
             buffer.drop(revoked)
+            deferrals = deferrals.filter { !revoked.contains(TopicPartition(topic: $0.key.topic, partition: $0.key.partition)) }
             let owned = Set(try consumer.assignment())
             buffer.keep(only: owned)
             messages = messages.filter { owned.contains($0.topicPartition) }
@@ -220,6 +227,15 @@ public final class Worker: @unchecked Sendable {
     /// Processes one batch until it succeeds (retrying transient failures) and commits it.
     private func handle(_ messages: [KafkaMessage], consumer: KafkaConsumer, buffer: inout FetchBuffer) throws {
         var held = messages
+        var contention = LockContention.deferConflicting
+        let starving = held.filter(isStarving)
+        if !starving.isEmpty {
+            // Left over and over: wait for the locks, but only with these (per
+            // partition the head of the batch), so the wait holds up nothing else.
+            buffer.putBack(held.filter { !isStarving($0) })
+            held = starving
+            contention = .wait
+        }
         var backoff = configuration.backoff
         var paused = false
         defer {
@@ -236,7 +252,20 @@ public final class Worker: @unchecked Sendable {
             guard !held.isEmpty else { return }
             let started = ContinuousClock.now
             do {
-                let report = try processor.process(held.map(InboundRecord.init))
+                let report = try processor.process(held.map(InboundRecord.init), contention: contention)
+                if !report.deferred.isEmpty {
+                    // Back to the head of their partitions, offsets uncommitted.
+                    let deferred = Set(report.deferred)
+                    var kept: [KafkaMessage] = []
+                    var back: [KafkaMessage] = []
+                    for (index, message) in held.enumerated() {
+                        if deferred.contains(index) { back.append(message) } else { kept.append(message) }
+                    }
+                    for message in back { deferrals[message.position, default: 0] += 1 }
+                    buffer.putBack(back)
+                    held = kept
+                }
+                for message in held where !deferrals.isEmpty { deferrals[message.position] = nil }
                 counters.withLock { $0.record(report) }
                 metrics.batchApplied(held, report: report, took: ContinuousClock.now - started)
                 logger.debug("batch applied", metadata: [
@@ -267,6 +296,7 @@ public final class Worker: @unchecked Sendable {
                 held.removeAll { revoked.contains($0.topicPartition) }
             }
         }
+        guard !held.isEmpty else { return }  // everything was left for a later batch
         do {
             try consumer.commit(processed: held)
         } catch let error as KafkaError {
@@ -276,6 +306,15 @@ public final class Worker: @unchecked Sendable {
         }
         onBatchCommitted()
     }
+
+    /// Overlapping with other workers' batches is the normal case: leave what
+    /// they hold for later. A message left over and over waits for the locks
+    /// instead, so it cannot starve.
+    private func isStarving(_ message: KafkaMessage) -> Bool {
+        !deferrals.isEmpty && (deferrals[message.position] ?? 0) >= Self.deferralsBeforeWaiting
+    }
+
+    static let deferralsBeforeWaiting = 8
 
     /// Polls (partitions paused) for `duration`, serving rebalances and keeping
     /// the member alive. Anything a newly assigned partition delivers before the

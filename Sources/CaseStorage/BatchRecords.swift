@@ -114,7 +114,7 @@ public struct ParkedEvent: Sendable, Hashable {
     }
 
     /// Seal context: binds the sealed bytes to this row.
-    var sealContext: String { "parked:\(match.kind):\(match.key):\(eventId.uuidString.lowercased())" }
+    var sealContext: String { "parked:\(match.kind):\(match.key):\(eventId.lowercasedText)" }
 }
 
 /// A Kafka header as the outbox keeps it.
@@ -169,10 +169,10 @@ public struct OutboxMessage: Sendable, Hashable {
         self.init(
             messageId: task.id, topic: task.type.topic, key: Array(task.caseId.utf8), value: task.wireJSON(),
             headers: [
-                OutboxHeader(name: TaskHeader.taskId, value: task.id.uuidString.lowercased()),
+                OutboxHeader(name: TaskHeader.taskId, value: task.id.lowercasedText),
                 OutboxHeader(name: TaskHeader.taskType, value: task.type.rawValue),
                 OutboxHeader(name: TaskHeader.taskAction, value: task.action.rawValue),
-                OutboxHeader(name: TaskHeader.causationId, value: task.causationId.uuidString.lowercased()),
+                OutboxHeader(name: TaskHeader.causationId, value: task.causationId.lowercasedText),
             ],
             containsPersonalData: false)
     }
@@ -188,5 +188,5 @@ public struct OutboxMessage: Sendable, Hashable {
         return Int16(hash % UInt32(shardCount))
     }
 
-    var sealContext: String { "outbox:\(messageId.uuidString.lowercased())" }
+    var sealContext: String { "outbox:\(messageId.lowercasedText)" }
 }

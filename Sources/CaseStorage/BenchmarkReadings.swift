@@ -1,24 +1,36 @@
 import Foundation
 import Postgres
 
-/// What the server counted for one database (`pg_stat_database`), so a
-/// benchmark can report the work the workers asked of PostgreSQL without
-/// `pg_stat_statements` (which needs `shared_preload_libraries`).
+/// What the server counted for one database, so a benchmark can report the
+/// work the workers asked of PostgreSQL: `pg_stat_database`, and statements
+/// from `pg_stat_statements` when the server loads it (`shared_preload_libraries`).
 public struct DatabaseActivity: Sendable, Hashable {
     public var transactionsCommitted: Int64
     /// Rows inserted, updated and deleted.
     public var rowsWritten: Int64
+    /// Statements executed, BEGIN and COMMIT included; nil without pg_stat_statements.
+    public var statements: Int64?
 
-    public init(transactionsCommitted: Int64, rowsWritten: Int64) {
+    public init(transactionsCommitted: Int64, rowsWritten: Int64, statements: Int64? = nil) {
         self.transactionsCommitted = transactionsCommitted
         self.rowsWritten = rowsWritten
+        self.statements = statements
     }
 
     public static func - (a: DatabaseActivity, b: DatabaseActivity) -> DatabaseActivity {
         DatabaseActivity(
             transactionsCommitted: a.transactionsCommitted - b.transactionsCommitted,
-            rowsWritten: a.rowsWritten - b.rowsWritten)
+            rowsWritten: a.rowsWritten - b.rowsWritten,
+            statements: a.statements.flatMap { a in b.statements.map { a - $0 } })
     }
+}
+
+/// One normalized statement's totals in a database (`pg_stat_statements`).
+public struct StatementReading: Sendable, Hashable {
+    public var query: String
+    public var calls: Int64
+    public var totalMilliseconds: Double
+    public var rows: Int64
 }
 
 public enum BenchmarkDatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -37,9 +49,14 @@ public enum BenchmarkDatabaseError: Error, Sendable, Equatable, CustomStringConv
 public struct BenchmarkDatabases {
     let connection: PostgresConnection
 
+    /// Makes `pg_stat_statements` readable from this session's database when
+    /// the server loads the module; without it statements are not counted.
     public init(connection: PostgresConnection) {
         self.connection = connection
+        statementsAvailable = (try? connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")) != nil
     }
+
+    let statementsAvailable: Bool
 
     public func create(_ name: String) throws {
         try connection.execute("CREATE DATABASE \(try Self.identifier(name))")
@@ -58,8 +75,34 @@ public struct BenchmarkDatabases {
             SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = $1
             """, name)
         guard let row = rows.first else { return DatabaseActivity(transactionsCommitted: 0, rowsWritten: 0) }
+        var statements: Int64?
+        if statementsAvailable {
+            // Counted when each statement ends, sessions still open included.
+            statements = try connection.query(
+                """
+                SELECT coalesce(sum(calls), 0)::int8 FROM pg_stat_statements
+                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+                """, name)[0].decode(Int64.self, column: 0)
+        }
         return DatabaseActivity(
-            transactionsCommitted: try row.decode(Int64.self, column: 0), rowsWritten: try row.decode(Int64.self, column: 1))
+            transactionsCommitted: try row.decode(Int64.self, column: 0), rowsWritten: try row.decode(Int64.self, column: 1),
+            statements: statements)
+    }
+
+    /// The statements that took the most server time in `name`; empty without pg_stat_statements.
+    public func topStatements(of name: String, limit: Int) throws -> [StatementReading] {
+        guard statementsAvailable else { return [] }
+        return try connection.query(
+            """
+            SELECT query, calls, total_exec_time, rows FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+            ORDER BY total_exec_time DESC LIMIT $2
+            """, name, Int64(limit)
+        ).map { row in
+            StatementReading(
+                query: try row.decode(String.self, column: 0), calls: try row.decode(Int64.self, column: 1),
+                totalMilliseconds: try row.decode(Double.self, column: 2), rows: try row.decode(Int64.self, column: 3))
+        }
     }
 
     /// Identifiers cannot be bound as parameters, so only a safe alphabet is accepted.

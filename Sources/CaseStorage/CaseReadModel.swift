@@ -167,7 +167,7 @@ public struct CaseReadModel {
             history.append(
                 CaseView.HistoryItem(
                     seq: try row.decode(Int64.self, column: 0),
-                    eventId: try row.decode(UUID.self, column: 1).uuidString.lowercased(),
+                    eventId: try row.decode(UUID.self, column: 1).lowercasedText,
                     eventType: try row.decode(String.self, column: 2),
                     occurredAt: Self.timestamp(try row.decode(Date.self, column: 3)),
                     appliedAt: Self.timestamp(try row.decode(Date.self, column: 4)),
@@ -186,7 +186,7 @@ public struct CaseReadModel {
             referrals: state.referrals.sorted { $0.type < $1.type }.map {
                 CaseView.Referral(
                     type: $0.type.rawValue, issuedOn: $0.issuedOn.description, arrearsCents: $0.arrearsCents,
-                    taskId: $0.taskId.uuidString.lowercased())
+                    taskId: $0.taskId.lowercasedText)
             },
             parties: parties, history: history)
     }

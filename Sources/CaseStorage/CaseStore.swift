@@ -172,6 +172,34 @@ public final class BatchTransaction {
         try connection.execute(prepared: BatchSQL.lockIdentities, parameters: [keys.sorted()])
     }
 
+    /// The same locks without waiting: takes what is free and returns the SSN
+    /// hashes and case ids another transaction holds. Never waits, so never
+    /// deadlocks; the caller leaves the work needing a busy one for later.
+    public func tryLockIdentities(
+        ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>
+    ) throws -> (ssnHashes: Set<SSNHash>, caseIds: Set<String>) {
+        try checkOpen("tryLockIdentities")
+        var owners: [Int64: LockOwner] = [:]
+        for hash in ssnHashes { owners[hash.lockKey] = .ssn(hash) }
+        for caseId in caseIds { owners[Self.lockKey(caseId: caseId)] = .caseId(caseId) }
+        guard !owners.isEmpty else { return ([], []) }
+        let result = try connection.execute(prepared: BatchSQL.tryLockIdentities, parameters: [owners.keys.sorted()])
+        var busy: (ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [])
+        for row in result {
+            switch owners[try row.decode(Int64.self, column: 0)] {
+            case .ssn(let hash): busy.ssnHashes.insert(hash)
+            case .caseId(let caseId): busy.caseIds.insert(caseId)
+            case nil: break
+            }
+        }
+        return busy
+    }
+
+    private enum LockOwner {
+        case ssn(SSNHash)
+        case caseId(String)
+    }
+
     static func lockKey(caseId: String) -> Int64 {
         SHA256.hash(data: Array("case:\(caseId)".utf8)).prefix(8).reduce(0) { $0 << 8 | Int64($1) }
     }
@@ -437,11 +465,11 @@ struct HistoryWrites {
         // JSONValue's serializer: a JSONEncoder per row would dominate the batch.
         changes.append(PostgresJSON(bytes: JSONValue.array(entry.changes.map(JSONValue.string)).serialized()))
         // uuid[] per row travels as its array literal; unnest cannot take a 2-D ragged array.
-        taskIds.append("{" + entry.tasks.map { $0.id.uuidString.lowercased() }.joined(separator: ",") + "}")
+        taskIds.append("{" + entry.tasks.map { $0.id.lowercasedText }.joined(separator: ",") + "}")
         let summaries = JSONValue.array(
             entry.tasks.map { task in
                 .object([
-                    "id": .string(task.id.uuidString.lowercased()), "type": .string(task.type.rawValue),
+                    "id": .string(task.id.lowercasedText), "type": .string(task.type.rawValue),
                     "action": .string(task.action.rawValue), "dueBy": .string(task.dueBy.description),
                 ])
             })
@@ -470,6 +498,11 @@ enum BatchSQL {
     static let lockIdentities = PreparedStatement(
         name: "cs_lock_identities",
         sql: "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k")
+
+    /// Keys come back when another transaction holds them.
+    static let tryLockIdentities = PreparedStatement(
+        name: "cs_try_lock_identities",
+        sql: "SELECT k FROM unnest($1::int8[]) AS k WHERE NOT pg_try_advisory_xact_lock(k)")
 
     static let noncustodialCases = PreparedStatement(
         name: "cs_noncustodial_cases",

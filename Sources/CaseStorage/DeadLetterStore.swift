@@ -51,7 +51,7 @@ public final class DeadLetterStore: @unchecked Sendable {
         var key = try row.decode([UInt8].self, column: 1)
         var value = try row.decode([UInt8].self, column: 2)
         if try row.decode(Bool.self, column: 0) {
-            let context = "outbox:\(messageId.uuidString.lowercased())"
+            let context = "outbox:\(messageId.lowercasedText)"
             key = try protector.open(key, context: context + ":key")
             value = try protector.open(value, context: context)
         }

@@ -50,6 +50,7 @@ public enum Migrator {
         Migration(version: 2, name: "case state snapshot as json", sql: SchemaV2.sql),
         Migration(version: 3, name: "cases: inline snapshots, room for HOT updates", sql: SchemaV3.sql),
         Migration(version: 4, name: "outbox: when a dead letter was replayed", sql: SchemaV4.sql),
+        Migration(version: 5, name: "sweep_runs: which business dates the daily sweep has run for", sql: SchemaV5.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -299,5 +300,19 @@ enum SchemaV3 {
 enum SchemaV4 {
     static let sql = """
         ALTER TABLE outbox ADD COLUMN replayed_at timestamptz;
+        """
+}
+
+/// Version 5. The in-process daily sweep (`csworker run --daily-sweep-at`):
+/// several worker processes share one schedule, so the first to finish a
+/// business date's sweep records it here and the others skip that date.
+enum SchemaV5 {
+    static let sql = """
+        CREATE TABLE sweep_runs (
+            as_of           date PRIMARY KEY,
+            finished_at     timestamptz NOT NULL DEFAULT now(),
+            cases_evaluated integer NOT NULL,
+            tasks           integer NOT NULL
+        );
         """
 }

@@ -14,9 +14,8 @@ public struct OutboxRow: Sendable, Hashable {
     public var createdAt: Date
 }
 
-/// The relay's side of the outbox: claims one shard at a time with a
-/// transaction-scoped advisory lock, so one relay per shard publishes at a
-/// time (per-case order holds: a WITHDRAW never overtakes its ISSUE) and two
+/// The relay's side of the outbox: claims shards with transaction-scoped
+/// advisory locks, so one relay per shard publishes at a time (per-case order holds: a WITHDRAW never overtakes its ISSUE) and two
 /// processes never publish the same row concurrently. A crash between publish
 /// and `markPublished` rolls the claim back: the rows are published again with
 /// the same message ids.
@@ -45,13 +44,25 @@ public final class OutboxStore: @unchecked Sendable {
     /// Runs `body` with `shard` claimed, in one transaction that commits when
     /// `body` returns. Returns nil, without calling `body`, when another
     /// session holds the shard.
-    public func withShard<T>(_ shard: Int, _ body: (ClaimedShard) throws -> T) throws -> T? {
-        precondition((0..<OutboxMessage.shardCount).contains(shard), "shard \(shard) out of range")
+    public func withShard<T>(_ shard: Int, _ body: (ClaimedShards) throws -> T) throws -> T? {
+        try withShards([shard], body)
+    }
+
+    /// Claims those of `shards` no other session holds and runs `body` with
+    /// them, in one transaction that commits when `body` returns; nil, without
+    /// calling `body`, when another session holds them all. One claim of many
+    /// shards lets a relay publish them in one round trip to the broker.
+    public func withShards<T>(_ shards: [Int], _ body: (ClaimedShards) throws -> T) throws -> T? {
+        for shard in shards {
+            precondition((0..<OutboxMessage.shardCount).contains(shard), "shard \(shard) out of range")
+        }
+        guard !shards.isEmpty else { return nil }
         return try connection.transaction(isolation: .readCommitted) { connection -> T? in
             let claimed = try connection.execute(
-                prepared: OutboxSQL.claim, parameters: [Self.shardLockClass, Int32(shard)])
-            guard try claimed[0].decode(Bool.self, column: 0) else { return nil }
-            let claim = ClaimedShard(store: self, shard: Int16(shard))
+                prepared: OutboxSQL.claim, parameters: [Self.shardLockClass, shards.map(Int32.init)]
+            ).map { Int16(try $0.decode(Int32.self, column: 0)) }
+            guard !claimed.isEmpty else { return nil }
+            let claim = ClaimedShards(store: self, shards: claimed)
             defer { claim.isOpen = false }
             return try body(claim)
         }
@@ -64,7 +75,7 @@ public final class OutboxStore: @unchecked Sendable {
 
     /// Shards that have unpublished rows, so an idle relay claims only those.
     public func shardsWithWork() throws -> [Int] {
-        try connection.execute(prepared: OutboxSQL.shardsWithWork, parameters: []).map {
+        try connection.execute(prepared: OutboxSQL.shardsWithWork, parameters: [Int32(OutboxMessage.shardCount)]).map {
             Int(try $0.decode(Int16.self, column: 0))
         }
     }
@@ -77,22 +88,23 @@ public final class OutboxStore: @unchecked Sendable {
     }
 }
 
-/// A shard claimed by `OutboxStore.withShard`; valid only inside it.
-public final class ClaimedShard {
+/// Shards claimed by `OutboxStore.withShards`; valid only inside it.
+public final class ClaimedShards {
     let store: OutboxStore
-    public let shard: Int16
+    public let shards: [Int16]
     var isOpen = true
 
-    init(store: OutboxStore, shard: Int16) {
+    init(store: OutboxStore, shards: [Int16]) {
         self.store = store
-        self.shard = shard
+        self.shards = shards
     }
 
-    /// The shard's oldest unpublished rows, in id (= enqueue) order.
+    /// Each claimed shard's oldest unpublished rows (at most `limit` per
+    /// shard), in id (= enqueue) order within each shard.
     public func unpublished(limit: Int) throws -> [OutboxRow] {
         try checkOpen("unpublished")
         let result = try store.connection.execute(
-            prepared: OutboxSQL.unpublished, parameters: [shard, Int64(limit)])
+            prepared: OutboxSQL.unpublished, parameters: [shards, Int64(limit)])
         let decoder = JSONDecoder()
         var rows: [OutboxRow] = []
         rows.reserveCapacity(result.rowCount)
@@ -102,13 +114,13 @@ public final class ClaimedShard {
             var key = try row.decode([UInt8].self, column: 4)
             var value = try row.decode([UInt8].self, column: 5)
             if sealed {
-                let context = "outbox:\(messageId.uuidString.lowercased())"
+                let context = "outbox:\(messageId.lowercasedText)"
                 key = try store.protector.open(key, context: context + ":key")
                 value = try store.protector.open(value, context: context)
             }
             rows.append(
                 OutboxRow(
-                    id: try row.decode(Int64.self, column: 0), messageId: messageId, shard: shard,
+                    id: try row.decode(Int64.self, column: 0), messageId: messageId, shard: try row.decode(Int16.self, column: 8),
                     topic: try row.decode(String.self, column: 2), key: key, value: value,
                     headers: try decoder.decode(
                         [OutboxHeader].self, from: Data(try row.decode(PostgresJSON.self, column: 6).bytes)),
@@ -121,7 +133,7 @@ public final class ClaimedShard {
     public func markPublished(_ ids: [Int64]) throws {
         try checkOpen("markPublished")
         guard !ids.isEmpty else { return }
-        try store.connection.execute(prepared: OutboxSQL.markPublished, parameters: [ids, shard])
+        try store.connection.execute(prepared: OutboxSQL.markPublished, parameters: [ids, shards])
     }
 
     private func checkOpen(_ operation: String) throws {
@@ -132,27 +144,39 @@ public final class ClaimedShard {
 }
 
 enum OutboxSQL {
+    /// The shards whose locks were free (and are now held).
     static let claim = PreparedStatement(
-        name: "cs_outbox_claim", sql: "SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)")
+        name: "cs_outbox_claim",
+        sql: "SELECT s FROM unnest($2::int4[]) AS s WHERE pg_try_advisory_xact_lock($1::int4, s)")
+    /// Per shard an index range scan of the unpublished rows, not one sort of them all.
     static let unpublished = PreparedStatement(
         name: "cs_outbox_unpublished",
         sql: """
-            SELECT id, message_id, topic, sealed, key, value, headers, created_at FROM outbox
-            WHERE shard = $1::int2 AND published_at IS NULL
-            ORDER BY id
-            LIMIT $2::int8
+            SELECT o.id, o.message_id, o.topic, o.sealed, o.key, o.value, o.headers, o.created_at, o.shard
+            FROM unnest($1::int2[]) AS s(shard)
+            CROSS JOIN LATERAL (
+                SELECT * FROM outbox
+                WHERE outbox.shard = s.shard AND published_at IS NULL
+                ORDER BY id
+                LIMIT $2::int8
+            ) AS o
+            ORDER BY o.shard, o.id
             """)
     static let markPublished = PreparedStatement(
         name: "cs_outbox_mark_published",
         sql: """
             UPDATE outbox SET published_at = now()
-            WHERE id = ANY($1::int8[]) AND shard = $2::int2 AND published_at IS NULL
+            WHERE id = ANY($1::int8[]) AND shard = ANY($2::int2[]) AND published_at IS NULL
             """)
     static let unpublishedCount = PreparedStatement(
         name: "cs_outbox_unpublished_count", sql: "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    /// One index probe per shard, rather than DISTINCT over every unpublished row.
     static let shardsWithWork = PreparedStatement(
         name: "cs_outbox_shards_with_work",
-        sql: "SELECT DISTINCT shard FROM outbox WHERE published_at IS NULL ORDER BY shard")
+        sql: """
+            SELECT s::int2 FROM generate_series(0, $1::int4 - 1) AS s
+            WHERE EXISTS (SELECT 1 FROM outbox WHERE shard = s AND published_at IS NULL)
+            """)
     static let deletePublished = PreparedStatement(
         name: "cs_outbox_delete_published",
         sql: "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1::timestamptz")

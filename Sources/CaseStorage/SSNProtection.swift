@@ -132,19 +132,24 @@ public struct SealError: Error, Sendable, CustomStringConvertible {
 /// keys are HKDF-derived from the one secret, so the matching key and the
 /// encryption key never coincide.
 public struct SSNProtector: Sendable {
-    private let hashKey: SymmetricKey
+    /// HMAC keyed once: copying it skips the key schedule on every hash
+    /// (several per event on the hot path).
+    private let keyedHMAC: HMAC<SHA256>
     private let sealKey: SymmetricKey
 
     public init(key: SSNKey) {
         let salt = Array("csworker ssn protection".utf8)
-        hashKey = HKDF<SHA256>.deriveKey(
+        let hashKey = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: key.secret, salt: salt, info: Array("ssn-hash-v1".utf8), outputByteCount: 32)
+        keyedHMAC = HMAC<SHA256>(key: hashKey)
         sealKey = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: key.secret, salt: salt, info: Array("ssn-seal-v1".utf8), outputByteCount: 32)
     }
 
     public func hash(_ ssn: SSN) -> SSNHash {
-        SSNHash(bytes: Array(HMAC<SHA256>.authenticationCode(for: Array(ssn.digits.utf8), using: hashKey)))
+        var hmac = keyedHMAC
+        hmac.update(data: Array(ssn.digits.utf8))
+        return SSNHash(bytes: Array(hmac.finalize()))
     }
 
     /// AES-256-GCM, nonce || ciphertext || tag. `context` is authenticated but

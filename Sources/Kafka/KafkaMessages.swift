@@ -106,6 +106,9 @@ public struct KafkaMessage: Sendable, Hashable {
 
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
+    /// Where this message is: its own offset.
+    public var position: TopicPartitionOffset { TopicPartitionOffset(topic: topic, partition: partition, offset: offset) }
+
     /// The offset to commit once this message is fully processed.
     public var nextOffset: TopicPartitionOffset {
         TopicPartitionOffset(topic: topic, partition: partition, offset: offset + 1)

@@ -34,8 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Cases for the per-event mode (slow; events/s is a rate, so fewer suffice). Default: cases / 10.")
     var perEventCases: Int?
 
-    @Option(help: "Worker processes in the group.")
-    var workers: Int = 2
+    @Option(help: "Worker processes in the group; a comma-separated list (1,2,4) measures the worker modes with each count (the scaling table).")
+    var workers: String = "2"
 
     @Option(help: "Offered events/s of the latency phase of the batched mode (0 skips it).")
     var rate: Int = 2_000
@@ -52,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Partitions of each benchmark topic.")
     var partitions: Int = 6
 
+    @Option(help: "Print the N statements that took the most server time in each mode's last run (needs pg_stat_statements).")
+    var topStatements: Int = 0
+
     @Option(help: "Seed of the generated mix.")
     var seed: UInt64 = 1
 
@@ -59,6 +62,16 @@ struct BenchCommand: AsyncParsableCommand {
     var timeoutSeconds: Int = 600
 
     var perEventCaseCount: Int { perEventCases ?? max(1, cases / 10) }
+
+    var workerCounts: [Int] {
+        get throws {
+            let counts = workers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw ValidationError("--workers must be worker counts of at least 1, e.g. 2 or 1,2,4")
+            }
+            return counts.compactMap { $0 }
+        }
+    }
 
     var selectedModes: [BenchMode] {
         get throws {
@@ -74,7 +87,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard cases >= 1, (perEventCases ?? 1) >= 1 else { throw ValidationError("case counts must be at least 1") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        _ = try workerCounts
         guard rate >= 0, latencySeconds >= 1 else { throw ValidationError("--rate must be >= 0 and --latency-seconds >= 1") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
@@ -91,26 +104,32 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let modes = try selectedModes
+        let counts = try workerCounts
         try await reportingFailures {
             let bench = BenchRunner(
-                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment, workers: workers,
-                partitions: partitions, timeout: .seconds(timeoutSeconds))
-            var results: [(BenchMode, [BenchFigures])] = []
+                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment,
+                partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements)
+            var results: [(BenchColumn, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
                 let events = Array(ScenarioGenerator(.benchmark(cases: modeCases, seed: seed)))
-                var figures: [BenchFigures] = []
-                for run in 1...runs {
-                    printError("bench: \(mode.rawValue) run \(run)/\(runs): \(events.count) events over \(modeCases) cases")
-                    // Only the batched worker is offered a paced load: the per-event design falls far behind
-                    // any realistic rate, so its "latency" would only be the length of its queue.
-                    let latencyEvents = mode != .batched || rate == 0
-                        ? [] : latencyMix(eventsPerCase: Double(events.count) / Double(modeCases), run: run)
-                    let result = try await bench.run(mode: mode, events: events, latencyEvents: latencyEvents, rate: rate)
-                    printError("bench: \(mode.rawValue) run \(run): \(BenchReport.format(result.eventsPerSecond, digits: 0)) events/s")
-                    figures.append(result)
+                // The ceiling runs in this process: worker counts do not apply.
+                for workerCount in mode == .ceiling ? [counts[0]] : counts {
+                    let column = BenchColumn(mode: mode, workers: counts.count > 1 && mode != .ceiling ? workerCount : nil)
+                    var figures: [BenchFigures] = []
+                    for run in 1...runs {
+                        printError("bench: \(column.label) run \(run)/\(runs): \(events.count) events over \(modeCases) cases")
+                        // Only the batched worker is offered a paced load: the per-event design falls far behind
+                        // any realistic rate, so its "latency" would only be the length of its queue.
+                        let latencyEvents = mode != .batched || rate == 0
+                            ? [] : latencyMix(eventsPerCase: Double(events.count) / Double(modeCases), run: run)
+                        let result = try await bench.run(
+                            mode: mode, workers: workerCount, events: events, latencyEvents: latencyEvents, rate: rate)
+                        printError("bench: \(column.label) run \(run): \(BenchReport.format(result.eventsPerSecond, digits: 0)) events/s")
+                        figures.append(result)
+                    }
+                    results.append((column, figures))
                 }
-                results.append((mode, figures))
             }
             print(report(results))
         }
@@ -126,7 +145,7 @@ struct BenchCommand: AsyncParsableCommand {
         return Array(ScenarioGenerator(configuration).prefix(Int(wanted)))
     }
 
-    func report(_ results: [(BenchMode, [BenchFigures])]) -> String {
+    func report(_ results: [(BenchColumn, [BenchFigures])]) -> String {
         var lines = [
             "csworker bench: \(CommandLine.arguments.joined(separator: " "))",
             "settings: cases=\(cases) per-event-cases=\(perEventCaseCount) workers=\(workers) rate=\(rate)/s "
@@ -136,6 +155,8 @@ struct BenchCommand: AsyncParsableCommand {
             "",
         ]
         lines += BenchReport.ratios(results)
+        let statements = BenchReport.statements(results)
+        if !statements.isEmpty { lines += [""] + statements }
         lines += [
             "",
             "notes:",
@@ -143,8 +164,9 @@ struct BenchCommand: AsyncParsableCommand {
             "  ceiling = events / wall time of BatchProcessor.process over batches of 2,000 in one process (no Kafka, no publishing).",
             "- per-event runs use fewer cases (--per-event-cases); events/s is a rate, so the count only sets the sample size.",
             "- transactions/event and rows written/event are pg_stat_database deltas (xact_commit, tup_inserted+updated+deleted)",
-            "  over the throughput phase; pg_stat_statements is not loaded by scripts/services.sh, so statements are not counted.",
-            "  Worker figures include the outbox relays' polling transactions; the bench's own polls are subtracted.",
+            "  over the throughput phase; SQL statements/event counts pg_stat_statements calls in the bench database (BEGIN and",
+            "  COMMIT included; '-' when the server does not load the module). Worker figures include the outbox relays' polls",
+            "  and published marks; the bench's own polls are subtracted.",
             "- latency = first task published_at - the instant the bench handed the event to its producer, for events of the",
             "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
             "  Measured for the batched mode only; above the workers' throughput it is queueing time.",
@@ -160,16 +182,18 @@ struct BenchRunner {
     let baseURL: String
     let key: SSNKey
     let environment: [String: String]
-    let workers: Int
     let partitions: Int
     let timeout: Duration
+    let topStatements: Int
     let logger: Logger = {
         var logger = Logger(label: "csworker.bench")
         logger.logLevel = .warning
         return logger
     }()
 
-    func run(mode: BenchMode, events: [ScenarioEvent], latencyEvents: [ScenarioEvent], rate: Int) async throws -> BenchFigures {
+    func run(
+        mode: BenchMode, workers: Int, events: [ScenarioEvent], latencyEvents: [ScenarioEvent], rate: Int
+    ) async throws -> BenchFigures {
         let id = "\(mode == .perEvent ? "pe" : String(mode.rawValue.prefix(2)))_\(UInt32.random(in: 0...UInt32.max))"
         let database = "bench_\(id)"
         let admin = try connectDatabase(url: baseURL, logger: logger)
@@ -247,7 +271,9 @@ struct BenchRunner {
                 events: events.count, loadSeconds: loadSeconds,
                 eventsPerSecond: Double(events.count) / max(last.timeIntervalSince(first), 0.001),
                 transactionsPerEvent: transactions / Double(events.count),
-                rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+                rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
+                statementsPerEvent: activity.statements.map { Double($0 - Int64(polls)) / Double(events.count) })
+            figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
             if !latencyEvents.isEmpty {
                 let produced = try await offer(latencyEvents, rate: rate, topics: topics)
                 _ = try await waitUntilDrained(expecting: events.count + latencyEvents.count, status: status, workers: group)
@@ -297,10 +323,13 @@ struct BenchRunner {
         connection.close()
         try await Task.sleep(for: .milliseconds(500))
         let activity = try databases.activity(of: database) - before
-        return BenchFigures(
+        var figures = BenchFigures(
             events: events.count, loadSeconds: nil, eventsPerSecond: Double(events.count) / max(elapsed, 0.001),
             transactionsPerEvent: Double(activity.transactionsCommitted) / Double(events.count),
-            rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count))
+            rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
+            statementsPerEvent: activity.statements.map { Double($0) / Double(events.count) })
+        figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
+        return figures
     }
 
     /// Polls until every event is accounted for and the outbox is empty;
@@ -318,7 +347,9 @@ struct BenchRunner {
             guard ContinuousClock.now < deadline else {
                 throw BenchFailure("timed out: \(progress.accounted) of \(count) events recorded, \(progress.unpublished) unpublished")
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // The figures come from database timestamps, not from when this poll
+            // notices; polling less leaves the server to the workers (each poll counts rows).
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 

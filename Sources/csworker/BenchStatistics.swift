@@ -1,3 +1,4 @@
+import CaseStorage
 import Foundation
 
 /// The arithmetic of `csworker bench`, kept free of I/O so it is tested on its own.
@@ -57,6 +58,10 @@ struct BenchFigures: Sendable, Hashable {
     var eventsPerSecond: Double
     var transactionsPerEvent: Double
     var rowsWrittenPerEvent: Double
+    /// nil when the server does not load pg_stat_statements.
+    var statementsPerEvent: Double? = nil
+    /// The statements that took the most server time (`--top-statements`).
+    var topStatements: [StatementReading] = []
     var latencyP50Ms: Double?
     var latencyP95Ms: Double?
     var latencyP99Ms: Double?
@@ -73,6 +78,23 @@ enum BenchMode: String, CaseIterable, Sendable {
     case ceiling
 }
 
+/// One column of the report: a mode, and the worker count when several are compared.
+struct BenchColumn: Hashable, Sendable {
+    var mode: BenchMode
+    var workers: Int?
+
+    init(mode: BenchMode, workers: Int? = nil) {
+        self.mode = mode
+        self.workers = workers
+    }
+
+    static let batched = BenchColumn(mode: .batched)
+    static let perEvent = BenchColumn(mode: .perEvent)
+    static let ceiling = BenchColumn(mode: .ceiling)
+
+    var label: String { workers.map { "\(mode.rawValue) x\($0)" } ?? mode.rawValue }
+}
+
 /// Renders the medians across runs (each run's value in brackets) as a table.
 enum BenchReport {
     struct Row: Sendable {
@@ -87,6 +109,7 @@ enum BenchReport {
         Row(label: "events/s end to end", value: { $0.eventsPerSecond }, digits: 0),
         Row(label: "transactions/event", value: { $0.transactionsPerEvent }, digits: 3),
         Row(label: "rows written/event", value: { $0.rowsWrittenPerEvent }, digits: 2),
+        Row(label: "SQL statements/event", value: { $0.statementsPerEvent }, digits: 3),
         Row(label: "offered events/s (latency phase)", value: { $0.offeredEventsPerSecond }, digits: 0),
         Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
         Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),
@@ -104,8 +127,8 @@ enum BenchReport {
         BenchStatistics.median(runs.compactMap(row.value))
     }
 
-    static func table(_ results: [(BenchMode, [BenchFigures])]) -> String {
-        var lines: [[String]] = [["figure (median [runs])"] + results.map { $0.0.rawValue }]
+    static func table(_ results: [(BenchColumn, [BenchFigures])]) -> String {
+        var lines: [[String]] = [["figure (median [runs])"] + results.map { $0.0.label }]
         for row in rows {
             var line = [row.label]
             for (_, runs) in results {
@@ -121,13 +144,47 @@ enum BenchReport {
         }.joined(separator: "\n")
     }
 
-    /// "batched/per-event = 3.20x" lines for the modes present.
-    static func ratios(_ results: [(BenchMode, [BenchFigures])]) -> [String] {
-        let rates = Dictionary(results.map { ($0.0, BenchStatistics.median($0.1.map(\.eventsPerSecond))) }) { a, _ in a }
-        guard let batched = rates[.batched] ?? nil, batched > 0 else { return [] }
-        return [BenchMode.perEvent, .ceiling].compactMap { other in
-            guard let rate = rates[other] ?? nil, rate > 0 else { return nil }
-            return "batched/\(other.rawValue) events/s = \(String(format: "%.2f", batched / rate))x"
+    /// Per mode, the last run's costliest statements: calls per event, server time.
+    static func statements(_ results: [(BenchColumn, [BenchFigures])]) -> [String] {
+        var lines: [String] = []
+        for (column, runs) in results {
+            guard let last = runs.last, !last.topStatements.isEmpty else { continue }
+            lines.append("top statements, \(column.label) (last run): calls/event, total ms, rows/call, statement")
+            for statement in last.topStatements {
+                let text = statement.query.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                let figures = String(
+                    format: "  %7.3f %9.0f %8.1f  ", Double(statement.calls) / Double(last.events), statement.totalMilliseconds,
+                    Double(statement.rows) / Double(max(statement.calls, 1)))
+                lines.append(figures + text.prefix(110))
+            }
         }
+        return lines
+    }
+
+    /// "batched/per-event = 3.20x" lines for the columns present: each batched
+    /// column against the per-event column of the same worker count (or the
+    /// only one) and the ceiling, and against the first batched column (scaling).
+    static func ratios(_ results: [(BenchColumn, [BenchFigures])]) -> [String] {
+        let rates = results.compactMap { column, runs in
+            BenchStatistics.median(runs.map(\.eventsPerSecond)).map { (column, $0) }
+        }
+        func rate(_ mode: BenchMode, workers: Int?) -> (BenchColumn, Double)? {
+            let candidates = rates.filter { $0.0.mode == mode }
+            return candidates.first { $0.0.workers == workers } ?? (candidates.count == 1 ? candidates[0] : nil)
+        }
+        let batched = rates.filter { $0.0.mode == .batched && $0.1 > 0 }
+        var lines: [String] = []
+        for (column, value) in batched {
+            for other in [BenchMode.perEvent, .ceiling] {
+                guard let (otherColumn, otherRate) = rate(other, workers: column.workers), otherRate > 0 else { continue }
+                lines.append("\(column.label)/\(otherColumn.label) events/s = \(String(format: "%.2f", value / otherRate))x")
+            }
+        }
+        if let (first, base) = batched.first {
+            for (column, value) in batched.dropFirst() {
+                lines.append("\(column.label)/\(first.label) events/s = \(String(format: "%.2f", value / base))x")
+            }
+        }
+        return lines
     }
 }

@@ -5,6 +5,7 @@ import CaseStorage
 import Foundation
 import Kafka
 import Logging
+import Postgres
 
 /// One worker process: a consumer-group member applying events to cases, and
 /// an outbox relay publishing the tasks and dead letters they produce.
@@ -20,6 +21,9 @@ struct RunCommand: AsyncParsableCommand {
             at most 16 KiB (CSE_KAFKA_MAX_PARTITION_FETCH_BYTES), so the three input topics are consumed
             side by side rather than one far ahead of another.
             Log level: CSE_LOG_LEVEL (trace, debug, info, notice, warning, error; default info).
+            With --daily-sweep-at (CSE_DAILY_SWEEP_AT) the workers also run `csworker sweep` once a day, as of
+            the agency's date (America/Chicago by default), on a third database session: one process per day
+            (a lock and the sweep_runs table), and a process started later in the day catches up.
             Operator endpoints: GET /metrics (Prometheus text), /health/live and /health/ready on
             CSE_HTTP_HOST:CSE_HTTP_PORT (default 0.0.0.0:8080; port 0 = any free port, off = none).
             """
@@ -37,6 +41,20 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds the outbox relay keeps publishing after the consumer stopped.")
     var drainSeconds: Int = 5
+
+    @Option(name: .customLong("daily-sweep-at"), help: ArgumentHelp(
+        "Run the referral sweep once a day at this time in the agency's zone, one process of the group per day (env CSE_DAILY_SWEEP_AT; default off).",
+        valueName: "HH:MM"))
+    var dailySweepAtFlag: String?
+
+    /// nil: no in-process schedule (the CronJob or timer runs `csworker sweep`).
+    func dailySweepAt() throws -> TimeOfDay? {
+        guard let text = dailySweepAtFlag ?? connection.environment["CSE_DAILY_SWEEP_AT"], !text.isEmpty else { return nil }
+        guard let time = TimeOfDay(text) else {
+            throw ValidationError("--daily-sweep-at / CSE_DAILY_SWEEP_AT must be a time of day, HH:MM (24-hour), not '\(text)'")
+        }
+        return time
+    }
 
     func validate() throws {
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
@@ -56,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let graceSeconds = unknownCaseGraceSeconds ?? (graceText.map { Int($0) } ?? 60), graceSeconds >= 0 else {
             throw ValidationError("CSE_UNKNOWN_CASE_GRACE_SECONDS must be a whole number of seconds")
         }
+        let sweepAt = try dailySweepAt()
         let overrides = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
         let logger = Self.logger(environment: connection.environment)
         let topics = topicOptions.topics
@@ -65,9 +84,12 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingFailures {
             let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
             let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
+            // The daily sweep's own session (and thread): a sweep of every open case never stalls the consumer.
+            let sweepConnection = try sweepAt.map { _ in try connectDatabase(url: databaseURL, logger: logger) }
             defer {
                 workerConnection.close()
                 relayConnection.close()
+                sweepConnection?.close()
             }
             let pending = try Migrator.pending(workerConnection)
             guard pending.isEmpty else {
@@ -113,14 +135,34 @@ struct RunCommand: AsyncParsableCommand {
             defer { signals.cancel() }
 
             relay.start()
+            let dailySweep = sweepAt.map { time in
+                Self.dailySweep(at: time, connection: sweepConnection!, protector: protector, topics: topics, logger: logger) {
+                    relay.wake()
+                }
+            }
+            dailySweep?.start()
             let reporter = Task { await Self.reportProgress(worker: worker, relay: relay, logger: logger) }
             let outcome = await Result(catching: { try await worker.run() })
             reporter.cancel()
+            dailySweep?.stop()
             relay.stop(drain: .seconds(drainSeconds))
             await endpoints.stop()
             Self.logTotals(worker: worker, relay: relay, logger: logger)
             try outcome.get()
         }
+    }
+
+    private static func dailySweep(
+        at time: TimeOfDay, connection: PostgresConnection, protector: SSNProtector, topics: PipelineTopics, logger: Logger,
+        onSwept: @escaping @Sendable () -> Void
+    ) -> DailySweep {
+        let policy = Policy()
+        let store = CaseStore(connection: connection, protector: protector, calendar: policy.calendar, cachedStates: 0, logger: logger)
+        return DailySweep(
+            at: time, calendar: policy.calendar,
+            sweep: ReferralSweep(store: store, topics: topics, policy: policy, logger: logger),
+            runs: SweepRuns(connection: connection), recover: { try? store.reconnectIfBroken() }, logger: logger,
+            onSwept: onSwept)
     }
 
     /// One info line every 10 s while there is traffic.

@@ -75,6 +75,9 @@ struct SweepCommand: AsyncParsableCommand {
                     store: CaseStore(connection: database, protector: protector, cachedStates: 0, logger: logger),
                     topics: topics, policy: policy, batchSize: batchSize, logger: logger)
                 report = try sweep.run(asOf: asOf)
+                // Workers with the in-process schedule then skip this date.
+                try SweepRuns(connection: database).recordDone(
+                    asOf: asOf, casesEvaluated: report.casesEvaluated, tasks: report.tasks)
             }
             print(Self.summary(report))
             if publish {

@@ -66,7 +66,7 @@ import Testing
                 events: 1_000, loadSeconds: 0.5, eventsPerSecond: rate, transactionsPerEvent: 0.01, rowsWrittenPerEvent: 4,
                 latencyP99Ms: p99, peakRSSMiB: [40, 60])
         }
-        let results: [(BenchMode, [BenchFigures])] = [
+        let results: [(BenchColumn, [BenchFigures])] = [
             (.batched, [figures(9_000, p99: 80), figures(10_000, p99: 120), figures(11_000, p99: 100)]),
             (.perEvent, [figures(1_000), figures(3_000)]),
             (.ceiling, [figures(20_000)]),
@@ -81,6 +81,28 @@ import Testing
         #expect(table.contains("60.0 [60.0, 60.0, 60.0]"))
         #expect(BenchReport.ratios(results) == ["batched/per-event events/s = 5.00x", "batched/ceiling events/s = 0.50x"])
         #expect(BenchReport.ratios([(.ceiling, [figures(1)])]).isEmpty)
+    }
+
+    @Test func scalingColumnsAreComparedWithTheFirstAndWithTheirOwnWorkerCount() {
+        func figures(_ rate: Double) -> BenchFigures {
+            BenchFigures(events: 1_000, loadSeconds: nil, eventsPerSecond: rate, transactionsPerEvent: 0.01, rowsWrittenPerEvent: 4)
+        }
+        let results: [(BenchColumn, [BenchFigures])] = [
+            (BenchColumn(mode: .batched, workers: 1), [figures(1_000)]),
+            (BenchColumn(mode: .batched, workers: 2), [figures(1_800)]),
+            (BenchColumn(mode: .batched, workers: 4), [figures(2_500)]),
+            (BenchColumn(mode: .perEvent, workers: 1), [figures(250)]),
+            (BenchColumn(mode: .perEvent, workers: 2), [figures(400)]),
+            (.ceiling, [figures(5_000)]),
+        ]
+        let header = BenchReport.table(results).split(separator: "\n")[0].split(separator: " ", omittingEmptySubsequences: true)
+        #expect(header.suffix(11).joined(separator: " ") == "batched x1 batched x2 batched x4 per-event x1 per-event x2 ceiling")
+        #expect(BenchReport.ratios(results) == [
+            "batched x1/per-event x1 events/s = 4.00x", "batched x1/ceiling events/s = 0.20x",
+            "batched x2/per-event x2 events/s = 4.50x", "batched x2/ceiling events/s = 0.36x",
+            "batched x4/ceiling events/s = 0.50x",
+            "batched x2/batched x1 events/s = 1.80x", "batched x4/batched x1 events/s = 2.50x",
+        ])
     }
 }
 

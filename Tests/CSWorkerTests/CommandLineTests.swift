@@ -33,6 +33,16 @@ enum BuiltBinary {
         #expect(outcome.stderr.contains("CSE_KAFKA_BROKERS"))
     }
 
+    @Test func anInvalidDailySweepTimeIsAUsageError() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CSE_DAILY_SWEEP_AT"] = "25:00"
+        environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
+        let outcome = try await BuiltBinary.run(
+            ["run", "--brokers", "127.0.0.1:1", "--database-url", "postgresql://worker@127.0.0.1:1/cases"], environment: environment)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("CSE_DAILY_SWEEP_AT"), "\(outcome.stderr)")
+    }
+
     @Test func unreachableDatabaseExits69AndHidesThePassword() async throws {
         let outcome = try await BuiltBinary.run([
             "selfcheck", "--brokers", "127.0.0.1:1", "--database-url", "postgresql://worker:s3cret-pw@127.0.0.1:1/cases",

@@ -357,15 +357,18 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
         for bad in ["56123456", "5612345678", "561-234567", "56-12345a7", "", "56-123456"] { #expect(FEIN(bad) == nil, "\(bad)") }
     }
 
-    @Test func uuidParsingMatchesFoundation() {
+    @Test func uuidTextMatchesFoundation() {
         for _ in 0..<200 {
             let uuid = UUID()
-            #expect(FieldReader.parseUUID(uuid.uuidString) == uuid)
-            #expect(FieldReader.parseUUID(uuid.uuidString.lowercased()) == uuid)
+            #expect(UUID(canonicalText: uuid.uuidString) == uuid)
+            #expect(UUID(canonicalText: uuid.uuidString.lowercased()) == uuid)
+            #expect(uuid.lowercasedText == uuid.uuidString.lowercased())
         }
+        #expect(UUID(uuid: (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255)).lowercasedText
+            == "00010203-0405-0607-0809-0a0b0c0d0eff")
         for bad in ["", "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1", "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1g", "0b9f2c3e6a41-4b8e-9d0f-2f1e7c5a9b11a",
                     "{0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b1}"] {
-            #expect(FieldReader.parseUUID(bad) == nil, "\(bad)")
+            #expect(UUID(canonicalText: bad) == nil, "\(bad)")
         }
     }
 

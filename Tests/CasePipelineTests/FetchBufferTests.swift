@@ -49,4 +49,19 @@ struct FetchBufferTests {
         #expect(buffer.count == 2)
         #expect(buffer.takeBatch(limit: 5).map(\.partition) == [1, 0])
     }
+
+    @Test func messagesPutBack_returnToTheHeadOfTheirPartitions_inOrder() {
+        let events = (0..<4).map { ScenarioEvents.intakeApplication(caseId: "P\($0)", occurredAt: Self.day("2026-01-0\($0 + 5)")) }
+        var buffer = FetchBuffer()
+        buffer.append([
+            Self.message(events[0], partition: 0, offset: 0), Self.message(events[1], partition: 0, offset: 1),
+            Self.message(events[2], partition: 0, offset: 2), Self.message(events[3], partition: 1, offset: 0),
+        ])
+        let batch = buffer.takeBatch(limit: 3)
+        #expect(batch.map { "\($0.partition)@\($0.offset)" } == ["0@0", "0@1", "0@2"])
+        buffer.putBack(Array(batch[1...]))
+        #expect(buffer.count == 3)
+        #expect(buffer.takeBatch(limit: 10).map { "\($0.partition)@\($0.offset)" } == ["0@1", "0@2", "1@0"])
+        #expect(buffer.isEmpty)
+    }
 }

@@ -134,7 +134,7 @@ struct OperationsEndpointTests {
         // Something else listens on the port already.
         let occupant = TCPProxy(upstreamHost: "127.0.0.1", upstreamPort: 1)
         try occupant.start()
-        var environment = h.workerEnvironment()
+        var environment = h.processEnvironment(logLevel: "info")
         environment["CSE_HTTP_HOST"] = "127.0.0.1"
         environment["CSE_HTTP_PORT"] = String(occupant.port)
         let exit: ChildProcess.Outcome
@@ -194,11 +194,9 @@ struct OperatedWorker {
     let log: URL
 
     init(_ h: PipelineHarness, name: String, databaseURL: String? = nil) throws {
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("operations-\(Services.uniqueLabel())")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        var environment = h.workerEnvironment()
+        let logs = try WorkerProcess.logsDirectory("operations")
+        var environment = h.processEnvironment(logLevel: "info", logFormat: "json")
         environment["CSE_DATABASE_URL"] = databaseURL ?? h.databaseURL
-        environment["CSE_LOG_FORMAT"] = "json"
         environment["CSE_HTTP_HOST"] = "127.0.0.1"
         environment["CSE_METRICS_DB_INTERVAL_SECONDS"] = "1"
         process = try WorkerProcess(name: name, environment: environment, logs: logs, arguments: ["run"])

@@ -25,10 +25,8 @@ struct WorkerProcessTests {
     }
 
     private func run(_ h: PipelineHarness, spawning processes: inout [WorkerProcess]) async throws {
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(Services.uniqueLabel())")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-
-        let environment = h.workerEnvironment()
+        let logs = try WorkerProcess.logsDirectory("pipeline")
+        let environment = h.processEnvironment(logLevel: "info")
         let first = try WorkerProcess(name: "first", environment: environment, logs: logs)
         let second = try WorkerProcess(name: "second", environment: environment, logs: logs)
         processes += [first, second]
@@ -88,11 +86,37 @@ struct WorkerProcessTests {
     }
 }
 
+extension PipelineHarness {
+    /// The environment of a `csworker` child process in this test's world
+    /// (database, topics, group, key), with group timings for the local broker.
+    func processEnvironment(logLevel: String, logFormat: String? = nil) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CSE_DATABASE_URL"] = databaseURL
+        environment["CSE_TOPIC_PREFIX"] = topics.prefix
+        environment["CSE_CONSUMER_GROUP"] = group
+        environment["CSE_SSN_KEY"] = keyHex
+        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
+        environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
+        environment["CSE_LOG_LEVEL"] = logLevel
+        environment["CSE_LOG_FORMAT"] = logFormat
+        // Each child's /metrics and health endpoints on a free port: parallel workers never collide on 8080.
+        environment["CSE_HTTP_PORT"] = "0"
+        return environment
+    }
+}
+
 /// A `csworker run` child process, logging to a file.
 final class WorkerProcess: @unchecked Sendable {
     let process = Process()
 
     static var binary: URL { ChildProcess.csworker }
+
+    /// A new directory for one test's process logs (kept for reading after a failure).
+    static func logsDirectory(_ name: String) throws -> URL {
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(Services.uniqueLabel())")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        return logs
+    }
 
     init(name: String, environment: [String: String], logs: URL, arguments: [String] = ["run", "--max-batch", "100"]) throws {
         let log = logs.appendingPathComponent("\(name).log")

@@ -92,6 +92,36 @@ struct OutboxTests {
         }
     }
 
+    @Test("one claim takes the free shards among many: at most `limit` rows of each, each shard in enqueue order")
+    func claimingManyShards() throws {
+        try withMigratedStore("many") { scratch, store, protector in
+            let all = messages(caseCount: 40, perCase: 3)
+            try store.withBatch { try $0.enqueueOutbox(all) }
+            let first = OutboxStore(connection: try scratch.connect(), protector: protector)
+            let second = OutboxStore(connection: try scratch.connect(), protector: protector)
+            let shards = try first.shardsWithWork()
+            #expect(shards == Array(Set(all.map { Int($0.shard) })).sorted())
+            let held = shards[0]
+            try first.withShard(held) { _ in
+                let rows = try #require(try second.withShards(shards) { claim -> [OutboxRow] in
+                    #expect(claim.shards.map(Int.init) == Array(shards.dropFirst()))
+                    return try claim.unpublished(limit: 2)
+                })
+                for shard in shards.dropFirst() {
+                    let expected = all.filter { Int($0.shard) == shard }.prefix(2).map(\.messageId)
+                    #expect(rows.filter { Int($0.shard) == shard }.map(\.messageId) == Array(expected))
+                }
+                #expect(!rows.contains { Int($0.shard) == held })
+            }
+            // Marking is limited to the claimed shards.
+            try second.withShards(shards) { claim in
+                try claim.markPublished(try claim.unpublished(limit: 1_000).map(\.id))
+            }
+            #expect(try second.unpublishedCount() == 0)
+            #expect(try second.shardsWithWork().isEmpty)
+        }
+    }
+
     @Test("concurrent relays over all shards publish every row exactly once, each shard in order")
     func concurrentRelaysPublishOnce() async throws {
         let scratch = try ScratchSchema("relays")

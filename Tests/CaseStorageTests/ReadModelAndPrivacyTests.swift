@@ -147,6 +147,18 @@ struct SSNKeyTests {
         #expect(!"\(try SSNKey(encoded: hex))".contains("abab"))
     }
 
+    /// Stored hashes are matched against new reports for years: the derivation
+    /// (HKDF-SHA256, then HMAC-SHA256 of the digits) must never drift.
+    /// Expected value computed independently with Python's hmac/hashlib.
+    @Test("the SSN hash is HMAC-SHA256 under the HKDF-derived key, and repeated hashing does not carry state")
+    func knownAnswer() throws {
+        let protector = SSNProtector(key: try SSNKey(encoded: String(repeating: "ab", count: 32)))
+        let expected = "742cbcad2506638c70299847806280f0687bb64a11cf473f6df9de3fe9b13011"
+        #expect(protector.hash(SSN("934127765")!).hex == expected)
+        _ = protector.hash(SSN("923456781")!)
+        #expect(protector.hash(SSN("934127765")!).hex == expected)
+    }
+
     @Test("hashes are keyed: same SSN and key agree, another key differs; sealing is bound to its context")
     func hashingAndSealing() throws {
         let key = try SSNKey(encoded: String(repeating: "01", count: 32))

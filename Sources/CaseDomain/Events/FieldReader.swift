@@ -119,41 +119,10 @@ struct FieldReader {
     }
 
     func uuid(_ key: String) throws(EventDecodingError) -> UUID {
-        guard let uuid = FieldReader.parseUUID(try rawString(key)) else {
+        guard let uuid = UUID(canonicalText: try rawString(key)) else {
             throw violation(key, "must be a UUID written as 8-4-4-4-12 hexadecimal digits")
         }
         return uuid
-    }
-
-    /// Exactly 8-4-4-4-12 hex digits, either case. Parsed by hand: Foundation's
-    /// `UUID(uuidString:)` goes through sscanf on Linux, a visible cost per event.
-    static func parseUUID(_ text: String) -> UUID? {
-        var text = text
-        return text.withUTF8 { utf8 -> UUID? in
-            guard utf8.count == 36 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: 16)
-            var nibble = 0
-            for (i, char) in utf8.enumerated() {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard char == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let value: UInt8
-                switch char {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = char - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = char - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): value = char - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                bytes[nibble / 2] |= nibble % 2 == 0 ? value << 4 : value
-                nibble += 1
-            }
-            return UUID(
-                uuid: (
-                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-                ))
-        }
     }
 
     func ssn(_ key: String) throws(EventDecodingError) -> SSN {

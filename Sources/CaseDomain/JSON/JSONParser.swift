@@ -26,7 +26,8 @@ extension JSONValue {
     }
 }
 
-private struct JSONParser {
+/// The grammar, shared by `JSONValue.parse` (a tree) and `JSONPullReader` (no tree).
+struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var pos = 0
@@ -155,22 +156,35 @@ private struct JSONParser {
         }
     }
 
+    /// At an opening quote: the range of the string's bytes (validated UTF-8,
+    /// the quotes excluded) when it has no escapes, the common case for
+    /// identifiers and names; then `pos` is past the closing quote. nil, with
+    /// `pos` unchanged, when it has escapes.
+    mutating func parsePlainString() throws(JSONParseError) -> Range<Int>? {
+        let start = pos + 1
+        var end = start
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                guard isValidUTF8(UnsafeBufferPointer(rebasing: bytes[start..<end])) else {
+                    throw fail("invalid UTF-8 in a string", at: start)
+                }
+                pos = end + 1
+                return start..<end
+            }
+            if byte == UInt8(ascii: "\\") { return nil }
+            if byte < 0x20 { throw fail("unescaped control character in a string", at: end) }
+            end += 1
+        }
+        throw fail("unterminated string", at: pos)
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
+        if let raw = try parsePlainString() {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[raw]), as: UTF8.self)
+        }
         pos += 1  // opening quote
         let start = pos
-        // Fast path: no escapes, the common case for identifiers and names.
-        while pos < bytes.count {
-            let byte = bytes[pos]
-            if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
-                pos += 1
-                guard isValidUTF8(raw) else { throw fail("invalid UTF-8 in a string", at: start) }
-                return String(decoding: raw, as: UTF8.self)
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw fail("unescaped control character in a string") }
-            pos += 1
-        }
         guard pos < bytes.count else { throw fail("unterminated string", at: start - 1) }
 
         var buffer = Array(bytes[start..<pos])

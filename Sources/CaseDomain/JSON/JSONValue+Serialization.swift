@@ -17,21 +17,21 @@ extension JSONValue {
     private func write(into out: inout [UInt8]) {
         switch self {
         case .null:
-            out.append(contentsOf: "null".utf8)
+            JSONOutput.appendLiteral("null", to: &out)
         case .bool(let b):
-            out.append(contentsOf: (b ? "true" : "false").utf8)
+            JSONOutput.appendBool(b, to: &out)
         case .int(let i):
-            out.append(contentsOf: String(i).utf8)
+            JSONOutput.appendInteger(i, to: &out)
         case .double(let d):
             if d.isFinite {
                 // Integral doubles print as "2.0": still valid JSON, and kept
                 // distinct from `.int(2)` so a round trip preserves the case.
-                out.append(contentsOf: d.description.utf8)
+                JSONOutput.appendFinite(d, to: &out)
             } else {
-                out.append(contentsOf: "null".utf8)
+                JSONOutput.appendLiteral("null", to: &out)
             }
         case .string(let s):
-            JSONValue.writeString(s, into: &out)
+            JSONOutput.appendString(s, to: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (n, element) in elements.enumerated() {
@@ -44,32 +44,11 @@ extension JSONValue {
             let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (n, key) in keys.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, into: &out)
+                JSONOutput.appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 fields[key]!.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

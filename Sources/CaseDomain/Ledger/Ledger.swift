@@ -64,6 +64,15 @@ public struct Ledger: Sendable {
         self.assignedToState = assignedToState
     }
 
+    /// A ledger restored from its stored inputs (storage's snapshot reader);
+    /// everything derived is recomputed from them.
+    public init(obligations: [Obligation], payments: [Payment], assignedToState: Bool) {
+        self.obligations = obligations
+        self.payments = payments
+        self.assignedToState = assignedToState
+        rebuild()
+    }
+
     public func obligation(orderId: String) -> Obligation? {
         obligations.first { $0.orderId == orderId }
     }

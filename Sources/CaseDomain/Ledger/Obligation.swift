@@ -30,6 +30,18 @@ public struct Obligation: Sendable, Hashable, Codable {
         self.judgmentArrearsCents = judgmentArrearsCents
     }
 
+    /// An obligation restored from storage. nil unless `terms` keeps the
+    /// invariant the ledger relies on: not empty, one term per date, sorted.
+    public init?(orderId: String, terms: [SupportTerm], terminatedOn: LocalDate?, judgmentArrearsCents: Cents) {
+        guard !terms.isEmpty, zip(terms, terms.dropFirst()).allSatisfy({ $0.effectiveOn < $1.effectiveOn }) else {
+            return nil
+        }
+        self.orderId = orderId
+        self.terms = terms
+        self.terminatedOn = terminatedOn
+        self.judgmentArrearsCents = judgmentArrearsCents
+    }
+
     public var effectiveOn: LocalDate { terms[0].effectiveOn }
 
     /// The term in force on `date`, nil before the order starts or after it ends.

@@ -6,6 +6,13 @@ public struct Payment: Sendable, Hashable, Codable {
     /// Whether arrears were assigned to the state (TANF) when the payment was
     /// received; decides who keeps the part applied to arrears.
     public let arrearsAssignedToState: Bool
+
+    public init(id: String, amountCents: Cents, receivedOn: LocalDate, arrearsAssignedToState: Bool) {
+        self.id = id
+        self.amountCents = amountCents
+        self.receivedOn = receivedOn
+        self.arrearsAssignedToState = arrearsAssignedToState
+    }
 }
 
 /// The part of a payment applied to one charge.

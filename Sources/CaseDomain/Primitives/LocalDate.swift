@@ -17,7 +17,13 @@ public struct LocalDate: Hashable, Comparable, Sendable {
 
     /// Parses `YYYY-MM-DD` strictly (four-digit year, two-digit month and day).
     public init?(iso8601 text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
+        var text = String(text)
+        guard let date = text.withUTF8({ LocalDate(iso8601UTF8: $0) }) else { return nil }
+        self = date
+    }
+
+    /// The same from UTF-8 bytes, for readers that have no `String` at hand.
+    public init?(iso8601UTF8 utf8: UnsafeBufferPointer<UInt8>) {
         guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0

@@ -97,7 +97,7 @@ extension RuleRun {
         let mine = remittance.payments.filter { $0.caseId == state.caseId }
         guard !mine.isEmpty else { throw .noPaymentForCase(caseId: state.caseId) }
         let amount = mine.reduce(Cents(0)) { $0 + $1.amountCents }
-        let paymentId = "\(eventId.uuidString.lowercased()):\(state.caseId)"
+        let paymentId = "\(eventId.lowercasedText):\(state.caseId)"
         let allocation: PaymentAllocation
         do {
             allocation = try state.ledger.applyPayment(id: paymentId, amountCents: amount, receivedOn: remittance.receivedOn)

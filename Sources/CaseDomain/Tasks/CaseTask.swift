@@ -41,12 +41,12 @@ public struct CaseTask: Sendable, Hashable, Codable {
 
     public var wireValue: JSONValue {
         .object([
-            "id": .string(id.uuidString.lowercased()),
+            "id": .string(id.lowercasedText),
             "type": .string(type.rawValue),
             "caseId": .string(caseId),
             "createdAt": .string(RFC3339.utcString(createdAt)),
             "dueBy": .string(dueBy.description),
-            "causationId": .string(causationId.uuidString.lowercased()),
+            "causationId": .string(causationId.lowercasedText),
             "data": data,
         ])
     }
@@ -70,7 +70,7 @@ public enum TaskIdentity {
     public static let namespace = UUID(uuidString: "6be0bdd2-2571-49f8-8650-cbc3b7ba1582")!
 
     public static func id(causationId: UUID, caseId: String, type: TaskType, target: String, action: TaskAction) -> UUID {
-        let name = "\(causationId.uuidString.lowercased())|\(caseId)|\(type.rawValue)|\(target)|\(action.rawValue)"
+        let name = "\(causationId.lowercasedText)|\(caseId)|\(type.rawValue)|\(target)|\(action.rawValue)"
         return nameBasedUUID(namespace: namespace, name: name)
     }
 

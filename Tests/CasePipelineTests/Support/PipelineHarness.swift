@@ -103,22 +103,6 @@ final class PipelineHarness: @unchecked Sendable {
             protector: protector, topics: topics, logger: Services.logger)
     }
 
-    /// The environment for a `csworker run` child of this test: its database,
-    /// topics, group and key, Tansu-friendly group timings, and an HTTP port
-    /// of its own choosing so parallel workers never collide on 8080.
-    func workerEnvironment(logLevel: String = "info") -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["CSE_DATABASE_URL"] = databaseURL
-        environment["CSE_TOPIC_PREFIX"] = topics.prefix
-        environment["CSE_CONSUMER_GROUP"] = group
-        environment["CSE_SSN_KEY"] = keyHex
-        environment["CSE_KAFKA_MAX_POLL_INTERVAL_MS"] = "30000"
-        environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
-        environment["CSE_LOG_LEVEL"] = logLevel
-        environment["CSE_HTTP_PORT"] = "0"
-        return environment
-    }
-
     // MARK: input
 
     /// Produces the events, in order, to this test's input topics.

@@ -1,0 +1,584 @@
+import CaseDomain
+import Foundation
+
+/// Why a stored case snapshot could not be read: where (the field path, e.g.
+/// `ledger.obligations[0].terms[1].effectiveOn`) and what is wrong with it,
+/// never the value itself (it may be a name or an identifier).
+public struct CaseSnapshotFormatError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Outermost first; array positions are `[n]` components.
+    public var path: [String]
+    public var problem: String
+
+    public init(path: [String] = [], problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var pathText: String {
+        var text = ""
+        for component in path {
+            if !text.isEmpty, !component.hasPrefix("[") { text += "." }
+            text += component
+        }
+        return text.isEmpty ? "(document)" : text
+    }
+
+    public var description: String { "corrupt case snapshot at \(pathText): \(problem)" }
+
+    /// The same error one level further out (errors gain their path while unwinding,
+    /// so reading a good snapshot builds no path strings).
+    func inside(_ component: String) -> CaseSnapshotFormatError {
+        CaseSnapshotFormatError(path: [component] + path, problem: problem)
+    }
+}
+
+/// Reads what `CaseSnapshotWriter` writes, and what JSONEncoder wrote before
+/// it: a pull parser (`JSONPullReader`, as strict as `JSONValue.parse`) and
+/// each stored type built straight from its members, with no tree in between.
+/// Members may come in any order; optionals may be absent or `null`; unknown
+/// keys are skipped (as JSONDecoder does), and so is a party's `ssn` (SSNs come
+/// only from the sealed column). Anything else that does not fit is an error
+/// naming the field: a corrupt row fails loudly instead of becoming a
+/// different case.
+public enum CaseSnapshotReader {
+    public static func decode(_ bytes: [UInt8]) throws(CaseSnapshotFormatError) -> CaseState {
+        do {
+            return try JSONPullReader.read(bytes) { reader in try Field.within(nil) { try caseState(&reader) } }
+        } catch let error as CaseSnapshotFormatError {
+            throw error
+        } catch {
+            throw Field.problem(error)
+        }
+    }
+
+    // MARK: The stored types
+
+    static func caseState(_ r: inout JSONPullReader) throws -> CaseState {
+        var caseId: String?, program: Program?, applicationReceivedOn: LocalDate?, openedOn: LocalDate?
+        var custodialParty: PartyRecord?, noncustodialParty: PartyRecord?, children: [ChildRecord]?, ledger: Ledger?
+        var orders: [SupportOrder]?, employments: [Employment]?, endedEmployments: [EndedEmployment]?
+        var referrals: [ActiveReferral]?, hearings: [Hearing]?, serviceOfProcess: [ServiceAttempt]?
+        var appliedEventIds: [UUID]?
+        var locateRequestedOn: LocalDate?, establishmentPreparationRequestedOn: LocalDate?, contempt: ContemptRecord?
+        var pendingClosure: ClosureReview?, closedOn: LocalDate?, referralsEvaluatedThrough: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "caseId": caseId = try Field.within("caseId") { try Read.string(&r) }
+            case "program": program = try Field.within("program") { try Read.code(&r) }
+            case "applicationReceivedOn":
+                applicationReceivedOn = try Field.within("applicationReceivedOn") { try Read.date(&r) }
+            case "openedOn": openedOn = try Field.within("openedOn") { try Read.date(&r) }
+            case "custodialParty": custodialParty = try Field.within("custodialParty") { try party(&r) }
+            case "noncustodialParty": noncustodialParty = try Field.within("noncustodialParty") { try party(&r) }
+            case "children": children = try Field.within("children") { try Read.array(&r, child) }
+            case "orders": orders = try Field.within("orders") { try Read.array(&r, order) }
+            case "employments": employments = try Field.within("employments") { try Read.array(&r, employment) }
+            case "endedEmployments":
+                endedEmployments = try Field.within("endedEmployments") { try Read.array(&r, endedEmployment) }
+            case "ledger": ledger = try Field.within("ledger") { try self.ledger(&r) }
+            case "referrals": referrals = try Field.within("referrals") { try Read.array(&r, referral) }
+            case "hearings": hearings = try Field.within("hearings") { try Read.array(&r, hearing) }
+            case "serviceOfProcess":
+                serviceOfProcess = try Field.within("serviceOfProcess") { try Read.array(&r, serviceAttempt) }
+            case "locateRequestedOn":
+                locateRequestedOn = try Field.within("locateRequestedOn") { try Read.optional(&r, Read.date) }
+            case "establishmentPreparationRequestedOn":
+                establishmentPreparationRequestedOn = try Field.within("establishmentPreparationRequestedOn") {
+                    try Read.optional(&r, Read.date)
+                }
+            case "contempt": contempt = try Field.within("contempt") { try Read.optional(&r, self.contempt) }
+            case "pendingClosure":
+                pendingClosure = try Field.within("pendingClosure") { try Read.optional(&r, closureReview) }
+            case "closedOn": closedOn = try Field.within("closedOn") { try Read.optional(&r, Read.date) }
+            case "referralsEvaluatedThrough":
+                referralsEvaluatedThrough = try Field.within("referralsEvaluatedThrough") { try Read.optional(&r, Read.date) }
+            case "appliedEventIds": appliedEventIds = try Field.within("appliedEventIds") { try Read.array(&r, Read.uuid) }
+            default: try r.skipValue()
+            }
+        }
+        var state = CaseState(
+            caseId: try Field.need(caseId, "caseId"), program: try Field.need(program, "program"),
+            applicationReceivedOn: try Field.need(applicationReceivedOn, "applicationReceivedOn"),
+            openedOn: try Field.need(openedOn, "openedOn"),
+            custodialParty: try Field.need(custodialParty, "custodialParty"),
+            noncustodialParty: try Field.need(noncustodialParty, "noncustodialParty"),
+            children: try Field.need(children, "children"), ledger: try Field.need(ledger, "ledger"))
+        state.orders = try Field.need(orders, "orders")
+        state.employments = try Field.need(employments, "employments")
+        state.endedEmployments = try Field.need(endedEmployments, "endedEmployments")
+        state.referrals = try Field.need(referrals, "referrals")
+        state.hearings = try Field.need(hearings, "hearings")
+        state.serviceOfProcess = try Field.need(serviceOfProcess, "serviceOfProcess")
+        state.locateRequestedOn = locateRequestedOn
+        state.establishmentPreparationRequestedOn = establishmentPreparationRequestedOn
+        state.contempt = contempt
+        state.pendingClosure = pendingClosure
+        state.closedOn = closedOn
+        state.referralsEvaluatedThrough = referralsEvaluatedThrough
+        state.appliedEventIds = try Field.need(appliedEventIds, "appliedEventIds")
+        return state
+    }
+
+    static func party(_ r: inout JSONPullReader) throws -> PartyRecord {
+        var partyId: String?, firstName: String?, lastName: String?, dateOfBirth: LocalDate?, address: Address?
+        var addressUsable: Bool?, deceasedOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "partyId": partyId = try Field.within("partyId") { try Read.string(&r) }
+            case "firstName": firstName = try Field.within("firstName") { try Read.string(&r) }
+            case "lastName": lastName = try Field.within("lastName") { try Read.string(&r) }
+            case "dateOfBirth": dateOfBirth = try Field.within("dateOfBirth") { try Read.optional(&r, Read.date) }
+            case "address": address = try Field.within("address") { try Read.optional(&r, self.address) }
+            case "addressUsable": addressUsable = try Field.within("addressUsable") { try Read.bool(&r) }
+            case "deceasedOn": deceasedOn = try Field.within("deceasedOn") { try Read.optional(&r, Read.date) }
+            default: try r.skipValue()
+            }
+        }
+        return PartyRecord(
+            partyId: try Field.need(partyId, "partyId"), firstName: try Field.need(firstName, "firstName"),
+            lastName: try Field.need(lastName, "lastName"), dateOfBirth: dateOfBirth, ssn: nil, address: address,
+            addressUsable: try Field.need(addressUsable, "addressUsable"), deceasedOn: deceasedOn)
+    }
+
+    static func address(_ r: inout JSONPullReader) throws -> Address {
+        var line1: String?, city: String?, state: USState?, postalCode: String?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "line1": line1 = try Field.within("line1") { try Read.string(&r) }
+            case "city": city = try Field.within("city") { try Read.string(&r) }
+            case "state": state = try Field.within("state") { try Read.usState(&r) }
+            case "postalCode": postalCode = try Field.within("postalCode") { try Read.string(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return Address(
+            line1: try Field.need(line1, "line1"), city: try Field.need(city, "city"), state: try Field.need(state, "state"),
+            postalCode: try Field.need(postalCode, "postalCode"))
+    }
+
+    static func child(_ r: inout JSONPullReader) throws -> ChildRecord {
+        var childId: String?, firstName: String?, lastName: String?, dateOfBirth: LocalDate?, paternity: PaternityStatus?
+        var geneticTestingRequestedOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "childId": childId = try Field.within("childId") { try Read.string(&r) }
+            case "firstName": firstName = try Field.within("firstName") { try Read.string(&r) }
+            case "lastName": lastName = try Field.within("lastName") { try Read.string(&r) }
+            case "dateOfBirth": dateOfBirth = try Field.within("dateOfBirth") { try Read.date(&r) }
+            case "paternity": paternity = try Field.within("paternity") { try self.paternity(&r) }
+            case "geneticTestingRequestedOn":
+                geneticTestingRequestedOn = try Field.within("geneticTestingRequestedOn") { try Read.optional(&r, Read.date) }
+            default: try r.skipValue()
+            }
+        }
+        return ChildRecord(
+            childId: try Field.need(childId, "childId"), firstName: try Field.need(firstName, "firstName"),
+            lastName: try Field.need(lastName, "lastName"), dateOfBirth: try Field.need(dateOfBirth, "dateOfBirth"),
+            paternity: try Field.need(paternity, "paternity"), geneticTestingRequestedOn: geneticTestingRequestedOn)
+    }
+
+    static func paternity(_ r: inout JSONPullReader) throws -> PaternityStatus {
+        var status: String?, method: PaternityMethod?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "status": status = try Field.within("status") { try Read.string(&r) }
+            case "method": method = try Field.within("method") { try Read.optional(&r, Read.code) }
+            default: try r.skipValue()
+            }
+        }
+        switch try Field.need(status, "status") {
+        case "OPEN": return .open
+        case "EXCLUDED": return .excluded
+        case "ESTABLISHED": return .established(method)
+        default: throw CaseSnapshotFormatError(path: ["status"], problem: "not a paternity status")
+        }
+    }
+
+    static func order(_ r: inout JSONPullReader) throws -> SupportOrder {
+        var orderId: String?, docketNumber: String?, monthlySupportCents: Cents?, monthlyArrearsPaymentCents: Cents?
+        var medicalSupportOrdered: Bool?, effectiveOn: LocalDate?, status: OrderStatus?, terminatedOn: LocalDate?
+        var terminationReason: OrderTerminationReason?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "orderId": orderId = try Field.within("orderId") { try Read.string(&r) }
+            case "docketNumber": docketNumber = try Field.within("docketNumber") { try Read.string(&r) }
+            case "monthlySupportCents": monthlySupportCents = try Field.within("monthlySupportCents") { try Read.cents(&r) }
+            case "monthlyArrearsPaymentCents":
+                monthlyArrearsPaymentCents = try Field.within("monthlyArrearsPaymentCents") { try Read.optional(&r, Read.cents) }
+            case "medicalSupportOrdered":
+                medicalSupportOrdered = try Field.within("medicalSupportOrdered") { try Read.bool(&r) }
+            case "effectiveOn": effectiveOn = try Field.within("effectiveOn") { try Read.date(&r) }
+            case "status": status = try Field.within("status") { try Read.code(&r) }
+            case "terminatedOn": terminatedOn = try Field.within("terminatedOn") { try Read.optional(&r, Read.date) }
+            case "terminationReason":
+                terminationReason = try Field.within("terminationReason") { try Read.optional(&r, Read.code) }
+            default: try r.skipValue()
+            }
+        }
+        var order = SupportOrder(terms: OrderTerms(
+            orderId: try Field.need(orderId, "orderId"), docketNumber: try Field.need(docketNumber, "docketNumber"),
+            monthlySupportCents: try Field.need(monthlySupportCents, "monthlySupportCents"),
+            monthlyArrearsPaymentCents: monthlyArrearsPaymentCents,
+            medicalSupportOrdered: try Field.need(medicalSupportOrdered, "medicalSupportOrdered"),
+            effectiveOn: try Field.need(effectiveOn, "effectiveOn")))
+        order.status = try Field.need(status, "status")
+        order.terminatedOn = terminatedOn
+        order.terminationReason = terminationReason
+        return order
+    }
+
+    static func employment(_ r: inout JSONPullReader) throws -> Employment {
+        var fein: FEIN?, name: String?, address: Address?, since: LocalDate?, withholding: WithholdingStatus?
+        var withholdingOrderId: String?, medicalSupportNoticeIssued: Bool?, medicalCoverage: MedicalCoverage?
+        var lastReportedQuarter: Quarter?, lastReportedWagesCents: Cents?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "fein": fein = try Field.within("fein") { try Read.fein(&r) }
+            case "name": name = try Field.within("name") { try Read.optional(&r, Read.string) }
+            case "address": address = try Field.within("address") { try Read.optional(&r, self.address) }
+            case "since": since = try Field.within("since") { try Read.date(&r) }
+            case "withholding": withholding = try Field.within("withholding") { try Read.code(&r) }
+            case "withholdingOrderId":
+                withholdingOrderId = try Field.within("withholdingOrderId") { try Read.optional(&r, Read.string) }
+            case "medicalSupportNoticeIssued":
+                medicalSupportNoticeIssued = try Field.within("medicalSupportNoticeIssued") { try Read.bool(&r) }
+            case "medicalCoverage": medicalCoverage = try Field.within("medicalCoverage") { try Read.optional(&r, Read.code) }
+            case "lastReportedQuarter":
+                lastReportedQuarter = try Field.within("lastReportedQuarter") { try Read.optional(&r, Read.quarter) }
+            case "lastReportedWagesCents":
+                lastReportedWagesCents = try Field.within("lastReportedWagesCents") { try Read.optional(&r, Read.cents) }
+            default: try r.skipValue()
+            }
+        }
+        var employment = Employment(
+            fein: try Field.need(fein, "fein"), name: name, address: address, since: try Field.need(since, "since"))
+        employment.withholding = try Field.need(withholding, "withholding")
+        employment.withholdingOrderId = withholdingOrderId
+        employment.medicalSupportNoticeIssued = try Field.need(medicalSupportNoticeIssued, "medicalSupportNoticeIssued")
+        employment.medicalCoverage = medicalCoverage
+        employment.lastReportedQuarter = lastReportedQuarter
+        employment.lastReportedWagesCents = lastReportedWagesCents
+        return employment
+    }
+
+    static func endedEmployment(_ r: inout JSONPullReader) throws -> EndedEmployment {
+        var fein: FEIN?, endedOn: LocalDate?, reason: String?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "fein": fein = try Field.within("fein") { try Read.fein(&r) }
+            case "endedOn": endedOn = try Field.within("endedOn") { try Read.date(&r) }
+            case "reason": reason = try Field.within("reason") { try Read.string(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return EndedEmployment(
+            fein: try Field.need(fein, "fein"), endedOn: try Field.need(endedOn, "endedOn"),
+            reason: try Field.need(reason, "reason"))
+    }
+
+    static func ledger(_ r: inout JSONPullReader) throws -> Ledger {
+        var obligations: [Obligation]?, payments: [Payment]?, assignedToState: Bool?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "obligations": obligations = try Field.within("obligations") { try Read.array(&r, obligation) }
+            case "payments": payments = try Field.within("payments") { try Read.array(&r, payment) }
+            case "assignedToState": assignedToState = try Field.within("assignedToState") { try Read.bool(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return Ledger(
+            obligations: try Field.need(obligations, "obligations"), payments: try Field.need(payments, "payments"),
+            assignedToState: try Field.need(assignedToState, "assignedToState"))
+    }
+
+    static func obligation(_ r: inout JSONPullReader) throws -> Obligation {
+        var orderId: String?, terms: [SupportTerm]?, terminatedOn: LocalDate?, judgmentArrearsCents: Cents?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "orderId": orderId = try Field.within("orderId") { try Read.string(&r) }
+            case "terms": terms = try Field.within("terms") { try Read.array(&r, supportTerm) }
+            case "terminatedOn": terminatedOn = try Field.within("terminatedOn") { try Read.optional(&r, Read.date) }
+            case "judgmentArrearsCents":
+                judgmentArrearsCents = try Field.within("judgmentArrearsCents") { try Read.cents(&r) }
+            default: try r.skipValue()
+            }
+        }
+        guard let obligation = Obligation(
+            orderId: try Field.need(orderId, "orderId"), terms: try Field.need(terms, "terms"), terminatedOn: terminatedOn,
+            judgmentArrearsCents: try Field.need(judgmentArrearsCents, "judgmentArrearsCents"))
+        else {
+            throw CaseSnapshotFormatError(path: ["terms"], problem: "empty, or effective dates not strictly increasing")
+        }
+        return obligation
+    }
+
+    static func supportTerm(_ r: inout JSONPullReader) throws -> SupportTerm {
+        var effectiveOn: LocalDate?, monthlySupportCents: Cents?, monthlyArrearsPaymentCents: Cents?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "effectiveOn": effectiveOn = try Field.within("effectiveOn") { try Read.date(&r) }
+            case "monthlySupportCents": monthlySupportCents = try Field.within("monthlySupportCents") { try Read.cents(&r) }
+            case "monthlyArrearsPaymentCents":
+                monthlyArrearsPaymentCents = try Field.within("monthlyArrearsPaymentCents") { try Read.cents(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return SupportTerm(
+            effectiveOn: try Field.need(effectiveOn, "effectiveOn"),
+            monthlySupportCents: try Field.need(monthlySupportCents, "monthlySupportCents"),
+            monthlyArrearsPaymentCents: try Field.need(monthlyArrearsPaymentCents, "monthlyArrearsPaymentCents"))
+    }
+
+    static func payment(_ r: inout JSONPullReader) throws -> Payment {
+        var id: String?, amountCents: Cents?, receivedOn: LocalDate?, arrearsAssignedToState: Bool?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "id": id = try Field.within("id") { try Read.string(&r) }
+            case "amountCents": amountCents = try Field.within("amountCents") { try Read.cents(&r) }
+            case "receivedOn": receivedOn = try Field.within("receivedOn") { try Read.date(&r) }
+            case "arrearsAssignedToState":
+                arrearsAssignedToState = try Field.within("arrearsAssignedToState") { try Read.bool(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return Payment(
+            id: try Field.need(id, "id"), amountCents: try Field.need(amountCents, "amountCents"),
+            receivedOn: try Field.need(receivedOn, "receivedOn"),
+            arrearsAssignedToState: try Field.need(arrearsAssignedToState, "arrearsAssignedToState"))
+    }
+
+    static func referral(_ r: inout JSONPullReader) throws -> ActiveReferral {
+        var type: TaskType?, issuedOn: LocalDate?, arrearsCents: Cents?, taskId: UUID?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "type": type = try Field.within("type") { try Read.code(&r) }
+            case "issuedOn": issuedOn = try Field.within("issuedOn") { try Read.date(&r) }
+            case "arrearsCents": arrearsCents = try Field.within("arrearsCents") { try Read.cents(&r) }
+            case "taskId": taskId = try Field.within("taskId") { try Read.uuid(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return ActiveReferral(
+            type: try Field.need(type, "type"), issuedOn: try Field.need(issuedOn, "issuedOn"),
+            arrearsCents: try Field.need(arrearsCents, "arrearsCents"), taskId: try Field.need(taskId, "taskId"))
+    }
+
+    static func hearing(_ r: inout JSONPullReader) throws -> Hearing {
+        var hearingId: String?, type: HearingType?, scheduledFor: Date?, courtName: String?, preparationDueBy: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "hearingId": hearingId = try Field.within("hearingId") { try Read.string(&r) }
+            case "type": type = try Field.within("type") { try Read.code(&r) }
+            case "scheduledFor": scheduledFor = try Field.within("scheduledFor") { try Read.referenceDateTime(&r) }
+            case "courtName": courtName = try Field.within("courtName") { try Read.string(&r) }
+            case "preparationDueBy": preparationDueBy = try Field.within("preparationDueBy") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return Hearing(
+            hearingId: try Field.need(hearingId, "hearingId"), type: try Field.need(type, "type"),
+            scheduledFor: try Field.need(scheduledFor, "scheduledFor"), courtName: try Field.need(courtName, "courtName"),
+            preparationDueBy: try Field.need(preparationDueBy, "preparationDueBy"))
+    }
+
+    static func serviceAttempt(_ r: inout JSONPullReader) throws -> ServiceAttempt {
+        var partyId: String?, outcome: ServiceOutcome?, attemptedOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "partyId": partyId = try Field.within("partyId") { try Read.string(&r) }
+            case "outcome": outcome = try Field.within("outcome") { try Read.code(&r) }
+            case "attemptedOn": attemptedOn = try Field.within("attemptedOn") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return ServiceAttempt(
+            partyId: try Field.need(partyId, "partyId"), outcome: try Field.need(outcome, "outcome"),
+            attemptedOn: try Field.need(attemptedOn, "attemptedOn"))
+    }
+
+    static func contempt(_ r: inout JSONPullReader) throws -> ContemptRecord {
+        var purgeAmountCents: Cents?, complianceDueOn: LocalDate?, foundOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "purgeAmountCents": purgeAmountCents = try Field.within("purgeAmountCents") { try Read.cents(&r) }
+            case "complianceDueOn": complianceDueOn = try Field.within("complianceDueOn") { try Read.date(&r) }
+            case "foundOn": foundOn = try Field.within("foundOn") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return ContemptRecord(
+            purgeAmountCents: try Field.need(purgeAmountCents, "purgeAmountCents"),
+            complianceDueOn: try Field.need(complianceDueOn, "complianceDueOn"), foundOn: try Field.need(foundOn, "foundOn"))
+    }
+
+    static func closureReview(_ r: inout JSONPullReader) throws -> ClosureReview {
+        var reason: ClosureReason?, detail: String?, requestedOn: LocalDate?, earliestClosureOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "reason": reason = try Field.within("reason") { try Read.code(&r) }
+            case "detail": detail = try Field.within("detail") { try Read.optional(&r, Read.string) }
+            case "requestedOn": requestedOn = try Field.within("requestedOn") { try Read.date(&r) }
+            case "earliestClosureOn": earliestClosureOn = try Field.within("earliestClosureOn") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return ClosureReview(
+            reason: try Field.need(reason, "reason"), detail: detail, requestedOn: try Field.need(requestedOn, "requestedOn"),
+            earliestClosureOn: try Field.need(earliestClosureOn, "earliestClosureOn"))
+    }
+}
+
+/// Field paths for errors: each member read runs `within` its key, and an
+/// error gains the key while unwinding (reading a good snapshot builds no path).
+private enum Field {
+    static func within<T>(_ component: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as CaseSnapshotFormatError {
+            guard let component else { throw error }
+            throw error.inside(component)
+        } catch {
+            let problem = problem(error)
+            guard let component else { throw problem }
+            throw problem.inside(component)
+        }
+    }
+
+    /// The reader's and parser's errors as a snapshot error at the current place.
+    static func problem(_ error: any Error) -> CaseSnapshotFormatError {
+        switch error {
+        case let error as CaseSnapshotFormatError: error
+        case let mismatch as JSONPullReader.Mismatch:
+            CaseSnapshotFormatError(problem: "expected \(mismatch.expected), found \(mismatch.found.rawValue)")
+        case let syntax as JSONParseError: CaseSnapshotFormatError(problem: syntax.description)
+        default: CaseSnapshotFormatError(problem: "\(type(of: error))")
+        }
+    }
+
+    static func need<T>(_ value: T?, _ key: String) throws -> T {
+        guard let value else { throw CaseSnapshotFormatError(path: [key], problem: "missing") }
+        return value
+    }
+}
+
+/// Values in their stored representation.
+private enum Read {
+    static func optional<T>(_ r: inout JSONPullReader, _ read: (inout JSONPullReader) throws -> T) throws -> T? {
+        try r.readNull() ? nil : try read(&r)
+    }
+
+    static func array<T>(_ r: inout JSONPullReader, _ element: (inout JSONPullReader) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try r.beginArray()
+        while try r.nextElement() {
+            result.append(try Field.within("[\(result.count)]") { try element(&r) })
+        }
+        return result
+    }
+
+    static func string(_ r: inout JSONPullReader) throws -> String { try r.readString() }
+
+    static func bool(_ r: inout JSONPullReader) throws -> Bool { try r.readBool() }
+
+    /// Integer cents only: a fraction or an out-of-range number is corruption, not money.
+    static func cents(_ r: inout JSONPullReader) throws -> Cents {
+        guard case .int(let cents) = try r.readNumber() else {
+            throw CaseSnapshotFormatError(problem: "expected integer cents, found number")
+        }
+        return cents
+    }
+
+    static func code<Code: RawRepresentable<String>>(_ r: inout JSONPullReader) throws -> Code {
+        guard let code = Code(rawValue: try r.readString()) else {
+            throw CaseSnapshotFormatError(problem: "not a known \(Code.self) value")
+        }
+        return code
+    }
+
+    static func date(_ r: inout JSONPullReader) throws -> LocalDate {
+        guard let date = try r.withStringBytes({ LocalDate(iso8601UTF8: $0) }) else {
+            throw CaseSnapshotFormatError(problem: "not a YYYY-MM-DD date")
+        }
+        return date
+    }
+
+    /// 8-4-4-4-12 hex digits, either case (UUID.uuidString writes upper case).
+    static func uuid(_ r: inout JSONPullReader) throws -> UUID {
+        let parsed: UUID? = try r.withStringBytes { text in
+            guard text.count == 36 else { return nil }
+            var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let complete = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+                var index = 0
+                var high: UInt8? = nil
+                for (position, character) in text.enumerated() {
+                    if position == 8 || position == 13 || position == 18 || position == 23 {
+                        guard character == UInt8(ascii: "-") else { return false }
+                        continue
+                    }
+                    guard let nibble = hexValue(character) else { return false }
+                    if let first = high {
+                        out[index] = first << 4 | nibble
+                        index += 1
+                        high = nil
+                    } else {
+                        high = nibble
+                    }
+                }
+                return index == 16
+            }
+            return complete ? UUID(uuid: bytes) : nil
+        }
+        guard let parsed else { throw CaseSnapshotFormatError(problem: "not a UUID") }
+        return parsed
+    }
+
+    private static func hexValue(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    static func fein(_ r: inout JSONPullReader) throws -> FEIN {
+        guard let fein = FEIN(try r.readString()) else { throw CaseSnapshotFormatError(problem: "not a FEIN") }
+        return fein
+    }
+
+    static func quarter(_ r: inout JSONPullReader) throws -> Quarter {
+        guard let quarter = Quarter(try r.readString()) else { throw CaseSnapshotFormatError(problem: "not a YYYYQn quarter") }
+        return quarter
+    }
+
+    static func usState(_ r: inout JSONPullReader) throws -> USState {
+        guard let state = USState(try r.readString()) else { throw CaseSnapshotFormatError(problem: "not a USPS state code") }
+        return state
+    }
+
+    /// Seconds since 2001-01-01 (JSONEncoder's default for `Date`); whole seconds may come as an integer.
+    static func referenceDateTime(_ r: inout JSONPullReader) throws -> Date {
+        switch try r.readNumber() {
+        case .double(let seconds): return Date(timeIntervalSinceReferenceDate: seconds)
+        case .int(let seconds): return Date(timeIntervalSinceReferenceDate: Double(seconds))
+        default: throw CaseSnapshotFormatError(problem: "expected a number of seconds")
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import CaseDomain
+import CasePipeline
+import CaseScenarios
+import CaseStorage
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// `csworker migrate` leaves the runtime role able to do everything the
+/// workers and operator commands do, and nothing else. A role of the test's
+/// own (roles are cluster-wide: dropped at the end), with a name that needs
+/// quoting, connects and runs every runtime path: batches (applying, parking,
+/// unparking, refusing, deduplicating), parked-event expiry, the relay's
+/// shard claims, the sweep and its record, dead-letter replay bookkeeping,
+/// `case show` and `status`.
+@Suite("Storage: the runtime role's rights", .timeLimit(.minutes(3)))
+struct RuntimeRoleTests {
+    @Test func migrateGrantsWhatTheWorkerNeedsAndNoDDL() async throws {
+        let role = "csw-Runtime \"\(Services.uniqueLabel())\""
+        let url = try Services.freshDatabase()
+        let admin = try PostgresConnection(connectionString: try Services.serverURL(), connectTimeout: .seconds(5))
+        try admin.executeScript("CREATE ROLE \(RuntimeGrants.quoted(role)) LOGIN")
+        defer {
+            Services.dropDatabase(url)
+            _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
+            admin.close()
+        }
+        // Two at once, then again: the grants are idempotent and safe to run concurrently.
+        let migrate: @Sendable () async throws -> ChildProcess.Outcome = {
+            try await ChildProcess.run(
+                WorkerProcess.binary, ["migrate", "--database-url", url, "--runtime-role", role],
+                environment: ProcessInfo.processInfo.environment)
+        }
+        async let first = migrate()
+        async let second = migrate()
+        for outcome in try await [first, second, migrate()] {
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("granted the runtime role \(role) its rights"), "\(outcome.stdout)")
+        }
+
+        let runtime = try PostgresConnection(connectionString: Self.url(url, asUser: role), connectTimeout: .seconds(5))
+        defer { runtime.close() }
+        #expect(try runtime.query("SELECT current_user")[0].decode(String.self, column: 0) == role)
+        try await onThread { try Self.runEveryRuntimePath(on: runtime) }
+
+        // No DDL of any kind, on the tables or the schema.
+        for statement in [
+            "CREATE TABLE intruder (id int)", "DROP TABLE case_history", "ALTER TABLE cases ADD COLUMN extra text",
+            "TRUNCATE outbox", "CREATE INDEX intruder ON cases (stage)", "ALTER TABLE outbox OWNER TO CURRENT_USER",
+        ] {
+            let error = #expect(throws: PostgresError.self, "\(statement)") { try runtime.executeScript(statement) }
+            #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
+        }
+        // Exactly the listed rights: e.g. history is append-only, schema_migrations read-only.
+        let check = try PostgresConnection(connectionString: url, connectTimeout: .seconds(5))
+        defer { check.close() }
+        func has(_ table: String, _ privilege: String) throws -> Bool {
+            try check.query("SELECT has_table_privilege($1, $2, $3)", role, table, privilege)[0].decode(Bool.self, column: 0)
+        }
+        for (table, privileges) in RuntimeGrants.tables {
+            for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] {
+                #expect(try has(table, privilege) == privileges.contains(privilege), "\(privilege) on \(table)")
+            }
+        }
+        #expect(try check.query("SELECT has_schema_privilege($1, current_schema(), 'CREATE')", role)[0].decode(Bool.self, column: 0) == false)
+    }
+
+    @Test func aMissingRoleIsSkippedAndThePrivilegedOneRefused() async throws {
+        let url = try Services.freshDatabase()
+        defer { Services.dropDatabase(url) }
+        let missing = try await ChildProcess.run(
+            WorkerProcess.binary, ["migrate", "--database-url", url, "--runtime-role", "csw_nobody_\(Services.uniqueLabel())"],
+            environment: ProcessInfo.processInfo.environment)
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stdout.contains("runtime grants skipped"), "\(missing.stdout)")
+
+        // The migrating role itself would lose the rights it migrates with.
+        let connection = try PostgresConnection(connectionString: url, connectTimeout: .seconds(5))
+        let me = try connection.query("SELECT current_user")[0].decode(String.self, column: 0)
+        connection.close()
+        let itself = try await ChildProcess.run(
+            WorkerProcess.binary, ["migrate", "--database-url", url, "--runtime-role", me],
+            environment: ProcessInfo.processInfo.environment)
+        #expect(itself.status == 64)
+        #expect(itself.stderr.contains("must be a separate, plain role"), "\(itself.stderr)")
+    }
+
+    /// Each storage path of `run`, `sweep`, `deadletters`, `case show` and `status`, as the role.
+    static func runEveryRuntimePath(on connection: PostgresConnection) throws {
+        #expect(try Migrator.pending(connection).isEmpty)
+        let protector = SSNProtector(key: try SSNKey(encoded: String(repeating: "ab", count: 32)))
+        let topics = PipelineTopics(prefix: "rt.")
+        let store = CaseStore(connection: connection, protector: protector, logger: Services.logger)
+        let processor = BatchProcessor(store: store, protector: protector, topics: topics, logger: Services.logger)
+
+        let caseId = "CS-RT-0000001"
+        let ssn = "934400123"
+        let first: [ScenarioEvent] = [
+            ScenarioEvents.newHire(ssn: ssn),  // parked by SSN
+            ScenarioEvents.unknownCase(caseId: "CS-RT-NEVER"),  // parked by case
+            ScenarioEvents.malformedJSON(caseId: caseId),  // dead letter
+        ]
+        let second: [ScenarioEvent] = [
+            ScenarioEvents.intakeApplication(caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: ssn)),
+            ScenarioEvents.orderEstablished(caseId: caseId, occurredAt: ScenarioEvents.defaultOccurredAt.addingTimeInterval(86_400)),
+            ScenarioEvents.intakeApplication(caseId: caseId),  // refused: already open
+        ]
+        let records = (first + second).enumerated().map { index, event in
+            InboundRecord(topic: "rt." + event.topic, partition: 0, offset: Int64(index), key: event.key, value: event.value)
+        }
+        let one = try processor.process(Array(records.prefix(first.count)))
+        #expect(one.parked == 2 && one.deadLettered == 1)
+        let two = try processor.process(Array(records.suffix(second.count)))
+        #expect(two.applied == 2 && two.unparked == 1 && two.deadLettered == 1)
+        // The workers' mode: identity locks taken without waiting.
+        #expect(try processor.process(Array(records.suffix(second.count)), contention: .deferConflicting).duplicates == second.count)
+        #expect(try processor.expireParked(olderThan: .zero).deadLettered == 1)
+
+        // The relay: shard claims, marks, pruning.
+        let outbox = OutboxStore(connection: connection, protector: protector, logger: Services.logger)
+        _ = try outbox.publishShards(try outbox.shardsWithWork(), limit: 500) { rows in rows.map(\.id) }
+        #expect(try outbox.unpublishedCount() == 0)
+        _ = try outbox.deletePublished(before: Date().addingTimeInterval(-86_400))
+
+        // The sweep, and the daily schedule's record and lock.
+        let asOf = LocalDate(iso8601: "2028-01-03")!
+        let report = try ReferralSweep(store: store, topics: topics, logger: Services.logger).run(asOf: asOf)
+        #expect(report.casesEvaluated == 1)
+        let runs = SweepRuns(connection: connection)
+        let done = try runs.whileLocked {
+            try runs.recordDone(asOf: asOf, casesEvaluated: report.casesEvaluated, tasks: report.tasks)
+            try runs.recordDone(asOf: asOf, casesEvaluated: report.casesEvaluated, tasks: report.tasks)
+            return try runs.isDone(asOf: asOf)
+        }
+        #expect(done == true)
+
+        // Dead letters: list, open, allow reprocessing, mark replayed.
+        let deadLetters = DeadLetterStore(connection: connection, protector: protector)
+        let listed = try deadLetters.list(topic: topics.deadLetter)
+        #expect(listed.count == 3)
+        for record in listed {
+            #expect(try deadLetters.original(messageId: record.messageId) != nil)
+            if let eventId = record.eventId { _ = try deadLetters.allowReprocessing(eventId: eventId) }
+            try deadLetters.markReplayed(messageId: record.messageId)
+        }
+
+        // `case show` and `status`.
+        let view = try CaseReadModel(connection: connection).show(caseId: caseId, asOf: asOf)
+        #expect(view?.history.isEmpty == false)
+        _ = try ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter).read()
+    }
+
+    /// The test database's URL, connecting as `user` (trust authentication on the local cluster).
+    static func url(_ url: String, asUser user: String) -> String {
+        let encoded = user.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        return url + (url.contains("?") ? "&" : "?") + "user=" + encoded
+    }
+}
