@@ -37,7 +37,7 @@ public final class PipelineMetrics: Sendable {
     }
 
     /// Bucket upper bounds for `csworker_batch_records` (the backend's
-    /// defaults are latency-shaped); the batch limit is 500 by default.
+    /// defaults are latency-shaped), up to the largest batch `--max-batch` allows by default.
     public static let batchRecordBuckets: [Double] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]
 
     /// What a retry was for (`csworker_retries_total{operation}`).
