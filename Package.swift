@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // C shims: one per C library, nothing else imports the C modules directly
@@ -77,12 +81,26 @@ let package = Package(
         ),
 
         // The pipeline: consume, apply, outbox, commit; outbox relay; dead letters.
+        // Emits metrics through the swift-metrics API only; the backend is the executable's choice.
         .target(
             name: "CasePipeline",
             dependencies: [
                 "Kafka",
                 "CaseStorage",
                 "CaseDomain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
+        // The operator's HTTP port: Prometheus text, liveness and readiness.
+        // Handlers read in-memory state only, so they answer while the worker is busy.
+        .target(
+            name: "OperationsServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -106,8 +124,11 @@ let package = Package(
                 "CaseStorage",
                 "CasePipeline",
                 "CaseScenarios",
+                "OperationsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

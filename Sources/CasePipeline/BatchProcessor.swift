@@ -19,6 +19,8 @@ public struct BatchReport: Sendable, Hashable {
     public var duplicates = 0
     /// Tasks put in the outbox.
     public var tasks = 0
+    /// The outcomes above by topic and event type, for metrics.
+    public var tally = EventTally()
     /// Indices (into the records passed) left for a later batch: they need a
     /// person or case another transaction holds (`LockContention.deferConflicting`).
     /// Per partition they are a suffix of the batch, so the offsets of the rest
@@ -109,6 +111,7 @@ public final class BatchProcessor: @unchecked Sendable {
                 case .success(let event):
                     guard seen.insert(event.id).inserted else {
                         run.report.duplicates += 1
+                        run.report.tally.add(.duplicate, topic: records[index].topic, type: event.type)
                         continue
                     }
                     events.append((event, DeadLetter.Source(records[index])))
@@ -116,6 +119,7 @@ public final class BatchProcessor: @unchecked Sendable {
                     refused.append(DeadLetter.message(
                         for: DeadLetter.Source(records[index]), eventId: nil, errorClass: error.kind.rawValue,
                         reason: DeadLetter.reason(error), topics: topics))
+                    run.report.tally.add(.deadLettered, topic: records[index].topic, type: nil, reason: error.kind.rawValue)
                 }
             }
             run.report.records = admitted.count
@@ -287,6 +291,7 @@ struct BatchRun {
         })
         let events = decoded.filter { fresh.contains($0.0.id) }
         report.duplicates += decoded.count - events.count
+        for (event, source) in decoded where !fresh.contains(event.id) { report.tally.add(.duplicate, topic: source.topic, type: event.type) }
         guard !events.isEmpty else { return }
 
         // 2. The people and cases in play (locked by `admit`).
@@ -422,6 +427,7 @@ struct BatchRun {
             }
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
+            tally(.deadLettered, pending, reason: RuleError.unknownCase(caseId: caseId).deadLetterClass)
             logger.warning(
                 "dead-lettering an event whose case was never opened",
                 metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "unknown-case"]))
@@ -439,6 +445,7 @@ struct BatchRun {
     private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) {
         var appliedAnywhere = false
         var refusedAnywhere = false
+        var refusal = ""
         for caseId in caseIds {
             switch CaseRules.apply(pending.event, to: states[caseId], policy: policy) {
             case .success(let outcome):
@@ -462,6 +469,7 @@ struct BatchRun {
                 caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
+                refusal = error.deadLetterClass
                 logger.warning(
                     "dead-lettering an event the rules refused",
                     metadata: EventLog.metadata(pending.event, caseId: caseId).adding(["class": "\(error.deadLetterClass)"]))
@@ -473,13 +481,16 @@ struct BatchRun {
         if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
         if appliedAnywhere {
             if pending.parked != nil { report.unparked += 1 } else { report.applied += 1 }
+            tally(.applied, pending)
             outcomes[pending.event.id] = .applied
         } else if refusedAnywhere {
             report.deadLettered += 1
+            tally(.deadLettered, pending, reason: refusal)
             if outcomes[pending.event.id] != .applied { outcomes[pending.event.id] = .deadLettered }
         } else if pending.parked == nil {
             // Every case had applied it already (its id was recorded under another outcome).
             report.duplicates += 1
+            tally(.duplicate, pending)
         }
     }
 
@@ -517,6 +528,7 @@ struct BatchRun {
         toPark.append(parked)
         if pending.parked == nil {
             report.parked += 1
+            tally(.parked, pending)
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
         logger.debug("event parked until its case exists", metadata: EventLog.metadata(pending.event, caseId: Self.caseId(of: match)).adding([

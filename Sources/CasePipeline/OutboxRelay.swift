@@ -35,6 +35,7 @@ public final class OutboxRelay: @unchecked Sendable {
     private let stopState = Mutex<StopState>(StopState())
     private let finished = DispatchSemaphore(value: 0)
     private let published = Mutex(0)
+    private let metrics: PipelineMetrics
 
     private struct StopState {
         var stopRequested = false
@@ -42,11 +43,15 @@ public final class OutboxRelay: @unchecked Sendable {
         var drainDeadline: ContinuousClock.Instant?
     }
 
-    public init(source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger) {
+    public init(
+        source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger,
+        metrics: PipelineMetrics = PipelineMetrics()
+    ) {
         self.source = source
         self.producer = producer
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Messages this relay has published.
@@ -113,7 +118,9 @@ public final class OutboxRelay: @unchecked Sendable {
         let outcome = try source.publishShards(shards, limit: configuration.batchSize) { rows in
             let sending = ContinuousClock.now
             defer { sendTime = ContinuousClock.now - sending }
-            return try self.publish(rows)
+            let acknowledged = try self.publish(rows)
+            self.metrics.published(rows.prefix(acknowledged.count))  // acknowledged rows are a prefix
+            return acknowledged
         }
         guard case .published(let count) = outcome, count > 0 else { return 0 }
         published.withLock { $0 += count }

@@ -40,6 +40,8 @@ public final class Worker: @unchecked Sendable {
         public var unknownCaseGrace: Duration = .seconds(60)
         /// How often waiting events are checked against the grace period.
         public var sweepInterval: Duration = .seconds(1)
+        /// How often consumer lag is sampled for metrics (local, no broker request).
+        public var lagSampleInterval: Duration = .seconds(5)
 
         public init(consumer: KafkaConsumerConfiguration, topics: PipelineTopics) {
             self.consumer = consumer
@@ -49,7 +51,16 @@ public final class Worker: @unchecked Sendable {
 
     private struct LoopState {
         var stopRequested = false
-        var retrying = false
+        /// Since when the batch in hand has been failing transiently.
+        var retryingSince: ContinuousClock.Instant?
+        var retrying: Bool {
+            get { retryingSince != nil }
+            set { retryingSince = newValue ? (retryingSince ?? .now) : nil }
+        }
+        /// Assigned partitions (possibly none) and not lost since; an orderly revoke keeps it.
+        var groupJoined = false
+        var lastLoopAt: ContinuousClock.Instant?
+        var lastLagSample: ContinuousClock.Instant?
         /// Partitions taken away during the current poll or retry.
         var revoked: Set<TopicPartition> = []
     }
@@ -59,6 +70,7 @@ public final class Worker: @unchecked Sendable {
     private let processor: BatchProcessor
     private let logger: Logger
     private let onBatchCommitted: @Sendable () -> Void
+    private let metrics: PipelineMetrics
     private let state = Mutex(LoopState())
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let counters = Mutex(WorkerCounters())
@@ -69,12 +81,13 @@ public final class Worker: @unchecked Sendable {
     /// `onBatchCommitted` runs on the worker thread right after each batch's
     /// transaction commits (the outbox relay's wake-up).
     public init(
-        configuration: Configuration, processor: BatchProcessor, logger: Logger,
+        configuration: Configuration, processor: BatchProcessor, logger: Logger, metrics: PipelineMetrics = PipelineMetrics(),
         onBatchCommitted: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.processor = processor
         self.logger = logger
+        self.metrics = metrics
         self.onBatchCommitted = onBatchCommitted
     }
 
@@ -86,6 +99,29 @@ public final class Worker: @unchecked Sendable {
     public var isStopRequested: Bool { state.withLock { $0.stopRequested } }
 
     public var statistics: WorkerCounters { counters.withLock { $0 } }
+
+    /// What readiness and liveness need, read without touching the loop.
+    public struct Health: Sendable, Hashable {
+        public var groupJoined: Bool
+        /// How long the batch in hand has been failing transiently; nil when it is not.
+        public var retryingFor: Duration?
+        /// When the loop last went round (polls at least every `pollTimeout` when idle).
+        public var lastLoopAt: ContinuousClock.Instant?
+
+        public init(groupJoined: Bool, retryingFor: Duration?, lastLoopAt: ContinuousClock.Instant?) {
+            self.groupJoined = groupJoined
+            self.retryingFor = retryingFor
+            self.lastLoopAt = lastLoopAt
+        }
+    }
+
+    public var health: Health {
+        state.withLock { state in
+            Health(
+                groupJoined: state.groupJoined, retryingFor: state.retryingSince.map { ContinuousClock.now - $0 },
+                lastLoopAt: state.lastLoopAt)
+        }
+    }
 
     /// Runs the loop on a new thread until `stop()`; throws what ended it otherwise.
     public func run() async throws {
@@ -110,8 +146,9 @@ public final class Worker: @unchecked Sendable {
             self?.rebalanced(event)
         }
         consumerBox.withLock { $0 = consumer }
-        defer { consumerBox.withLock { $0 = nil } }
+        defer { consumerBox.withLock { $0 = nil }; membershipChanged(joined: false) }
         try consumer.subscribe(configuration.topics.input)
+        metrics.subscribed(to: configuration.topics.input)
         logger.info("worker joined the consumer group", metadata: [
             "group": "\(configuration.consumer.groupId)", "topics": "\(configuration.topics.input.joined(separator: ","))",
         ])
@@ -122,6 +159,7 @@ public final class Worker: @unchecked Sendable {
         var buffer = FetchBuffer()
         do {
             while !isStopRequested {
+                tick(consumer)
                 if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
                     lastSweep = ContinuousClock.now
                     try sweepExpired(grace: caughtUp ? configuration.unknownCaseGrace : configuration.unknownCaseGrace * 10)
@@ -133,6 +171,7 @@ public final class Worker: @unchecked Sendable {
                     pollBackoff.reset()
                 } catch let error as KafkaError where error.isRetriable || error.kind == .brokersUnreachable {
                     let wait = pollBackoff.next()
+                    metrics.retried(.poll)
                     logger.warning("poll failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
                     Thread.sleep(forTimeInterval: wait.seconds)
                     continue
@@ -159,9 +198,11 @@ public final class Worker: @unchecked Sendable {
             let report = try processor.expireParked(olderThan: grace)
             guard report.deadLettered + report.unparked > 0 else { return }
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
+            metrics.record(report.tally)
             onBatchCommitted()
         } catch where RetryClassifier.isRetriable(error) {
             counters.withLock { $0.retries += 1 }
+            metrics.retried(.sweep)
             logger.warning("sweep of waiting events failed; will retry", metadata: ["error": "\(error)"])
             processor.recover()
         }
@@ -231,6 +272,7 @@ public final class Worker: @unchecked Sendable {
                 }
                 for message in held where !deferrals.isEmpty { deferrals[message.position] = nil }
                 counters.withLock { $0.record(report) }
+                metrics.batchApplied(held, report: report, took: ContinuousClock.now - started)
                 logger.debug("batch applied", metadata: [
                     "records": "\(held.count)", "applied": "\(report.applied)", "deadLettered": "\(report.deadLettered)",
                     "parked": "\(report.parked)", "duplicates": "\(report.duplicates)", "tasks": "\(report.tasks)",
@@ -250,6 +292,7 @@ public final class Worker: @unchecked Sendable {
                 }
                 let wait = backoff.next()
                 counters.withLock { $0.retries += 1 }
+                metrics.retried(.batch)
                 logger.warning("batch failed transiently; partitions paused, retrying", metadata: [
                     "error": "\(error)", "attempt": "\(backoff.attempts)", "retryIn": "\(wait)",
                 ])
@@ -288,6 +331,7 @@ public final class Worker: @unchecked Sendable {
         let deadline = ContinuousClock.now + duration
         var revoked = Set<TopicPartition>()
         while !isStopRequested {
+            tick(consumer)
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { break }
             do {
@@ -300,15 +344,35 @@ public final class Worker: @unchecked Sendable {
     }
 
     private func rebalanced(_ event: KafkaRebalanceEvent) {
+        metrics.rebalanced(event)
         switch event {
         case .assigned(let partitions):
+            membershipChanged(joined: true)
             logger.debug("partitions assigned", metadata: ["count": "\(partitions.count)"])
             if state.withLock({ $0.retrying }), let consumer = consumerBox.withLock({ $0 }) {
                 try? consumer.pause(partitions)
             }
         case .revoked(let partitions), .lost(let partitions):
+            if case .lost = event { membershipChanged(joined: false) }
             state.withLock { $0.revoked.formUnion(partitions) }
         }
+    }
+
+    private func membershipChanged(joined: Bool) {
+        state.withLock { $0.groupJoined = joined }
+        metrics.groupMembership(joined: joined)
+    }
+
+    /// Once per loop round: the liveness heartbeat, and the lag sample when due.
+    private func tick(_ consumer: KafkaConsumer) {
+        let now = ContinuousClock.now
+        let sampleDue = state.withLock { state -> Bool in
+            state.lastLoopAt = now
+            guard state.lastLagSample.map({ now - $0 >= configuration.lagSampleInterval }) ?? true else { return false }
+            state.lastLagSample = now
+            return true
+        }
+        if sampleDue, let lags = try? consumer.lag() { metrics.consumerLag(lags) }
     }
 }
 

@@ -159,6 +159,8 @@ public struct OutboxMessage: Sendable, Hashable {
     public enum TaskHeader {
         public static let taskId = "task-id"
         public static let taskType = "task-type"
+        /// ISSUE or WITHDRAW, so consumers (and the relay's metrics) need not parse the value.
+        public static let taskAction = "task-action"
         public static let causationId = "causation-id"
     }
 
@@ -169,6 +171,7 @@ public struct OutboxMessage: Sendable, Hashable {
             headers: [
                 OutboxHeader(name: TaskHeader.taskId, value: task.id.lowercasedText),
                 OutboxHeader(name: TaskHeader.taskType, value: task.type.rawValue),
+                OutboxHeader(name: TaskHeader.taskAction, value: task.action.rawValue),
                 OutboxHeader(name: TaskHeader.causationId, value: task.causationId.lowercasedText),
             ],
             containsPersonalData: false)

@@ -157,13 +157,7 @@ public struct ProcessingStatusReader {
         let parked = ProcessingStatus.Parked(
             reportsWithoutPerson: try parkedRow.decode(Int.self, column: 0), waitingForCase: try parkedRow.decode(Int.self, column: 1))
 
-        var casesByStage: [CaseStage: Int] = [:]
-        var cases = 0
-        for row in try connection.query("SELECT stage, count(*) FROM cases GROUP BY stage") {
-            let count = try row.decode(Int.self, column: 1)
-            cases += count
-            if let stage = CaseStage(rawValue: try row.decode(String.self, column: 0)) { casesByStage[stage] = count }
-        }
+        let (casesByStage, cases) = try CaseCounts.byStage(connection)
 
         var tasksByType: [TaskType: ProcessingStatus.TaskCounts] = [:]
         for row in try connection.query(

@@ -197,6 +197,25 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Per assigned partition, the messages the application has not polled
+    /// yet: the high watermark librdkafka cached from its last fetch response
+    /// minus this consumer's position (last polled offset + 1). Local only (no
+    /// broker round trip), so cheap to sample from the poll loop; partitions
+    /// with no position or watermark yet are absent.
+    public func lag() throws -> [TopicPartition: Int64] {
+        let positions = try position(try assignment())
+        return try gate.with("read watermarks") {
+            var lags: [TopicPartition: Int64] = [:]
+            for (partition, position) in positions {
+                var low: Int64 = -1, high: Int64 = -1
+                let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+                lags[partition] = max(0, high - position)
+            }
+            return lags
+        }
+    }
+
     private func offsets(in list: PartitionList, operation: String) throws -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
         for entry in readPartitionList(list) {

@@ -245,6 +245,7 @@ struct BenchRunner {
         workerEnvironment["CSE_TOPIC_PREFIX"] = topics.prefix
         workerEnvironment["CSE_CONSUMER_GROUP"] = "bench-\(id)"
         workerEnvironment["CSE_DATABASE_URL"] = url
+        workerEnvironment["CSE_HTTP_PORT"] = "0"  // several workers: no two on the same port
         let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("csworker-bench-\(id)")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
 

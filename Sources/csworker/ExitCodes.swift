@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import Kafka
+import OperationsServer
 import Postgres
 
 /// The contract's exit codes: 64 bad usage or configuration, 69 a service
@@ -20,6 +21,8 @@ enum ServiceExit {
             }
         case let error as PostgresError:
             return error.isConnectionFailure ? unavailable : internalError
+        case is OperationsServer.BindFailure:
+            return unavailable
         default:
             return internalError
         }

@@ -24,11 +24,14 @@ struct RunCommand: AsyncParsableCommand {
             With --daily-sweep-at (CSE_DAILY_SWEEP_AT) the workers also run `csworker sweep` once a day, as of
             the agency's date (America/Chicago by default), on a third database session: one process per day
             (a lock and the sweep_runs table), and a process started later in the day catches up.
+            Operator endpoints: GET /metrics (Prometheus text), /health/live and /health/ready on
+            CSE_HTTP_HOST:CSE_HTTP_PORT (default 0.0.0.0:8080; port 0 = any free port, off = none).
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var topicOptions: TopicOptions
+    @OptionGroup var operations: OperationsOptions
 
     @Option(help: "Most records applied in one database transaction (a batch takes what is fetched, up to this).")
     var maxBatch: Int = Worker.Configuration.defaultMaxBatch
@@ -76,6 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Self.logger(environment: connection.environment)
         let topics = topicOptions.topics
         let protector = SSNProtector(key: key)
+        let operationsSettings = try operations.settings(environment: connection.environment)
 
         try await reportingFailures {
             let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
@@ -113,15 +117,21 @@ struct RunCommand: AsyncParsableCommand {
             workerConfiguration.maxBatch = maxBatch
             workerConfiguration.unknownCaseGrace = .seconds(graceSeconds)
 
+            let registry = OperationsEndpoints.bootstrapMetrics()
+            let metrics = PipelineMetrics()
             let relay = OutboxRelay(
                 source: OutboxStore(connection: relayConnection, protector: protector, logger: logger),
-                producer: producer, logger: logger)
+                producer: producer, logger: logger, metrics: metrics)
             let processor = BatchProcessor(
                 store: CaseStore(connection: workerConnection, protector: protector, logger: logger),
                 protector: protector, topics: topics, logger: logger)
-            let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger) {
+            let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger, metrics: metrics) {
                 relay.wake()
             }
+            let endpoints = OperationsEndpoints(
+                settings: operationsSettings, databaseURL: databaseURL, registry: registry, metrics: metrics, worker: worker,
+                logger: logger)
+            try await endpoints.start(logger: logger)
             let signals = SignalTrap { signal in
                 logger.info("stopping: finishing the batch in hand", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 worker.stop()
@@ -140,6 +150,7 @@ struct RunCommand: AsyncParsableCommand {
             reporter.cancel()
             dailySweep?.stop()
             relay.stop(drain: .seconds(drainSeconds))
+            await endpoints.stop()
             Self.logTotals(worker: worker, relay: relay, logger: logger)
             try outcome.get()
         }

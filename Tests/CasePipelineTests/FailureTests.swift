@@ -31,6 +31,7 @@ struct FailureTests {
 
     @Test func runWithoutAnSSNKey_isAUsageError() async throws {
         var environment = ProcessInfo.processInfo.environment
+        environment["CSE_HTTP_PORT"] = "0"
         environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
         environment["CSE_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
         environment["CSE_SSN_KEY"] = nil
@@ -41,6 +42,7 @@ struct FailureTests {
 
     @Test func runWithAShortSSNKey_isAUsageError_thatDoesNotPrintTheKey() async throws {
         var environment = ProcessInfo.processInfo.environment
+        environment["CSE_HTTP_PORT"] = "0"
         environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
         environment["CSE_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
         environment["CSE_SSN_KEY"] = "0123456789abcdef"
@@ -51,6 +53,7 @@ struct FailureTests {
 
     @Test func runWithAnUnreachableDatabase_exits69() async throws {
         var environment = ProcessInfo.processInfo.environment
+        environment["CSE_HTTP_PORT"] = "0"
         environment["CSE_KAFKA_BROKERS"] = try Services.brokers().joined(separator: ",")
         environment["CSE_DATABASE_URL"] = "postgresql://worker:s3cret@127.0.0.1:1/cases"
         environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
@@ -61,6 +64,7 @@ struct FailureTests {
 
     @Test func runAgainstAnUnmigratedDatabase_asksForMigrate() async throws {
         var environment = ProcessInfo.processInfo.environment
+        environment["CSE_HTTP_PORT"] = "0"
         let database = try Services.freshDatabase()
         defer { Services.dropDatabase(database) }
         environment["CSE_DATABASE_URL"] = database

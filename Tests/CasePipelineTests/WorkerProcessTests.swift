@@ -99,6 +99,8 @@ extension PipelineHarness {
         environment["CSE_KAFKA_SESSION_TIMEOUT_MS"] = "6000"
         environment["CSE_LOG_LEVEL"] = logLevel
         environment["CSE_LOG_FORMAT"] = logFormat
+        // Each child's /metrics and health endpoints on a free port: parallel workers never collide on 8080.
+        environment["CSE_HTTP_PORT"] = "0"
         return environment
     }
 }

@@ -183,7 +183,7 @@ struct OutboxTests {
         }
     }
 
-    @Test("a task message carries the wire envelope, keyed by case id, with its id, type and causation headers")
+    @Test("a task message carries the wire envelope, keyed by case id, with its id, type, action and causation headers")
     func taskMessage() throws {
         let builder = CaseBuilder()
         let (_, history) = try builder.apply(lifeOfCase("CS-700"))
@@ -198,6 +198,7 @@ struct OutboxTests {
             message.headers == [
                 OutboxHeader(name: "task-id", value: task.id.uuidString.lowercased()),
                 OutboxHeader(name: "task-type", value: task.type.rawValue),
+                OutboxHeader(name: "task-action", value: task.action.rawValue),
                 OutboxHeader(name: "causation-id", value: task.causationId.uuidString.lowercased()),
             ])
     }

@@ -1,0 +1,120 @@
+import CaseDomain
+import Foundation
+import Logging
+import Postgres
+
+/// The supervisors' view, read from the database for the metrics endpoint:
+/// caseload by stage, open referrals, timeliness, and the outbox backlog.
+/// Global figures: every worker process reads the same values.
+public struct OperationsReadings: Sendable, Hashable {
+    /// Stages no case is in are absent.
+    public var casesByStage: [CaseStage: Int]
+    /// Active (issued, not withdrawn) enforcement referrals by task type.
+    public var openReferralsByType: [TaskType: Int]
+    /// ISSUE tasks past their `dueBy`: issued (put in the outbox) on a later
+    /// day than `dueBy`, or still unpublished with `dueBy` before today, days
+    /// in the agency's time zone.
+    public var tasksPastDueByType: [TaskType: Int]
+    /// Outbox messages (tasks and dead letters) not yet published.
+    public var outboxBacklog: Int
+    /// Age of the oldest of them; 0 when there is none.
+    public var oldestUnpublishedSeconds: Double
+
+    public init(
+        casesByStage: [CaseStage: Int], openReferralsByType: [TaskType: Int], tasksPastDueByType: [TaskType: Int],
+        outboxBacklog: Int, oldestUnpublishedSeconds: Double
+    ) {
+        self.casesByStage = casesByStage
+        self.openReferralsByType = openReferralsByType
+        self.tasksPastDueByType = tasksPastDueByType
+        self.outboxBacklog = outboxBacklog
+        self.oldestUnpublishedSeconds = oldestUnpublishedSeconds
+    }
+}
+
+/// Reads `OperationsReadings` and answers "is the database there" on a
+/// session of its own (never a worker's), with every statement bounded by
+/// `statement_timeout`.
+public final class OperationsReader: @unchecked Sendable {
+    private let connection: PostgresConnection
+    private let timeZone: String
+
+    /// `timeZone`: the agency's zone (IANA name) in which "today" and a
+    /// task's issue day are counted.
+    public init(connection: PostgresConnection, timeZone: String, statementTimeout: Duration = .seconds(5)) throws {
+        self.connection = connection
+        self.timeZone = timeZone
+        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        try connection.execute("SELECT set_config('statement_timeout', $1, false)", "\(milliseconds)ms")
+    }
+
+    /// Opens a session of its own; connecting and each statement are bounded by `timeout`.
+    public static func open(databaseURL: String, timeZone: String, timeout: Duration, logger: Logger) throws -> OperationsReader {
+        let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: timeout, logger: logger)
+        do {
+            return try OperationsReader(connection: connection, timeZone: timeZone, statementTimeout: timeout)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    public func close() {
+        connection.close()
+    }
+
+    /// One trivial round trip: the session and the server answer.
+    public func ping() throws {
+        _ = try connection.query("SELECT 1")
+    }
+
+    public func read() throws -> OperationsReadings {
+        let casesByStage = try CaseCounts.byStage(connection).byStage
+
+        var referrals: [TaskType: Int] = [:]
+        for row in try connection.query("SELECT task_type, count(*) FROM referrals GROUP BY 1") {
+            if let type = TaskType(rawValue: try row.decode(String.self, column: 0)) { referrals[type] = try row.decode(Int.self, column: 1) }
+        }
+
+        var pastDue: [TaskType: Int] = [:]
+        for row in try connection.query(
+            """
+            SELECT t->>'type', count(*)
+            FROM case_history h, jsonb_array_elements(h.tasks) t
+            WHERE t->>'action' = 'ISSUE'
+              AND ((h.applied_at AT TIME ZONE $1)::date > (t->>'dueBy')::date
+                   OR ((t->>'dueBy')::date < (now() AT TIME ZONE $1)::date
+                       AND EXISTS (SELECT 1 FROM outbox o
+                                   WHERE o.message_id = (t->>'id')::uuid AND o.published_at IS NULL)))
+            GROUP BY 1
+            """, timeZone)
+        {
+            if let type = TaskType(rawValue: try row.decode(String.self, column: 0)) { pastDue[type] = try row.decode(Int.self, column: 1) }
+        }
+
+        let outbox = try connection.query(
+            """
+            SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+            FROM outbox WHERE published_at IS NULL
+            """)[0]
+        return OperationsReadings(
+            casesByStage: casesByStage, openReferralsByType: referrals, tasksPastDueByType: pastDue,
+            outboxBacklog: try outbox.decode(Int.self, column: 0),
+            oldestUnpublishedSeconds: max(0, try outbox.decode(Double.self, column: 1)))
+    }
+}
+
+/// Cases by stage: one query shared by `csworker status` and the metrics.
+enum CaseCounts {
+    /// Stages this build does not know are left out of `byStage` but counted in `total`.
+    static func byStage(_ connection: PostgresConnection) throws -> (byStage: [CaseStage: Int], total: Int) {
+        var byStage: [CaseStage: Int] = [:]
+        var total = 0
+        for row in try connection.query("SELECT stage, count(*) FROM cases GROUP BY stage") {
+            let count = try row.decode(Int.self, column: 1)
+            total += count
+            if let stage = CaseStage(rawValue: try row.decode(String.self, column: 0)) { byStage[stage] = count }
+        }
+        return (byStage, total)
+    }
+}

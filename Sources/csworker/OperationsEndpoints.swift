@@ -1,0 +1,124 @@
+import ArgumentParser
+import CaseDomain
+import CasePipeline
+import Foundation
+import Logging
+import Metrics
+import OperationsServer
+import Prometheus
+
+/// `csworker run`'s operator settings: the HTTP port with /metrics and the
+/// health endpoints, and how often the database-derived metrics are read.
+struct OperationsOptions: ParsableArguments {
+    @Option(name: .customLong("http-port"), help: ArgumentHelp(
+        "Port for /metrics, /health/live and /health/ready (env CSE_HTTP_PORT, default 8080); 0 = any free port, off = no HTTP.",
+        valueName: "port|off"))
+    var portFlag: String?
+
+    @Option(name: .customLong("http-host"), help: "Address to listen on (env CSE_HTTP_HOST, default 0.0.0.0).")
+    var hostFlag: String?
+
+    @Option(name: .customLong("metrics-db-interval-seconds"), help: "Seconds between reads of the database-derived metrics (env CSE_METRICS_DB_INTERVAL_SECONDS, default 15).")
+    var databaseIntervalFlag: Int?
+
+    @Option(name: .customLong("ready-max-retry-seconds"), help: "Seconds a batch may keep failing transiently before /health/ready says not ready (env CSE_READY_MAX_RETRY_SECONDS, default 30).")
+    var retryLimitFlag: Int?
+
+    struct Settings: Equatable {
+        /// nil = HTTP off.
+        var port: Int?
+        var host: String
+        var databaseInterval: Int
+        var retryLimit: Int
+    }
+
+    /// The settings, flags over environment; a usage error (exit 64) names a bad one.
+    func settings(environment: [String: String]) throws -> Settings {
+        let portText = portFlag ?? environment["CSE_HTTP_PORT"] ?? "8080"
+        let port: Int?
+        if portText.lowercased() == "off" {
+            port = nil
+        } else {
+            guard let number = Int(portText), (0...65535).contains(number) else {
+                throw ValidationError("CSE_HTTP_PORT must be a port number (0 = any free port) or off, not '\(portText)'")
+            }
+            port = number
+        }
+        let host = hostFlag ?? environment["CSE_HTTP_HOST"] ?? "0.0.0.0"
+        guard !host.isEmpty else { throw ValidationError("CSE_HTTP_HOST must not be empty") }
+        return Settings(
+            port: port, host: host,
+            databaseInterval: try Self.seconds(databaseIntervalFlag, environment, "CSE_METRICS_DB_INTERVAL_SECONDS", default: 15),
+            retryLimit: try Self.seconds(retryLimitFlag, environment, "CSE_READY_MAX_RETRY_SECONDS", default: 30))
+    }
+
+    private static func seconds(_ flag: Int?, _ environment: [String: String], _ name: String, default value: Int) throws -> Int {
+        let text = flag.map(String.init) ?? environment[name]
+        guard let text else { return value }
+        guard let seconds = Int(text), seconds >= 1 else { throw ValidationError("\(name) must be a whole number of seconds, at least 1") }
+        return seconds
+    }
+}
+
+/// The running endpoints of one worker process and what feeds them: the
+/// database watch and the HTTP server.
+final class OperationsEndpoints: Sendable {
+    private let watch: DatabaseWatch?
+    private let server: OperationsServer?
+
+    /// Bootstraps swift-metrics with the Prometheus backend; once per process,
+    /// before any metric handle is made.
+    static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets[PipelineMetrics.Name.batchRecords] = PipelineMetrics.batchRecordBuckets
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
+    init(
+        settings: OperationsOptions.Settings, databaseURL: String, registry: PrometheusCollectorRegistry,
+        metrics: PipelineMetrics, worker: Worker, logger: Logger
+    ) {
+        guard let port = settings.port else {
+            watch = nil
+            server = nil
+            return
+        }
+        var watchConfiguration = DatabaseWatch.Configuration(
+            databaseURL: databaseURL, timeZone: Policy().calendar.timeZoneIdentifier)
+        watchConfiguration.readingsInterval = .seconds(settings.databaseInterval)
+        let watch = DatabaseWatch(configuration: watchConfiguration, metrics: metrics, logger: logger)
+        var configured = HealthConditions()
+        configured.retryLimit = .seconds(settings.retryLimit)
+        let conditions = configured
+        self.watch = watch
+        server = OperationsServer(
+            configuration: OperationsServer.Configuration(host: settings.host, port: port), registry: registry, logger: logger,
+            isLive: { conditions.isLive(worker: worker.health) },
+            readiness: { Readiness(failing: conditions.failing(worker: worker.health, databaseReachable: watch.isReachable)) })
+    }
+
+    /// Starts the database watch and listens; throws `BindFailure` (exit 69).
+    func start(logger: Logger) async throws {
+        guard let server, let watch else {
+            logger.info("operations endpoints off (CSE_HTTP_PORT=off)")
+            return
+        }
+        watch.start()
+        do {
+            let port = try await server.start()
+            logger.info("operations endpoints listening", metadata: [
+                "port": "\(port)", "paths": "/metrics,/health/live,/health/ready",
+            ])
+        } catch {
+            watch.stop()
+            throw error
+        }
+    }
+
+    func stop() async {
+        await server?.stop()
+        watch?.stop()
+    }
+}

@@ -1,0 +1,112 @@
+import CaseDomain
+import CaseScenarios
+import CaseStorage
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Operations readings: the supervisors' view for the metrics")
+struct OperationsReadingsTests {
+    let builder = CaseBuilder()
+
+    @Test("an empty database reads as nothing open, nothing past due, an empty outbox")
+    func empty() throws {
+        try withMigratedStore("operations_empty") { scratch, _, _ in
+            let readings = try OperationsReader(connection: scratch.connection, timeZone: "America/Chicago").read()
+            #expect(readings == OperationsReadings(
+                casesByStage: [:], openReferralsByType: [:], tasksPastDueByType: [:], outboxBacklog: 0, oldestUnpublishedSeconds: 0))
+        }
+    }
+
+    @Test("cases by stage, open referrals by type, the outbox backlog and its oldest message's age")
+    func caseload() throws {
+        try withMigratedStore("operations_caseload") { scratch, store, _ in
+            let tasks = try save(lifeOfCase("CS-820"), store: store)
+            let (opened, openedHistory) = try builder.apply(Array(lifeOfCase("CS-821", ncpSSN: "923456781").prefix(1)))
+            try store.withBatch { batch in
+                _ = try batch.recordEvents(processed(openedHistory.map(\.eventId)))
+                _ = try batch.lockAndLoad(caseIds: ["CS-821"])
+                try batch.save(cases: [CaseChange(state: opened, history: openedHistory)], outbox: [], parked: [], outcomes: [:])
+            }
+            // Referrals as the worker's projection keeps them; the rules' own are replaced by a known set.
+            try scratch.connection.execute("DELETE FROM referrals")
+            try scratch.connection.execute(
+                """
+                INSERT INTO referrals (case_id, task_type, status, arrears_cents, since, task_id)
+                VALUES ('CS-820', 'tax-offset-referral', 'ISSUED', 60000, '2026-05-01', $1),
+                       ('CS-821', 'tax-offset-referral', 'ISSUED', 70000, '2026-05-01', $2),
+                       ('CS-821', 'credit-bureau-report', 'ISSUED', 120000, '2026-05-01', $3)
+                """, UUID(), UUID(), UUID())
+            try scratch.connection.execute("UPDATE outbox SET created_at = now() - interval '90 seconds'")
+
+            let readings = try OperationsReader(connection: scratch.connection, timeZone: "America/Chicago").read()
+            let stages = try scratch.connection.query("SELECT stage FROM cases ORDER BY case_id").map {
+                CaseStage(rawValue: try $0.decode(String.self, column: 0))!
+            }
+            #expect(readings.casesByStage == Dictionary(stages.map { ($0, 1) }, uniquingKeysWith: +))
+            #expect(readings.openReferralsByType == [.taxOffsetReferral: 2, .creditBureauReport: 1])
+            #expect(readings.outboxBacklog == tasks.count)
+            #expect(readings.oldestUnpublishedSeconds >= 90 && readings.oldestUnpublishedSeconds < 3_600)
+
+            try scratch.connection.execute("UPDATE outbox SET published_at = now()")
+            let drained = try OperationsReader(connection: scratch.connection, timeZone: "America/Chicago").read()
+            #expect(drained.outboxBacklog == 0 && drained.oldestUnpublishedSeconds == 0)
+        }
+    }
+
+    @Test("past due: ISSUE tasks issued on a later day than dueBy, or unpublished with dueBy before today")
+    func pastDue() throws {
+        try withMigratedStore("operations_past_due") { scratch, store, _ in
+            // Business dates early in 2026, so every dueBy lies before today.
+            let tasks = try save(lifeOfCase("CS-830"), store: store)
+            let issued = tasks.filter { $0.action == .issue }
+            try #require(!issued.isEmpty)
+            func pastDue() throws -> [TaskType: Int] {
+                try OperationsReader(connection: scratch.connection, timeZone: "America/Chicago").read().tasksPastDueByType
+            }
+            let everyIssue = Dictionary(issued.map { ($0.type, 1) }, uniquingKeysWith: +)
+
+            // Issued now, months after dueBy.
+            #expect(try pastDue() == everyIssue)
+
+            // Issued in time (the day the causing event happened), still waiting in the outbox past dueBy.
+            try scratch.connection.execute("UPDATE case_history SET applied_at = occurred_at")
+            #expect(try pastDue() == everyIssue)
+
+            // Issued in time and published: on time.
+            try scratch.connection.execute("UPDATE outbox SET published_at = now()")
+            #expect(try pastDue() == [:])
+
+            // Issued on dueBy itself, late in the agency's day (after midnight UTC): still on time.
+            let first = try #require(issued.first)
+            try scratch.connection.execute(
+                """
+                UPDATE case_history SET applied_at = ($1::date + time '23:30') AT TIME ZONE 'America/Chicago'
+                WHERE $2::uuid = ANY(task_ids)
+                """, first.dueBy.description, first.id)
+            #expect(try pastDue() == [:])
+            try scratch.connection.execute(
+                """
+                UPDATE case_history SET applied_at = ($1::date + 1 + time '00:30') AT TIME ZONE 'America/Chicago'
+                WHERE $2::uuid = ANY(task_ids)
+                """, first.dueBy.description, first.id)
+            #expect(try pastDue() == [first.type: 1])
+        }
+    }
+
+    /// Saves the events' outcome as a worker would (cases, history, tasks in the outbox); the tasks.
+    private func save(_ events: [ScenarioEvent], store: CaseStore) throws -> [CaseTask] {
+        let caseId = try #require(events.first?.caseId)
+        let (state, history) = try builder.apply(events)
+        let tasks = history.flatMap(\.tasks)
+        try store.withBatch { batch in
+            _ = try batch.recordEvents(processed(history.map(\.eventId)))
+            _ = try batch.lockAndLoad(caseIds: [caseId])
+            try batch.save(
+                cases: [CaseChange(state: state, history: history)], outbox: tasks.map(OutboxMessage.init(task:)), parked: [],
+                outcomes: [:])
+        }
+        return tasks
+    }
+}
