@@ -7,6 +7,8 @@
 #   scripts/services.sh start     start both (idempotent) and print the settings
 #   scripts/services.sh stop      stop both
 #   scripts/services.sh restart   stop, then start (the broker comes back empty)
+#   scripts/services.sh restart-broker   only the broker, empty (Tansu keeps every
+#                                 message in memory and slows down as it fills)
 #   scripts/services.sh status    say what is running
 #   scripts/services.sh env       print the settings as shell exports
 #   scripts/services.sh reset     stop and delete all local data
@@ -168,6 +170,11 @@ case "${1:-}" in
         stop_broker
         stop_postgres
         start_postgres
+        start_broker
+        print_env
+        ;;
+    restart-broker)
+        stop_broker
         start_broker
         print_env
         ;;

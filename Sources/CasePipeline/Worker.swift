@@ -30,6 +30,11 @@ public final class Worker: @unchecked Sendable {
         /// partitions in business-time order (see `FetchBuffer`).
         public var maxBuffered: Int = 5_000
         public var pollTimeout: Duration = .milliseconds(100)
+        /// The longest the loop keeps taking in fetched messages before it
+        /// applies a batch: bounds the wait an event adds to its latency when
+        /// every poll brings something (measured: unbounded, p95 at 2,000
+        /// events/s offered was 630 ms).
+        public var gatherLimit: Duration = .milliseconds(25)
         public var backoff = Backoff()
         /// How long an event may wait for the application that opens its case
         /// (topics are consumed independently, so it can overtake it) before
@@ -157,6 +162,8 @@ public final class Worker: @unchecked Sendable {
         var lastSweep = ContinuousClock.now
         var caughtUp = false
         var buffer = FetchBuffer()
+        /// Since when the loop has been taking in fetched messages for the next batch.
+        var gathering: ContinuousClock.Instant?
         do {
             while !isStopRequested {
                 tick(consumer)
@@ -177,9 +184,21 @@ public final class Worker: @unchecked Sendable {
                     continue
                 }
                 caughtUp = buffer.isEmpty
-                guard !buffer.isEmpty else { continue }
-                // Take in what is already fetched first, so the batch is drawn across partitions.
-                if fetched > 0 && buffer.count < configuration.maxBuffered { continue }
+                guard !buffer.isEmpty else {
+                    gathering = nil
+                    continue
+                }
+                // Take in what is already fetched first, so the batch is drawn across
+                // partitions; but under a steady stream every poll brings something,
+                // so stop gathering after `gatherLimit`.
+                let gatheringSince = gathering ?? ContinuousClock.now
+                gathering = gatheringSince
+                if fetched > 0 && buffer.count < configuration.maxBuffered
+                    && ContinuousClock.now - gatheringSince < configuration.gatherLimit
+                {
+                    continue
+                }
+                gathering = nil
                 try handle(buffer.takeBatch(limit: configuration.maxBatch), consumer: consumer, buffer: &buffer)
             }
         } catch {
@@ -319,7 +338,7 @@ public final class Worker: @unchecked Sendable {
         !deferrals.isEmpty && (deferrals[message.position] ?? 0) >= Self.deferralsBeforeWaiting
     }
 
-    static let deferralsBeforeWaiting = 8
+    static let deferralsBeforeWaiting = 2
 
     /// Polls (partitions paused) for `duration`, serving rebalances and keeping
     /// the member alive. Anything a newly assigned partition delivers before the

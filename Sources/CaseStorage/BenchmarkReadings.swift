@@ -153,6 +153,22 @@ public struct BenchmarkReadings {
         return recorded
     }
 
+    /// Events first applied in a later transaction than the one that recorded
+    /// them: they waited (parked) for a case or person that did not exist yet.
+    public func eventsThatWaited() throws -> Set<UUID> {
+        var waited = Set<UUID>()
+        for row in try connection.query(
+            """
+            SELECT p.event_id FROM processed_events p
+            JOIN (SELECT event_id, min(applied_at) AS applied_at FROM case_history GROUP BY event_id) h USING (event_id)
+            WHERE h.applied_at > p.processed_at
+            """)
+        {
+            waited.insert(try row.decode(UUID.self, column: 0))
+        }
+        return waited
+    }
+
     /// For each event that caused published tasks: when its first task was
     /// published. Tasks name their event in the `causation-id` header.
     public func firstTaskPublications() throws -> [UUID: Date] {

@@ -287,6 +287,13 @@ struct BenchRunner {
                     guard let publishedAt = published[id], let recordedAt = recorded[id] else { return nil }
                     return (recordedAt.timeIntervalSince(instant) * 1000, publishedAt.timeIntervalSince(recordedAt) * 1000)
                 }
+                let waited = try readings.eventsThatWaited()
+                let onArrival = produced.instants.compactMap { id, instant in
+                    waited.contains(id) ? nil : published[id].map { $0.timeIntervalSince(instant) * 1000 }
+                }
+                figures.onArrivalP95Ms = BenchStatistics.percentile(95, of: onArrival)
+                figures.onArrivalP99Ms = BenchStatistics.percentile(99, of: onArrival)
+                figures.waitedForCase = produced.instants.keys.filter { waited.contains($0) && published[$0] != nil }.count
                 figures.untilBatchP50Ms = BenchStatistics.percentile(50, of: split.map(\.0))
                 figures.batchToPublishP50Ms = BenchStatistics.percentile(50, of: split.map(\.1))
                 figures.latencyP50Ms = BenchStatistics.percentile(50, of: latencies)

@@ -65,6 +65,12 @@ struct BenchFigures: Sendable, Hashable {
     var latencyP50Ms: Double?
     var latencyP95Ms: Double?
     var latencyP99Ms: Double?
+    /// Percentiles over the events applied when they arrived, leaving out those
+    /// that waited for their case or person to exist (their tasks could not
+    /// come earlier); and how many waited.
+    var onArrivalP95Ms: Double?
+    var onArrivalP99Ms: Double?
+    var waitedForCase: Int?
     /// The p50 latency split: produced until its batch transaction began, and
     /// from then until its first task was published.
     var untilBatchP50Ms: Double?
@@ -118,6 +124,9 @@ enum BenchReport {
         Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
         Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),
         Row(label: "latency p99 (ms)", value: { $0.latencyP99Ms }, digits: 1),
+        Row(label: "  p95, applied on arrival (ms)", value: { $0.onArrivalP95Ms }, digits: 1),
+        Row(label: "  p99, applied on arrival (ms)", value: { $0.onArrivalP99Ms }, digits: 1),
+        Row(label: "  events that waited for their case", value: { $0.waitedForCase.map(Double.init) }, digits: 0),
         Row(label: "  p50 until its batch began (ms)", value: { $0.untilBatchP50Ms }, digits: 1),
         Row(label: "  p50 batch began to published (ms)", value: { $0.batchToPublishP50Ms }, digits: 1),
         Row(label: "latency samples", value: { $0.latencySamples.map(Double.init) }, digits: 0),
