@@ -386,7 +386,8 @@ struct BenchRunner {
         func now() -> Double { seconds(clock.now - origin) }
         var bucket = TokenBucket(rate: Double(rate), burst: max(1, Double(rate) / 10), start: 0)
         var instants: [UUID: Date] = [:]
-        var deliveries: [Task<[Result<KafkaDeliveryReport, KafkaError>], any Error>] = []
+        var deliveries: [Task<(Date, [Result<KafkaDeliveryReport, KafkaError>]), any Error>] = []
+        var deliveryIds: [[UUID]] = []
         var next = 0
         while next < events.count {
             let granted = bucket.take(now: now(), limit: events.count - next)
@@ -396,17 +397,18 @@ struct BenchRunner {
             }
             let batch = events[next..<next + granted]
             next += granted
-            let handed = Date()
-            for event in batch {
-                if let id = UUID(uuidString: event.eventId) { instants[id] = handed }
-            }
+            deliveryIds.append(batch.compactMap { UUID(uuidString: $0.eventId) })
             let messages = batch.map { KafkaOutgoingMessage(topic: topics.prefix + $0.topic, key: $0.key, value: $0.value) }
-            // Acknowledgements are awaited at the end: waiting for each would hold the pace to the broker's round trip.
-            deliveries.append(Task { try await producer.sendAll(messages) })
+            // Acknowledgements are awaited at the end: waiting for each would hold the pace to the broker's
+            // round trip. The hand-over instant is taken where the messages reach librdkafka, not when the
+            // task is created: a task can start late.
+            deliveries.append(Task { (Date(), try await producer.sendAll(messages)) })
         }
         let achieved = Double(events.count) / max(now(), 0.001)
-        for delivery in deliveries {
-            for report in try await delivery.value { _ = try report.get() }
+        for (delivery, ids) in zip(deliveries, deliveryIds) {
+            let (handed, reports) = try await delivery.value
+            for report in reports { _ = try report.get() }
+            for id in ids { instants[id] = handed }
         }
         return Offered(instants: instants, achievedRate: achieved)
     }
