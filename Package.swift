@@ -43,6 +43,11 @@ let package = Package(
             path: "Sources/CLibPQ",
             providers: [.apt(["libpq-dev"])]
         ),
+        // glibc's malloc tuning for the long-running worker (MemoryTuning).
+        .systemLibrary(
+            name: "CMalloc",
+            path: "Sources/CMalloc"
+        ),
 
         // Thin idiomatic Swift layers over the C libraries.
         .target(
@@ -118,6 +123,7 @@ let package = Package(
         .executableTarget(
             name: "csworker",
             dependencies: [
+                "CMalloc",
                 "Kafka",
                 "Postgres",
                 "CaseDomain",

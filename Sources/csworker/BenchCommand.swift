@@ -170,7 +170,8 @@ struct BenchCommand: AsyncParsableCommand {
             "- latency = first task published_at - the instant the bench handed the event to its producer, for events of the",
             "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
             "  Measured for the batched mode only; above the workers' throughput it is queueing time.",
-            "- peak RSS = max(VmRSS sampled every 200 ms, VmHWM) per worker process, read before SIGTERM.",
+            "- peak RSS = max(VmRSS sampled every 200 ms, VmHWM) per worker process, read before SIGTERM; RSS caught up =",
+            "  VmRSS at that moment, after the backlog (and the latency phase) has been worked off.",
         ]
         return lines.joined(separator: "\n")
     }
@@ -303,6 +304,7 @@ struct BenchRunner {
                 figures.offeredEventsPerSecond = produced.achievedRate
             }
             figures.peakRSSMiB = group.peakRSSMiB()
+            figures.restingRSSMiB = group.currentRSSMiB()
             await group.stop()
             try? FileManager.default.removeItem(at: logDirectory)
             return figures

@@ -80,6 +80,7 @@ struct BenchFigures: Sendable, Hashable {
     /// The rate the paced phase actually achieved.
     var offeredEventsPerSecond: Double?
     var peakRSSMiB: [Double]?
+    var restingRSSMiB: [Double]?
 }
 
 enum BenchMode: String, CaseIterable, Sendable {
@@ -131,6 +132,7 @@ enum BenchReport {
         Row(label: "  p50 batch began to published (ms)", value: { $0.batchToPublishP50Ms }, digits: 1),
         Row(label: "latency samples", value: { $0.latencySamples.map(Double.init) }, digits: 0),
         Row(label: "peak RSS, largest worker (MiB)", value: { $0.peakRSSMiB?.max() }, digits: 1),
+        Row(label: "RSS caught up, largest worker (MiB)", value: { $0.restingRSSMiB?.max() }, digits: 1),
     ]
 
     static func format(_ value: Double?, digits: Int) -> String {

@@ -65,6 +65,12 @@ final class BenchWorkerGroup: @unchecked Sendable {
         }
     }
 
+    /// RSS per worker in MiB now (caught up, before stopping): the steady state
+    /// after the backlog, as against its peak.
+    func currentRSSMiB() -> [Double] {
+        processes.map { Double(Self.statusField("VmRSS", pid: $0.processIdentifier) ?? 0) / 1024 }
+    }
+
     /// SIGTERM one worker at a time, each waited for: Tansu 0.6 can wedge a
     /// group when two members leave at the same instant. Kills a worker that
     /// has not stopped after `timeout`.

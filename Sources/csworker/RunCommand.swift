@@ -39,6 +39,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds an event may wait for the application that opens its case before it is dead-lettered as unknown-case (env CSE_UNKNOWN_CASE_GRACE_SECONDS).")
     var unknownCaseGraceSeconds: Int?
 
+    @Option(help: "Case states kept in memory between batches, so a batch loads only the versions of cases it has seen (env CSE_CACHED_CASES; 0 = none). Bounds the worker's memory: about 30 KB a case.")
+    var cachedCases: Int?
+
+    static let defaultCachedCases = 2_000
+
     @Option(help: "Seconds the outbox relay keeps publishing after the consumer stopped.")
     var drainSeconds: Int = 5
 
@@ -74,6 +79,10 @@ struct RunCommand: AsyncParsableCommand {
         guard let graceSeconds = unknownCaseGraceSeconds ?? (graceText.map { Int($0) } ?? 60), graceSeconds >= 0 else {
             throw ValidationError("CSE_UNKNOWN_CASE_GRACE_SECONDS must be a whole number of seconds")
         }
+        let cacheText = connection.environment["CSE_CACHED_CASES"]
+        guard let cachedCases = cachedCases ?? (cacheText.map { Int($0) } ?? Self.defaultCachedCases), cachedCases >= 0 else {
+            throw ValidationError("CSE_CACHED_CASES must be a whole number of cases")
+        }
         let sweepAt = try dailySweepAt()
         let overrides = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
         let logger = Self.logger(environment: connection.environment)
@@ -81,6 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         let protector = SSNProtector(key: key)
         let operationsSettings = try operations.settings(environment: connection.environment)
 
+        MemoryTuning.limitArenas()
         try await reportingFailures {
             let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
             let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
@@ -123,7 +133,8 @@ struct RunCommand: AsyncParsableCommand {
                 source: OutboxStore(connection: relayConnection, protector: protector, logger: logger),
                 producer: producer, logger: logger, metrics: metrics)
             let processor = BatchProcessor(
-                store: CaseStore(connection: workerConnection, protector: protector, logger: logger),
+                store: CaseStore(
+                    connection: workerConnection, protector: protector, cachedStates: cachedCases, logger: logger),
                 protector: protector, topics: topics, logger: logger)
             let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger, metrics: metrics) {
                 relay.wake()
@@ -174,6 +185,8 @@ struct RunCommand: AsyncParsableCommand {
         var last = worker.statistics
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(10))
+            // Off the worker's thread, every 10 s: a few milliseconds at most.
+            MemoryTuning.releaseFreeMemory()
             let now = worker.statistics
             guard now != last else { continue }
             logger.info("progress", metadata: [
