@@ -20,6 +20,8 @@ struct FetchBuffer {
     }
 
     private var queues: [TopicPartition: [Entry]] = [:]
+    /// Business times of the last batch's messages, so those put back are not decoded again.
+    private var lastTaken: [TopicPartitionOffset: Date] = [:]
     private var heads: [TopicPartition: Int] = [:]
     private(set) var count = 0
 
@@ -27,8 +29,7 @@ struct FetchBuffer {
 
     mutating func append(_ messages: [KafkaMessage]) {
         for message in messages {
-            let occurredAt = message.value.flatMap { try? EventDecoder.decode($0).get().occurredAt } ?? .distantPast
-            queues[message.topicPartition, default: []].append(Entry(message: message, occurredAt: occurredAt))
+            queues[message.topicPartition, default: []].append(Entry(message: message, occurredAt: Self.occurredAt(message)))
             count += 1
         }
     }
@@ -38,7 +39,7 @@ struct FetchBuffer {
     mutating func putBack(_ messages: [KafkaMessage]) {
         var byPartition: [TopicPartition: [Entry]] = [:]
         for message in messages {
-            let occurredAt = message.value.flatMap { try? EventDecoder.decode($0).get().occurredAt } ?? .distantPast
+            let occurredAt = lastTaken[message.position] ?? Self.occurredAt(message)
             byPartition[message.topicPartition, default: []].append(Entry(message: message, occurredAt: occurredAt))
         }
         for (partition, entries) in byPartition {
@@ -68,6 +69,7 @@ struct FetchBuffer {
     mutating func takeBatch(limit: Int) -> [KafkaMessage] {
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(min(limit, count))
+        lastTaken.removeAll(keepingCapacity: true)
         while batch.count < limit, count > 0 {
             var best: (partition: TopicPartition, entry: Entry)?
             for (partition, queue) in queues {
@@ -79,6 +81,7 @@ struct FetchBuffer {
             }
             guard let (partition, entry) = best else { break }
             batch.append(entry.message)
+            lastTaken[entry.message.position] = entry.occurredAt
             let next = heads[partition, default: 0] + 1
             if next == queues[partition]!.count {
                 queues[partition] = nil
@@ -89,6 +92,10 @@ struct FetchBuffer {
             count -= 1
         }
         return batch
+    }
+
+    private static func occurredAt(_ message: KafkaMessage) -> Date {
+        message.value.flatMap { try? EventDecoder.decode($0).get().occurredAt } ?? .distantPast
     }
 
     private static func precedes(_ a: Entry, _ pa: TopicPartition, _ b: Entry, _ pb: TopicPartition) -> Bool {
