@@ -40,21 +40,7 @@ struct ContentionTests {
             #expect(try processor.process(h.records(intakes)).applied == 3)
 
             // Another worker's batch holds case HOLD-A until released.
-            let holderConnection = try PostgresConnection(connectionString: h.databaseURL, connectTimeout: .seconds(5))
-            defer { holderConnection.close() }
-            let holder = CaseStore(connection: holderConnection, protector: h.protector, logger: Services.logger)
-            let locked = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            let holding = Task {
-                try await onThread {
-                    try holder.withBatch { batch in
-                        try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: ["HOLD-A"])
-                        locked.signal()
-                        release.wait()
-                    }
-                }
-            }
-            try await onThread { locked.wait() }
+            let holder = try await CaseHolder.hold("HOLD-A", in: h)
 
             let batch = [
                 Self.record(h, Self.hearing("HOLD-A"), partition: 0, offset: 10),  // needs HOLD-A
@@ -72,8 +58,7 @@ struct ContentionTests {
             #expect(try h.count("SELECT count(*) FROM processed_events") == 5)
             #expect(try h.count("SELECT count(*) FROM case_history WHERE case_id IN ('HOLD-A', 'HOLD-B')") == 2)
 
-            release.signal()
-            try await holding.value
+            try await holder.release()
 
             let rest = first.deferred.map { batch[$0] }
             let second = try await onThread { try processor.process(rest, contention: .deferConflicting) }
@@ -90,21 +75,7 @@ struct ContentionTests {
             let intake = ScenarioEvents.intakeApplication(caseId: "WAIT-A", occurredAt: Self.day)
             #expect(try processor.process(h.records([intake])).applied == 1)
 
-            let holderConnection = try PostgresConnection(connectionString: h.databaseURL, connectTimeout: .seconds(5))
-            defer { holderConnection.close() }
-            let holder = CaseStore(connection: holderConnection, protector: h.protector, logger: Services.logger)
-            let locked = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            let holding = Task {
-                try await onThread {
-                    try holder.withBatch { batch in
-                        try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: ["WAIT-A"])
-                        locked.signal()
-                        release.wait()
-                    }
-                }
-            }
-            try await onThread { locked.wait() }
+            let holder = try await CaseHolder.hold("WAIT-A", in: h)
             let done = Mutex(false)
             let waiting = Task {
                 try await onThread { () -> BatchReport in
@@ -115,11 +86,41 @@ struct ContentionTests {
             try await Task.sleep(for: .milliseconds(300))
             let finishedEarly = done.withLock { $0 }
             #expect(!finishedEarly, "the batch did not wait for the lock")
-            release.signal()
-            try await holding.value
+            try await holder.release()
             let report = try await waiting.value
             #expect(report.deferred.isEmpty)
             #expect(report.applied == 1)
         }
+    }
+}
+
+/// Another worker's batch transaction holding a case's identity lock until released.
+private struct CaseHolder {
+    let connection: PostgresConnection
+    let releaseSignal: DispatchSemaphore
+    let holding: Task<Void, any Error>
+
+    static func hold(_ caseId: String, in harness: PipelineHarness) async throws -> CaseHolder {
+        let connection = try PostgresConnection(connectionString: harness.databaseURL, connectTimeout: .seconds(5))
+        let store = CaseStore(connection: connection, protector: harness.protector, logger: Services.logger)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holding = Task {
+            try await onThread {
+                try store.withBatch { batch in
+                    try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: [caseId])
+                    locked.signal()
+                    release.wait()
+                }
+            }
+        }
+        try await onThread { locked.wait() }
+        return CaseHolder(connection: connection, releaseSignal: release, holding: holding)
+    }
+
+    func release() async throws {
+        releaseSignal.signal()
+        try await holding.value
+        connection.close()
     }
 }
