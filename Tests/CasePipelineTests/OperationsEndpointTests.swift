@@ -107,7 +107,9 @@ struct OperationsEndpointTests {
         let events = Array(ScenarioGenerator(ScenarioConfiguration.benchmark(cases: 200, seed: 7, months: 12)))
         #expect(events.count >= 2_000, "a backlog of a few thousand events")
         try await h.produce(events)
-        try await withWorker(h, name: "busy") { port in
+        // Batches of 100 keep it busy for many transactions: with the default
+        // 2,000 the backlog went in one or two, before the requests could land.
+        try await withWorker(h, name: "busy", arguments: ["--max-batch", "100"]) { port in
             try await eventuallyAsync(timeout: .seconds(60), "the worker starts on the backlog") { try h.processedEvents > 0 }
             var busyRounds = 0
             var slowest = Duration.zero
@@ -164,10 +166,11 @@ struct OperationsEndpointTests {
     /// Runs `body` with a worker of `h` and its HTTP port; a clean run ends
     /// with SIGTERM and exit 0. The worker and the harness are stopped either way.
     private func withWorker(
-        _ h: PipelineHarness, name: String, databaseURL: String? = nil, _ body: (Int) async throws -> Void
+        _ h: PipelineHarness, name: String, databaseURL: String? = nil, arguments: [String] = [],
+        _ body: (Int) async throws -> Void
     ) async throws {
         do {
-            let worker = try OperatedWorker(h, name: name, databaseURL: databaseURL)
+            let worker = try OperatedWorker(h, name: name, databaseURL: databaseURL, arguments: arguments)
             do {
                 try await body(try await worker.port())
                 #expect(worker.process.terminate() == 0)
@@ -193,13 +196,13 @@ struct OperatedWorker {
     let process: WorkerProcess
     let log: URL
 
-    init(_ h: PipelineHarness, name: String, databaseURL: String? = nil) throws {
+    init(_ h: PipelineHarness, name: String, databaseURL: String? = nil, arguments: [String] = []) throws {
         let logs = try WorkerProcess.logsDirectory("operations")
         var environment = h.processEnvironment(logLevel: "info", logFormat: "json")
         environment["CSE_DATABASE_URL"] = databaseURL ?? h.databaseURL
         environment["CSE_HTTP_HOST"] = "127.0.0.1"
         environment["CSE_METRICS_DB_INTERVAL_SECONDS"] = "1"
-        process = try WorkerProcess(name: name, environment: environment, logs: logs, arguments: ["run"])
+        process = try WorkerProcess(name: name, environment: environment, logs: logs, arguments: ["run"] + arguments)
         log = logs.appendingPathComponent("\(name).log")
     }
 
