@@ -158,6 +158,8 @@ struct BatchRun {
     private var changedOrder: [String] = []
     /// What `admit` resolved: the cases each reported SSN hash is the noncustodial parent on.
     private var resolved: [SSNHash: [String]] = [:]
+    /// Each event's people and cases, hashed once (`admit`), read again by `apply` and `route`.
+    private var identitiesById: [UUID: Identities] = [:]
     /// Which cases each SSN hash in play is the noncustodial parent on.
     private var casesByNCP: [SSNHash: Set<String>] = [:]
     private var ncpOfCase: [String: SSNHash] = [:]
@@ -202,7 +204,7 @@ struct BatchRun {
     ) throws -> [Int] {
         let identities = decoded.map { result -> Identities? in
             guard case .success(let event) = result else { return nil }
-            return Identities(event, protector: protector)
+            return identity(of: event)
         }
         let all = identities.compactMap { $0 }
         let ssnHashes = Set(all.flatMap(\.ssnHashes))
@@ -249,6 +251,14 @@ struct BatchRun {
             }
         }
         return admitted
+    }
+
+    /// The event's identities, computed (HMAC per SSN) the first time it is asked for.
+    private mutating func identity(of event: Event) -> Identities {
+        if let known = identitiesById[event.id] { return known }
+        let identity = Identities(event, protector: protector)
+        identitiesById[event.id] = identity
+        return identity
     }
 
     /// The people and cases an event needs locked.
@@ -299,7 +309,7 @@ struct BatchRun {
         var arrivingHashes = Set<SSNHash>()
         var caseIds = Set<String>()
         for (event, _) in events {
-            let identity = Identities(event, protector: protector)
+            let identity = identity(of: event)
             if let reported = identity.reported { reportHashes.insert(reported) }
             arrivingHashes.formUnion(identity.ssnHashes.filter { $0 != identity.reported })
             caseIds.formUnion(identity.caseIds)
@@ -369,7 +379,7 @@ struct BatchRun {
         let event = pending.event
         switch event.payload {
         case .newHire, .termination, .quarterlyWage:
-            let hash = protector.hash(Self.employeeSSN(event)!)
+            let hash = identity(of: event).reported!
             let cases = casesByNCP[hash, default: []].sorted()
             guard !cases.isEmpty else {
                 park(pending, match: .ssn(hash))
