@@ -28,6 +28,12 @@ final class PrivateBroker: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // As scripts/services.sh does: clients connect only once it listens
+        // (on a loaded machine Tansu took longer than a client's 5 s bound).
+        guard Loopback.waitUntilListening(port: port, timeout: .seconds(20)) else {
+            stop()
+            throw BrokerDidNotStart(address: address)
+        }
     }
 
     /// Kills the broker outright, as a crash or network loss would (Tansu
@@ -39,6 +45,11 @@ final class PrivateBroker: Sendable {
     }
 
     deinit { stop() }
+}
+
+struct BrokerDidNotStart: Error, CustomStringConvertible {
+    var address: String
+    var description: String { "the private Tansu broker did not listen on \(address) within 20 s" }
 }
 
 struct TansuNotInstalled: Error, CustomStringConvertible {
