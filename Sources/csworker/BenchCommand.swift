@@ -55,6 +55,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Print the N statements that took the most server time in each mode's last run (needs pg_stat_statements).")
     var topStatements: Int = 0
 
+    @Flag(help: "Keep the worker processes' logs (printed path) after a successful run too; with CSE_LOG_LEVEL=debug they time every batch and relay pass.")
+    var keepLogs = false
+
     @Option(help: "Seed of the generated mix.")
     var seed: UInt64 = 1
 
@@ -108,7 +111,8 @@ struct BenchCommand: AsyncParsableCommand {
         try await reportingFailures {
             let bench = BenchRunner(
                 brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment,
-                partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements)
+                partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements,
+                keepLogs: keepLogs)
             var results: [(BenchColumn, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
@@ -186,6 +190,7 @@ struct BenchRunner {
     let partitions: Int
     let timeout: Duration
     let topStatements: Int
+    let keepLogs: Bool
     let logger: Logger = {
         var logger = Logger(label: "csworker.bench")
         logger.logLevel = .warning
@@ -306,7 +311,11 @@ struct BenchRunner {
             figures.peakRSSMiB = group.peakRSSMiB()
             figures.restingRSSMiB = group.currentRSSMiB()
             await group.stop()
-            try? FileManager.default.removeItem(at: logDirectory)
+            if keepLogs {
+                printError("bench: worker logs in \(logDirectory.path)")
+            } else {
+                try? FileManager.default.removeItem(at: logDirectory)
+            }
             return figures
         } catch {
             await group.stop()
