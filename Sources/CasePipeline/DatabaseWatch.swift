@@ -70,6 +70,11 @@ public final class DatabaseWatch: Sendable {
         spawn("csworker-db-metrics", every: configuration.readingsInterval, timeout: configuration.readingsTimeout) { [self] reader in
             guard let reader else { return }
             do {
+                guard try reader.claimCollectorRole() else {
+                    // Another process reads them for the group; a stale copy here would mislead `max`.
+                    metrics.operationsCollectedElsewhere()
+                    return
+                }
                 metrics.operations(try reader.read())
             } catch {
                 logger.warning("reading the operations metrics failed; will retry", metadata: ["error": "\(error)"])

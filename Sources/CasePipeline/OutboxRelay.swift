@@ -1,3 +1,4 @@
+import CaseDomain
 import CaseStorage
 import Foundation
 import Kafka
@@ -23,6 +24,8 @@ public final class OutboxRelay: @unchecked Sendable {
         public var batchSize = 250
         public var idleInterval: Duration = .milliseconds(75)
         public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        /// The agency's days, for counting tasks published past their `dueBy`.
+        public var calendar = BusinessCalendar()
         public init() {}
     }
 
@@ -119,7 +122,9 @@ public final class OutboxRelay: @unchecked Sendable {
             let sending = ContinuousClock.now
             defer { sendTime = ContinuousClock.now - sending }
             let acknowledged = try self.publish(rows)
-            self.metrics.published(rows.prefix(acknowledged.count))  // acknowledged rows are a prefix
+            // Acknowledged rows are a prefix. Timeliness is about real days, so the wall clock here.
+            self.metrics.published(
+                rows.prefix(acknowledged.count), today: self.configuration.calendar.businessDate(of: Date()))
             return acknowledged
         }
         guard case .published(let count) = outcome, count > 0 else { return 0 }

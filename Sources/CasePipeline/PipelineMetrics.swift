@@ -21,6 +21,7 @@ public final class PipelineMetrics: Sendable {
         public static let eventsParked = "csworker_events_parked_total"
         public static let eventsDuplicate = "csworker_events_duplicate_total"
         public static let tasksPublished = "csworker_tasks_published_total"
+        public static let tasksPublishedLate = "csworker_tasks_published_late_total"
         public static let deadLettersPublished = "csworker_dead_letters_published_total"
         public static let batchRecords = "csworker_batch_records"
         public static let batchApplySeconds = "csworker_batch_apply_seconds"
@@ -34,6 +35,7 @@ public final class PipelineMetrics: Sendable {
         public static let cases = "csworker_cases"
         public static let referralsOpen = "csworker_referrals_open"
         public static let tasksPastDue = "csworker_tasks_past_due"
+        public static let operationsCollector = "csworker_operations_collector"
     }
 
     /// Bucket upper bounds for `csworker_batch_records` (the backend's
@@ -50,22 +52,26 @@ public final class PipelineMetrics: Sendable {
     private let deadLettersPublished: Counter
     private let groupJoined: Gauge
     private let databaseReachable: Gauge
-    private let outboxBacklog: Gauge
-    private let outboxOldest: Gauge
+    private let operationsCollector: Gauge
+    /// Whether this process exports the supervisors' view now.
+    private let collecting = Mutex(false)
     /// Partitions whose lag was last reported, so a partition that moved to
     /// another member drops to 0 here rather than keeping a stale value.
     private let lagReported = Mutex<Set<TopicPartition>>([])
 
     /// Creates the handles of the series without labels, so they are on
-    /// `/metrics` from the start.
+    /// `/metrics` from the start (the supervisors' view only once this process reads it).
     public init() {
         batchRecords = Recorder(label: Name.batchRecords, aggregate: true)
         batchApply = Metrics.Timer(label: Name.batchApplySeconds, preferredDisplayUnit: .seconds)
         deadLettersPublished = Counter(label: Name.deadLettersPublished)
         groupJoined = Gauge(label: Name.groupJoined)
         databaseReachable = Gauge(label: Name.databaseReachable)
-        outboxBacklog = Gauge(label: Name.outboxBacklog)
-        outboxOldest = Gauge(label: Name.outboxOldestUnpublishedSeconds)
+        operationsCollector = Gauge(label: Name.operationsCollector)
+        operationsCollector.record(0)
+        for type in TaskType.allCases {
+            Counter(label: Name.tasksPublishedLate, dimensions: [("type", type.rawValue)]).increment(by: 0)
+        }
         for operation in [Operation.batch, .sweep, .poll] {
             Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)]).increment(by: 0)
         }
@@ -141,19 +147,26 @@ public final class PipelineMetrics: Sendable {
 
     // MARK: the outbox relay
 
-    /// Rows the broker acknowledged: tasks by type and action, dead letters.
-    public func published(_ rows: ArraySlice<OutboxRow>) {
+    /// Rows the broker acknowledged: tasks by type and action, dead letters,
+    /// and ISSUE tasks that reached their office after their `dueBy` day
+    /// (`today`, in the agency's zone).
+    public func published(_ rows: ArraySlice<OutboxRow>, today: LocalDate) {
         var tasks: [[String]: Int] = [:]
+        var late: [String: Int] = [:]
         var deadLetters = 0
         for row in rows {
             if let type = row.header(OutboxMessage.TaskHeader.taskType) {
                 tasks[[type, row.header(OutboxMessage.TaskHeader.taskAction) ?? "ISSUE"], default: 0] += 1
+                if let dueBy = row.dueBy, dueBy < today { late[type, default: 0] += 1 }
             } else {
                 deadLetters += 1
             }
         }
         for (labels, count) in tasks {
             Counter(label: Name.tasksPublished, dimensions: [("type", labels[0]), ("action", labels[1])]).increment(by: count)
+        }
+        for (type, count) in late {
+            Counter(label: Name.tasksPublishedLate, dimensions: [("type", type)]).increment(by: count)
         }
         if deadLetters > 0 { deadLettersPublished.increment(by: deadLetters) }
     }
@@ -164,9 +177,12 @@ public final class PipelineMetrics: Sendable {
         databaseReachable.record(reachable ? 1 : 0)
     }
 
-    /// The supervisors' view. Every known stage and type is set, 0 when
-    /// absent, so a series that drops to zero does not keep its last value.
+    /// The supervisors' view, read by this process for the group. Every known
+    /// stage and type is set, 0 when absent, so a series that drops to zero
+    /// does not keep its last value.
     public func operations(_ readings: OperationsReadings) {
+        collecting.withLock { $0 = true }
+        operationsCollector.record(1)
         for stage in CaseStage.allCases {
             Gauge(label: Name.cases, dimensions: [("stage", stage.rawValue)]).record(readings.casesByStage[stage] ?? 0)
         }
@@ -174,8 +190,27 @@ public final class PipelineMetrics: Sendable {
             Gauge(label: Name.referralsOpen, dimensions: [("type", type.rawValue)]).record(readings.openReferralsByType[type] ?? 0)
             Gauge(label: Name.tasksPastDue, dimensions: [("type", type.rawValue)]).record(readings.tasksPastDueByType[type] ?? 0)
         }
-        outboxBacklog.record(readings.outboxBacklog)
-        outboxOldest.record(readings.oldestUnpublishedSeconds)
+        Gauge(label: Name.outboxBacklog).record(readings.outboxBacklog)
+        Gauge(label: Name.outboxOldestUnpublishedSeconds).record(readings.oldestUnpublishedSeconds)
+    }
+
+    /// Another process reads the supervisors' view: withdraw any series this
+    /// one exported while it was the collector (its session was lost), so only
+    /// current values remain on the group's endpoints.
+    public func operationsCollectedElsewhere() {
+        let wasCollecting = collecting.withLock { state -> Bool in
+            defer { state = false }
+            return state
+        }
+        guard wasCollecting else { return }
+        operationsCollector.record(0)
+        for stage in CaseStage.allCases { Gauge(label: Name.cases, dimensions: [("stage", stage.rawValue)]).destroy() }
+        for type in TaskType.allCases {
+            Gauge(label: Name.referralsOpen, dimensions: [("type", type.rawValue)]).destroy()
+            Gauge(label: Name.tasksPastDue, dimensions: [("type", type.rawValue)]).destroy()
+        }
+        Gauge(label: Name.outboxBacklog).destroy()
+        Gauge(label: Name.outboxOldestUnpublishedSeconds).destroy()
     }
 }
 

@@ -142,10 +142,13 @@ public struct OutboxMessage: Sendable, Hashable {
     /// Seal key and value at rest: dead letters carry the original bytes,
     /// which may hold an SSN (and an employer report's key is its SHA-256).
     public var containsPersonalData: Bool
+    /// An ISSUE task's `dueBy`, kept beside the message for timeliness
+    /// metrics (waiting, or published, past it); nil for anything else.
+    public var dueBy: LocalDate?
 
     public init(
         messageId: UUID, topic: String, key: [UInt8], value: [UInt8], headers: [OutboxHeader],
-        containsPersonalData: Bool
+        containsPersonalData: Bool, dueBy: LocalDate? = nil
     ) {
         self.messageId = messageId
         self.topic = topic
@@ -153,6 +156,7 @@ public struct OutboxMessage: Sendable, Hashable {
         self.value = value
         self.headers = headers
         self.containsPersonalData = containsPersonalData
+        self.dueBy = dueBy
     }
 
     /// Header names the relay publishes tasks with.
@@ -174,7 +178,7 @@ public struct OutboxMessage: Sendable, Hashable {
                 OutboxHeader(name: TaskHeader.taskAction, value: task.action.rawValue),
                 OutboxHeader(name: TaskHeader.causationId, value: task.causationId.lowercasedText),
             ],
-            containsPersonalData: false)
+            containsPersonalData: false, dueBy: task.action == .issue ? task.dueBy : nil)
     }
 
     /// Messages with equal keys share a shard, so one relay publishes them in order.

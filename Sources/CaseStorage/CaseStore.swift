@@ -404,8 +404,10 @@ public final class BatchTransaction {
         guard !messages.isEmpty else { return }
         var ids: [UUID] = [], shards: [Int16] = [], topics: [String] = [], sealedFlags: [Bool] = []
         var keys: [Bytea] = [], values: [UInt8] = [], valueEnds: [Int32] = [], headers: [PostgresJSON] = []
+        var dueBy: [String?] = []
         for message in messages {
             ids.append(message.messageId)
+            dueBy.append(message.dueBy?.sqlText)
             shards.append(message.shard)
             topics.append(message.topic)
             sealedFlags.append(message.containsPersonalData)
@@ -423,7 +425,7 @@ public final class BatchTransaction {
         }
         pipeline.execute(
             prepared: BatchSQL.insertOutbox,
-            parameters: [ids, shards, topics, sealedFlags, keys, values, valueEnds, headers])
+            parameters: [ids, shards, topics, sealedFlags, keys, values, valueEnds, headers, dueBy])
     }
 
     private func enqueuePark(_ events: [ParkedEvent], on pipeline: PostgresPipeline) throws {
@@ -571,13 +573,14 @@ enum BatchSQL {
     static let insertOutbox = PreparedStatement(
         name: "cs_insert_outbox",
         sql: """
-            INSERT INTO outbox (message_id, shard, topic, sealed, key, value, headers)
+            INSERT INTO outbox (message_id, shard, topic, sealed, key, value, headers, due_by)
             SELECT o.message_id, o.shard, o.topic, o.sealed, o.key,
-                   substring($6::bytea FROM o.start + 1 FOR o.stop - o.start), o.headers
+                   substring($6::bytea FROM o.start + 1 FOR o.stop - o.start), o.headers, o.due_by
             FROM (
                 SELECT u.*, coalesce(lag(u.stop) OVER (ORDER BY u.n), 0) AS start
-                FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::bool[], $5::bytea[], $7::int4[], $8::jsonb[])
-                    WITH ORDINALITY AS u(message_id, shard, topic, sealed, key, stop, headers, n)
+                FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::bool[], $5::bytea[], $7::int4[], $8::jsonb[],
+                            $9::date[])
+                    WITH ORDINALITY AS u(message_id, shard, topic, sealed, key, stop, headers, due_by, n)
             ) AS o
             ON CONFLICT (message_id) DO NOTHING
             """)

@@ -77,7 +77,7 @@ enum DeadLetterSQL {
         name: "cs_deadletters_list",
         sql: """
             SELECT id, message_id, created_at, published_at, replayed_at, headers FROM outbox
-            WHERE topic = $1::text
+            WHERE sealed AND topic = $1::text  -- dead letters are the sealed rows: their own index
             ORDER BY id DESC
             LIMIT $2::int8
             """)

@@ -51,6 +51,7 @@ public enum Migrator {
         Migration(version: 3, name: "cases: inline snapshots, room for HOT updates", sql: SchemaV3.sql),
         Migration(version: 4, name: "outbox: when a dead letter was replayed", sql: SchemaV4.sql),
         Migration(version: 5, name: "sweep_runs: which business dates the daily sweep has run for", sql: SchemaV5.sql),
+        Migration(version: 6, name: "outbox: dueBy of ISSUE tasks; dead letters indexed", sql: SchemaV6.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -314,5 +315,18 @@ enum SchemaV5 {
             cases_evaluated integer NOT NULL,
             tasks           integer NOT NULL
         );
+        """
+}
+
+/// Version 6. The operations readings used to scan every `case_history` row
+/// (expanding its tasks JSON) and, for the dead letters counted by position,
+/// every outbox row: both grow without bound. An ISSUE task's `dueBy` on its
+/// outbox row makes "waiting past its dueBy" a probe of the unpublished rows
+/// (their partial index); dead letters are the sealed rows, a small partial
+/// index that costs the task inserts nothing.
+enum SchemaV6 {
+    static let sql = """
+        ALTER TABLE outbox ADD COLUMN due_by date;
+        CREATE INDEX outbox_dead_letters ON outbox (id) WHERE sealed;
         """
 }

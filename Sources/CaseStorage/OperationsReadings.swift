@@ -11,9 +11,10 @@ public struct OperationsReadings: Sendable, Hashable {
     public var casesByStage: [CaseStage: Int]
     /// Active (issued, not withdrawn) enforcement referrals by task type.
     public var openReferralsByType: [TaskType: Int]
-    /// ISSUE tasks past their `dueBy`: issued (put in the outbox) on a later
-    /// day than `dueBy`, or still unpublished with `dueBy` before today, days
-    /// in the agency's time zone.
+    /// ISSUE tasks still waiting in the outbox with `dueBy` before today
+    /// (days in the agency's time zone): overdue and not yet with their
+    /// office. Those that reached it late are counted as they are published
+    /// (`csworker_tasks_published_late_total`).
     public var tasksPastDueByType: [TaskType: Int]
     /// Outbox messages (tasks and dead letters) not yet published.
     public var outboxBacklog: Int
@@ -34,7 +35,7 @@ public struct OperationsReadings: Sendable, Hashable {
 
 /// Reads `OperationsReadings` and answers "is the database there" on a
 /// session of its own (never a worker's), with every statement bounded by
-/// `statement_timeout`.
+/// `statement_timeout`. Used by one thread at a time.
 public final class OperationsReader: @unchecked Sendable {
     private let connection: PostgresConnection
     private let timeZone: String
@@ -63,6 +64,24 @@ public final class OperationsReader: @unchecked Sendable {
         connection.close()
     }
 
+    /// Advisory lock class (two-int4 form) of the one session per schema that
+    /// reads the supervisors' view; the object is the schema's hash, so
+    /// deployments sharing a database each have their own collector.
+    static let collectorLockClass: Int32 = 0x6373_6f70  // "csop"
+    private var isCollector = false
+
+    /// Whether this session reads the supervisors' view for the whole group:
+    /// the first session to ask holds it until the session ends, so however
+    /// many processes run, the counts over `cases` and `referrals` are taken
+    /// once per interval, and another process takes over when it goes.
+    public func claimCollectorRole() throws -> Bool {
+        if isCollector { return true }
+        isCollector = try connection.query(
+            "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", Self.collectorLockClass
+        )[0].decode(Bool.self, column: 0)
+        return isCollector
+    }
+
     /// One trivial round trip: the session and the server answer.
     public func ping() throws {
         _ = try connection.query("SELECT 1")
@@ -76,18 +95,15 @@ public final class OperationsReader: @unchecked Sendable {
             if let type = TaskType(rawValue: try row.decode(String.self, column: 0)) { referrals[type] = try row.decode(Int.self, column: 1) }
         }
 
+        // Only unpublished rows are read (their partial index): the backlog, not the history.
         var pastDue: [TaskType: Int] = [:]
         for row in try connection.query(
             """
-            SELECT t->>'type', count(*)
-            FROM case_history h, jsonb_array_elements(h.tasks) t
-            WHERE t->>'action' = 'ISSUE'
-              AND ((h.applied_at AT TIME ZONE $1)::date > (t->>'dueBy')::date
-                   OR ((t->>'dueBy')::date < (now() AT TIME ZONE $1)::date
-                       AND EXISTS (SELECT 1 FROM outbox o
-                                   WHERE o.message_id = (t->>'id')::uuid AND o.published_at IS NULL)))
+            SELECT h->>'value', count(*)
+            FROM outbox o, jsonb_array_elements(o.headers) h
+            WHERE o.published_at IS NULL AND o.due_by < (now() AT TIME ZONE $1)::date AND h->>'name' = $2
             GROUP BY 1
-            """, timeZone)
+            """, timeZone, OutboxMessage.TaskHeader.taskType)
         {
             if let type = TaskType(rawValue: try row.decode(String.self, column: 0)) { pastDue[type] = try row.decode(Int.self, column: 1) }
         }

@@ -1,3 +1,4 @@
+import CaseDomain
 import Foundation
 import Logging
 import Postgres
@@ -12,6 +13,8 @@ public struct OutboxRow: Sendable, Hashable {
     public var value: [UInt8]
     public var headers: [OutboxHeader]
     public var createdAt: Date
+    /// An ISSUE task's `dueBy` (`OutboxMessage.dueBy`).
+    public var dueBy: LocalDate?
 }
 
 /// The relay's side of the outbox: claims shards with transaction-scoped
@@ -124,7 +127,8 @@ public final class ClaimedShards {
                     topic: try row.decode(String.self, column: 2), key: key, value: value,
                     headers: try decoder.decode(
                         [OutboxHeader].self, from: Data(try row.decode(PostgresJSON.self, column: 6).bytes)),
-                    createdAt: try row.decode(Date.self, column: 7)))
+                    createdAt: try row.decode(Date.self, column: 7),
+                    dueBy: try row.decode(String?.self, column: 9).flatMap(LocalDate.init)))
         }
         return rows
     }
@@ -152,7 +156,8 @@ enum OutboxSQL {
     static let unpublished = PreparedStatement(
         name: "cs_outbox_unpublished",
         sql: """
-            SELECT o.id, o.message_id, o.topic, o.sealed, o.key, o.value, o.headers, o.created_at, o.shard
+            SELECT o.id, o.message_id, o.topic, o.sealed, o.key, o.value, o.headers, o.created_at, o.shard,
+                   o.due_by::text
             FROM unnest($1::int2[]) AS s(shard)
             CROSS JOIN LATERAL (
                 SELECT * FROM outbox

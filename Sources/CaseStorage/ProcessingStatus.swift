@@ -111,7 +111,8 @@ public struct ProcessingProgress: Sendable, Hashable {
 
 /// Read-only counts over the worker's tables. Dead letters are recognised by
 /// their topic and the contract's dead-letter headers as the pipeline writes
-/// them (`error-class`; `event-id` only when the record decoded).
+/// them (`error-class`; `event-id` only when the record decoded); they are the
+/// sealed outbox rows, which have an index of their own.
 public struct ProcessingStatusReader {
     public static let errorClassHeader = "error-class"
     public static let eventIdHeader = "event-id"
@@ -129,7 +130,7 @@ public struct ProcessingStatusReader {
         let row = try connection.query(
             """
             SELECT (SELECT count(*) FROM processed_events)
-                 + (SELECT count(*) FROM outbox o WHERE o.topic = $1
+                 + (SELECT count(*) FROM outbox o WHERE o.sealed AND o.topic = $1
                       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(o.headers) h WHERE h->>'name' = $2)),
                    (SELECT count(*) FROM outbox WHERE published_at IS NULL),
                    (SELECT count(*) FROM parked_events WHERE match_kind = 'case')
@@ -182,7 +183,7 @@ public struct ProcessingStatusReader {
         let deadLetters = try connection.query(
             """
             SELECT h->>'value', count(*) FROM outbox o, jsonb_array_elements(o.headers) h
-            WHERE o.topic = $1 AND h->>'name' = $2 GROUP BY 1 ORDER BY 1
+            WHERE o.sealed AND o.topic = $1 AND h->>'name' = $2 GROUP BY 1 ORDER BY 1
             """, deadLetterTopic, Self.errorClassHeader
         ).map { row in
             ProcessingStatus.DeadLetterCount(

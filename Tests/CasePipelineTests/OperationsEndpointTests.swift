@@ -21,8 +21,8 @@ struct OperationsEndpointTests {
             #expect(before.status == 200)
             for name in [
                 "csworker_events_consumed_total", "csworker_retries_total", "csworker_dead_letters_published_total",
-                "csworker_group_joined", "csworker_database_reachable", "csworker_outbox_backlog",
-                "csworker_outbox_oldest_unpublished_seconds",
+                "csworker_group_joined", "csworker_database_reachable", "csworker_tasks_published_late_total",
+                "csworker_operations_collector",
             ] {
                 #expect(before.body.contains("# TYPE \(name) "), "\(name) missing from /metrics")
             }
@@ -59,14 +59,20 @@ struct OperationsEndpointTests {
             #expect(after.sum("csworker_rebalances_total", ["kind": "assigned"]) >= 1)
             #expect(after.sum("csworker_group_joined") == 1)
             #expect(after.sum("csworker_database_reachable") == 1)
-            #expect(after.has("csworker_referrals_open") && after.has("csworker_tasks_past_due"))
-            // The scenario's business dates lie in the past: tasks applied now are issued after their dueBy.
-            let pastDue = try h.count(
-                """
-                SELECT count(*) FROM case_history, jsonb_array_elements(tasks) t
-                WHERE t->>'action' = 'ISSUE' AND (applied_at AT TIME ZONE 'America/Chicago')::date > (t->>'dueBy')::date
-                """)
-            #expect(after.sum("csworker_tasks_past_due") == Double(pastDue))
+            // The only worker reads the supervisors' view for the group.
+            #expect(after.sum("csworker_operations_collector") == 1)
+            for name in ["csworker_referrals_open", "csworker_tasks_past_due", "csworker_outbox_backlog", "csworker_outbox_oldest_unpublished_seconds"] {
+                #expect(after.has(name), "\(name) missing from /metrics")
+            }
+            // The scenario's business dates lie in the past: every ISSUE task reaches its office after its dueBy.
+            let late = try h.count(
+                "SELECT count(*) FROM outbox WHERE due_by < (now() AT TIME ZONE 'America/Chicago')::date")
+            #expect(late > 0)
+            try await eventuallyAsync(timeout: .seconds(20), "late publications counted, none left waiting past due") {
+                let metrics = PrometheusText(try await get(port, "/metrics").body)
+                return metrics.sum("csworker_tasks_published_late_total") == Double(late)
+                    && metrics.sum("csworker_tasks_past_due") == 0 && metrics.sum("csworker_outbox_backlog") == 0
+            }
             try await eventuallyAsync(timeout: .seconds(20), "lag is sampled for the owned partitions") {
                 PrometheusText(try await get(port, "/metrics").body).has("csworker_consumer_lag")
             }
@@ -129,6 +135,42 @@ struct OperationsEndpointTests {
             print("operations endpoints: \(busyRounds) rounds during a backlog of \(events.count) events, slowest answer \(slowest)")
             try await h.waitUntilProcessed(events.count, timeout: .seconds(150))
         }
+    }
+
+    /// The supervisors' view scans cases and referrals: one process of the
+    /// group reads it, and another takes over when that one stops.
+    @Test func oneProcessReadsTheSupervisorsViewForTheGroup() async throws {
+        let h = try await PipelineHarness.make(partitions: 2)
+        var workers: [OperatedWorker] = []
+        do {
+            workers.append(try OperatedWorker(h, name: "collector-a"))
+            workers.append(try OperatedWorker(h, name: "collector-b"))
+            var ports: [Int] = []
+            for worker in workers { ports.append(try await worker.port()) }
+            func views() async throws -> [PrometheusText] {
+                var texts: [PrometheusText] = []
+                for port in ports { texts.append(PrometheusText(try await get(port, "/metrics").body)) }
+                return texts
+            }
+            try await eventuallyAsync(timeout: .seconds(30), "exactly one process exports the view") {
+                let texts = try await views()
+                return texts.map { $0.sum("csworker_operations_collector") }.sorted() == [0, 1]
+                    && texts.filter { $0.has("csworker_cases") && $0.has("csworker_outbox_backlog") }.count == 1
+            }
+            let collector = try await views().firstIndex { $0.sum("csworker_operations_collector") == 1 }!
+            #expect(workers[collector].process.terminate() == 0)
+            let other = 1 - collector
+            try await eventuallyAsync(timeout: .seconds(30), "the other process takes over") {
+                let text = PrometheusText(try await get(ports[other], "/metrics").body)
+                return text.sum("csworker_operations_collector") == 1 && text.has("csworker_cases")
+            }
+            #expect(workers[other].process.terminate() == 0)
+        } catch {
+            workers.forEach { $0.process.kill() }
+            await h.shutDown()
+            throw error
+        }
+        await h.shutDown()
     }
 
     @Test func aPortInUseExits69() async throws {

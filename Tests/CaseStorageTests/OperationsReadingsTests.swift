@@ -55,43 +55,66 @@ struct OperationsReadingsTests {
         }
     }
 
-    @Test("past due: ISSUE tasks issued on a later day than dueBy, or unpublished with dueBy before today")
+    @Test("past due: ISSUE tasks still unpublished with dueBy before today, in the agency's days")
     func pastDue() throws {
         try withMigratedStore("operations_past_due") { scratch, store, _ in
             // Business dates early in 2026, so every dueBy lies before today.
-            let tasks = try save(lifeOfCase("CS-830"), store: store)
+            var tasks = try save(lifeOfCase("CS-830"), store: store)
             let issued = tasks.filter { $0.action == .issue }
             try #require(!issued.isEmpty)
+            let withdrawal = CaseTask(
+                type: issued[0].type, action: .withdraw, caseId: "CS-830", target: issued[0].target,
+                causationId: UUID(), createdAt: issued[0].createdAt, dueBy: issued[0].dueBy, data: [:])
+            try store.withBatch { try $0.enqueueOutbox([OutboxMessage(task: withdrawal)]) }
+            tasks.append(withdrawal)
             func pastDue() throws -> [TaskType: Int] {
                 try OperationsReader(connection: scratch.connection, timeZone: "America/Chicago").read().tasksPastDueByType
             }
-            let everyIssue = Dictionary(issued.map { ($0.type, 1) }, uniquingKeysWith: +)
+            // WITHDRAW tasks and dead letters have no dueBy: only ISSUE tasks count.
+            let dueBy = try scratch.connection.query("SELECT message_id, due_by::text FROM outbox").map {
+                (try $0.decode(UUID.self, column: 0), try $0.decode(String?.self, column: 1))
+            }
+            #expect(Dictionary(uniqueKeysWithValues: dueBy) == Dictionary(
+                uniqueKeysWithValues: tasks.map { ($0.id, $0.action == .issue ? $0.dueBy.description : nil) }))
+            #expect(try pastDue() == Dictionary(issued.map { ($0.type, 1) }, uniquingKeysWith: +))
 
-            // Issued now, months after dueBy.
-            #expect(try pastDue() == everyIssue)
-
-            // Issued in time (the day the causing event happened), still waiting in the outbox past dueBy.
-            try scratch.connection.execute("UPDATE case_history SET applied_at = occurred_at")
-            #expect(try pastDue() == everyIssue)
-
-            // Issued in time and published: on time.
+            // Published: with its office, no longer waiting past due.
             try scratch.connection.execute("UPDATE outbox SET published_at = now()")
             #expect(try pastDue() == [:])
 
-            // Issued on dueBy itself, late in the agency's day (after midnight UTC): still on time.
+            // Due today in the agency's zone (whatever the UTC date): not past due yet; due yesterday: past due.
             let first = try #require(issued.first)
             try scratch.connection.execute(
-                """
-                UPDATE case_history SET applied_at = ($1::date + time '23:30') AT TIME ZONE 'America/Chicago'
-                WHERE $2::uuid = ANY(task_ids)
-                """, first.dueBy.description, first.id)
+                "UPDATE outbox SET published_at = NULL, due_by = (now() AT TIME ZONE 'America/Chicago')::date WHERE message_id = $1",
+                first.id)
             #expect(try pastDue() == [:])
-            try scratch.connection.execute(
-                """
-                UPDATE case_history SET applied_at = ($1::date + 1 + time '00:30') AT TIME ZONE 'America/Chicago'
-                WHERE $2::uuid = ANY(task_ids)
-                """, first.dueBy.description, first.id)
+            try scratch.connection.execute("UPDATE outbox SET due_by = due_by - 1 WHERE message_id = $1", first.id)
             #expect(try pastDue() == [first.type: 1])
+        }
+    }
+
+    @Test("one session per schema collects the supervisors' view; another takes over when it ends")
+    func oneCollector() throws {
+        try withMigratedStore("operations_collector") { scratch, _, _ in
+            let first = try OperationsReader(connection: try scratch.connect(), timeZone: "America/Chicago")
+            let second = try OperationsReader(connection: try scratch.connect(), timeZone: "America/Chicago")
+            #expect(try first.claimCollectorRole())
+            #expect(try first.claimCollectorRole(), "a collector stays one")
+            #expect(try !second.claimCollectorRole())
+            // Another schema (deployment) in the same database has its own collector.
+            try withMigratedStore("operations_collector_other") { other, _, _ in
+                let elsewhere = try OperationsReader(connection: try other.connect(), timeZone: "America/Chicago")
+                #expect(try elsewhere.claimCollectorRole())
+            }
+            first.close()
+            // The server releases the lock as the closed session's backend exits, a moment later.
+            let deadline = ContinuousClock.now + .seconds(10)
+            var tookOver = try second.claimCollectorRole()
+            while !tookOver && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+                tookOver = try second.claimCollectorRole()
+            }
+            #expect(tookOver)
         }
     }
 
