@@ -40,7 +40,7 @@ public struct KafkaClusterMetadata: Sendable, Hashable {
     public var topics: [KafkaTopicMetadata]
 }
 
-/// Cluster administration: topic creation, metadata, reachability checks.
+/// Cluster administration: topic creation and deletion, metadata, reachability checks.
 /// Thread-safe; each call is bounded by `requestTimeout` (or its own timeout).
 public final class KafkaAdmin: Sendable {
     private let client: RdKafkaClient
@@ -94,12 +94,22 @@ public final class KafkaAdmin: Sendable {
     /// is not checked or changed).
     public func createTopics(_ specs: [KafkaTopicSpec], timeout: Duration? = nil) async throws -> KafkaTopicCreation {
         guard !specs.isEmpty else { return KafkaTopicCreation(created: [], alreadyExisted: []) }
-        let timeout = timeout ?? requestTimeout
-        let client = self.client
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.createTopics(specs, client: client, timeout: timeout) })
-            }
+        let (client, timeout) = (self.client, timeout ?? requestTimeout)
+        return try await Self.offThePool { try Self.createTopics(specs, client: client, timeout: timeout) }
+    }
+
+    /// Deletes the topics and what they hold; a topic that does not exist is
+    /// reported in `missing`, not as an error.
+    public func deleteTopics(_ names: [String], timeout: Duration? = nil) async throws -> (deleted: [String], missing: [String]) {
+        guard !names.isEmpty else { return ([], []) }
+        let (client, timeout) = (self.client, timeout ?? requestTimeout)
+        return try await Self.offThePool { try Self.deleteTopics(names, client: client, timeout: timeout) }
+    }
+
+    /// Admin requests block a thread until the broker answers: not one of the concurrency pool's.
+    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
     }
 
@@ -132,7 +142,78 @@ public final class KafkaAdmin: Sendable {
             }
         }
 
-        let options = rd_kafka_AdminOptions_new(client.handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        return try request(RD_KAFKA_ADMIN_OP_CREATETOPICS, client: client, timeout: timeout, operation: operation) { options, queue in
+            newTopics.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_CreateTopics(client.handle, buffer.baseAddress, buffer.count, options, queue)
+            }
+        } result: { event in
+            guard let result = rd_kafka_event_CreateTopics_result(event) else {
+                throw KafkaError(operation: operation, err: RD_KAFKA_RESP_ERR__FAIL, message: "no CreateTopics result")
+            }
+            var count = 0
+            let results = rd_kafka_CreateTopics_result_topics(result, &count)
+            var creation = KafkaTopicCreation(created: [], alreadyExisted: [])
+            for index in 0..<count {
+                guard let topicResult = results?[index] else { continue }
+                let name = String(cString: rd_kafka_topic_result_name(topicResult))
+                switch rd_kafka_topic_result_error(topicResult) {
+                case RD_KAFKA_RESP_ERR_NO_ERROR: creation.created.append(name)
+                case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: creation.alreadyExisted.append(name)
+                case let err:
+                    throw KafkaError(
+                        operation: "create topic \(name)", err: err,
+                        message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
+                }
+            }
+            client.context.logger.info(
+                "topics ensured", metadata: ["created": "\(creation.created)", "existing": "\(creation.alreadyExisted)"])
+            return creation
+        }
+    }
+
+    private static func deleteTopics(
+        _ names: [String], client: RdKafkaClient, timeout: Duration
+    ) throws -> (deleted: [String], missing: [String]) {
+        let operation = "delete topics \(names.joined(separator: ","))"
+        try client.checkReachable(timeout: timeout)
+        var topics = names.map { rd_kafka_DeleteTopic_new($0) }
+        defer { topics.forEach { rd_kafka_DeleteTopic_destroy($0) } }
+        return try request(RD_KAFKA_ADMIN_OP_DELETETOPICS, client: client, timeout: timeout, operation: operation) { options, queue in
+            topics.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_DeleteTopics(client.handle, buffer.baseAddress, buffer.count, options, queue)
+            }
+        } result: { event in
+            guard let result = rd_kafka_event_DeleteTopics_result(event) else {
+                throw KafkaError(operation: operation, err: RD_KAFKA_RESP_ERR__FAIL, message: "no DeleteTopics result")
+            }
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(result, &count)
+            var outcome: (deleted: [String], missing: [String]) = ([], [])
+            for index in 0..<count {
+                guard let topicResult = results?[index] else { continue }
+                let name = String(cString: rd_kafka_topic_result_name(topicResult))
+                switch rd_kafka_topic_result_error(topicResult) {
+                case RD_KAFKA_RESP_ERR_NO_ERROR: outcome.deleted.append(name)
+                case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: outcome.missing.append(name)
+                case let err:
+                    throw KafkaError(
+                        operation: "delete topic \(name)", err: err,
+                        message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
+                }
+            }
+            client.context.logger.info("topics deleted", metadata: ["deleted": "\(outcome.deleted)", "missing": "\(outcome.missing)"])
+            return outcome
+        }
+    }
+
+    /// One admin request: options with `timeout`, `send` on a fresh queue,
+    /// the answer's event checked for an error and handed to `result`.
+    private static func request<T>(
+        _ kind: rd_kafka_admin_op_t, client: RdKafkaClient, timeout: Duration, operation: String,
+        send: (OpaquePointer?, OpaquePointer?) -> Void, result: (OpaquePointer) throws -> T
+    ) throws -> T {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let options = rd_kafka_AdminOptions_new(client.handle, kind)
         defer { rd_kafka_AdminOptions_destroy(options) }
         let ms = Int32(timeout.milliseconds)
         _ = rd_kafka_AdminOptions_set_request_timeout(options, ms, &errstr, errstr.count)
@@ -140,9 +221,7 @@ public final class KafkaAdmin: Sendable {
 
         let queue = rd_kafka_queue_new(client.handle)
         defer { rd_kafka_queue_destroy(queue) }
-        newTopics.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_CreateTopics(client.handle, buffer.baseAddress, buffer.count, options, queue)
-        }
+        send(options, queue)
         // librdkafka enforces the request timeout itself; the margin only
         // guards against never hearing back.
         guard let event = rd_kafka_queue_poll(queue, ms + 5000) else {
@@ -155,27 +234,6 @@ public final class KafkaAdmin: Sendable {
                 operation: operation, err: eventError,
                 message: rd_kafka_event_error_string(event).map { String(cString: $0) })
         }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else {
-            throw KafkaError(operation: operation, err: RD_KAFKA_RESP_ERR__FAIL, message: "no CreateTopics result")
-        }
-        var count = 0
-        let results = rd_kafka_CreateTopics_result_topics(result, &count)
-        var creation = KafkaTopicCreation(created: [], alreadyExisted: [])
-        for index in 0..<count {
-            guard let topicResult = results?[index] else { continue }
-            let name = String(cString: rd_kafka_topic_result_name(topicResult))
-            let err = rd_kafka_topic_result_error(topicResult)
-            switch err {
-            case RD_KAFKA_RESP_ERR_NO_ERROR: creation.created.append(name)
-            case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: creation.alreadyExisted.append(name)
-            default:
-                throw KafkaError(
-                    operation: "create topic \(name)", err: err,
-                    message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
-            }
-        }
-        client.context.logger.info(
-            "topics ensured", metadata: ["created": "\(creation.created)", "existing": "\(creation.alreadyExisted)"])
-        return creation
+        return try result(event)
     }
 }

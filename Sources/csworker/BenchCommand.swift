@@ -311,6 +311,7 @@ struct BenchRunner {
             figures.peakRSSMiB = group.peakRSSMiB()
             figures.restingRSSMiB = group.currentRSSMiB()
             await group.stop()
+            await dropTopics(topics, admin: kafkaAdmin)
             if keepLogs {
                 printError("bench: worker logs in \(logDirectory.path)")
             } else {
@@ -319,8 +320,19 @@ struct BenchRunner {
             return figures
         } catch {
             await group.stop()
+            await dropTopics(topics, admin: kafkaAdmin)
             printError("bench: worker logs kept in \(logDirectory.path)")
             throw error
+        }
+    }
+
+    /// A broker keeping every earlier run's messages measures itself (Tansu
+    /// 0.6 holds them in memory, and its produce and fetch times grow with them).
+    func dropTopics(_ topics: PipelineTopics, admin: KafkaAdmin) async {
+        do {
+            _ = try await admin.deleteTopics(topics.all)
+        } catch {
+            printError("bench: could not delete the run's topics (\(error)); later runs share the broker with them")
         }
     }
 

@@ -24,4 +24,21 @@ import Testing
         let metadata = try admin.metadata()
         #expect(!metadata.brokers.isEmpty)
     }
+
+    @Test func deletesTopicsWithWhatTheyHold_andReportsMissingOnes() async throws {
+        let admin = try TestKafka.admin()
+        let topic = try await TestKafka.createTopic(partitions: 2, base: "admin-delete")
+        let producer = try TestKafka.producer()
+        defer { producer.close() }
+        for report in try await producer.sendAll((0..<20).map { KafkaOutgoingMessage(topic: topic, key: [UInt8($0)], value: [1, 2, 3]) }) {
+            _ = try report.get()
+        }
+        let never = TestKafka.unique("admin-never-created")
+        let outcome = try await admin.deleteTopics([topic, never])
+        #expect(outcome.deleted == [topic])
+        #expect(outcome.missing == [never])
+        try await eventually(timeout: .seconds(10), "the deleted topic is gone from the metadata") {
+            try admin.listTopics()[topic] == nil
+        }
+    }
 }
