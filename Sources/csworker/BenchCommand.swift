@@ -55,6 +55,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Print the N statements that took the most server time in each mode's last run (needs pg_stat_statements).")
     var topStatements: Int = 0
 
+    @Option(help: "The batched workers' --max-batch (default: csworker run's).")
+    var maxBatch: Int?
+
     @Flag(help: "Keep the worker processes' logs (printed path) after a successful run too; with CSE_LOG_LEVEL=debug they time every batch and relay pass.")
     var keepLogs = false
 
@@ -94,6 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard rate >= 0, latencySeconds >= 1 else { throw ValidationError("--rate must be >= 0 and --latency-seconds >= 1") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+        guard (maxBatch ?? 1) >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         guard try !selectedModes.isEmpty else { throw ValidationError("--modes names no mode") }
     }
 
@@ -112,7 +116,7 @@ struct BenchCommand: AsyncParsableCommand {
             let bench = BenchRunner(
                 brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment,
                 partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements,
-                keepLogs: keepLogs)
+                keepLogs: keepLogs, maxBatch: maxBatch)
             var results: [(BenchColumn, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
@@ -191,6 +195,7 @@ struct BenchRunner {
     let timeout: Duration
     let topStatements: Int
     let keepLogs: Bool
+    let maxBatch: Int?
     let logger: Logger = {
         var logger = Logger(label: "csworker.bench")
         logger.logLevel = .warning
@@ -257,7 +262,8 @@ struct BenchRunner {
 
         let before = try databases.activity(of: database)
         let group = try BenchWorkerGroup(
-            count: workers, arguments: mode == .perEvent ? ["--max-batch", "1", "--drain-seconds", "2"] : ["--drain-seconds", "2"],
+            count: workers,
+            arguments: ["--drain-seconds", "2"] + (mode == .perEvent ? ["--max-batch", "1"] : maxBatch.map { ["--max-batch", "\($0)"] } ?? []),
             environment: workerEnvironment, logDirectory: logDirectory)
         group.startSampling()
         do {

@@ -17,30 +17,52 @@ final class PrivateBroker: Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TansuNotInstalled(path: binary)
         }
-        let port = Int.random(in: 41_000..<49_000)
-        address = "127.0.0.1:\(port)"
-        process = Process()
-        process.executableURL = URL(filePath: binary)
-        process.arguments = [
-            "broker", "--listener-url", "tcp://\(address)", "--advertised-listener-url", "tcp://\(address)",
-            "--storage-engine", "memory://tansu/",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // As scripts/services.sh does: clients connect only once it listens
-        // (on a loaded machine Tansu took longer than a client's 5 s bound).
-        guard Loopback.waitUntilListening(port: port, timeout: .seconds(20)) else {
-            stop()
-            throw BrokerDidNotStart(address: address)
+        // A start that fails (the port taken between our pick and its bind,
+        // say) is tried again on another port; what Tansu printed goes into
+        // the error if every try fails.
+        var failures: [String] = []
+        for _ in 1...3 {
+            let port = try Loopback.freePort()
+            let address = "127.0.0.1:\(port)"
+            let log = FileManager.default.temporaryDirectory.appending(path: "private-tansu-\(port).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let output = try FileHandle(forWritingTo: log)
+            let process = Process()
+            process.executableURL = URL(filePath: binary)
+            process.arguments = [
+                "broker", "--listener-url", "tcp://\(address)", "--advertised-listener-url", "tcp://\(address)",
+                "--storage-engine", "memory://tansu/",
+            ]
+            process.currentDirectoryURL = FileManager.default.temporaryDirectory
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            try? output.close()
+            // As scripts/services.sh does: clients connect only once it listens
+            // (on a loaded machine Tansu took longer than a client's 5 s bound).
+            if Loopback.waitUntilListening(port: port, timeout: .seconds(20), while: { process.isRunning }) {
+                self.address = address
+                self.process = process
+                try? FileManager.default.removeItem(at: log)
+                return
+            }
+            let status = process.isRunning ? "still running, not listening after 20 s" : "exited with status \(process.terminationStatus)"
+            Self.kill(process)
+            let printed = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: log)
+            failures.append("on \(address): \(status); it printed: \(printed.suffix(800))")
         }
+        throw BrokerDidNotStart(failures: failures)
     }
 
     /// Kills the broker outright, as a crash or network loss would (Tansu
     /// does not stop on SIGTERM).
-    func stop() {
+    func stop() { Self.kill(process) }
+
+    private static func kill(_ process: Process) {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -48,8 +70,8 @@ final class PrivateBroker: Sendable {
 }
 
 struct BrokerDidNotStart: Error, CustomStringConvertible {
-    var address: String
-    var description: String { "the private Tansu broker did not listen on \(address) within 20 s" }
+    var failures: [String]
+    var description: String { "the private Tansu broker did not start: " + failures.joined(separator: " | ") }
 }
 
 struct TansuNotInstalled: Error, CustomStringConvertible {

@@ -37,10 +37,33 @@ public enum Loopback {
         return fd
     }
 
+    /// A loopback port nothing listens on, as the kernel picks one for a bind
+    /// to port 0 (outside what it is handing out to outgoing connections).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                Glibc.bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw Failure(description: "bind 127.0.0.1:0: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// Waits until something accepts connections on `port`; false at the deadline.
-    public static func waitUntilListening(port: Int, timeout: Duration) -> Bool {
+    /// `while` ends the wait early when it turns false (the listener's process died).
+    public static func waitUntilListening(
+        port: Int, timeout: Duration, while alive: () -> Bool = { true }
+    ) -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, alive() {
             if let fd = try? connect(port: port) {
                 close(fd)
                 return true
