@@ -22,9 +22,9 @@ public struct BatchReport: Sendable, Hashable {
     /// The outcomes above by topic and event type, for metrics.
     public var tally = EventTally()
     /// Indices (into the records passed) left for a later batch: they need a
-    /// person or case another transaction holds (`LockContention.deferConflicting`).
-    /// Per partition they are a suffix of the batch, so the offsets of the rest
-    /// can be committed.
+    /// person or case another transaction holds (`LockContention.deferConflicting`),
+    /// or come after one that does about the same people or cases. A
+    /// partition's offsets can be committed only up to its first one left.
     public var deferred: [Int] = []
 
     public init() {}
@@ -36,8 +36,8 @@ public enum LockContention: Sendable, Hashable {
     /// Wait for it: always makes progress.
     case wait
     /// Take only what is free and leave the events that need a busy identity,
-    /// with everything after them in their partition or about the same
-    /// people and cases, for a later batch: workers whose partitions share
+    /// with everything after them about the same people and cases, for a
+    /// later batch: workers whose partitions share
     /// people (employer reports are keyed by SSN, cases by case id) then
     /// overlap instead of queueing behind each other's transactions.
     case deferConflicting
@@ -96,7 +96,7 @@ public final class BatchProcessor: @unchecked Sendable {
     }
 
     public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
-        let decoded = records.map { EventDecoder.decode($0.value) }
+        let decoded = records.map { $0.decoded ?? EventDecoder.decode($0.value) }
         var report = BatchReport()
         try store.withBatch { transaction in
             var run = BatchRun(
@@ -227,24 +227,23 @@ struct BatchRun {
         busy.caseIds.formUnion(busyCases)
 
         // Left for later: a record needing a busy identity, and after it
-        // everything of its partition and everything about its people and cases.
-        var heldBack: (partitions: Set<TopicPartition>, ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [], [])
+        // everything about its people and cases (their order is the one that
+        // matters). The rest of its partition goes ahead: the worker commits a
+        // partition only up to its first record left.
+        var heldBack: (ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [])
         var admitted: [Int] = []
         admitted.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
-            let partition = record.topicPartition
-            var wait = heldBack.partitions.contains(partition)
-            if let identity = identities[index] {
-                let cases = identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? [])
-                wait = wait || identity.ssnHashes.contains { busy.ssnHashes.contains($0) || heldBack.ssnHashes.contains($0) }
-                    || cases.contains { busy.caseIds.contains($0) || heldBack.caseIds.contains($0) }
-                if wait {
-                    heldBack.ssnHashes.formUnion(identity.ssnHashes)
-                    heldBack.caseIds.formUnion(cases)
-                }
+        for index in records.indices {
+            guard let identity = identities[index] else {
+                admitted.append(index)
+                continue
             }
+            let cases = identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? [])
+            let wait = identity.ssnHashes.contains { busy.ssnHashes.contains($0) || heldBack.ssnHashes.contains($0) }
+                || cases.contains { busy.caseIds.contains($0) || heldBack.caseIds.contains($0) }
             if wait {
-                heldBack.partitions.insert(partition)
+                heldBack.ssnHashes.formUnion(identity.ssnHashes)
+                heldBack.caseIds.formUnion(cases)
                 report.deferred.append(index)
             } else {
                 admitted.append(index)

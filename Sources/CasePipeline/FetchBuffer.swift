@@ -14,33 +14,42 @@ import Kafka
 /// read from its head) while keeping the topics side by side in business time.
 struct FetchBuffer {
     private struct Entry {
-        var message: KafkaMessage
+        /// Decoded once here (`InboundRecord.decoded`): the batch order needs
+        /// the business time, and a record left by a batch comes round again.
+        var record: InboundRecord
         /// Undecodable messages sort first: nothing to wait for, they are dead letters.
         var occurredAt: Date
+
+        init(_ record: InboundRecord) {
+            self.record = record
+            occurredAt = (try? record.decoded?.get().occurredAt) ?? .distantPast
+        }
     }
 
     private var queues: [TopicPartition: [Entry]] = [:]
-    /// Business times of the last batch's messages, so those put back are not decoded again.
-    private var lastTaken: [TopicPartitionOffset: Date] = [:]
     private var heads: [TopicPartition: Int] = [:]
+    /// Per partition, the highest offset a batch processed.
+    private var processedThrough: [TopicPartition: Int64] = [:]
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
     mutating func append(_ messages: [KafkaMessage]) {
         for message in messages {
-            queues[message.topicPartition, default: []].append(Entry(message: message, occurredAt: Self.occurredAt(message)))
+            var record = InboundRecord(message)
+            record.decoded = EventDecoder.decode(record.value)
+            queues[message.topicPartition, default: []].append(Entry(record))
             count += 1
         }
     }
 
-    /// Returns messages taken in a batch but not processed to the head of their
-    /// partitions, in their order (per partition they are the batch's last ones).
-    mutating func putBack(_ messages: [KafkaMessage]) {
+    /// Returns records taken in a batch but not processed to the head of their
+    /// partitions, in their order (they were taken from the heads, so they
+    /// precede whatever is still buffered).
+    mutating func putBack(_ records: [InboundRecord]) {
         var byPartition: [TopicPartition: [Entry]] = [:]
-        for message in messages {
-            let occurredAt = lastTaken[message.position] ?? Self.occurredAt(message)
-            byPartition[message.topicPartition, default: []].append(Entry(message: message, occurredAt: occurredAt))
+        for record in records {
+            byPartition[record.topicPartition, default: []].append(Entry(record))
         }
         for (partition, entries) in byPartition {
             let rest = queues[partition].map { Array($0[heads[partition, default: 0]...]) } ?? []
@@ -57,19 +66,38 @@ struct FetchBuffer {
             count -= (queues[partition]?.count ?? 0) - (heads[partition] ?? 0)
             queues[partition] = nil
             heads[partition] = nil
+            processedThrough[partition] = nil
         }
     }
 
     /// Keeps only `partitions`.
     mutating func keep(only partitions: Set<TopicPartition>) {
-        drop(queues.keys.filter { !partitions.contains($0) })
+        drop(Set(queues.keys).union(processedThrough.keys).filter { !partitions.contains($0) })
     }
 
-    /// Up to `limit` messages: repeatedly the earliest head among the partitions.
-    mutating func takeBatch(limit: Int) -> [KafkaMessage] {
-        var batch: [KafkaMessage] = []
+    /// Notes that a batch processed `messages` (the ones it did not put back)
+    /// and returns the next offsets to commit for their partitions. A batch
+    /// may leave a message and process later ones of its partition, so the
+    /// next offset is the first message still here when there is one: every
+    /// offset below it is processed, and a redelivery of the ones above is
+    /// recognised by event id.
+    mutating func commitOffsets(afterProcessing records: [InboundRecord]) -> [TopicPartitionOffset] {
+        for record in records {
+            processedThrough[record.topicPartition] = max(processedThrough[record.topicPartition] ?? -1, record.offset)
+        }
+        return Set(records.map(\.topicPartition)).map { partition in
+            var next = processedThrough[partition]! + 1
+            if let queue = queues[partition], heads[partition, default: 0] < queue.count {
+                next = min(next, queue[heads[partition, default: 0]].record.offset)
+            }
+            return TopicPartitionOffset(topic: partition.topic, partition: partition.partition, offset: next)
+        }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
+    /// Up to `limit` records: repeatedly the earliest head among the partitions.
+    mutating func takeBatch(limit: Int) -> [InboundRecord] {
+        var batch: [InboundRecord] = []
         batch.reserveCapacity(min(limit, count))
-        lastTaken.removeAll(keepingCapacity: true)
         while batch.count < limit, count > 0 {
             var best: (partition: TopicPartition, entry: Entry)?
             for (partition, queue) in queues {
@@ -80,8 +108,7 @@ struct FetchBuffer {
                 best = (partition, entry)
             }
             guard let (partition, entry) = best else { break }
-            batch.append(entry.message)
-            lastTaken[entry.message.position] = entry.occurredAt
+            batch.append(entry.record)
             let next = heads[partition, default: 0] + 1
             if next == queues[partition]!.count {
                 queues[partition] = nil
@@ -92,10 +119,6 @@ struct FetchBuffer {
             count -= 1
         }
         return batch
-    }
-
-    private static func occurredAt(_ message: KafkaMessage) -> Date {
-        message.value.flatMap { try? EventDecoder.decode($0).get().occurredAt } ?? .distantPast
     }
 
     private static func precedes(_ a: Entry, _ pa: TopicPartition, _ b: Entry, _ pb: TopicPartition) -> Bool {

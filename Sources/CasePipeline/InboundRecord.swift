@@ -1,3 +1,4 @@
+import CaseDomain
 import Kafka
 
 /// One consumed input message, in the pipeline's own terms so the processor
@@ -11,6 +12,10 @@ public struct InboundRecord: Sendable, Hashable {
     /// Milliseconds since the Unix epoch, as the broker stamped it (diagnostics only;
     /// business time comes from the event's `occurredAt`).
     public var timestampMilliseconds: Int64?
+    /// `value` decoded, when whoever made the record needed the event already
+    /// (the worker's fetch buffer orders batches by business time); nil: the
+    /// processor decodes `value`.
+    public var decoded: Result<Event, EventDecodingError>?
 
     public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], timestampMilliseconds: Int64? = nil) {
         self.topic = topic
@@ -22,6 +27,7 @@ public struct InboundRecord: Sendable, Hashable {
     }
 
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+    public var position: TopicPartitionOffset { TopicPartitionOffset(topic: topic, partition: partition, offset: offset) }
 
     public init(_ message: KafkaMessage) {
         self.init(

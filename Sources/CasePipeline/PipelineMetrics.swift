@@ -85,7 +85,7 @@ public final class PipelineMetrics: Sendable {
     // MARK: the worker
 
     /// A batch applied (its transaction committed).
-    public func batchApplied(_ records: [KafkaMessage], report: BatchReport, took duration: Duration) {
+    public func batchApplied(_ records: [InboundRecord], report: BatchReport, took duration: Duration) {
         var consumed: [String: Int] = [:]
         for record in records { consumed[record.topic, default: 0] += 1 }
         for (topic, count) in consumed {

@@ -15,7 +15,8 @@ import Synchronization
 /// the loop keeps polling, so the member stays in the group without spinning.
 /// Records a batch leaves for later (people or cases another worker's
 /// transaction holds: `LockContention`) go back to the head of their
-/// partitions uncommitted and come again in the next batch.
+/// partitions and come again in the next batch; a partition is committed only
+/// up to its first record left (`FetchBuffer.commitOffsets`).
 public final class Worker: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var consumer: KafkaConsumerConfiguration
@@ -249,15 +250,19 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Processes one batch until it succeeds (retrying transient failures) and commits it.
-    private func handle(_ messages: [KafkaMessage], consumer: KafkaConsumer, buffer: inout FetchBuffer) throws {
-        var held = messages
+    private func handle(_ records: [InboundRecord], consumer: KafkaConsumer, buffer: inout FetchBuffer) throws {
+        var held = records
         var contention = LockContention.deferConflicting
         let starving = held.filter(isStarving)
         if !starving.isEmpty {
-            // Left over and over: wait for the locks, but only with these (per
-            // partition the head of the batch), so the wait holds up nothing else.
-            buffer.putBack(held.filter { !isStarving($0) })
-            held = starving
+            // Left over and over: wait for the locks, but only with these and
+            // what precedes them in their partitions (it may be about the same
+            // people, so it goes first), so the wait holds up little else.
+            var lastStarving: [TopicPartition: Int64] = [:]
+            for record in starving { lastStarving[record.topicPartition] = max(lastStarving[record.topicPartition] ?? -1, record.offset) }
+            let waiting = held.filter { $0.offset <= lastStarving[$0.topicPartition] ?? -1 }
+            buffer.putBack(held.filter { $0.offset > lastStarving[$0.topicPartition] ?? -1 })
+            held = waiting
             contention = .wait
         }
         var backoff = configuration.backoff
@@ -276,20 +281,20 @@ public final class Worker: @unchecked Sendable {
             guard !held.isEmpty else { return }
             let started = ContinuousClock.now
             do {
-                let report = try processor.process(held.map(InboundRecord.init), contention: contention)
+                let report = try processor.process(held, contention: contention)
                 if !report.deferred.isEmpty {
-                    // Back to the head of their partitions, offsets uncommitted.
+                    // Back to the head of their partitions, which commit only up to them.
                     let deferred = Set(report.deferred)
-                    var kept: [KafkaMessage] = []
-                    var back: [KafkaMessage] = []
-                    for (index, message) in held.enumerated() {
-                        if deferred.contains(index) { back.append(message) } else { kept.append(message) }
+                    var kept: [InboundRecord] = []
+                    var back: [InboundRecord] = []
+                    for (index, record) in held.enumerated() {
+                        if deferred.contains(index) { back.append(record) } else { kept.append(record) }
                     }
-                    for message in back { deferrals[message.position, default: 0] += 1 }
+                    for record in back { deferrals[record.position, default: 0] += 1 }
                     buffer.putBack(back)
                     held = kept
                 }
-                for message in held where !deferrals.isEmpty { deferrals[message.position] = nil }
+                for record in held where !deferrals.isEmpty { deferrals[record.position] = nil }
                 counters.withLock { $0.record(report) }
                 metrics.batchApplied(held, report: report, took: ContinuousClock.now - started)
                 logger.debug("batch applied", metadata: [
@@ -322,7 +327,7 @@ public final class Worker: @unchecked Sendable {
         }
         guard !held.isEmpty else { return }  // everything was left for a later batch
         do {
-            try consumer.commit(processed: held)
+            try consumer.commit(nextOffsets: buffer.commitOffsets(afterProcessing: held))
         } catch let error as KafkaError {
             // The transaction stands; a redelivery of these offsets is deduplicated by event id.
             logger.warning("offset commit failed after the batch committed; its events may be redelivered",
@@ -332,10 +337,10 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Overlapping with other workers' batches is the normal case: leave what
-    /// they hold for later. A message left over and over waits for the locks
+    /// they hold for later. A record left over and over waits for the locks
     /// instead, so it cannot starve.
-    private func isStarving(_ message: KafkaMessage) -> Bool {
-        !deferrals.isEmpty && (deferrals[message.position] ?? 0) >= Self.deferralsBeforeWaiting
+    private func isStarving(_ record: InboundRecord) -> Bool {
+        !deferrals.isEmpty && (deferrals[record.position] ?? 0) >= Self.deferralsBeforeWaiting
     }
 
     static let deferralsBeforeWaiting = 2

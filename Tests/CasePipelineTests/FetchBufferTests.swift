@@ -14,6 +14,17 @@ struct FetchBufferTests {
 
     static func day(_ text: String) -> Date { ScenarioDate(stringLiteral: text).at(hour: 15) }
 
+    /// Offsets 0, 1, 2 of partition 0 and offset 0 of partition 1, a day apart in that order.
+    static func threeAndOne() -> FetchBuffer {
+        let events = (0..<4).map { ScenarioEvents.intakeApplication(caseId: "C\($0)", occurredAt: Self.day("2026-01-0\($0 + 5)")) }
+        var buffer = FetchBuffer()
+        buffer.append([
+            Self.message(events[0], partition: 0, offset: 0), Self.message(events[1], partition: 0, offset: 1),
+            Self.message(events[2], partition: 0, offset: 2), Self.message(events[3], partition: 1, offset: 0),
+        ])
+        return buffer
+    }
+
     @Test func batchesMergePartitionsByEventTime_keepingEachPartitionsOrder() {
         let intake = [
             Self.message(ScenarioEvents.intakeApplication(caseId: "A", occurredAt: Self.day("2026-01-05")), partition: 0, offset: 0),
@@ -51,17 +62,36 @@ struct FetchBufferTests {
     }
 
     @Test func messagesPutBack_returnToTheHeadOfTheirPartitions_inOrder() {
-        let events = (0..<4).map { ScenarioEvents.intakeApplication(caseId: "P\($0)", occurredAt: Self.day("2026-01-0\($0 + 5)")) }
-        var buffer = FetchBuffer()
-        buffer.append([
-            Self.message(events[0], partition: 0, offset: 0), Self.message(events[1], partition: 0, offset: 1),
-            Self.message(events[2], partition: 0, offset: 2), Self.message(events[3], partition: 1, offset: 0),
-        ])
+        var buffer = Self.threeAndOne()
         let batch = buffer.takeBatch(limit: 3)
         #expect(batch.map { "\($0.partition)@\($0.offset)" } == ["0@0", "0@1", "0@2"])
         buffer.putBack(Array(batch[1...]))
         #expect(buffer.count == 3)
         #expect(buffer.takeBatch(limit: 10).map { "\($0.partition)@\($0.offset)" } == ["0@1", "0@2", "1@0"])
         #expect(buffer.isEmpty)
+    }
+
+    /// A batch may leave a message and process later ones of its partition:
+    /// the partition is committed up to the message left, then past all of them.
+    @Test func commitsStopAtTheFirstMessageLeft_andRevokedPartitionsStartOver() {
+        var buffer = Self.threeAndOne()
+        let batch = buffer.takeBatch(limit: 10)
+        buffer.putBack([batch[1]])
+        let first = buffer.commitOffsets(afterProcessing: [batch[0], batch[2], batch[3]])
+        #expect(first.map(\.description) == [
+            TopicPartitionOffset(topic: batch[0].topic, partition: 0, offset: 1).description,
+            TopicPartitionOffset(topic: batch[3].topic, partition: 1, offset: 1).description,
+        ])
+
+        buffer.append([Self.message(ScenarioEvents.intakeApplication(caseId: "C4"), partition: 0, offset: 3)])
+        let again = buffer.takeBatch(limit: 1)
+        #expect(again.map(\.offset) == [1])
+        #expect(buffer.commitOffsets(afterProcessing: again).map(\.offset) == [3])
+        #expect(buffer.commitOffsets(afterProcessing: buffer.takeBatch(limit: 1)).map(\.offset) == [4])
+
+        // Revoked and assigned again: redelivered from the committed offset, nothing above it counts as done.
+        buffer.drop([batch[0].topicPartition])
+        buffer.append([Self.message(ScenarioEvents.intakeApplication(caseId: "C1"), partition: 0, offset: 1)])
+        #expect(buffer.commitOffsets(afterProcessing: buffer.takeBatch(limit: 1)).map(\.offset) == [2])
     }
 }
