@@ -4,6 +4,12 @@ import Testing
 @testable import csworker
 
 @Suite struct BenchArithmeticTests {
+    @Test func maxBatchIsPassedOnOnlyWhenPositive() throws {
+        #expect(try BenchCommand.parse(["--max-batch", "500"]).maxBatch == 500)
+        #expect(try BenchCommand.parse([]).maxBatch == nil)
+        #expect(throws: (any Error).self) { try BenchCommand.parse(["--max-batch", "0"]) }
+    }
+
     @Test func nearestRankPercentiles() {
         let values = (1...100).map(Double.init).shuffled()
         #expect(BenchStatistics.percentile(50, of: values) == 50)
