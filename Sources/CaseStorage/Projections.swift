@@ -42,8 +42,7 @@ extension LocalDate {
 /// computed in Swift, compared with the rows of the state loaded at the start
 /// of the batch, and only tables whose rows differ are rewritten for that case
 /// (a remittance rewrites the ledger, not the parties). The ledger is
-/// append-mostly, so when the old rows are a prefix of the new ones only the
-/// tail is inserted.
+/// append-mostly, so only its rows from the first difference on are rewritten.
 struct CaseProjection: Equatable {
     struct Party: Equatable {
         var role: String
@@ -175,7 +174,7 @@ struct ProjectionWrites {
     var employmentCase: [String] = [], employmentFein: [String] = [], employmentName: [String?] = []
     var employmentSince: [String] = [], employmentWithholding: [String] = [], employmentCoverage: [String?] = []
 
-    var ledgerDeletes: [String] = []
+    var ledgerTrimCase: [String] = [], ledgerTrimFrom: [Int32] = []
     var ledgerCase: [String] = [], ledgerSeq: [Int32] = [], ledgerKind: [String] = []
     var ledgerDate: [String] = [], ledgerAmount: [Int64] = [], ledgerReference: [String] = []
 
@@ -235,14 +234,15 @@ struct ProjectionWrites {
             }
         }
         if old?.ledger != new.ledger {
+            // Rows before the first difference stay (usually all of them: the
+            // ledger is append-mostly); a backdated entry rewrites from its place on.
             let oldRows = old?.ledger ?? []
-            var start = 0
-            if oldRows.count <= new.ledger.count, new.ledger.starts(with: oldRows) {
-                start = oldRows.count  // append only the new tail
-            } else {
-                ledgerDeletes.append(caseId)
+            let kept = zip(oldRows, new.ledger).prefix { $0 == $1 }.count
+            if kept < oldRows.count {
+                ledgerTrimCase.append(caseId)
+                ledgerTrimFrom.append(Int32(kept))
             }
-            for (seq, row) in new.ledger.enumerated().dropFirst(start) {
+            for (seq, row) in new.ledger.enumerated().dropFirst(kept) {
                 ledgerCase.append(caseId)
                 ledgerSeq.append(Int32(seq))
                 ledgerKind.append(row.kind)
@@ -272,7 +272,7 @@ struct ProjectionWrites {
         delete(ProjectionSQL.deleteChildren, childDeletes)
         delete(ProjectionSQL.deleteOrders, orderDeletes)
         delete(ProjectionSQL.deleteEmployments, employmentDeletes)
-        delete(ProjectionSQL.deleteLedger, ledgerDeletes)
+        if !ledgerTrimCase.isEmpty { pipeline.execute(ProjectionSQL.trimLedger, ledgerTrimCase, ledgerTrimFrom) }
         delete(ProjectionSQL.deleteReferrals, referralDeletes)
         if !partyCase.isEmpty {
             pipeline.execute(
@@ -314,8 +314,13 @@ enum ProjectionSQL {
         name: "cs_delete_orders", sql: "DELETE FROM support_orders WHERE case_id = ANY($1::text[])")
     static let deleteEmployments = PreparedStatement(
         name: "cs_delete_employments", sql: "DELETE FROM employments WHERE case_id = ANY($1::text[])")
-    static let deleteLedger = PreparedStatement(
-        name: "cs_delete_ledger", sql: "DELETE FROM ledger_entries WHERE case_id = ANY($1::text[])")
+    /// Per case, its rows from a sequence number on.
+    static let trimLedger = PreparedStatement(
+        name: "cs_trim_ledger",
+        sql: """
+            DELETE FROM ledger_entries l USING unnest($1::text[], $2::int4[]) AS t(case_id, from_seq)
+            WHERE l.case_id = t.case_id AND l.seq >= t.from_seq
+            """)
     static let deleteReferrals = PreparedStatement(
         name: "cs_delete_referrals", sql: "DELETE FROM referrals WHERE case_id = ANY($1::text[])")
 

@@ -130,6 +130,47 @@ struct BatchTransactionTests {
         }
     }
 
+    @Test("a backdated payment rewrites the ledger rows from its place on, not the ones before it")
+    func backdatedPaymentKeepsTheLedgerBeforeIt() throws {
+        try withMigratedStore("ledgertrim") { scratch, store, _ in
+            let events = lifeOfCase("CS-210")
+            let (state, history) = try builder.apply(events)
+            try store.withBatch { batch in
+                _ = try batch.lockAndLoad(caseIds: ["CS-210"])
+                try batch.save(cases: [CaseChange(state: state, history: history)])
+            }
+            func rows() throws -> [(seq: Int, xmin: String, text: String)] {
+                try scratch.connection.query(
+                    """
+                    SELECT seq, xmin::text, kind || ' ' || entry_date::text || ' ' || amount_cents || ' ' || reference_id
+                    FROM ledger_entries ORDER BY seq
+                    """
+                ).map { (try $0.decode(Int.self, column: 0), try $0.decode(String.self, column: 1), try $0.decode(String.self, column: 2)) }
+            }
+            let before = try rows()
+
+            // Received in March, reported after April's payment: it sorts between March's and April's rows.
+            let backdated = ScenarioEvents.remittance(
+                payments: [(caseId: "CS-210", amountCents: 5_000)], receivedOn: "2026-03-20",
+                occurredAt: ScenarioDate("2026-04-12").afternoon)
+            try store.withBatch { batch in
+                let loaded = try batch.lockAndLoad(caseIds: ["CS-210"])
+                let (next, more) = try builder.apply([backdated], to: loaded["CS-210"])
+                try batch.save(cases: [CaseChange(state: next, history: more)])
+            }
+            let after = try rows()
+
+            let (final, _) = try builder.apply(events + [backdated])
+            let expected = final.ledger.entries(through: LocalDate("2026-04-12")!)
+            #expect(after.map(\.text) == expected.map { "\($0.kind.rawValue) \($0.date) \($0.amountCents) \($0.referenceId)" })
+            #expect(after.map(\.seq) == Array(0..<expected.count))
+            let firstChanged = try #require(before.indices.first { before[$0].text != after[$0].text })
+            #expect(firstChanged > 0)
+            #expect(after.prefix(firstChanged).map(\.xmin) == before.prefix(firstChanged).map(\.xmin), "rows before it were rewritten")
+            #expect(after.dropFirst(firstChanged).allSatisfy { row in !before.contains { $0.xmin == row.xmin } })
+        }
+    }
+
     @Test("projections reflect the saved state and follow later changes")
     func projections() throws {
         try withMigratedStore("projections") { scratch, store, protector in
