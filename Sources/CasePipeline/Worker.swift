@@ -27,6 +27,14 @@ public final class Worker: @unchecked Sendable {
         /// (measured: 500 -> 2,000 cut statements per event from 0.19 to 0.05).
         public var maxBatch: Int = Self.defaultMaxBatch
         public static let defaultMaxBatch = 2_000
+        /// While everything fetched fits in one full batch (the worker keeps
+        /// up), a batch takes at most this many: a burst is then applied in a
+        /// few short transactions instead of one long one that every event
+        /// behind it waits for (measured at 2,000 events/s offered, batches of
+        /// at most 500 instead of 2,000: p99 1,680 -> 800 ms). A backlog beyond
+        /// a full batch still gets full batches.
+        public var caughtUpBatch: Int = Self.defaultCaughtUpBatch
+        public static let defaultCaughtUpBatch = 500
         /// Fetched messages held at most, so batches can be drawn across
         /// partitions in business-time order (see `FetchBuffer`).
         public var maxBuffered: Int = 5_000
@@ -52,6 +60,11 @@ public final class Worker: @unchecked Sendable {
         public init(consumer: KafkaConsumerConfiguration, topics: PipelineTopics) {
             self.consumer = consumer
             self.topics = topics
+        }
+
+        /// How many records the next batch takes with `buffered` waiting.
+        func batchLimit(buffered: Int) -> Int {
+            buffered > maxBatch ? maxBatch : min(maxBatch, caughtUpBatch)
         }
     }
 
@@ -200,7 +213,9 @@ public final class Worker: @unchecked Sendable {
                     continue
                 }
                 gathering = nil
-                try handle(buffer.takeBatch(limit: configuration.maxBatch), consumer: consumer, buffer: &buffer)
+                try handle(
+                    buffer.takeBatch(limit: configuration.batchLimit(buffered: buffer.count)), consumer: consumer,
+                    buffer: &buffer)
             }
         } catch {
             // Leave the group before reporting, so the partitions move on at once.

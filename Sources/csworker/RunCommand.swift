@@ -36,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most records applied in one database transaction (a batch takes what is fetched, up to this).")
     var maxBatch: Int = Worker.Configuration.defaultMaxBatch
 
+    @Option(help: "Most records in one transaction while everything fetched fits in one --max-batch (the worker keeps up): short transactions, low latency.")
+    var caughtUpBatch: Int = Worker.Configuration.defaultCaughtUpBatch
+
     @Option(help: "Seconds an event may wait for the application that opens its case before it is dead-lettered as unknown-case (env CSE_UNKNOWN_CASE_GRACE_SECONDS).")
     var unknownCaseGraceSeconds: Int?
 
@@ -63,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
+        guard caughtUpBatch >= 1 else { throw ValidationError("--caught-up-batch must be at least 1") }
         guard drainSeconds >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
     }
 
@@ -125,6 +129,7 @@ struct RunCommand: AsyncParsableCommand {
             consumerConfiguration.properties = overrides
             var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
             workerConfiguration.maxBatch = maxBatch
+            workerConfiguration.caughtUpBatch = caughtUpBatch
             workerConfiguration.unknownCaseGrace = .seconds(graceSeconds)
 
             let registry = OperationsEndpoints.bootstrapMetrics()
