@@ -179,7 +179,7 @@ struct BenchCommand: AsyncParsableCommand {
             "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
             "  Measured for the batched mode only; above the workers' throughput it is queueing time.",
             "- peak RSS = max(VmRSS sampled every 200 ms, VmHWM) per worker process, read before SIGTERM; RSS caught up =",
-            "  VmRSS at that moment, after the backlog (and the latency phase) has been worked off.",
+            "  VmRSS 2.5 s after the backlog (and the latency phase) has been worked off, the workers idle.",
         ]
         return lines.joined(separator: "\n")
     }
@@ -315,6 +315,8 @@ struct BenchRunner {
                 figures.offeredEventsPerSecond = produced.achievedRate
             }
             figures.peakRSSMiB = group.peakRSSMiB()
+            // A worker hands freed memory back within a second or two of going idle.
+            try await Task.sleep(for: .milliseconds(2_500))
             figures.restingRSSMiB = group.currentRSSMiB()
             await group.stop()
             await dropTopics(topics, admin: kafkaAdmin)
