@@ -25,9 +25,19 @@ build_started=$(date +%s)
 swift build --build-tests
 echo "test.sh: build took $(( $(date +%s) - build_started ))s"
 
+# Everything the suite prints, child processes and their log files included,
+# is kept here and scanned for unmasked SSNs at the end; the pipeline tests'
+# in-process logs are on, at trace level, so that they are scanned too.
+output_dir="$root/.local/test-output"
+rm -rf "$output_dir"
+mkdir -p "$output_dir"
+export CSE_TEST_OUTPUT_DIR="$output_dir"
+export PIPELINE_TEST_LOG_LEVEL="${PIPELINE_TEST_LOG_LEVEL:-trace}"
+
 test_started=$(date +%s)
 if [ "$#" -gt 0 ]; then
-    swift test --skip-build "$@"
+    swift test --skip-build "$@" 2>&1 | tee "$output_dir/swift-test.out"
+    "$root/scripts/scan-test-output.py" "$output_dir"
 else
     # One test target at a time, each in parallel inside: the integration
     # targets block threads on brokers, databases and child processes, and
@@ -36,9 +46,15 @@ else
     for dir in "$root"/Tests/*Tests/; do
         target="$(basename "$dir")"
         target_started=$(date +%s)
-        swift test --skip-build --filter "^$target\." || failed+=("$target")
+        swift test --skip-build --filter "^$target\." 2>&1 | tee "$output_dir/$target.out" || failed+=("$target")
         echo "test.sh: $target took $(( $(date +%s) - target_started ))s"
     done
+    # The scan must be able to fail: a planted SSN has to be found.
+    planted="$(mktemp -d)"
+    printf 'caseId=CS-1 ssn=934-12-7765\n' >"$planted/planted.out"
+    if "$root/scripts/scan-test-output.py" "$planted" >/dev/null 2>&1; then failed+=("the SSN scan (missed a planted SSN)"); fi
+    rm -rf "$planted"
+    "$root/scripts/scan-test-output.py" "$output_dir" || failed+=("the SSN scan of the test output")
     if [ "${#failed[@]}" -gt 0 ]; then
         echo "test.sh: failed: ${failed[*]}"
         exit 1

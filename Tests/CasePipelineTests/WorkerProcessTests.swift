@@ -113,9 +113,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// A new directory for one test's process logs (kept for reading after a failure).
     static func logsDirectory(_ name: String) throws -> URL {
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(Services.uniqueLabel())")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        return logs
+        try TestOutput.makeDirectory(name)
     }
 
     init(name: String, environment: [String: String], logs: URL, arguments: [String] = ["run", "--max-batch", "100"]) throws {

@@ -34,10 +34,12 @@ public enum ChildProcess {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         drained.wait()
         process.waitUntilExit()
-        return Outcome(
+        let outcome = Outcome(
             status: process.terminationStatus,
             stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
+        TestOutput.keep(outcome.stdout + outcome.stderr, as: "\(executable.lastPathComponent)-\(arguments.first ?? "")")
+        return outcome
     }
 
     /// The `csworker` binary: the test runner is built into the same directory.
