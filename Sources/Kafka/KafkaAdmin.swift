@@ -152,19 +152,9 @@ public final class KafkaAdmin: Sendable {
             }
             var count = 0
             let results = rd_kafka_CreateTopics_result_topics(result, &count)
-            var creation = KafkaTopicCreation(created: [], alreadyExisted: [])
-            for index in 0..<count {
-                guard let topicResult = results?[index] else { continue }
-                let name = String(cString: rd_kafka_topic_result_name(topicResult))
-                switch rd_kafka_topic_result_error(topicResult) {
-                case RD_KAFKA_RESP_ERR_NO_ERROR: creation.created.append(name)
-                case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: creation.alreadyExisted.append(name)
-                case let err:
-                    throw KafkaError(
-                        operation: "create topic \(name)", err: err,
-                        message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
-                }
-            }
+            let (created, existing) = try topicOutcomes(
+                results, count: count, harmless: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, operation: "create topic")
+            let creation = KafkaTopicCreation(created: created, alreadyExisted: existing)
             client.context.logger.info(
                 "topics ensured", metadata: ["created": "\(creation.created)", "existing": "\(creation.alreadyExisted)"])
             return creation
@@ -188,22 +178,33 @@ public final class KafkaAdmin: Sendable {
             }
             var count = 0
             let results = rd_kafka_DeleteTopics_result_topics(result, &count)
-            var outcome: (deleted: [String], missing: [String]) = ([], [])
-            for index in 0..<count {
-                guard let topicResult = results?[index] else { continue }
-                let name = String(cString: rd_kafka_topic_result_name(topicResult))
-                switch rd_kafka_topic_result_error(topicResult) {
-                case RD_KAFKA_RESP_ERR_NO_ERROR: outcome.deleted.append(name)
-                case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: outcome.missing.append(name)
-                case let err:
-                    throw KafkaError(
-                        operation: "delete topic \(name)", err: err,
-                        message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
-                }
-            }
-            client.context.logger.info("topics deleted", metadata: ["deleted": "\(outcome.deleted)", "missing": "\(outcome.missing)"])
-            return outcome
+            let (deleted, missing) = try topicOutcomes(
+                results, count: count, harmless: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, operation: "delete topic")
+            client.context.logger.info("topics deleted", metadata: ["deleted": "\(deleted)", "missing": "\(missing)"])
+            return (deleted, missing)
         }
+    }
+
+    /// Per-topic results of a create or delete: the topics it succeeded for,
+    /// and those that failed only with `harmless` (already there, already
+    /// gone); any other failure is thrown, naming the topic.
+    private static func topicOutcomes(
+        _ results: UnsafeMutablePointer<OpaquePointer?>?, count: Int, harmless: rd_kafka_resp_err_t, operation: String
+    ) throws -> (succeeded: [String], harmless: [String]) {
+        var outcome: (succeeded: [String], harmless: [String]) = ([], [])
+        for index in 0..<count {
+            guard let topicResult = results?[index] else { continue }
+            let name = String(cString: rd_kafka_topic_result_name(topicResult))
+            switch rd_kafka_topic_result_error(topicResult) {
+            case RD_KAFKA_RESP_ERR_NO_ERROR: outcome.succeeded.append(name)
+            case harmless: outcome.harmless.append(name)
+            case let err:
+                throw KafkaError(
+                    operation: "\(operation) \(name)", err: err,
+                    message: rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) })
+            }
+        }
+        return outcome
     }
 
     /// One admin request: options with `timeout`, `send` on a fresh queue,

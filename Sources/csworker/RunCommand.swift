@@ -199,16 +199,12 @@ struct RunCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .seconds(1))
             ticks += 1
             let now = worker.statistics
-            if now != aSecondAgo {
-                trimmedSinceTraffic = false
-            } else if !trimmedSinceTraffic {
-                MemoryTuning.releaseFreeMemory()
-                trimmedSinceTraffic = true
-            }
+            let busy = now != aSecondAgo
             aSecondAgo = now
-            guard ticks % 10 == 0 else { continue }
-            MemoryTuning.releaseFreeMemory()
-            guard now != reported else { continue }
+            let periodic = ticks % 10 == 0
+            if periodic || (!busy && !trimmedSinceTraffic) { MemoryTuning.releaseFreeMemory() }
+            trimmedSinceTraffic = !busy
+            guard periodic, now != reported else { continue }
             logger.info("progress", metadata: [
                 "records": "\(now.records)", "recordsPerSecond": "\((now.records - reported.records) / 10)",
                 "applied": "\(now.applied)", "parked": "\(now.parked)", "deadLettered": "\(now.deadLettered)",
