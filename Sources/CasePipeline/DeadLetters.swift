@@ -83,6 +83,7 @@ public enum DeadLetter {
         case .unknownChild: "the event names a child the case does not have"
         case .unknownOrder: "the event names a support order the case does not have"
         case .ledgerRejected(_, let ledger): "the ledger refused the change: \(LedgerReason.text(ledger))"
+        case .earlierEventsMissing: "the case's earlier events, needed to place a late event, were not all found"
         }
     }
 }

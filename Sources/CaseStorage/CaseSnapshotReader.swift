@@ -58,7 +58,7 @@ public enum CaseSnapshotReader {
         var custodialParty: PartyRecord?, noncustodialParty: PartyRecord?, children: [ChildRecord]?, ledger: Ledger?
         var orders: [SupportOrder]?, employments: [Employment]?, endedEmployments: [EndedEmployment]?
         var referrals: [ActiveReferral]?, hearings: [Hearing]?, serviceOfProcess: [ServiceAttempt]?
-        var appliedEventIds: [UUID]?
+        var appliedEventIds: [UUID]?, latestEvent: EventPosition?
         var locateRequestedOn: LocalDate?, establishmentPreparationRequestedOn: LocalDate?, contempt: ContemptRecord?
         var pendingClosure: ClosureReview?, closedOn: LocalDate?, referralsEvaluatedThrough: LocalDate?
         try r.beginObject()
@@ -94,6 +94,7 @@ public enum CaseSnapshotReader {
             case "referralsEvaluatedThrough":
                 referralsEvaluatedThrough = try Field.within("referralsEvaluatedThrough") { try Read.optional(&r, Read.date) }
             case "appliedEventIds": appliedEventIds = try Field.within("appliedEventIds") { try Read.array(&r, Read.uuid) }
+            case "latestEvent": latestEvent = try Field.within("latestEvent") { try eventPosition(&r) }
             default: try r.skipValue()
             }
         }
@@ -117,7 +118,21 @@ public enum CaseSnapshotReader {
         state.closedOn = closedOn
         state.referralsEvaluatedThrough = referralsEvaluatedThrough
         state.appliedEventIds = try Field.need(appliedEventIds, "appliedEventIds")
+        state.latestEvent = latestEvent
         return state
+    }
+
+    static func eventPosition(_ r: inout JSONPullReader) throws -> EventPosition {
+        var occurredAt: Date?, eventId: UUID?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "occurredAt": occurredAt = try Field.within("occurredAt") { try Read.referenceDateTime(&r) }
+            case "eventId": eventId = try Field.within("eventId") { try Read.uuid(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return EventPosition(occurredAt: try Field.need(occurredAt, "occurredAt"), eventId: try Field.need(eventId, "eventId"))
     }
 
     static func party(_ r: inout JSONPullReader) throws -> PartyRecord {
@@ -302,6 +317,7 @@ public enum CaseSnapshotReader {
 
     static func obligation(_ r: inout JSONPullReader) throws -> Obligation {
         var orderId: String?, terms: [SupportTerm]?, terminatedOn: LocalDate?, judgmentArrearsCents: Cents?
+        var judgmentDueOn: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -310,12 +326,16 @@ public enum CaseSnapshotReader {
             case "terminatedOn": terminatedOn = try Field.within("terminatedOn") { try Read.optional(&r, Read.date) }
             case "judgmentArrearsCents":
                 judgmentArrearsCents = try Field.within("judgmentArrearsCents") { try Read.cents(&r) }
+            case "judgmentDueOn": judgmentDueOn = try Field.within("judgmentDueOn") { try Read.date(&r) }
             default: try r.skipValue()
             }
         }
+        let knownTerms = try Field.need(terms, "terms")
         guard let obligation = Obligation(
-            orderId: try Field.need(orderId, "orderId"), terms: try Field.need(terms, "terms"), terminatedOn: terminatedOn,
-            judgmentArrearsCents: try Field.need(judgmentArrearsCents, "judgmentArrearsCents"))
+            orderId: try Field.need(orderId, "orderId"), terms: knownTerms, terminatedOn: terminatedOn,
+            judgmentArrearsCents: try Field.need(judgmentArrearsCents, "judgmentArrearsCents"),
+            // Snapshots written before judgments fell due when entered: the effective date.
+            judgmentDueOn: judgmentDueOn ?? knownTerms.first?.effectiveOn ?? LocalDate(daysSinceEpoch: 0))
         else {
             throw CaseSnapshotFormatError(path: ["terms"], problem: "empty, or effective dates not strictly increasing")
         }

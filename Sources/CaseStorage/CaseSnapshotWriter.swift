@@ -148,6 +148,12 @@ private struct SnapshotWriter {
         if let value = state.closedOn { key("closedOn"); date(value) }
         if let value = state.referralsEvaluatedThrough { key("referralsEvaluatedThrough"); date(value) }
         key("appliedEventIds"); array(state.appliedEventIds) { $0.uuid($1) }
+        if let value = state.latestEvent {
+            key("latestEvent")
+            open("occurredAt"); JSONOutput.appendFinite(value.occurredAt.timeIntervalSinceReferenceDate, to: &out)
+            key("eventId"); uuid(value.eventId)
+            close()
+        }
         close()
     }
 
@@ -238,6 +244,7 @@ private struct SnapshotWriter {
         key("terms"); array(obligation.terms) { $0.supportTerm($1) }
         if let value = obligation.terminatedOn { key("terminatedOn"); date(value) }
         key("judgmentArrearsCents"); cents(obligation.judgmentArrearsCents)
+        key("judgmentDueOn"); date(obligation.judgmentDueOn)
         close()
     }
 

@@ -126,7 +126,7 @@ struct LedgerPropertyTests {
 
             // No support month or judgment receives more than it finally charges.
             var appliedPerCharge: [String: Cents] = [:]
-            for application in ledger.allocations.flatMap({ $0.toCurrentSupport + $0.toArrears }) {
+            for application in ledger.allocations.flatMap({ $0.toCurrentSupport + $0.toArrears + $0.creditApplications.map(\.charge) }) {
                 let key = application.kind == .judgment
                     ? "\(application.orderId) judgment"
                     : "\(application.orderId) \(application.dueOn.year)-\(application.dueOn.month)"
@@ -152,6 +152,7 @@ struct LedgerPropertyTests {
             for date in dates {
                 let applied = ledger.applied(through: date)
                 let appliedByAllocations = ledger.allocations.filter { $0.receivedOn <= date }.reduce(Cents(0)) { $0 + $1.appliedCents }
+                    + ledger.allocations.flatMap(\.creditApplications).filter { $0.appliedOn <= date }.reduce(Cents(0)) { $0 + $1.charge.amountCents }
                 #expect(applied == appliedByAllocations)
                 #expect(applied <= ledger.paid(through: date))
                 #expect(applied + ledger.unappliedCredit(asOf: date) == ledger.paid(through: date))
@@ -178,6 +179,9 @@ struct LedgerPropertyTests {
                 let previousEnd = month.adding(days: -1)
                 let judgmentsToday = ledger.obligations.filter { $0.effectiveOn == month }.reduce(Cents(0)) { $0 + $1.judgmentArrearsCents }
                 let paidTodayToArrears = ledger.allocations.filter { $0.receivedOn == month }.reduce(Cents(0)) { $0 + $1.toArrearsCents }
+                    + ledger.allocations.flatMap(\.creditApplications).filter {
+                        $0.appliedOn == month && ($0.charge.kind == .judgment || $0.charge.dueOn < month)
+                    }.reduce(Cents(0)) { $0 + $1.charge.amountCents }
                 #expect(ledger.arrears(asOf: month) == ledger.balance(asOf: previousEnd) + judgmentsToday - paidTodayToArrears)
             }
         }

@@ -216,8 +216,13 @@ struct LedgerPaymentTests {
         #expect(ledger.arrears(asOf: day("2026-01-15")) == 0)
         #expect(ledger.unappliedCredit(asOf: day("2026-01-15")) == 30_000)
         #expect(ledger.paid(through: day("2026-01-15")) == 80_000)
-        // The held credit is not applied to February by itself.
-        #expect(ledger.balance(asOf: day("2026-02-01")) == 50_000)
+        // The held credit is applied to February's support as it falls due.
+        #expect(ledger.balance(asOf: day("2026-01-31")) == 0)
+        #expect(ledger.balance(asOf: day("2026-02-01")) == 20_000)
+        #expect(ledger.unappliedCredit(asOf: day("2026-02-01")) == 0)
+        #expect(ledger.allocation(ofPayment: "p1")?.creditApplications == [CreditApplication(
+            appliedOn: day("2026-02-01"),
+            charge: ChargeApplication(orderId: "A", kind: .support, dueOn: day("2026-02-01"), amountCents: 30_000))])
     }
 
     @Test func paymentBeforeTheOrderStartsIsHeld() throws {
@@ -225,7 +230,12 @@ struct LedgerPaymentTests {
         let early = try ledger.applyPayment(id: "p0", amountCents: 10_000, receivedOn: day("2025-12-20"))
         #expect(early.appliedCents == 0)
         #expect(early.unappliedCents == 10_000)
-        #expect(ledger.balance(asOf: day("2026-01-01")) == 50_000)
+        #expect(ledger.balance(asOf: day("2025-12-31")) == 0)
+        #expect(ledger.unappliedCredit(asOf: day("2025-12-31")) == 10_000)
+        // January's support takes the credit when it falls due.
+        #expect(ledger.balance(asOf: day("2026-01-01")) == 40_000)
+        #expect(ledger.unappliedCredit(asOf: day("2026-01-01")) == 0)
+        #expect(ledger.creditToRefund(asOf: day("2026-01-01")) == 0)
     }
 
     @Test func samePaymentTwiceHasNoSecondEffect() throws {
@@ -320,7 +330,9 @@ struct LedgerPaymentTests {
         #expect(allocation.unappliedCents == 21_000)
         #expect(ledger.balance(asOf: day("2026-01-05")) == 21_000)
         #expect(ledger.balance(asOf: day("2026-01-11")) == 0)
-        #expect(ledger.balance(asOf: day("2026-01-21")) == 22_000)
+        // The 21,000 held meets the 22,000 the month grows by on the 21st.
+        #expect(ledger.balance(asOf: day("2026-01-21")) == 1_000)
+        #expect(ledger.unappliedCredit(asOf: day("2026-01-21")) == 0)
     }
 
     @Test func historyListsChargesAndPayments() throws {

@@ -23,9 +23,11 @@ struct RulesCourtTests {
         // $400/month from March 16: March is 16 of 31 days = floor(40000 * 16 / 31) = 20645.
         try driver.apply(Fx.event(2, on: "2026-03-16", .orderEstablished(Fx.order(effectiveOn: "2026-03-16"))))
         #expect(driver.current.ledger.arrears(asOf: Fx.date("2026-04-01")) == 20_645)
-        // By May 1, 20645 + 40000 = 60645 is past due: tax offset (non-assistance, $500).
-        let sweep = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-05-01"), causationId: Fx.eventId(950), policy: Policy())
+        // On May 1, 20645 + 40000 = 60645 is past due: tax offset (non-assistance, $500),
+        // judged by a sweep once May 1 is over.
+        let sweep = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-05-02"), causationId: Fx.eventId(950), policy: Policy())
         #expect(try sweep.only(.taxOffsetReferral)["arrearsCents"] == 60_645)
+        #expect(try sweep.only(.taxOffsetReferral)["asOf"] == "2026-05-01")
     }
 
     @Test func orderEstablished_conflictingTerms_isRejected() throws {

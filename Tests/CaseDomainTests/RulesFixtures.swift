@@ -81,17 +81,30 @@ enum Fx {
     }
 }
 
-/// Threads state through events, failing the test on a rule error.
+/// Threads state through events in business order (`CaseTimeline`, as the
+/// pipeline does), failing the test on a rule error.
 struct CaseDriver {
     var state: CaseState?
     var policy: Policy
     private(set) var published: [CaseTask] = []
+    /// Every event applied so far: what storage keeps for re-deriving a case.
+    private(set) var applied: [Event] = []
 
     init(policy: Policy = Policy()) { self.policy = policy }
 
     @discardableResult
     mutating func apply(_ event: Event, sourceLocation: SourceLocation = #_sourceLocation) throws -> RuleOutcome {
-        let outcome = try CaseRules.apply(event, to: state, policy: policy).get()
+        let outcome = try CaseTimeline.apply(event, to: state, earlierEvents: applied, policy: policy).get()
+        state = outcome.state
+        published += outcome.tasks
+        if !outcome.wasDuplicate { applied.append(event) }
+        return outcome
+    }
+
+    /// A time-driven sweep as of `date`.
+    @discardableResult
+    mutating func sweep(asOf date: LocalDate, id: Int) -> RuleOutcome {
+        let outcome = CaseRules.reevaluate(current, asOf: date, causationId: Fx.eventId(id), policy: policy)
         state = outcome.state
         published += outcome.tasks
         return outcome

@@ -100,10 +100,11 @@ struct RulesReferralTests {
         try driver.apply(Fx.remittance(2, on: "2026-03-20", payDate: "2026-03-13", payments: [(Fx.caseId, 60_000)]))
         #expect(driver.current.referral(.taxOffsetReferral) == nil)
         // $600 paid March 20: $400 to March, $200 to the judgment, leaving $400 (< $500).
-        // By June 1 April and May are past due too: $1,200.
+        // April's support is past due from May 1: $800, over the threshold that day.
         let sweep = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-06-01"), causationId: Fx.eventId(900), policy: Policy())
         #expect(try sweep.only(.taxOffsetReferral).actionValue == "ISSUE")
-        #expect(try sweep.only(.taxOffsetReferral)["arrearsCents"] == 120_000)
+        #expect(try sweep.only(.taxOffsetReferral)["arrearsCents"] == 80_000)
+        #expect(try sweep.only(.taxOffsetReferral)["asOf"] == "2026-05-01")
     }
 
     @Test func sweep_accrualCrossesThresholdWithoutAnEvent_deterministically() throws {
@@ -112,19 +113,22 @@ struct RulesReferralTests {
         #expect(driver.current.referrals.isEmpty)
         let may = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-05-01"), causationId: Fx.eventId(901), policy: Policy())
         #expect(may.tasks.isEmpty)  // March + April = $400
+        // A sweep judges the days that are over: June 1 (May's support past due) once June 1 has passed.
+        #expect(CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-01"), causationId: Fx.eventId(903), policy: Policy()).tasks.isEmpty)
         let sweepId = Fx.eventId(902)
-        let june = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-01"), causationId: sweepId, policy: Policy())
+        let june = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy())
         let taxOffset = try june.only(.taxOffsetReferral)
         #expect(taxOffset["arrearsCents"] == 60_000)
+        #expect(taxOffset["asOf"] == "2026-06-01")
         #expect(taxOffset.dueBy == Fx.date("2026-07-01"))
         #expect(taxOffset.causationId == sweepId)
-        // Start of June 1 in Chicago (CDT) is 05:00 UTC.
-        #expect(RFC3339.utcString(taxOffset.createdAt) == "2026-06-01T05:00:00Z")
+        // Start of June 2 in Chicago (CDT) is 05:00 UTC.
+        #expect(RFC3339.utcString(taxOffset.createdAt) == "2026-06-02T05:00:00Z")
         #expect(june.tasks(.licenseSuspension).count == 1)  // 3 x $200
         // The same sweep again: same ids from the same inputs; applied to its own result, nothing.
-        let again = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-01"), causationId: sweepId, policy: Policy())
+        let again = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy())
         #expect(again.tasks.map(\.id) == june.tasks.map(\.id))
-        #expect(CaseRules.reevaluate(june.state, asOf: Fx.date("2026-06-01"), causationId: sweepId, policy: Policy()).tasks.isEmpty)
+        #expect(CaseRules.reevaluate(june.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy()).tasks.isEmpty)
     }
 
     @Test func sweep_onClosedCase_publishesNothing() throws {
@@ -136,16 +140,19 @@ struct RulesReferralTests {
         #expect(CaseRules.reevaluate(driver.current, asOf: Fx.date("2027-01-01"), causationId: Fx.eventId(903), policy: Policy()).tasks.isEmpty)
     }
 
-    @Test func referrals_neverLookBackInTime_forALateEvent() throws {
+    @Test func aLateEventAfterASweep_keepsWhatTheSweepJudged() throws {
         var driver = CaseDriver()
         try driver.apply(Fx.application(existingOrder: Fx.order(monthly: 20_000)))
-        let june = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-06-01"), causationId: Fx.eventId(904), policy: Policy())
-        driver.state = june.state
-        // An event that occurred in March arrives now: arrears are still judged as of June.
+        // Through June 1: March, April and May past due, $600: tax offset.
+        #expect(driver.sweep(asOf: Fx.date("2026-06-02"), id: 904).tasks.map(\.type).contains(.taxOffsetReferral))
+        // An event that occurred in March arrives now: the case is re-derived in
+        // business order and still judged through June 1; only the hearing is new.
         let late = try driver.apply(Fx.event(5, on: "2026-03-10", .hearingScheduled(HearingScheduled(
             hearingId: "H-1", hearingType: .enforcement, scheduledFor: Fx.instant("2026-04-15"), courtName: "Pulaski"))))
-        #expect(late.tasks.allSatisfy { $0.actionValue == "ISSUE" })
+        #expect(late.tasks.map(\.type) == [.courtPreparation])
+        #expect(late.tasks[0].causationId == Fx.eventId(5))
         #expect(driver.current.referral(.taxOffsetReferral) != nil)
+        #expect(driver.current.referralsEvaluatedThrough == Fx.date("2026-06-02"))
     }
 
     @Test func closingTheCase_withdrawsReferralsAndWithholding() throws {

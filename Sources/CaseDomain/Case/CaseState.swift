@@ -49,11 +49,15 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// A closure review that has been published and not yet acted on.
     public var pendingClosure: ClosureReview?
     public var closedOn: LocalDate?
-    /// The latest date referrals were evaluated at; later evaluations never look
-    /// at an earlier date, so an out-of-order event cannot un-accrue arrears.
+    /// Business time has been evaluated up to (not including) this date: every
+    /// date before it on which arrears could change by themselves has had its
+    /// referrals judged (`RuleRun.advance`). Events and sweeps move it forward.
     public var referralsEvaluatedThrough: LocalDate?
     /// Ids of the events already applied, oldest first: a redelivery has no second effect.
     public var appliedEventIds: [UUID]
+    /// The business-order position of the latest event applied other than the
+    /// application: an event before it needs the case re-derived (`CaseTimeline`).
+    public var latestEvent: EventPosition?
 
     public init(
         caseId: String, program: Program, applicationReceivedOn: LocalDate, openedOn: LocalDate,
@@ -80,6 +84,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         self.closedOn = nil
         self.referralsEvaluatedThrough = nil
         self.appliedEventIds = []
+        self.latestEvent = nil
     }
 
     public var isClosed: Bool { closedOn != nil }

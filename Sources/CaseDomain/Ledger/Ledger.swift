@@ -31,17 +31,20 @@
 /// - 2026-06-20 adjustment: floor(62000 * 20 / 30) - 62000 = 41333 - 62000 = -20667
 /// Total due from 2026-06-20 on: 35483 + 50000 + 56193 + 41333 = 183009.
 ///
-/// Judgment arrears set by the order fall due on the order's effective date.
+/// Judgment arrears set by the order fall due on the business date the court entered
+/// the order (`judgmentDueOn`), whatever the order's effective date.
 ///
 /// ## Where a payment goes
-/// Payments are allocated in order of receipt date (same date: order of arrival):
-/// first to the support of the month of receipt that has fallen due, then to the oldest
-/// unpaid charges (earlier months and judgments, oldest due date first, across all of
-/// the case's orders). Nothing goes to charges not yet due: the rest is held as an
-/// unapplied credit, never as negative arrears, and the ledger never applies it later by
-/// itself (refund or application is a caseworker's decision). A month's support is filled
-/// only up to the lowest total it will have from the receipt date on, so a later credit
-/// in the same month cannot leave it overpaid.
+/// Payments are allocated in order of receipt date (same date: payment id, so the
+/// result never depends on the order they arrived in): first to the support of the
+/// month of receipt that has fallen due, then to the oldest unpaid charges (earlier
+/// months and judgments, oldest due date first, across all of the case's orders).
+/// Nothing goes to charges not yet due: the rest is held as credit, never as negative
+/// arrears, and applied, oldest charge first, to charges as they fall due (a parent
+/// paying ahead, an employer remitting at a month's end for the next). Credit that no
+/// charge will ever take (no order left in force) is for a caseworker to refund
+/// (`creditToRefund`). A month's support is filled only up to the lowest total it will
+/// have from that date on, so a later credit in the same month cannot leave it overpaid.
 ///
 /// Allocations are derived from the orders as now known: `applyPayment` returns the
 /// allocation under the terms known at that moment, and a later change effective in the
@@ -53,7 +56,7 @@
 /// family. The assignment is captured per payment when it is received.
 public struct Ledger: Sendable {
     public private(set) var obligations: [Obligation] = []
-    /// Payments in order of arrival.
+    /// Payments in allocation order (receipt date, then payment id).
     public private(set) var payments: [Payment] = []
     /// Arrears are assigned to the state (TANF); applies to payments received from now on.
     public var assignedToState: Bool
@@ -68,7 +71,7 @@ public struct Ledger: Sendable {
     /// everything derived is recomputed from them.
     public init(obligations: [Obligation], payments: [Payment], assignedToState: Bool) {
         self.obligations = obligations
-        self.payments = payments
+        self.payments = payments.sorted(by: Payment.allocationOrder)
         self.assignedToState = assignedToState
         rebuild()
     }
@@ -80,9 +83,11 @@ public struct Ledger: Sendable {
     // MARK: Changes
 
     /// Records a new order. Recording the same order with the same terms again changes nothing.
+    /// Judgment arrears fall due on `enteredOn` (the business date the court entered the
+    /// order; its effective date when not given).
     public mutating func establishOrder(
         orderId: String, monthlySupportCents: Cents, monthlyArrearsPaymentCents: Cents = 0,
-        effectiveOn: LocalDate, judgmentArrearsCents: Cents = 0
+        effectiveOn: LocalDate, judgmentArrearsCents: Cents = 0, enteredOn: LocalDate? = nil
     ) throws(LedgerError) {
         try Self.requireNonNegative("monthlySupportCents", monthlySupportCents)
         try Self.requireNonNegative("monthlyArrearsPaymentCents", monthlyArrearsPaymentCents)
@@ -91,9 +96,11 @@ public struct Ledger: Sendable {
             orderId: orderId,
             firstTerm: SupportTerm(effectiveOn: effectiveOn, monthlySupportCents: monthlySupportCents,
                                    monthlyArrearsPaymentCents: monthlyArrearsPaymentCents),
-            judgmentArrearsCents: judgmentArrearsCents)
+            judgmentArrearsCents: judgmentArrearsCents, judgmentDueOn: enteredOn ?? effectiveOn)
         if let existing = obligation(orderId: orderId) {
-            guard existing.terms.first == order.terms.first, existing.judgmentArrearsCents == judgmentArrearsCents else {
+            guard existing.terms.first == order.terms.first, existing.judgmentArrearsCents == judgmentArrearsCents,
+                existing.judgmentDueOn == order.judgmentDueOn
+            else {
                 throw .orderAlreadyEstablished(orderId: orderId)
             }
             return
@@ -138,7 +145,8 @@ public struct Ledger: Sendable {
         }
         guard amountCents > 0 else { throw .nonPositivePayment(paymentId: id, cents: amountCents) }
         try Self.requireNonNegative("amountCents", amountCents)
-        payments.append(Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState))
+        let payment = Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState)
+        payments.insert(payment, at: payments.firstIndex { Payment.allocationOrder(payment, $0) } ?? payments.endIndex)
         rebuild()
         return allocation(ofPayment: id)!
     }
@@ -167,8 +175,12 @@ public struct Ledger: Sendable {
     /// All payments received on or before `date`.
     public func paid(through date: LocalDate) -> Cents { projection.paid(through: date) }
 
-    /// Credit held from payments received on or before `date` that exceeded what was due.
-    public func unappliedCredit(asOf date: LocalDate) -> Cents { projection.unapplied(through: date) }
+    /// Credit held on `date`: money received by then that no charge due by then has taken.
+    public func unappliedCredit(asOf date: LocalDate) -> Cents { projection.heldCredit(asOf: date) }
+
+    /// The part of the credit received by `date` that no charge known will ever take
+    /// (no order left in force to take it): for a caseworker to refund.
+    public func creditToRefund(asOf date: LocalDate) -> Cents { projection.neverApplied(through: date) }
 
     /// domain.md's "arrears": all amounts due through `date` minus all payments applied
     /// through `date`, including the current month's unpaid support. Never negative.
@@ -208,11 +220,28 @@ public struct Ledger: Sendable {
 
     public func hasOrderInForce(on date: LocalDate) -> Bool { obligations.contains { $0.isInForce(on: date) } }
 
+    /// The dates in `from..<before` on which arrears can change without any new
+    /// fact: every 1st of a month (last month's support becomes past due, a month's
+    /// support falls due) and every other date a charge falls due (a prorated first
+    /// month, an adjustment, a judgment). Empty for a ledger with no order.
+    public func arrearsChangeDates(from: LocalDate, before: LocalDate) -> [LocalDate] {
+        guard from < before, let start = obligations.map({ min($0.effectiveOn, $0.judgmentDueOn) }).min() else { return [] }
+        var dates = Set<LocalDate>()
+        var month = LedgerMonth(max(from, start))
+        if month.first < from { month = month.adding(1) }
+        while month.first < before {
+            dates.insert(month.first)
+            month = month.adding(1)
+        }
+        for charge in projection.charges where charge.dueOn >= from && charge.dueOn < before { dates.insert(charge.dueOn) }
+        return dates.sorted()
+    }
+
     public func allocation(ofPayment id: String) -> PaymentAllocation? {
         projection.allocationIndex[id].map { projection.allocations[$0] }
     }
 
-    /// Allocations in the order the payments were applied (receipt date, then arrival).
+    /// Allocations in the order the payments were applied (receipt date, then payment id).
     public var allocations: [PaymentAllocation] { projection.allocations }
 
     /// The account's lines through `date`, oldest first: charges, adjustments and payments.

@@ -9,18 +9,24 @@ struct LedgerProjection: Sendable {
 
     var allocations: [PaymentAllocation] = []
     var allocationIndex: [String: Int] = [:]
-    /// Payments in allocation order (received date, then arrival), with running totals.
+    /// Payments in allocation order (received date, then payment id), with running totals.
     var paymentDates: [LocalDate] = []
     var paidTotals: [Cents] = []
-    var unappliedTotals: [Cents] = []
+    /// Running totals of what each payment could not apply when it was received.
+    var heldAtReceiptTotals: [Cents] = []
 
     /// Every application of money to a charge, in date order, with running totals of all
-    /// applications and of those to arrears (anything but the receipt month's support).
+    /// applications, of those to arrears (anything but the support of the month applied in)
+    /// and of those made later from held credit.
     var applicationDates: [LocalDate] = []
     var appliedTotals: [Cents] = []
     var appliedToArrearsTotals: [Cents] = []
+    var creditApplicationDates: [LocalDate] = []
+    var creditAppliedTotals: [Cents] = []
+    /// Running totals (in `paymentDates` order) of the credit no known charge will ever take.
+    var neverAppliedTotals: [Cents] = []
 
-    /// Charges grouped per support month (and judgment), through the month of the latest payment.
+    /// Charges grouped per support month (and judgment), through the last month money reached.
     var buckets: [Bucket] = []
     var horizon: LedgerMonth?
 
@@ -41,20 +47,68 @@ struct LedgerProjection: Sendable {
         chargeTotals = Self.runningTotals(charges.map(\.amountCents))
         judgments = charges.filter { $0.kind == .judgment }
 
-        let ordered = payments.enumerated().sorted { ($0.element.receivedOn, $0.offset) < ($1.element.receivedOn, $1.offset) }.map(\.element)
-        horizon = ordered.last.map { LedgerMonth($0.receivedOn) }
+        let ordered = payments.sorted(by: Payment.allocationOrder)
+        if let last = ordered.last {
+            // Every explicit charge gets a bucket, so later months are plain run months only.
+            var reach = LedgerMonth(last.receivedOn)
+            for charge in charges { reach = max(reach, charge.month ?? LedgerMonth(charge.dueOn)) }
+            horizon = reach
+        }
         buckets = Self.buckets(charges: charges, runs: runs, through: horizon)
         allocate(ordered)
     }
 
     // MARK: Allocation
 
-    /// Allocates every payment in date order against the charges as now known.
+    /// The part of a payment still held, oldest payment first.
+    private struct HeldCredit {
+        var allocation: Int
+        var remaining: Cents
+    }
+
+    /// One walk through time: on each date, charges falling due take held credit
+    /// first (oldest charge first), then the payments received that day are applied
+    /// (the month's support, then the oldest arrears); what they cannot apply is held.
     private mutating func allocate(_ payments: [Payment]) {
         var oldestOpen = 0  // buckets before it can take nothing more, ever
-        var applied: [Cents] = []
-        var toArrears: [Cents] = []
+        var applied: [Cents] = [], toArrears: [Cents] = [], creditApplied: [Cents] = []
+        var held: [HeldCredit] = []
+        var rooms = Self.roomEvents(buckets, from: 0)
+        var nextRoom = 0
+
+        func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool) {
+            buckets[i].applied += amount
+            buckets[i].applications.append(.init(date: date, amountCents: amount))
+            applicationDates.append(date)
+            applied.append(amount)
+            toArrears.append(arrears ? amount : 0)
+        }
+
+        /// Held credit meets a charge that just fell due (or grew).
+        func applyHeld(toBucket i: Int, on date: LocalDate) {
+            var room = buckets[i].payable(asOf: date) - buckets[i].applied
+            let arrears = buckets[i].month.map { $0 != LedgerMonth(date) } ?? true
+            while room > 0, !held.isEmpty {
+                let amount = min(room, held[0].remaining)
+                room -= amount
+                held[0].remaining -= amount
+                record(amount, bucket: i, on: date, arrears: arrears)
+                allocations[held[0].allocation].creditApplications.append(CreditApplication(
+                    appliedOn: date,
+                    charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
+                                              dueOn: buckets[i].firstDue, amountCents: amount)))
+                creditApplicationDates.append(date)
+                creditApplied.append(amount)
+                if held[0].remaining == 0 { held.removeFirst() }
+            }
+        }
+
         for payment in payments {
+            // Charges due on or before the receipt date come first (charges before payments on one day).
+            while nextRoom < rooms.count, rooms[nextRoom].date <= payment.receivedOn {
+                if !held.isEmpty { applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date) }
+                nextRoom += 1
+            }
             var remaining = payment.amountCents
             var allocation = PaymentAllocation(paymentId: payment.id, receivedOn: payment.receivedOn, amountCents: payment.amountCents,
                                                arrearsAssignedToState: payment.arrearsAssignedToState,
@@ -70,29 +124,78 @@ struct LedgerProjection: Sendable {
                     guard room > 0 else { continue }
                     let amount = min(room, remaining)
                     remaining -= amount
-                    buckets[i].applied += amount
-                    buckets[i].applications.append(.init(date: payment.receivedOn, amountCents: amount))
+                    record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass)
                     let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
                                                         dueOn: buckets[i].firstDue, amountCents: amount)
                     if currentPass { allocation.toCurrentSupport.append(application) } else { allocation.toArrears.append(application) }
-                    applicationDates.append(payment.receivedOn)
-                    applied.append(amount)
-                    toArrears.append(currentPass ? 0 : amount)
                 }
             }
             while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
             allocation.unappliedCents = remaining
             allocationIndex[payment.id] = allocations.count
+            if remaining > 0 { held.append(HeldCredit(allocation: allocations.count, remaining: remaining)) }
             allocations.append(allocation)
             paymentDates.append(payment.receivedOn)
         }
+        // After the last payment, held credit keeps meeting charges as they fall due,
+        // into months no payment reached: they get buckets as far as the credit goes.
+        while !held.isEmpty {
+            if nextRoom == rooms.count {
+                let first = buckets.count
+                extendBuckets(toCover: held.reduce(0) { $0 + $1.remaining })
+                guard buckets.count > first else { break }
+                rooms += Self.roomEvents(buckets, from: first)
+            }
+            applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date)
+            nextRoom += 1
+        }
+        for credit in held { allocations[credit.allocation].neverAppliedCents = credit.remaining }
+
         appliedTotals = Self.runningTotals(applied)
         appliedToArrearsTotals = Self.runningTotals(toArrears)
+        creditAppliedTotals = Self.runningTotals(creditApplied)
         paidTotals = Self.runningTotals(allocations.map(\.amountCents))
-        unappliedTotals = Self.runningTotals(allocations.map(\.unappliedCents))
+        heldAtReceiptTotals = Self.runningTotals(allocations.map(\.unappliedCents))
+        neverAppliedTotals = Self.runningTotals(allocations.map(\.neverAppliedCents))
+    }
+
+    /// The dates on which each bucket's charge falls due or grows, in date order
+    /// (on one date, the older bucket first).
+    private static func roomEvents(_ buckets: [Bucket], from first: Int) -> [(date: LocalDate, bucket: Int)] {
+        var events: [(date: LocalDate, bucket: Int)] = []
+        for i in first..<buckets.count {
+            for step in buckets[i].steps { events.append((step.date, i)) }
+        }
+        events.sort { ($0.date, $0.bucket) < ($1.date, $1.bucket) }
+        return events
+    }
+
+    /// Buckets for the plain run months after the horizon, enough to take `credit`
+    /// (or until every order has ended; at most a century ahead).
+    private mutating func extendBuckets(toCover credit: Cents) {
+        guard let start = horizon else { return }
+        var month = start
+        var covered: Cents = 0
+        var added: [Bucket] = []
+        while covered < credit, month.index - start.index < 1_200 {
+            month = month.adding(1)
+            var any = false
+            for run in runs where run.first <= month && (run.last.map { month <= $0 } ?? true) {
+                any = true
+                var bucket = Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)])
+                bucket.finishSteps()
+                added.append(bucket)
+                covered += run.amountCents
+            }
+            if !any, !runs.contains(where: { $0.last.map { month < $0 } ?? true }) { break }
+        }
+        added.sort { $0.firstDue != $1.firstDue ? $0.firstDue < $1.firstDue : $0.orderId < $1.orderId }
+        buckets += added
+        horizon = month
     }
 
     private static func buckets(charges: [ScheduledCharge], runs: [RegularRun], through horizon: LedgerMonth?) -> [Bucket] {
+        guard let horizon else { return [] }
         var result: [Bucket] = []
         var monthBuckets: [String: [LedgerMonth: Int]] = [:]
         for charge in charges {
@@ -100,7 +203,7 @@ struct LedgerProjection: Sendable {
                 result.append(Bucket(orderId: charge.orderId, month: nil, firstDue: charge.dueOn, changes: [(charge.dueOn, charge.amountCents)]))
                 continue
             }
-            guard let horizon, month <= horizon else { continue }
+            guard month <= horizon else { continue }
             if let index = monthBuckets[charge.orderId]?[month] {
                 result[index].changes.append((charge.dueOn, charge.amountCents))
             } else {
@@ -108,14 +211,12 @@ struct LedgerProjection: Sendable {
                 result.append(Bucket(orderId: charge.orderId, month: month, firstDue: charge.dueOn, changes: [(charge.dueOn, charge.amountCents)]))
             }
         }
-        if let horizon {
-            for run in runs {
-                let last = min(run.last ?? horizon, horizon)
-                guard last >= run.first else { continue }
-                for index in run.first.index...last.index {
-                    let month = LedgerMonth(index: index)
-                    result.append(Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)]))
-                }
+        for run in runs {
+            let last = min(run.last ?? horizon, horizon)
+            guard last >= run.first else { continue }
+            for index in run.first.index...last.index {
+                let month = LedgerMonth(index: index)
+                result.append(Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)]))
             }
         }
         for i in result.indices { result[i].finishSteps() }
@@ -171,8 +272,16 @@ struct LedgerProjection: Sendable {
         Self.total(paidTotals, first: Self.count(paymentDates, through: date))
     }
 
-    func unapplied(through date: LocalDate) -> Cents {
-        Self.total(unappliedTotals, first: Self.count(paymentDates, through: date))
+    /// Credit held on `date`: what payments received by then could not apply when
+    /// received, less what charges falling due by then have taken from it.
+    func heldCredit(asOf date: LocalDate) -> Cents {
+        Self.total(heldAtReceiptTotals, first: Self.count(paymentDates, through: date))
+            - Self.total(creditAppliedTotals, first: Self.count(creditApplicationDates, through: date))
+    }
+
+    /// Credit from payments received by `date` that no charge known will ever take.
+    func neverApplied(through date: LocalDate) -> Cents {
+        Self.total(neverAppliedTotals, first: Self.count(paymentDates, through: date))
     }
 
     /// The earliest due date of a charge not fully paid as of `date`.
@@ -185,10 +294,10 @@ struct LedgerProjection: Sendable {
                 break
             }
         }
-        // Months after the latest payment have no bucket; nothing has been applied to them.
+        // Charges with no bucket (months no money reached, or everything when nothing
+        // was ever paid) have had nothing applied to them.
         for charge in charges where charge.amountCents > 0 && charge.dueOn <= date {
-            if let month = charge.month, let horizon, month <= horizon { continue }
-            if charge.month == nil { continue }  // judgments always have a bucket
+            if horizon != nil, charge.month.map({ $0 <= horizon! }) ?? true { continue }
             if oldest == nil || charge.dueOn < oldest! { oldest = charge.dueOn }
             break
         }

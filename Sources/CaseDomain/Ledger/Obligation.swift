@@ -21,18 +21,25 @@ public struct Obligation: Sendable, Hashable, Codable {
     public private(set) var terms: [SupportTerm]
     /// Last day the order is in force; nothing falls due after it.
     public private(set) var terminatedOn: LocalDate?
-    /// Arrears the court found owed when it set the order, due on `effectiveOn`.
+    /// Arrears the court found owed when it set the order: past-due support from
+    /// the day the court entered the order (`judgmentDueOn`), whatever the date
+    /// current support starts.
     public let judgmentArrearsCents: Cents
+    /// The business date the order was entered (its event's date).
+    public let judgmentDueOn: LocalDate
 
-    init(orderId: String, firstTerm: SupportTerm, judgmentArrearsCents: Cents) {
+    init(orderId: String, firstTerm: SupportTerm, judgmentArrearsCents: Cents, judgmentDueOn: LocalDate) {
         self.orderId = orderId
         self.terms = [firstTerm]
         self.judgmentArrearsCents = judgmentArrearsCents
+        self.judgmentDueOn = judgmentDueOn
     }
 
     /// An obligation restored from storage. nil unless `terms` keeps the
     /// invariant the ledger relies on: not empty, one term per date, sorted.
-    public init?(orderId: String, terms: [SupportTerm], terminatedOn: LocalDate?, judgmentArrearsCents: Cents) {
+    public init?(
+        orderId: String, terms: [SupportTerm], terminatedOn: LocalDate?, judgmentArrearsCents: Cents, judgmentDueOn: LocalDate
+    ) {
         guard !terms.isEmpty, zip(terms, terms.dropFirst()).allSatisfy({ $0.effectiveOn < $1.effectiveOn }) else {
             return nil
         }
@@ -40,6 +47,7 @@ public struct Obligation: Sendable, Hashable, Codable {
         self.terms = terms
         self.terminatedOn = terminatedOn
         self.judgmentArrearsCents = judgmentArrearsCents
+        self.judgmentDueOn = judgmentDueOn
     }
 
     public var effectiveOn: LocalDate { terms[0].effectiveOn }
@@ -118,7 +126,7 @@ extension Obligation {
         var runs: [RegularRun] = []
         let start = effectiveOn
         if judgmentArrearsCents != 0 {
-            charges.append(ScheduledCharge(orderId: orderId, kind: .judgment, dueOn: start, amountCents: judgmentArrearsCents, month: nil))
+            charges.append(ScheduledCharge(orderId: orderId, kind: .judgment, dueOn: judgmentDueOn, amountCents: judgmentArrearsCents, month: nil))
         }
         if let terminatedOn, terminatedOn < start { return (charges, runs) }
 

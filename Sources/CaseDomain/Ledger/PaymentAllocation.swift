@@ -13,6 +13,12 @@ public struct Payment: Sendable, Hashable, Codable {
         self.receivedOn = receivedOn
         self.arrearsAssignedToState = arrearsAssignedToState
     }
+
+    /// The ledger applies payments by receipt date, then payment id: a function
+    /// of the payments themselves, never of the order they arrived in.
+    static func allocationOrder(_ a: Payment, _ b: Payment) -> Bool {
+        a.receivedOn != b.receivedOn ? a.receivedOn < b.receivedOn : a.id < b.id
+    }
 }
 
 /// The part of a payment applied to one charge.
@@ -30,7 +36,14 @@ public struct ChargeApplication: Sendable, Hashable, Codable {
     public let amountCents: Cents
 }
 
-/// Where a payment went: current support first, then the oldest arrears, the rest held.
+/// Held credit applied to a charge when it fell due.
+public struct CreditApplication: Sendable, Hashable, Codable {
+    public let appliedOn: LocalDate
+    public let charge: ChargeApplication
+}
+
+/// Where a payment went: current support first, then the oldest arrears, the rest held
+/// and applied to charges as they fall due.
 public struct PaymentAllocation: Sendable, Hashable, Codable {
     public let paymentId: String
     public let receivedOn: LocalDate
@@ -42,6 +55,11 @@ public struct PaymentAllocation: Sendable, Hashable, Codable {
     public internal(set) var toArrears: [ChargeApplication]
     /// More than was due when received: held as a credit, never negative arrears.
     public internal(set) var unappliedCents: Cents
+    /// The held credit applied later, oldest charge first, as charges fell due.
+    public internal(set) var creditApplications: [CreditApplication] = []
+    /// Held credit that no charge known will ever take (no order left in force to
+    /// take it): a caseworker's matter (refund).
+    public internal(set) var neverAppliedCents: Cents = 0
 
     public var toCurrentSupportCents: Cents { toCurrentSupport.reduce(0) { $0 + $1.amountCents } }
     public var toArrearsCents: Cents { toArrears.reduce(0) { $0 + $1.amountCents } }

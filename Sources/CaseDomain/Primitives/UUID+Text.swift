@@ -58,3 +58,11 @@ extension UUID {
         self.init(uuid: parsed)
     }
 }
+
+extension UUID {
+    /// Byte order, which is also the order of the text forms: a total order on
+    /// ids that no locale or platform changes.
+    public static func precedes(_ a: UUID, _ b: UUID) -> Bool {
+        withUnsafeBytes(of: a.uuid) { x in withUnsafeBytes(of: b.uuid) { y in x.lexicographicallyPrecedes(y) } }
+    }
+}

@@ -14,29 +14,36 @@ public enum CaseRules {
     ///   its `payments` (only that case's payments are applied).
     /// - An event whose id the state has already applied returns the state
     ///   unchanged with no tasks and `wasDuplicate` set.
+    ///
+    /// The event is taken as the latest of its case in business time; the
+    /// pipeline goes through `CaseTimeline.apply`, which re-derives the case when
+    /// it is not.
     public static func apply(_ event: Event, to state: CaseState?, policy: Policy) -> Result<RuleOutcome, RuleError> {
         do {
-            return .success(try applying(event, to: state, policy: policy))
+            return .success(try applying(event, to: state, policy: policy, obligorSSNs: []))
         } catch {
             return .failure(error)
         }
     }
 
     /// The time-driven sweep: obligations fall due on the 1st of every month
-    /// without any event, so the arrears referrals are re-evaluated as of
-    /// `asOf`. Task ids derive from `causationId`, which the caller makes
+    /// without any event, so business time is moved on to `asOf`: the arrears
+    /// referrals are judged on every day before `asOf` on which arrears changed
+    /// by themselves (a day is judged once it is over; events dated `asOf` may
+    /// still come). Task ids derive from `causationId`, which the caller makes
     /// deterministic (`TaskIdentity.sweepCausationId(asOf:)`); `createdAt` is
-    /// the start of `asOf` in the agency zone. Running the same sweep twice
-    /// publishes nothing the second time (the first recorded its referrals).
+    /// the start of `asOf` in the agency zone. Running the same sweep twice, or
+    /// one for an earlier date, publishes nothing.
     public static func reevaluate(_ state: CaseState, asOf: LocalDate, causationId: UUID, policy: Policy) -> RuleOutcome {
         var run = RuleRun(state: state, policy: policy, causationId: causationId,
                           createdAt: policy.calendar.startOfDay(asOf), businessDate: asOf)
-        guard !state.isClosed else { return run.outcome() }
-        run.evaluateReferrals(asOf: run.arrearsDate)
+        run.advance(to: asOf)
         return run.outcome()
     }
 
-    private static func applying(_ event: Event, to state: CaseState?, policy: Policy) throws(RuleError) -> RuleOutcome {
+    /// `obligorSSNs`: SSNs employer reports may name besides the parent's current
+    /// one (a re-derivation meets reports dated before the update that brought it).
+    static func applying(_ event: Event, to state: CaseState?, policy: Policy, obligorSSNs: Set<SSN>) throws(RuleError) -> RuleOutcome {
         if let state, state.hasApplied(event.id) {
             return RuleOutcome(state: state, tasks: [], changes: [], wasDuplicate: true)
         }
@@ -48,6 +55,7 @@ public enum CaseRules {
                 throw .unknownCase(caseId: event.caseId)
             }
             var run = try RuleRun.openCase(application, caseId: caseId, event: event, businessDate: businessDate, policy: policy)
+            run.advance(to: businessDate)
             run.settle()
             run.state.appliedEventIds.append(event.id)
             return run.outcome()
@@ -57,6 +65,8 @@ public enum CaseRules {
         }
 
         var run = RuleRun(state: state, policy: policy, causationId: event.id, createdAt: event.occurredAt, businessDate: businessDate)
+        run.obligorSSNs = obligorSSNs
+        run.advance(to: businessDate)
         switch event.payload {
         case .intakeApplication: throw .caseAlreadyOpen(caseId: state.caseId)
         case .partyUpdate(let update): try run.handlePartyUpdate(update)
@@ -78,6 +88,8 @@ public enum CaseRules {
         }
         run.settle()
         run.state.appliedEventIds.append(event.id)
+        let position = EventPosition(event)
+        if run.state.latestEvent.map({ $0 < position }) ?? true { run.state.latestEvent = position }
         return run.outcome()
     }
 }

@@ -10,7 +10,7 @@ extension RuleRun {
             try state.ledger.establishOrder(
                 orderId: terms.orderId, monthlySupportCents: terms.monthlySupportCents,
                 monthlyArrearsPaymentCents: terms.monthlyArrearsPaymentCents ?? 0, effectiveOn: terms.effectiveOn,
-                judgmentArrearsCents: terms.judgmentArrearsCents ?? 0)
+                judgmentArrearsCents: terms.judgmentArrearsCents ?? 0, enteredOn: businessDate)
         } catch {
             throw .ledgerRejected(caseId: state.caseId, error)
         }

@@ -6,7 +6,9 @@ import Foundation
 extension RuleRun {
     /// The report must be about this case's noncustodial parent.
     func requireObligor(_ employee: Employee) throws(RuleError) {
-        guard state.noncustodialParty.ssn == employee.ssn else { throw .personNotOnCase(caseId: state.caseId) }
+        guard state.noncustodialParty.ssn == employee.ssn || obligorSSNs.contains(employee.ssn) else {
+            throw .personNotOnCase(caseId: state.caseId)
+        }
     }
 
     /// 42 USC 653a(g)(1) counts the two business days from when the new-hire

@@ -133,9 +133,8 @@ extension RuleRun {
     /// it when they fall back: tax offset and credit bureau as soon as arrears are
     /// under their thresholds, passport denial and license suspension only once
     /// arrears are paid off. Due within the enforcement timeframe (30 days, 60
-    /// where service is needed first; 45 CFR 303.6(c)(2)).
+    /// where service is needed first; 45 CFR 303.6(c)(2)) counted from `date`.
     mutating func evaluateReferrals(asOf date: LocalDate) {
-        state.referralsEvaluatedThrough = date
         let arrears = state.ledger.arrears(asOf: date)
         for type in TaskType.arrearsReferrals {
             let threshold = referralThreshold(type)
@@ -143,7 +142,7 @@ extension RuleRun {
                 type == .passportDenial ? arrears > threshold : arrears >= threshold && arrears > 0
             } ?? false
             let active = state.referral(type)
-            let dueBy = businessDate.adding(days: policy.enforcementDays(for: type))
+            let dueBy = date.adding(days: policy.enforcementDays(for: type))
             var data: [String: JSONValue] = [
                 "arrearsCents": .cents(arrears), "asOf": .date(date), "obligor": obligor,
                 "program": .string(state.program.rawValue),
@@ -151,7 +150,7 @@ extension RuleRun {
             if let threshold { data["thresholdCents"] = .cents(threshold) }
             if active == nil, crossed {
                 emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data)
-                let referral = ActiveReferral(type: type, issuedOn: businessDate, arrearsCents: arrears, taskId: tasks.last!.id)
+                let referral = ActiveReferral(type: type, issuedOn: date, arrearsCents: arrears, taskId: tasks.last!.id)
                 state.referrals.append(referral)
                 state.referrals.sort { $0.type < $1.type }
             } else if active != nil, referralEnds(type, arrears: arrears, crossed: crossed) {
@@ -159,6 +158,23 @@ extension RuleRun {
                 state.referrals.removeAll { $0.type == type }
             }
         }
+    }
+
+    /// Time passes: referrals are judged on every date arrears can change by
+    /// themselves (a charge falls due, a month's support becomes past due) from
+    /// the last evaluation up to, not including, `date`, with the facts known
+    /// then. That is what a daily sweep sees, so the referrals follow business
+    /// time whether a sweep or the next event moves the case forward.
+    mutating func advance(to date: LocalDate) {
+        guard let from = state.referralsEvaluatedThrough else {
+            state.referralsEvaluatedThrough = date
+            return
+        }
+        guard date > from else { return }
+        if !wasClosed, !state.isClosed {
+            for day in state.ledger.arrearsChangeDates(from: from, before: date) { evaluateReferrals(asOf: day) }
+        }
+        state.referralsEvaluatedThrough = date
     }
 
     /// Withdraws every active referral (case closing).

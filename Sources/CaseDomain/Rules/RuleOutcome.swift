@@ -37,6 +37,8 @@ public enum RuleError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownOrder(caseId: String, orderId: String)
     /// The ledger refused the change (conflicting order, negative amount...).
     case ledgerRejected(caseId: String, LedgerError)
+    /// A late event needs the case's earlier events and the application was not among them.
+    case earlierEventsMissing(caseId: String)
 
     /// The contract's dead-letter error class.
     public var deadLetterClass: String {
@@ -59,6 +61,7 @@ public enum RuleError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .unknownChild(caseId, childId): "case \(caseId) has no child \(childId)"
         case let .unknownOrder(caseId, orderId): "case \(caseId) has no order \(orderId)"
         case let .ledgerRejected(caseId, error): "case \(caseId): ledger refused: \(error)"
+        case .earlierEventsMissing(let caseId): "case \(caseId): its earlier events are not all at hand (no application among them)"
         }
     }
 }

@@ -14,6 +14,10 @@ struct RuleRun {
     let businessDate: LocalDate
     /// Closed before this event: the event is recorded, but only disbursements go out (see `emit`).
     let wasClosed: Bool
+    /// The case before this event: what was in force when it arrived (`outcome`).
+    private let initial: CaseState
+    /// SSNs an employer report may name besides the parent's current one (`CaseTimeline`).
+    var obligorSSNs: Set<SSN> = []
     private(set) var tasks: [CaseTask] = []
     private(set) var changes: [String] = []
 
@@ -24,6 +28,7 @@ struct RuleRun {
         self.createdAt = createdAt
         self.businessDate = businessDate
         self.wasClosed = state.isClosed
+        self.initial = state
     }
 
     var calendar: BusinessCalendar { policy.calendar }
@@ -57,9 +62,46 @@ struct RuleRun {
         evaluateReferrals(asOf: arrearsDate)
     }
 
-    /// Tasks in publication order.
+    /// Tasks in publication order, netted per type and target: subscribers see
+    /// the change from what was in force before the event to what is after it.
+    /// A referral that fell due on the 1st and was withdrawn when the case closed
+    /// on the 2nd is neither issued nor withdrawn; terms re-sent twice go once.
     func outcome() -> RuleOutcome {
-        RuleOutcome(state: state, tasks: tasks.sorted(by: CaseTask.publicationOrder), changes: changes)
+        var groups: [String: [CaseTask]] = [:]
+        for task in tasks { groups["\(task.type.rawValue)|\(task.target)", default: []].append(task) }
+        var netted: [CaseTask] = []
+        var notes = changes
+        for key in groups.keys.sorted() {
+            let group = groups[key]!
+            let lastIssue = group.lastIndex { $0.action == .issue }
+            let inForceAfter = group.last!.action == .issue
+            let withdrawal = group[..<(inForceAfter ? lastIssue! : group.endIndex)].last { $0.action == .withdraw }
+            switch (inForceBefore(group[0]), inForceAfter) {
+            case (false, false):
+                notes.append("not published: \(group[0].type.rawValue) for \(group[0].target) issued and withdrawn by the same change")
+            case (false, true): netted.append(group[lastIssue!])
+            case (true, false): netted.append(withdrawal!)
+            case (_, true): netted += (withdrawal.map { [$0] } ?? []) + [group[lastIssue!]]
+            case (nil, false): netted.append(withdrawal!)
+            }
+        }
+        return RuleOutcome(state: state, tasks: netted.sorted(by: CaseTask.publicationOrder), changes: notes)
+    }
+
+    /// Whether a task of this type and target was in force before the event;
+    /// nil for the types the case keeps no record of (they are never withdrawn
+    /// by the rules).
+    private func inForceBefore(_ task: CaseTask) -> Bool? {
+        switch task.type {
+        case .taxOffsetReferral, .passportDenial, .creditBureauReport, .licenseSuspension:
+            return initial.referral(task.type) != nil
+        case .incomeWithholding:
+            return initial.employments.first { employerTarget($0.fein) == task.target }.map { $0.withholding != .none } ?? false
+        case .medicalSupportNotice:
+            return initial.employments.first { employerTarget($0.fein) == task.target }?.medicalSupportNoticeIssued ?? false
+        default:
+            return nil
+        }
     }
 
     // MARK: Facts shared by several handlers

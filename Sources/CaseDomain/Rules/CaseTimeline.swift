@@ -1,0 +1,219 @@
+import Foundation
+
+/// Where an event stands in its case's business time: `occurredAt`, then the
+/// event id. The three input topics are read independently, so events reach a
+/// worker out of this order; a case's decisions are those of its events taken
+/// in it, whatever order they arrived in.
+public struct EventPosition: Sendable, Hashable, Comparable, Codable {
+    public var occurredAt: Date
+    public var eventId: UUID
+
+    public init(occurredAt: Date, eventId: UUID) {
+        self.occurredAt = occurredAt
+        self.eventId = eventId
+    }
+
+    public init(_ event: Event) { self.init(occurredAt: event.occurredAt, eventId: event.id) }
+
+    public static func < (lhs: EventPosition, rhs: EventPosition) -> Bool {
+        if lhs.occurredAt != rhs.occurredAt { return lhs.occurredAt < rhs.occurredAt }
+        return UUID.precedes(lhs.eventId, rhs.eventId)
+    }
+}
+
+/// A case's events in business order -- the application that opened it first,
+/// then the rest by `EventPosition` -- and what they decide.
+///
+/// An event that comes after everything the case has seen (the common case) is
+/// applied to the stored state as it is: that is exactly the next step of the
+/// fold, so it costs nothing more. An event that belongs earlier (a late one)
+/// needs the case's earlier events: the case is re-derived twice, without it
+/// and with it, and what differs between the two is published as corrections
+/// caused by the late event -- a WITHDRAW for a task in force that is no longer
+/// required, an ISSUE for one now required or whose terms changed (an amended
+/// notice). What was published always equals, task by task, the business-order
+/// derivation of the events applied so far, so the diff of two derivations is
+/// exactly what subscribers must be told.
+public enum CaseTimeline {
+    /// True when `event` belongs before something `state` already reflects in
+    /// business time: an event with a later position, or a date a sweep or an
+    /// event has already evaluated. `apply` then needs the case's earlier events.
+    public static func needsEarlierEvents(_ event: Event, for state: CaseState?, policy: Policy) -> Bool {
+        guard let state, !state.hasApplied(event.id) else { return false }
+        if case .intakeApplication = event.payload { return false }
+        if let latest = state.latestEvent, EventPosition(event) < latest { return true }
+        guard let through = state.referralsEvaluatedThrough else { return false }
+        let date = policy.calendar.businessDate(of: event.occurredAt)
+        // Dated before the application with only the application applied: the
+        // fold applies it right after the application, as the state stands.
+        if state.latestEvent == nil, through == state.openedOn { return false }
+        return date < through
+    }
+
+    /// Applies `event` to the case in business order. `earlierEvents` must hold
+    /// every event applied to the case so far (any order; the application among
+    /// them) when `needsEarlierEvents` says so; otherwise it is not read.
+    public static func apply(
+        _ event: Event, to state: CaseState?, earlierEvents: @autoclosure () -> [Event], policy: Policy
+    ) -> Result<RuleOutcome, RuleError> {
+        guard let state, needsEarlierEvents(event, for: state, policy: policy) else {
+            return CaseRules.apply(event, to: state, policy: policy)
+        }
+        do {
+            return .success(try merge(event, into: state, earlierEvents: earlierEvents(), policy: policy))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    // MARK: Re-deriving a case
+
+    /// One business-order derivation of a case.
+    struct Derivation {
+        var state: CaseState
+        /// Every task the events decided, in order.
+        var tasks: [CaseTask]
+        var changes: [UUID: [String]]
+        /// Events the rules refused at their place in business order.
+        var refused: [UUID: RuleError]
+    }
+
+    /// The events of one case (deduplicated by id) folded in business order,
+    /// then business time moved on to `through`.
+    static func derive(_ events: [Event], caseId: String, through: LocalDate?, policy: Policy) throws(RuleError) -> Derivation {
+        var seen = Set<UUID>()
+        let unique = events.filter { seen.insert($0.id).inserted }
+        let applications = unique.filter { if case .intakeApplication = $0.payload { $0.caseId == caseId } else { false } }
+        guard let application = applications.min(by: { EventPosition($0) < EventPosition($1) }) else {
+            throw .earlierEventsMissing(caseId: caseId)
+        }
+        let rest = unique.filter { $0.id != application.id }.sorted { EventPosition($0) < EventPosition($1) }
+        // Employer reports were matched to this case by the parent's SSN; a
+        // report dated before the update that brought that SSN is still theirs.
+        var obligorSSNs = Set<SSN>()
+        if case .intakeApplication(let opened) = application.payload {
+            if let ssn = opened.noncustodialParty.ssn { obligorSSNs.insert(ssn) }
+            for event in rest {
+                if case .partyUpdate(let update) = event.payload, update.partyId == opened.noncustodialParty.partyId,
+                    let ssn = update.ssn
+                {
+                    obligorSSNs.insert(ssn)
+                }
+            }
+        }
+        let opened = try CaseRules.applying(application, to: nil, policy: policy, obligorSSNs: obligorSSNs)
+        var derivation = Derivation(state: opened.state, tasks: opened.tasks, changes: [application.id: opened.changes], refused: [:])
+        for event in rest {
+            do {
+                let outcome = try CaseRules.applying(event, to: derivation.state, policy: policy, obligorSSNs: obligorSSNs)
+                derivation.state = outcome.state
+                derivation.tasks += outcome.tasks
+                derivation.changes[event.id] = outcome.changes
+            } catch {
+                derivation.refused[event.id] = error
+            }
+        }
+        if let through, through > derivation.state.referralsEvaluatedThrough ?? through {
+            let last = rest.last ?? application
+            var run = RuleRun(state: derivation.state, policy: policy, causationId: last.id, createdAt: last.occurredAt,
+                              businessDate: policy.calendar.businessDate(of: last.occurredAt))
+            run.advance(to: through)
+            derivation.state = run.state
+            derivation.tasks += run.tasks
+        }
+        return derivation
+    }
+
+    /// A late event: the case re-derived without and with it, the difference
+    /// published as corrections caused by it.
+    static func merge(_ event: Event, into state: CaseState, earlierEvents: [Event], policy: Policy) throws(RuleError) -> RuleOutcome {
+        let earlier = earlierEvents.filter { $0.id != event.id }
+        let through = state.referralsEvaluatedThrough
+        let before = try derive(earlier, caseId: state.caseId, through: through, policy: policy)
+        let after = try derive(earlier + [event], caseId: state.caseId, through: through, policy: policy)
+        if let refusal = after.refused[event.id] { throw refusal }
+
+        let later = earlier.filter { EventPosition(event) < EventPosition($0) }.count
+        var changes = ["applied in business order before \(later) event(s) received earlier; the case was re-derived"]
+        changes += after.changes[event.id] ?? []
+        for earlierEvent in earlier.sorted(by: { EventPosition($0) < EventPosition($1) }) {
+            if let refusal = after.refused[earlierEvent.id], before.refused[earlierEvent.id] == nil {
+                changes.append("\(earlierEvent.type.rawValue) \(earlierEvent.id.lowercasedText) no longer applies in business order: \(refusal)")
+            }
+        }
+        let corrections = Corrections(
+            before: before.tasks, after: after.tasks, causedBy: event, caseId: state.caseId,
+            businessDate: policy.calendar.businessDate(of: event.occurredAt))
+        for task in corrections.tasks {
+            changes.append("corrected: \(task.action == .issue ? "issued" : "withdrew") \(task.type.rawValue) for \(task.target), due \(task.dueBy)")
+        }
+        return RuleOutcome(state: after.state, tasks: corrections.tasks, changes: changes)
+    }
+}
+
+/// What subscribers must be told when a late event changes a case's
+/// derivation: per task type and target, the last task of each derivation.
+struct Corrections {
+    private(set) var tasks: [CaseTask] = []
+
+    /// Reason carried by a WITHDRAW that only a correction produces.
+    static let withdrawReason = "CORRECTED_IN_BUSINESS_ORDER"
+
+    init(before: [CaseTask], after: [CaseTask], causedBy event: Event, caseId: String, businessDate: LocalDate) {
+        let was = Self.lastByTarget(before), now = Self.lastByTarget(after)
+        for key in Set(was.keys).union(now.keys).sorted() {
+            let old = was[key], new = now[key]
+            let wasInForce = old?.action == .issue, isInForce = new?.action == .issue
+            if let new, isInForce, !wasInForce || old!.terms != new.terms {
+                tasks.append(new.restated(as: .issue, causedBy: event, dueBy: new.dueBy, data: new.fields))
+            } else if let old, wasInForce, !isInForce {
+                if let new {
+                    // The re-derivation withdrew it too: its withdrawal says why.
+                    tasks.append(new.restated(as: .withdraw, causedBy: event, dueBy: new.dueBy, data: new.fields))
+                } else {
+                    var data = old.fields
+                    data["reason"] = .string(Self.withdrawReason)
+                    tasks.append(old.restated(as: .withdraw, causedBy: event, dueBy: businessDate, data: data))
+                }
+            }
+        }
+        tasks.sort(by: CaseTask.publicationOrder)
+    }
+
+    struct Key: Hashable, Comparable {
+        var type: TaskType
+        var target: String
+        static func < (a: Key, b: Key) -> Bool { (a.type.rawValue, a.target) < (b.type.rawValue, b.target) }
+    }
+
+    static func lastByTarget(_ tasks: [CaseTask]) -> [Key: CaseTask] {
+        var last: [Key: CaseTask] = [:]
+        for task in tasks { last[Key(type: task.type, target: task.target)] = task }
+        return last
+    }
+}
+
+extension CaseTask {
+    /// The data without `action`, for a restated copy.
+    var fields: [String: JSONValue] {
+        var fields = data.objectValue ?? [:]
+        fields["action"] = nil
+        return fields
+    }
+
+    /// What the task asks of its office, without the measurements that move
+    /// with every evaluation (arrears and the date they were read): two tasks
+    /// with equal terms need no amended notice.
+    var terms: JSONValue {
+        var fields = fields
+        fields["arrearsCents"] = nil
+        fields["asOf"] = nil
+        return .object(fields)
+    }
+
+    /// The same task published again, caused by `event` (a new id).
+    func restated(as action: TaskAction, causedBy event: Event, dueBy: LocalDate, data: [String: JSONValue]) -> CaseTask {
+        CaseTask(type: type, action: action, caseId: caseId, target: target, causationId: event.id,
+                 createdAt: event.occurredAt, dueBy: dueBy, data: data)
+    }
+}
