@@ -75,6 +75,30 @@ struct TaskSchemaTests {
         #expect(verdict.checked == tasks.count)
     }
 
+    /// Corrections -- tasks restated or withdrawn when a late event is merged in
+    /// business order, of every type -- validate too.
+    @Test func correctionsFromLateEvents_validateAgainstTheirSchemas() throws {
+        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 33) % 50_001
+        }
+        var corrections: [CaseTask] = []
+        for stream in 0..<40 {
+            let steps = (0..<(8 + stream % 20)).map { _ in next() }
+            let (events, _) = BusinessOrderPropertyTests.stream(program: stream, address: stream % 3 != 0, steps: steps)
+            for order in BusinessOrderPropertyTests.arrivalOrders(events, seeds: [UInt64(stream)]) {
+                var arrival = BusinessOrderPropertyTests.Arrival()
+                for event in order { arrival.receive(event) }
+                corrections += arrival.driver.published
+            }
+        }
+        let withdrawn = Set(corrections.filter { $0.data["reason"] == .string(Corrections.withdrawReason) }.map(\.type))
+        #expect(withdrawn.count >= 4, "corrections withdrew only \(withdrawn.map(\.rawValue).sorted())")
+        let verdict = try Self.validate(corrections.map { ($0.type.rawValue, $0.wireJSON()) })
+        #expect(verdict.invalid.isEmpty, "\(verdict.invalid.prefix(5))")
+    }
+
     /// The harness can fail: tasks with a field missing, a wrong type or an unknown field are caught.
     @Test func tamperedTasks_failValidation() throws {
         let task = try #require(Self.generatedTasks().first { $0.type == .incomeWithholding && $0.action == .issue })

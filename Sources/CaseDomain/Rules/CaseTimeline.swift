@@ -165,7 +165,9 @@ struct Corrections {
             let old = was[key], new = now[key]
             let wasInForce = old?.action == .issue, isInForce = new?.action == .issue
             if let new, isInForce, !wasInForce || old!.terms != new.terms {
-                tasks.append(new.restated(as: .issue, causedBy: event, dueBy: new.dueBy, data: new.fields))
+                var data = new.fields
+                if new.type == .incomeWithholding { data["amended"] = wasInForce ? true : nil }
+                tasks.append(new.restated(as: .issue, causedBy: event, dueBy: new.dueBy, data: data))
             } else if let old, wasInForce, !isInForce {
                 if let new {
                     // The re-derivation withdrew it too: its withdrawal says why.
@@ -202,12 +204,14 @@ extension CaseTask {
     }
 
     /// What the task asks of its office, without the measurements that move
-    /// with every evaluation (arrears and the date they were read): two tasks
-    /// with equal terms need no amended notice.
+    /// with every evaluation (arrears and the date they were read) and without
+    /// whether it replaced earlier terms: two tasks with equal terms need no
+    /// amended notice.
     var terms: JSONValue {
         var fields = fields
         fields["arrearsCents"] = nil
         fields["asOf"] = nil
+        fields["amended"] = nil
         return .object(fields)
     }
 

@@ -108,7 +108,9 @@ extension RuleRun {
         }
         let remitDueOn = businessDays(policy.employerRemitBusinessDays, after: remittance.payDate)
         note("payment of \(Money.dollars(amount)) from \(remittance.employer.fein): \(Money.dollars(allocation.toCurrentSupportCents)) to current support, \(Money.dollars(allocation.toArrearsCents)) to arrears, \(Money.dollars(allocation.unappliedCents)) held")
-        emit(.disbursement, .issue, target: "remittance:\(remittance.employer.fein.digits)",
+        // One per payment: a late event can change how a payment was applied, and
+        // its corrected disbursement must replace that payment's, not another's.
+        emit(.disbursement, .issue, target: "payment:\(eventId.lowercasedText)",
              dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: [
                 "paymentId": .string(paymentId),
                 "employerFein": .string(remittance.employer.fein.description),

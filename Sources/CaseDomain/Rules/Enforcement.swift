@@ -37,7 +37,7 @@ extension RuleRun {
         let arrearsPayment = order.monthlyArrearsPaymentCents ?? 0
         let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn)
         if order.monthlyWithholdingCents > 0 {
-            emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: [
+            var data: [String: JSONValue] = [
                 "employer": employerJSON(employment),
                 "obligor": obligor,
                 "orderId": .string(order.orderId),
@@ -46,7 +46,10 @@ extension RuleRun {
                 "arrearsPaymentCents": .cents(arrearsPayment),
                 "totalPerMonthCents": .cents(order.monthlyWithholdingCents),
                 "ccpaLimitPercent": .count(ccpaLimitPercent(asOf: businessDate)),
-            ])
+            ]
+            // The employer is already withholding: these terms replace the ones it has (42 USC 666(b)).
+            if employment.withholding != .none { data["amended"] = true }
+            emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: data)
             state.employments[index].withholding = .issued
             state.employments[index].withholdingOrderId = order.orderId
         } else if employment.withholding != .none {

@@ -67,10 +67,16 @@ struct RuleRun {
     /// A referral that fell due on the 1st and was withdrawn when the case closed
     /// on the 2nd is neither issued nor withdrawn; terms re-sent twice go once.
     func outcome() -> RuleOutcome {
+        var notes = changes
+        // Credit no charge will take (no order left to take it) is a caseworker's
+        // to refund: say so when this event changed it.
+        let refund = state.ledger.creditToRefund(asOf: arrearsDate)
+        if refund > 0, refund != initial.ledger.creditToRefund(asOf: arrearsDate) {
+            notes.append("credit of \(Money.dollars(refund)) with no order in force to take it: refund due")
+        }
         var groups: [String: [CaseTask]] = [:]
         for task in tasks { groups["\(task.type.rawValue)|\(task.target)", default: []].append(task) }
         var netted: [CaseTask] = []
-        var notes = changes
         for key in groups.keys.sorted() {
             let group = groups[key]!
             let lastIssue = group.lastIndex { $0.action == .issue }

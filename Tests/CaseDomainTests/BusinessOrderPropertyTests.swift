@@ -1,0 +1,225 @@
+import Foundation
+import PropertyBased
+import Testing
+
+@testable import CaseDomain
+
+/// A case's decisions are those of its events in business order, whatever
+/// order they arrive in: random streams for one case (intake, orders with
+/// judgments, modifications, terminations, payments early and late, employer
+/// reports, paternity, service, party updates, closure), each applied in many
+/// arrival orders the way the pipeline applies them (an event whose case,
+/// order or person is not known yet waits and is retried), must end in the
+/// business-order run's state with the same tasks in force.
+@Suite("Business order: arrival order never changes a case's decisions")
+struct BusinessOrderPropertyTests {
+    static let employers = [Fx.acme, Fx.bolt, EmployerRef(fein: FEIN("55-0000001")!, name: "Cedar Grocers", address: Fx.cpAddress)]
+    static let programs: [Program] = [.tanf, .nonTANF, .fosterCare, .medicaid]
+
+    /// One event per random integer, built against the case as business order
+    /// has it so far (ids of orders and employers that exist).
+    static func event(_ n: Int, step: Int, at instant: Date, state: CaseState) -> Event {
+        let kind = step % 14, detail = step / 14
+        let day = Policy().calendar.businessDate(of: instant)
+        let employer = employers[detail % employers.count]
+        let orderCount = state.orders.count
+        let payload: EventPayload
+        switch kind {
+        case 0:
+            return report(n, at: instant, .newHire(NewHire(
+                employee: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp", address: detail % 5 == 0 ? Fx.ncpAddress : nil),
+                employer: employer, hireDate: day.adding(days: -(detail % 20)), receivedOn: day.adding(days: -(detail % 3)))))
+        case 1:
+            return report(n, at: instant, .termination(Termination(
+                employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: employer.fein), terminatedOn: day.adding(days: -(detail % 10)),
+                newEmployer: detail % 4 == 0 ? employers[(detail + 1) % employers.count] : nil)))
+        case 2:
+            return report(n, at: instant, .quarterlyWage(QuarterlyWage(
+                employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: employer.fein, name: employer.name),
+                quarter: Quarter(year: day.year, quarter: 1 + (day.month - 1) / 3)!, wagesCents: Cents(detail % 90 + 1) * 10_000)))
+        case 3:
+            // Received up to 12 days before it is reported, paid days before that;
+            // now and then far more than is due (paid ahead).
+            let received = day.adding(days: -(detail % 13))
+            let amount = detail % 7 == 0 ? Cents(detail % 5 + 2) * 45_000 : Cents(1 + detail % 60) * 1_000
+            return report(n, at: instant, .withholdingRemittance(WithholdingRemittance(
+                employer: EmployerRef(fein: employer.fein), payDate: received.adding(days: -(detail % 6)), receivedOn: received,
+                payments: [RemittancePayment(caseId: Fx.caseId, amountCents: amount)])))
+        case 4:
+            let known = state.employments.map(\.fein)
+            let fein = known.isEmpty ? employer.fein : known[detail % known.count]
+            return report(n, at: instant, .iwoResponse(IWOResponse(
+                caseId: Fx.caseId, employer: EmployerRef(fein: fein), status: !known.isEmpty && detail % 2 == 0 ? .accepted : .notEmployed,
+                medicalCoverage: detail % 3 == 0 ? .enrolled : nil)))
+        case 5:
+            // Effective up to 60 days back or 45 ahead (payments before it are held).
+            payload = .orderEstablished(Fx.order(
+                "O-\(orderCount + 1)", monthly: Cents(detail % 9) * 10_000 + 15_000,
+                effectiveOn: day.adding(days: detail % 106 - 60).description, arrearsPayment: detail % 2 == 0 ? 2_500 : nil,
+                medical: detail % 3 == 0, judgment: detail % 4 == 0 ? Cents(detail % 40 + 1) * 10_000 : nil))
+        case 6:
+            let effective = max(day.adding(days: detail % 31), state.orders.last?.effectiveOn ?? day)
+            payload = .orderModified(OrderModification(
+                orderId: "O-\(max(orderCount, 1))", monthlySupportCents: Cents(detail % 7) * 10_000, effectiveOn: effective,
+                monthlyArrearsPaymentCents: detail % 2 == 0 ? 1_000 : nil, medicalSupportOrdered: detail % 2 == 1))
+        case 7:
+            payload = .orderTerminated(OrderTermination(
+                orderId: "O-\(max(orderCount, 1))", terminatedOn: day.adding(days: detail % 40),
+                reason: detail % 3 == 0 ? .vacated : .emancipation))
+        case 8:
+            payload = .paternityEstablished(PaternityEstablished(childId: "K-\(1 + detail % 2)", method: .geneticTest))
+        case 9:
+            payload = .paternityExcluded(PaternityExcluded(childId: "K-\(1 + detail % 2)"))
+        case 10:
+            payload = .hearingScheduled(HearingScheduled(
+                hearingId: "H-\(detail % 3)", hearingType: .enforcement,
+                scheduledFor: Fx.instant(day.adding(days: detail % 60).description), courtName: "Pulaski"))
+        case 11:
+            let service = ServiceOfProcess(partyId: detail % 3 == 0 ? "P-CP" : "P-NCP", attemptedOn: day.adding(days: -(detail % 5)))
+            payload = detail % 2 == 0 ? .serviceFailed(service) : .serviceCompleted(service)
+        case 12:
+            payload = .partyUpdate(PartyUpdate(
+                partyId: "P-NCP", address: detail % 2 == 0 ? Fx.ncpAddress : nil, employer: detail % 2 == 1 ? employer : nil))
+        default:
+            payload = detail % 4 == 0
+                ? .closureRequest(ClosureRequest(reason: "requested"))
+                : .contemptFinding(ContemptFinding(purgeAmountCents: Cents(detail % 100 + 1) * 1_000, complianceDueOn: day.adding(days: 30)))
+        }
+        return Event(id: Fx.eventId(n), occurredAt: instant, source: "test", caseId: Fx.caseId, payload: payload)
+    }
+
+    static func report(_ n: Int, at instant: Date, _ payload: EventPayload) -> Event {
+        Event(id: Fx.eventId(n), occurredAt: instant, source: "test", caseId: nil, payload: payload)
+    }
+
+    /// A stream valid in business order: each candidate is kept when the rules
+    /// accept it after everything before it. Some events share an instant (the
+    /// id decides), and ids are not in time order.
+    static func stream(program: Int, address: Bool, steps: [Int]) -> (events: [Event], run: CaseDriver) {
+        let intake = Fx.application(
+            1, on: "2026-03-02", program: programs[program % programs.count], ncp: Fx.ncp(address: address ? Fx.ncpAddress : nil),
+            children: [Fx.child("K-1", paternity: program % 2 == 0), Fx.child("K-2", paternity: true)])
+        var driver = CaseDriver()
+        _ = try? driver.apply(intake)
+        var events = [intake]
+        var instant = intake.occurredAt
+        for (i, step) in steps.enumerated() {
+            if step % 5 != 0 { instant += TimeInterval((step % 9) * 86_400 + (step % 7) * 3_600) }
+            // Ids run against time every third event, so ties and id order are exercised.
+            let n = i % 3 == 0 ? 500 - i : i + 2
+            let event = Self.event(n, step: step, at: instant, state: driver.current)
+            if (try? driver.apply(event)) != nil { events.append(event) }
+        }
+        return (events, driver)
+    }
+
+    /// The events in one arrival order, applied as the pipeline applies them:
+    /// what cannot apply yet (no case, no such order, no such person) waits
+    /// and is retried after every event that applies.
+    struct Arrival {
+        var driver = CaseDriver()
+        var waiting: [Event] = []
+        var refusals: [String] = []
+
+        mutating func receive(_ event: Event) {
+            guard attempt(event) else {
+                waiting.append(event)
+                return
+            }
+            var progressed = true
+            while progressed {
+                progressed = false
+                for (index, parked) in waiting.enumerated() where attempt(parked) {
+                    waiting.remove(at: index)
+                    progressed = true
+                    break
+                }
+            }
+        }
+
+        private mutating func attempt(_ event: Event) -> Bool {
+            do {
+                try driver.apply(event)
+                return true
+            } catch let error as RuleError {
+                switch error {
+                case .unknownCase, .unknownOrder, .personNotOnCase: return false
+                default:
+                    refusals.append("\(event.type.rawValue): \(error)")
+                    return true
+                }
+            } catch {
+                refusals.append("\(error)")
+                return true
+            }
+        }
+    }
+
+    /// Per task type and target, the last task published when it is an ISSUE.
+    static func inForce(_ tasks: [CaseTask]) -> [String: JSONValue] {
+        var last: [String: CaseTask] = [:]
+        for task in tasks { last["\(task.type.rawValue)|\(task.target)"] = task }
+        return last.filter { $0.value.action == .issue }.mapValues(\.terms)
+    }
+
+    /// Arrival orders: shuffles keyed by `seeds`, the reverse, and the intake last.
+    static func arrivalOrders(_ events: [Event], seeds: [UInt64]) -> [[Event]] {
+        var orders = seeds.map { seed in
+            events.sorted { mix($0.id, seed) < mix($1.id, seed) }
+        }
+        orders.append(events.reversed())
+        orders.append(Array(events.dropFirst()) + [events[0]])
+        return orders
+    }
+
+    static func mix(_ id: UUID, _ seed: UInt64) -> UInt64 {
+        var z = UInt64(id.uuid.15) &+ UInt64(id.uuid.14) << 8 &+ UInt64(id.uuid.13) << 16 &+ seed &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static let streams = zip(
+        Gen.int(in: 0...7), Gen.bool(0.5), Gen.int(in: 0...50_000).array(of: 1...28),
+        Gen.uint64().array(of: 4))
+
+    @Test func everyArrivalOrder_endsInTheBusinessOrderState_withTheSameTasksInForce() async {
+        await propertyCheck(count: 60, input: Self.streams) { program, address, steps, seeds in
+            let (events, business) = Self.stream(program: program, address: address, steps: steps)
+            let expectedTasks = Self.inForce(business.published)
+            for (index, order) in Self.arrivalOrders(events, seeds: seeds).enumerated() {
+                var arrival = Arrival()
+                for event in order { arrival.receive(event) }
+                #expect(arrival.refusals.isEmpty, "arrival order \(index): \(arrival.refusals)")
+                #expect(arrival.waiting.isEmpty, "arrival order \(index): \(arrival.waiting.count) never applied")
+                #expect(arrival.driver.state == business.state, "arrival order \(index): state differs")
+                let tasks = Self.inForce(arrival.driver.published)
+                #expect(Set(tasks.keys) == Set(expectedTasks.keys), "arrival order \(index): tasks in force differ")
+                #expect(tasks == expectedTasks, "arrival order \(index): terms of tasks in force differ")
+                // No task id is ever published with two contents.
+                var contents: [UUID: [UInt8]] = [:]
+                for task in arrival.driver.published {
+                    let bytes = task.wireJSON()
+                    #expect(contents.updateValue(bytes, forKey: task.id).map { $0 == bytes } ?? true, "task \(task.id) published twice, differently")
+                }
+            }
+        }
+    }
+
+    /// The same, with a sweep moving business time on at the end of each run.
+    @Test func aFinalSweepJudgesTheSameDaysWhateverTheArrivalOrder() async {
+        await propertyCheck(count: 25, input: Self.streams) { program, address, steps, seeds in
+            let (events, business) = Self.stream(program: program, address: address, steps: steps)
+            var reference = business
+            let asOf = (reference.current.referralsEvaluatedThrough ?? Fx.date("2026-03-02")).adding(days: 75)
+            reference.sweep(asOf: asOf, id: 9_000)
+            for order in Self.arrivalOrders(events, seeds: Array(seeds.prefix(2))) {
+                var arrival = Arrival()
+                for event in order { arrival.receive(event) }
+                arrival.driver.sweep(asOf: asOf, id: 9_000)
+                #expect(arrival.driver.state == reference.state)
+                #expect(Self.inForce(arrival.driver.published) == Self.inForce(reference.published))
+            }
+        }
+    }
+}
