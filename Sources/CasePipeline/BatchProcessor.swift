@@ -17,6 +17,9 @@ public struct BatchReport: Sendable, Hashable {
     public var unparked = 0
     /// Redeliveries of events already recorded (or repeated within the batch).
     public var duplicates = 0
+    /// Event applications that came before something their case had applied
+    /// in business time, so the case was re-derived (`CaseTimeline`).
+    public var rederived = 0
     /// Tasks put in the outbox.
     public var tasks = 0
     /// The outcomes above by topic and event type, for metrics.
@@ -169,6 +172,10 @@ struct BatchRun {
     /// Parked events taken from storage and applied; the rest go back.
     private var unparkedIds = Set<ParkedKey>()
     private var outcomes: [UUID: EventOutcome] = [:]
+    /// Per case, the events applied in this batch and (read when a late event
+    /// needs them) the events committed before: what re-derives a case.
+    private var appliedInBatch: [String: [Event]] = [:]
+    private var committedEvents: [String: [Event]] = [:]
     var outbox: [OutboxMessage] = []
     private var toPark: [ParkedEvent] = []
     private var takenFromStorage: [ParkedEvent] = []
@@ -352,9 +359,11 @@ struct BatchRun {
             }
         }
 
-        // 5. Apply in offset order.
-        for (event, source) in events {
-            route(PendingEvent(event: event, source: source, parked: nil))
+        // 5. Apply in business order (`occurredAt`, then id): within the batch
+        // each case's events then come in order, and only an event older than
+        // what earlier batches applied re-derives its case.
+        for (event, source) in events.sorted(by: { EventPosition($0.0) < EventPosition($1.0) }) {
+            try route(PendingEvent(event: event, source: source, parked: nil))
         }
     }
 
@@ -374,7 +383,7 @@ struct BatchRun {
 
     // MARK: routing
 
-    private mutating func route(_ pending: PendingEvent) {
+    private mutating func route(_ pending: PendingEvent) throws {
         let event = pending.event
         switch event.payload {
         case .newHire, .termination, .quarterlyWage:
@@ -384,16 +393,16 @@ struct BatchRun {
                 park(pending, match: .ssn(hash))
                 return
             }
-            applyToCases(pending, cases)
+            try applyToCases(pending, cases)
         case .withholdingRemittance(let remittance):
             var seen = Set<String>()
             var open: [String] = []
             for caseId in remittance.payments.map(\.caseId) where seen.insert(caseId).inserted {
                 if states[caseId] != nil { open.append(caseId) } else { park(pending, match: .caseId(caseId)) }
             }
-            if !open.isEmpty { applyToCases(pending, open) }
+            if !open.isEmpty { try applyToCases(pending, open) }
         case .intakeApplication:
-            applyToCases(pending, [event.caseId ?? ""])
+            try applyToCases(pending, [event.caseId ?? ""])
         default:
             // Topics are consumed independently, so an event may overtake the
             // application that opens its case: it waits for the case (for at
@@ -402,7 +411,7 @@ struct BatchRun {
             if let caseId, states[caseId] == nil {
                 park(pending, match: .caseId(caseId))
             } else {
-                applyToCases(pending, [caseId ?? ""])
+                try applyToCases(pending, [caseId ?? ""])
             }
         }
     }
@@ -431,7 +440,7 @@ struct BatchRun {
                     topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value),
                 parked: parked)
             if states[caseId] != nil {
-                applyToCases(pending, [caseId])
+                try applyToCases(pending, [caseId])
                 continue
             }
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
@@ -451,19 +460,30 @@ struct BatchRun {
 
     /// Applies the event to each case; a refusal by one case dead-letters the
     /// event for that case without undoing it on the others.
-    private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) {
+    private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) throws {
         var appliedAnywhere = false
         var refusedAnywhere = false
         var refusal = ""
         for caseId in caseIds {
-            switch CaseRules.apply(pending.event, to: states[caseId], policy: policy) {
+            let result: Result<RuleOutcome, RuleError>
+            if let state = states[caseId], CaseTimeline.needsEarlierEvents(pending.event, for: state, policy: policy) {
+                // A late event: the case is re-derived in business order.
+                result = try earlierEvents(of: caseId).flatMap {
+                    CaseTimeline.apply(pending.event, to: state, earlierEvents: $0, policy: policy)
+                }
+                report.rederived += 1
+            } else {
+                result = CaseRules.apply(pending.event, to: states[caseId], policy: policy)
+            }
+            switch result {
             case .success(let outcome):
                 guard !outcome.wasDuplicate else { continue }
                 appliedAnywhere = true
                 let before = states[caseId]
                 states[caseId] = outcome.state
                 if history[caseId] == nil { changedOrder.append(caseId) }
-                history[caseId, default: []].append(HistoryEntry(event: pending.event, outcome: outcome))
+                history[caseId, default: []].append(HistoryEntry(event: pending.event, bytes: pending.source.value, outcome: outcome))
+                appliedInBatch[caseId, default: []].append(pending.event)
                 for task in outcome.tasks {
                     var message = OutboxMessage(task: task)
                     message.topic = topics.tasks(task.type)
@@ -475,7 +495,7 @@ struct BatchRun {
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
                     "unparked": "\(pending.parked != nil)",
                 ]))
-                caseChanged(caseId, before: before)
+                try caseChanged(caseId, before: before)
             case .failure(let error):
                 refusedAnywhere = true
                 refusal = error.deadLetterClass
@@ -503,8 +523,26 @@ struct BatchRun {
         }
     }
 
+    /// Every event applied to the case so far: those committed (kept sealed in
+    /// its history) and those applied earlier in this batch. Fails (the late
+    /// event is then refused) when a kept event no longer decodes or the
+    /// application is not among them.
+    private mutating func earlierEvents(of caseId: String) throws -> Result<[Event], RuleError> {
+        if committedEvents[caseId] == nil {
+            var decoded: [Event] = []
+            for bytes in try transaction.earlierEvents(caseIds: [caseId])[caseId] ?? [] {
+                guard case .success(let event) = EventDecoder.decode(bytes) else {
+                    return .failure(.earlierEventsMissing(caseId: caseId))
+                }
+                decoded.append(event)
+            }
+            committedEvents[caseId] = decoded
+        }
+        return .success(committedEvents[caseId]! + (appliedInBatch[caseId] ?? []))
+    }
+
     /// A case opened, or its noncustodial parent's SSN changed: apply what waited for it.
-    private mutating func caseChanged(_ caseId: String, before: CaseState?) {
+    private mutating func caseChanged(_ caseId: String, before: CaseState?) throws {
         guard let state = states[caseId] else { return }
         let newHash = state.noncustodialParty.ssn.map(protector.hash)
         if newHash != ncpOfCase[caseId] {
@@ -513,14 +551,14 @@ struct BatchRun {
             if let newHash {
                 casesByNCP[newHash, default: []].insert(caseId)
                 if let waiting = waitingBySSN.removeValue(forKey: newHash) {
-                    for pending in waiting.sorted(by: Self.arrivalOrder) { route(pending) }
+                    for pending in waiting.sorted(by: Self.businessOrder) { try route(pending) }
                 }
             }
         }
         if before == nil, let waiting = waitingByCase.removeValue(forKey: caseId) {
-            for pending in waiting.sorted(by: Self.arrivalOrder) {
+            for pending in waiting.sorted(by: Self.businessOrder) {
                 // A remittance waits once per unopened case; apply only this case's payments.
-                applyToCases(pending, [caseId])
+                try applyToCases(pending, [caseId])
             }
         }
     }
@@ -556,8 +594,8 @@ struct BatchRun {
         }
     }
 
-    private static func arrivalOrder(_ a: PendingEvent, _ b: PendingEvent) -> Bool {
-        (a.event.occurredAt, a.source.offset) < (b.event.occurredAt, b.source.offset)
+    private static func businessOrder(_ a: PendingEvent, _ b: PendingEvent) -> Bool {
+        EventPosition(a.event) < EventPosition(b.event)
     }
 
     /// The case an event waits for; nil when it waits for a person (an SSN).

@@ -20,6 +20,7 @@ public final class PipelineMetrics: Sendable {
         public static let eventsDeadLettered = "csworker_events_dead_lettered_total"
         public static let eventsParked = "csworker_events_parked_total"
         public static let eventsDuplicate = "csworker_events_duplicate_total"
+        public static let casesRederived = "csworker_cases_rederived_total"
         public static let tasksPublished = "csworker_tasks_published_total"
         public static let tasksPublishedLate = "csworker_tasks_published_late_total"
         public static let deadLettersPublished = "csworker_dead_letters_published_total"
@@ -47,6 +48,7 @@ public final class PipelineMetrics: Sendable {
         case batch, sweep, poll
     }
 
+    private let casesRederived: Counter
     private let batchRecords: Recorder
     private let batchApply: Metrics.Timer
     private let deadLettersPublished: Counter
@@ -62,6 +64,8 @@ public final class PipelineMetrics: Sendable {
     /// Creates the handles of the series without labels, so they are on
     /// `/metrics` from the start (the supervisors' view only once this process reads it).
     public init() {
+        casesRederived = Counter(label: Name.casesRederived)
+        casesRederived.increment(by: 0)
         batchRecords = Recorder(label: Name.batchRecords, aggregate: true)
         batchApply = Metrics.Timer(label: Name.batchApplySeconds, preferredDisplayUnit: .seconds)
         deadLettersPublished = Counter(label: Name.deadLettersPublished)
@@ -92,6 +96,7 @@ public final class PipelineMetrics: Sendable {
             Counter(label: Name.eventsConsumed, dimensions: [("topic", topic)]).increment(by: count)
         }
         batchRecords.record(records.count)
+        if report.rederived > 0 { casesRederived.increment(by: report.rederived) }
         batchApply.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         record(report.tally)
     }

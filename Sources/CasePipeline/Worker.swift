@@ -315,7 +315,7 @@ public final class Worker: @unchecked Sendable {
                 logger.debug("batch applied", metadata: [
                     "records": "\(held.count)", "applied": "\(report.applied)", "deadLettered": "\(report.deadLettered)",
                     "parked": "\(report.parked)", "duplicates": "\(report.duplicates)", "tasks": "\(report.tasks)",
-                    "ms": "\((ContinuousClock.now - started).milliseconds)",
+                    "rederived": "\(report.rederived)", "ms": "\((ContinuousClock.now - started).milliseconds)",
                 ])
                 break
             } catch where RetryClassifier.isRetriable(error) {

@@ -31,20 +31,27 @@ public struct HistoryEntry: Sendable, Hashable {
     /// The rules' human summaries (SSNs already masked by the rules).
     public var changes: [String]
     public var tasks: [CaseTask]
+    /// The event's original bytes (stored sealed): a late event re-derives the
+    /// case from them. Nil for a sweep's entry.
+    public var event: [UInt8]?
 
-    public init(eventId: UUID, eventType: String, occurredAt: Date, changes: [String], tasks: [CaseTask]) {
+    public init(eventId: UUID, eventType: String, occurredAt: Date, changes: [String], tasks: [CaseTask], event: [UInt8]? = nil) {
         self.eventId = eventId
         self.eventType = eventType
         self.occurredAt = occurredAt
         self.changes = changes
         self.tasks = tasks
+        self.event = event
     }
 
-    public init(event: Event, outcome: RuleOutcome) {
+    public init(event: Event, bytes: [UInt8], outcome: RuleOutcome) {
         self.init(
             eventId: event.id, eventType: event.type.rawValue, occurredAt: event.occurredAt,
-            changes: outcome.changes, tasks: outcome.tasks)
+            changes: outcome.changes, tasks: outcome.tasks, event: bytes)
     }
+
+    /// Seal context: binds the sealed event to its case and id.
+    static func sealContext(caseId: String, eventId: UUID) -> String { "history:\(caseId):\(eventId.lowercasedText)" }
 }
 
 /// A case's new state after the events a batch applied to it, oldest first.

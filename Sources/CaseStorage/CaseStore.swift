@@ -294,6 +294,27 @@ public final class BatchTransaction {
         return states
     }
 
+    // MARK: 5. earlier events
+
+    /// The events applied to each case so far (original bytes, opened), for
+    /// re-deriving a case a late event belongs in. Cases must be locked
+    /// (`lockAndLoad`). Sweep entries and rows written before the events were
+    /// kept (schema version 7) have none.
+    public func earlierEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
+        try checkOpen("earlierEvents")
+        guard !caseIds.isEmpty else { return [:] }
+        let result = try connection.execute(prepared: BatchSQL.earlierEvents, parameters: [Array(Set(caseIds))])
+        var events: [String: [[UInt8]]] = [:]
+        for row in result {
+            let caseId = try row.decode(String.self, column: 0)
+            let eventId = try row.decode(UUID.self, column: 1)
+            let sealed = try row.decode([UInt8].self, column: 2)
+            events[caseId, default: []].append(
+                try store.protector.open(sealed, context: HistoryEntry.sealContext(caseId: caseId, eventId: eventId)))
+        }
+        return events
+    }
+
     // MARK: 6. save
 
     /// Writes everything the batch produced in one pipelined round trip:
@@ -384,7 +405,10 @@ public final class BatchTransaction {
             let new = CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector)
             projections.add(caseId: caseId, old: old, new: new)
             for (offset, entry) in change.history.enumerated() {
-                history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry)
+                let sealed = try entry.event.map {
+                    try protector.seal($0, context: HistoryEntry.sealContext(caseId: caseId, eventId: entry.eventId))
+                }
+                history.add(caseId: caseId, seq: base + 1 + Int64(offset), entry: entry, sealedEvent: sealed)
             }
             // Later saves in this batch build on what was just written.
             loaded[caseId] = LoadedCase(
@@ -457,8 +481,10 @@ public final class BatchTransaction {
 struct HistoryWrites {
     var caseIds: [String] = [], seqs: [Int64] = [], eventIds: [UUID] = [], eventTypes: [String] = []
     var occurredAt: [Date] = [], changes: [PostgresJSON] = [], taskIds: [String] = [], tasks: [PostgresJSON] = []
+    var sealedEvents: [Bytea?] = []
 
-    mutating func add(caseId: String, seq: Int64, entry: HistoryEntry) {
+    mutating func add(caseId: String, seq: Int64, entry: HistoryEntry, sealedEvent: [UInt8]?) {
+        sealedEvents.append(sealedEvent.map(Bytea.init))
         caseIds.append(caseId)
         seqs.append(seq)
         eventIds.append(entry.eventId)
@@ -482,7 +508,7 @@ struct HistoryWrites {
         guard !caseIds.isEmpty else { return }
         pipeline.execute(
             prepared: BatchSQL.insertHistory,
-            parameters: [caseIds, seqs, eventIds, eventTypes, occurredAt, changes, taskIds, tasks])
+            parameters: [caseIds, seqs, eventIds, eventTypes, occurredAt, changes, taskIds, tasks, sealedEvents])
     }
 }
 
@@ -563,10 +589,10 @@ enum BatchSQL {
     static let insertHistory = PreparedStatement(
         name: "cs_insert_history",
         sql: """
-            INSERT INTO case_history (case_id, seq, event_id, event_type, occurred_at, changes, task_ids, tasks)
-            SELECT c, s, e, t, o, ch, ti::uuid[], tk
+            INSERT INTO case_history (case_id, seq, event_id, event_type, occurred_at, changes, task_ids, tasks, sealed_event)
+            SELECT c, s, e, t, o, ch, ti::uuid[], tk, ev
             FROM unnest($1::text[], $2::int8[], $3::uuid[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::text[],
-                        $8::jsonb[]) AS h(c, s, e, t, o, ch, ti, tk)
+                        $8::jsonb[], $9::bytea[]) AS h(c, s, e, t, o, ch, ti, tk, ev)
             """)
 
     /// Values travel like the snapshots: one binary bytea cut at offsets.
@@ -583,6 +609,14 @@ enum BatchSQL {
                     WITH ORDINALITY AS u(message_id, shard, topic, sealed, key, stop, headers, due_by, n)
             ) AS o
             ON CONFLICT (message_id) DO NOTHING
+            """)
+
+    static let earlierEvents = PreparedStatement(
+        name: "cs_earlier_events",
+        sql: """
+            SELECT case_id, event_id, sealed_event FROM case_history
+            WHERE case_id = ANY($1::text[]) AND sealed_event IS NOT NULL
+            ORDER BY case_id, seq
             """)
 
     static let park = PreparedStatement(

@@ -52,6 +52,7 @@ public enum Migrator {
         Migration(version: 4, name: "outbox: when a dead letter was replayed", sql: SchemaV4.sql),
         Migration(version: 5, name: "sweep_runs: which business dates the daily sweep has run for", sql: SchemaV5.sql),
         Migration(version: 6, name: "outbox: dueBy of ISSUE tasks; dead letters indexed", sql: SchemaV6.sql),
+        Migration(version: 7, name: "case_history: the applied event, sealed, for re-deriving a case", sql: SchemaV7.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -328,5 +329,15 @@ enum SchemaV6 {
     static let sql = """
         ALTER TABLE outbox ADD COLUMN due_by date;
         CREATE INDEX outbox_dead_letters ON outbox (id) WHERE sealed;
+        """
+}
+
+/// Version 7. A case's decisions are those of its events in business order, so
+/// an event that arrives late re-derives the case from its earlier events: each
+/// history row keeps the event it applied (the original bytes, sealed like
+/// parked events: they carry SSNs). Rows from before this version have none.
+enum SchemaV7 {
+    static let sql = """
+        ALTER TABLE case_history ADD COLUMN sealed_event bytea;
         """
 }

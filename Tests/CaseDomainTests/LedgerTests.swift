@@ -225,6 +225,16 @@ struct LedgerPaymentTests {
             charge: ChargeApplication(orderId: "A", kind: .support, dueOn: day("2026-02-01"), amountCents: 30_000))])
     }
 
+    @Test func anEnormousPrepayment_isAppliedForACenturyAtMost_andTheRestStaysHeld() throws {
+        var ledger = try monthly50()
+        try ledger.applyPayment(id: "p1", amountCents: Ledger.maximumAmountCents, receivedOn: day("2026-01-15"))
+        #expect(ledger.balance(asOf: day("2100-06-01")) == 0)
+        // A century of $500 months after January is 1,200 x 50,000 cents; the rest is held.
+        let held = ledger.unappliedCredit(asOf: day("2200-01-01"))
+        #expect(held == Ledger.maximumAmountCents - 50_000 - 1_200 * 50_000)
+        #expect(ledger.creditToRefund(asOf: day("2026-01-15")) == held)
+    }
+
     @Test func paymentBeforeTheOrderStartsIsHeld() throws {
         var ledger = try monthly50()
         let early = try ledger.applyPayment(id: "p0", amountCents: 10_000, receivedOn: day("2025-12-20"))

@@ -71,7 +71,7 @@ struct CaseBuilder {
             let event = try event(scenario)
             let outcome = try CaseRules.apply(event, to: state, policy: policy).get()
             state = outcome.state
-            history.append(HistoryEntry(event: event, outcome: outcome))
+            history.append(HistoryEntry(event: event, bytes: scenario.value, outcome: outcome))
         }
         guard let state else { throw BuilderError.noState }
         return (state, history)

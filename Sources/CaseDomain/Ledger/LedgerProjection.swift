@@ -29,6 +29,9 @@ struct LedgerProjection: Sendable {
     /// Charges grouped per support month (and judgment), through the last month money reached.
     var buckets: [Bucket] = []
     var horizon: LedgerMonth?
+    /// Held credit meets charges at most this far ahead (a century after the last
+    /// payment or explicit charge); beyond it, it stays held.
+    private var extensionLimit: LedgerMonth?
 
     init() {}
 
@@ -53,6 +56,7 @@ struct LedgerProjection: Sendable {
             var reach = LedgerMonth(last.receivedOn)
             for charge in charges { reach = max(reach, charge.month ?? LedgerMonth(charge.dueOn)) }
             horizon = reach
+            extensionLimit = reach.adding(1_200)
         }
         buckets = Self.buckets(charges: charges, runs: runs, through: horizon)
         allocate(ordered)
@@ -171,13 +175,13 @@ struct LedgerProjection: Sendable {
     }
 
     /// Buckets for the plain run months after the horizon, enough to take `credit`
-    /// (or until every order has ended; at most a century ahead).
+    /// (or until every order has ended, or the extension limit).
     private mutating func extendBuckets(toCover credit: Cents) {
-        guard let start = horizon else { return }
+        guard let start = horizon, let limit = extensionLimit else { return }
         var month = start
         var covered: Cents = 0
         var added: [Bucket] = []
-        while covered < credit, month.index - start.index < 1_200 {
+        while covered < credit, month < limit {
             month = month.adding(1)
             var any = false
             for run in runs where run.first <= month && (run.last.map { month <= $0 } ?? true) {
