@@ -42,7 +42,8 @@ struct DailySweepTests {
         #expect(DailySweep.dueDate(at: Self.instant("2026-03-08T08:00:00Z"), time: at0230, calendar: Self.chicago) == "2026-03-08")
     }
 
-    /// Arrears of $900 on June 1 cross the $500 tax-offset threshold.
+    /// Arrears of $900 on June 1 cross the $500 tax-offset threshold: the sweep of
+    /// June 2 (which judges the days before it) issues the referral.
     @Test func oneProcessSweepsADateTheOthersSkipIt() async throws {
         let h = try await PipelineHarness.make()
         do {
@@ -57,13 +58,13 @@ struct DailySweepTests {
             ]))
             #expect(applied.applied == 2)
 
-            let now = Mutex(Self.instant("2026-06-01T10:29:00Z"))  // 05:29 in Chicago
+            let now = Mutex(Self.instant("2026-06-02T10:29:00Z"))  // 05:29 in Chicago
             let clock: @Sendable () -> Date = { now.withLock { $0 } }
             let first = try h.dailySweep(at: TimeOfDay(hour: 5, minute: 30)!, clock: clock)
             let second = try h.dailySweep(at: TimeOfDay(hour: 5, minute: 30)!, clock: clock)
             #expect(try first.schedule.runOnce() == .notYet)
 
-            now.withLock { $0 = Self.instant("2026-06-01T10:31:00Z") }
+            now.withLock { $0 = Self.instant("2026-06-02T10:31:00Z") }
             // Another session holds the lock (a sweep in progress elsewhere): this one waits its turn.
             let holder = try PostgresConnection(connectionString: h.databaseURL, connectTimeout: .seconds(5))
             defer { holder.close() }
@@ -80,25 +81,25 @@ struct DailySweepTests {
                 return nil
             }
             #expect(swept.count == 1, "\(outcomes)")
-            #expect(swept.first?.asOf == "2026-06-01")
+            #expect(swept.first?.asOf == "2026-06-02")
             #expect(swept.first?.tasksByType == [TaskType.taxOffsetReferral: 1])
             let others = outcomes.filter { outcome in
                 if case .swept = outcome { return false }
                 return true
             }
-            #expect(others.allSatisfy { $0 == DailySweep.Outcome.busy || $0 == DailySweep.Outcome.alreadyDone("2026-06-01") }, "\(outcomes)")
-            #expect(try first.schedule.runOnce() == .alreadyDone("2026-06-01"))
-            #expect(try second.schedule.runOnce() == .alreadyDone("2026-06-01"))
-            #expect(try h.count("SELECT count(*) FROM sweep_runs WHERE as_of = '2026-06-01'") == 1)
+            #expect(others.allSatisfy { $0 == DailySweep.Outcome.busy || $0 == DailySweep.Outcome.alreadyDone("2026-06-02") }, "\(outcomes)")
+            #expect(try first.schedule.runOnce() == .alreadyDone("2026-06-02"))
+            #expect(try second.schedule.runOnce() == .alreadyDone("2026-06-02"))
+            #expect(try h.count("SELECT count(*) FROM sweep_runs WHERE as_of = '2026-06-02'") == 1)
             #expect(try h.count("SELECT count(*) FROM outbox WHERE topic = $1", h.topics.tasks(.taxOffsetReferral)) == 1)
 
             // The next day is a new date.
-            now.withLock { $0 = Self.instant("2026-06-02T10:31:00Z") }
+            now.withLock { $0 = Self.instant("2026-06-03T10:31:00Z") }
             guard case .swept(let nextDay) = try second.schedule.runOnce() else {
-                Issue.record("June 2 was not swept")
+                Issue.record("June 3 was not swept")
                 throw CancellationError()
             }
-            #expect(nextDay.asOf == "2026-06-02" && nextDay.casesEvaluated == 1)
+            #expect(nextDay.asOf == "2026-06-03" && nextDay.casesEvaluated == 1)
             first.connection.close()
             second.connection.close()
         } catch {

@@ -104,7 +104,8 @@ struct RuntimeRoleTests {
         let second: [ScenarioEvent] = [
             ScenarioEvents.intakeApplication(caseId: caseId, noncustodialParty: .sampleNoncustodial(caseId: caseId, ssn: ssn)),
             ScenarioEvents.orderEstablished(caseId: caseId, occurredAt: ScenarioEvents.defaultOccurredAt.addingTimeInterval(86_400)),
-            ScenarioEvents.intakeApplication(caseId: caseId),  // refused: already open
+            // Refused: already open (a later application; business order applies the first first).
+            ScenarioEvents.intakeApplication(caseId: caseId, occurredAt: ScenarioEvents.defaultOccurredAt.addingTimeInterval(3_600)),
         ]
         let records = (first + second).enumerated().map { index, event in
             InboundRecord(topic: "rt." + event.topic, partition: 0, offset: Int64(index), key: event.key, value: event.value)

@@ -12,6 +12,7 @@ struct SweepTests {
     /// A nonTANF order of $450/month from April with no payment ever: arrears
     /// are $450 from May 1, $900 from June 1 (tax offset at $500), $1,350 from
     /// July 1 (credit bureau at $1,000; license suspension at 3 months of support).
+    /// A sweep as of a date judges the days before it (a day once it is over).
     @Test func sweepAcrossMonthBoundaries_enqueuesWhatBecameDue_once_andNeverBackwards() async throws {
         let h = try await PipelineHarness.make()
         do {
@@ -32,16 +33,17 @@ struct SweepTests {
             #expect(may.casesEvaluated == 1)
             #expect(may.tasks == 0)
 
-            let june = try sweep.run(asOf: "2026-06-01")
+            #expect(try sweep.run(asOf: "2026-06-01").tasks == 0)
+            let june = try sweep.run(asOf: "2026-06-02")
             #expect(june.tasksByType == [.taxOffsetReferral: 1])
             let outboxAfterJune = try h.count("SELECT count(*) FROM outbox")
 
-            let juneAgain = try sweep.run(asOf: "2026-06-01")
+            let juneAgain = try sweep.run(asOf: "2026-06-02")
             #expect(juneAgain.tasks == 0)
             #expect(juneAgain.casesChanged == 0)
             #expect(try h.count("SELECT count(*) FROM outbox") == outboxAfterJune)
 
-            let july = try sweep.run(asOf: "2026-07-01")
+            let july = try sweep.run(asOf: "2026-07-02")
             #expect(july.tasksByType == [.creditBureauReport: 1, .licenseSuspension: 1])
 
             // Earlier than a sweep already run: evaluated as of July, nothing new, nothing withdrawn.
@@ -58,10 +60,10 @@ struct SweepTests {
             try h.startWorker()
             let taxOffset = try await h.waitForTasks { $0.caseId == caseId && $0.type == "tax-offset-referral" }
             #expect(taxOffset.map(\.action) == ["ISSUE"])
-            #expect(taxOffset.first?.causationId == Self.causation("2026-06-01"))
+            #expect(taxOffset.first?.causationId == Self.causation("2026-06-02"))
             try await h.waitForTasks { $0.caseId == caseId && $0.type == "license-suspension" }
             try await eventually(timeout: .seconds(30), "the outbox is drained") { try h.unpublished == 0 }
-            let swept = h.collector.tasks.filter { [Self.causation("2026-06-01"), Self.causation("2026-07-01")].contains($0.causationId) }
+            let swept = h.collector.tasks.filter { [Self.causation("2026-06-02"), Self.causation("2026-07-02")].contains($0.causationId) }
             #expect(swept.map(\.type).sorted() == ["credit-bureau-report", "license-suspension", "tax-offset-referral"])
         } catch {
             await h.shutDown()
