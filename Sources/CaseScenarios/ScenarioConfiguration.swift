@@ -74,7 +74,7 @@ public struct ScenarioConfiguration: Sendable, Hashable {
         return max(1, startDate.adding(months: months).daysSinceEpoch - startDate.daysSinceEpoch)
     }
 
-    var endDate: ScenarioDate { startDate.adding(months: months) }
+    public var endDate: ScenarioDate { startDate.adding(months: months) }
 
     public func caseId(_ index: Int) -> String {
         var digits = [UInt8]()
