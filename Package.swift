@@ -66,11 +66,15 @@ let package = Package(
             ]
         ),
 
+        // JSON values, a strict parser, a pull reader and a writer: no domain types.
+        .target(name: "JSON"),
+
         // The domain: pure Swift, no I/O, no Kafka or SQL types.
         .target(
             name: "CaseDomain",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "JSON",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
@@ -78,6 +82,7 @@ let package = Package(
         .target(
             name: "CaseStorage",
             dependencies: [
+                "JSON",
                 "Postgres",
                 "CaseDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -90,6 +95,7 @@ let package = Package(
         .target(
             name: "CasePipeline",
             dependencies: [
+                "JSON",
                 "Kafka",
                 "CaseStorage",
                 "CaseDomain",
@@ -123,6 +129,7 @@ let package = Package(
         .executableTarget(
             name: "csworker",
             dependencies: [
+                "JSON",
                 "CMalloc",
                 "Kafka",
                 "Postgres",
@@ -150,6 +157,7 @@ let package = Package(
             name: "CaseDomainTests",
             dependencies: [
                 "CaseDomain",
+                "JSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             // Read through #filePath by the schema agreement tests, not bundled.
@@ -169,15 +177,15 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseStorageTests",
-            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "Postgres", "TestSupport"]
+            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CasePipelineTests",
-            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "Kafka", "Postgres", "TestSupport"]
+            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "JSON", "Kafka", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CSWorkerTests",
-            dependencies: ["csworker", "TestSupport"]
+            dependencies: ["csworker", "JSON", "TestSupport"]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import JSON
 import CaseDomain
 import Foundation
 

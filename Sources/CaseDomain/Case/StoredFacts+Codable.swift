@@ -1,3 +1,4 @@
+import JSON
 /// Codable conformances for the event vocabulary that case state keeps, so
 /// storage can persist `CaseState` as JSON. Wire decoding of events does not
 /// go through these (the event decoder validates the contract); they only

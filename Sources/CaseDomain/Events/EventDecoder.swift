@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 
 /// Turns the bytes of one Kafka message into a typed `Event`, or says why it

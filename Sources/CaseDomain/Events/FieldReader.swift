@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 
 /// Where a value sits in the event document, rendered as `data.payments[2].amountCents`.

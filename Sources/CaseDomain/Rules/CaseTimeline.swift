@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 
 /// Where an event stands in its case's business time: `occurredAt`, then the

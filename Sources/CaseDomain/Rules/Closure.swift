@@ -1,3 +1,4 @@
+import JSON
 /// Case closure (45 CFR 303.11): a closure criterion or a request publishes a
 /// case-review; the case closes only on a request made after the notice period.
 extension RuleRun {

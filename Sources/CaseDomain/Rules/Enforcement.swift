@@ -1,3 +1,4 @@
+import JSON
 /// Income withholding, medical support notices and the arrears referrals
 /// (tax offset, passport denial, credit bureau, license suspension).
 extension RuleRun {

@@ -1,3 +1,4 @@
+import JSON
 /// Locating the noncustodial parent and the steps toward an order: genetic
 /// testing while paternity is open, then court preparation.
 extension RuleRun {

@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 
 /// One application of one event (or one time-driven sweep) to one case. It
