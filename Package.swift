@@ -62,17 +62,22 @@ let package = Package(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "CivilDate",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         // JSON values, a strict parser, a pull reader and a writer: no domain types.
         .target(name: "JSON"),
+        // Days <-> year, month, day on the proleptic Gregorian calendar: the one
+        // algorithm every date type counts with.
+        .target(name: "CivilDate"),
 
         // The domain: pure Swift, no I/O, no Kafka or SQL types.
         .target(
             name: "CaseDomain",
             dependencies: [
+                "CivilDate",
                 "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -121,7 +126,8 @@ let package = Package(
         .target(
             name: "CaseScenarios",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "CivilDate",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 

@@ -1,3 +1,4 @@
+import CivilDate
 import Foundation
 
 /// A calendar date (no time, no zone) as event data carries it: `receivedOn`,
@@ -106,36 +107,11 @@ public struct ScenarioDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     public static func < (a: ScenarioDate, b: ScenarioDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 
-    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+    static func daysIn(month: Int, year: Int) -> Int { CivilDate.daysIn(month: month, year: year) }
 
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    static func days(year: Int, month: Int, day: Int) -> Int { CivilDate.daysSinceEpoch(year: year, month: month, day: day) }
 
-    /// Howard Hinnant's days-from-civil.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        return era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-    }
-
-    var civil: (year: Int, month: Int, day: Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    var civil: (year: Int, month: Int, day: Int) { CivilDate.civil(daysSinceEpoch: daysSinceEpoch) }
 }
 
 @inline(__always)

@@ -1,3 +1,4 @@
+import CivilDate
 /// A calendar date with no time or zone: a business date in the agency's time
 /// zone, a court's effective date, a payday. Days are counted on the proleptic
 /// Gregorian calendar so date arithmetic never touches the wall clock or the
@@ -9,7 +10,7 @@ public struct LocalDate: Hashable, Comparable, Sendable {
 
     /// Returns nil when the parts do not name a real day (e.g. 2026-02-29).
     public init?(year: Int, month: Int, day: Int) {
-        guard (1...12).contains(month), day >= 1, day <= LocalDate.daysIn(month: month, year: year) else { return nil }
+        guard CivilDate.isValid(year: year, month: month, day: day) else { return nil }
         self.year = year
         self.month = month
         self.day = day
@@ -24,56 +25,21 @@ public struct LocalDate: Hashable, Comparable, Sendable {
 
     /// The same from UTF-8 bytes, for readers that have no `String` at hand.
     public init?(iso8601UTF8 utf8: UnsafeBufferPointer<UInt8>) {
-        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in utf8[range] {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+        guard let (y, m, d) = CivilDate.parseISO8601(utf8) else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
-    public static func isLeap(_ year: Int) -> Bool {
-        (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-    }
+    public static func isLeap(_ year: Int) -> Bool { CivilDate.isLeap(year) }
 
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
+    public static func daysIn(month: Int, year: Int) -> Int { CivilDate.daysIn(month: month, year: year) }
 
     public var daysInMonth: Int { LocalDate.daysIn(month: month, year: year) }
 
-    /// Days since 1970-01-01 (negative before). Howard Hinnant's civil-date algorithm.
-    public var daysSinceEpoch: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    /// Days since 1970-01-01 (negative before).
+    public var daysSinceEpoch: Int { CivilDate.daysSinceEpoch(year: year, month: month, day: day) }
 
-    public init(daysSinceEpoch z0: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.month = m
-        self.day = d
+    public init(daysSinceEpoch: Int) {
+        (year, month, day) = CivilDate.civil(daysSinceEpoch: daysSinceEpoch)
     }
 
     public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }
