@@ -73,20 +73,28 @@ let package = Package(
         // algorithm every date type counts with.
         .target(name: "CivilDate"),
 
-        // The domain: pure Swift, no I/O, no Kafka or SQL types.
+        // The domain: pure Swift, no I/O, no JSON, no Kafka or SQL types.
         .target(
             name: "CaseDomain",
             dependencies: [
                 "CivilDate",
-                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+
+        // The wire contract: topic names, the event decoder (JSON -> domain
+        // events, validated as the schemas say), the task wire format and the
+        // policy file.
+        .target(
+            name: "CaseContract",
+            dependencies: ["CaseDomain", "CivilDate", "JSON"]
         ),
 
         // Storage: schema migrations and every SQL statement; no Kafka types.
         .target(
             name: "CaseStorage",
             dependencies: [
+                "CaseContract",
                 "JSON",
                 "Postgres",
                 "CaseDomain",
@@ -100,6 +108,7 @@ let package = Package(
         .target(
             name: "CasePipeline",
             dependencies: [
+                "CaseContract",
                 "JSON",
                 "Kafka",
                 "CaseStorage",
@@ -135,6 +144,7 @@ let package = Package(
         .executableTarget(
             name: "csworker",
             dependencies: [
+                "CaseContract",
                 "JSON",
                 "CMalloc",
                 "Kafka",
@@ -162,6 +172,7 @@ let package = Package(
         .testTarget(
             name: "CaseDomainTests",
             dependencies: [
+                "CaseContract",
                 "CaseDomain",
                 "JSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -171,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseScenariosTests",
-            dependencies: ["CaseScenarios", "CaseDomain"]
+            dependencies: ["CaseScenarios", "CaseContract", "CaseDomain", "JSON"]
         ),
         .testTarget(
             name: "KafkaTests",
@@ -183,11 +194,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseStorageTests",
-            dependencies: ["CaseStorage", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport"]
+            dependencies: ["CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CasePipelineTests",
-            dependencies: ["CasePipeline", "CaseStorage", "CaseDomain", "CaseScenarios", "JSON", "Kafka", "Postgres", "TestSupport"]
+            dependencies: ["CasePipeline", "CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Kafka", "Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "CSWorkerTests",

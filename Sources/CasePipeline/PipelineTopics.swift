@@ -1,3 +1,4 @@
+import CaseContract
 import CaseDomain
 
 /// The topic names the pipeline reads and writes: the contract's names,

@@ -1,3 +1,4 @@
+import CaseContract
 import JSON
 import CaseDomain
 import Crypto

@@ -1,3 +1,4 @@
+import CaseContract
 import CaseDomain
 import Postgres
 

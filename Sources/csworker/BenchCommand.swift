@@ -1,3 +1,4 @@
+import CaseContract
 import ArgumentParser
 import CasePipeline
 import CaseScenarios

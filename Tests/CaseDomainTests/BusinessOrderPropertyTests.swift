@@ -1,3 +1,4 @@
+import CaseContract
 import JSON
 import Foundation
 import PropertyBased
@@ -157,10 +158,10 @@ struct BusinessOrderPropertyTests {
     }
 
     /// Per task type and target, the last task published when it is an ISSUE.
-    static func inForce(_ tasks: [CaseTask]) -> [String: JSONValue] {
+    static func inForce(_ tasks: [CaseTask]) -> [String: TaskData] {
         var last: [String: CaseTask] = [:]
         for task in tasks { last["\(task.type.rawValue)|\(task.target)"] = task }
-        return last.filter { $0.value.action == .issue }.mapValues(\.terms)
+        return last.filter { $0.value.action == .issue }.mapValues { $0.data.terms }
     }
 
     /// Arrival orders: shuffles keyed by `seeds`, the reverse, and the intake last.

@@ -123,7 +123,8 @@ extension RuleOutcome {
     }
 }
 
+/// Tests read tasks as subscribers do: through the wire contract's `data`.
 extension CaseTask {
-    subscript(key: String) -> JSONValue? { data[key] }
-    var actionValue: String? { data["action"]?.stringValue }
+    subscript(key: String) -> JSONValue? { wireData[key] }
+    var actionValue: String? { wireData["action"]?.stringValue }
 }

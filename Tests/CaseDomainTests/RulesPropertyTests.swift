@@ -1,3 +1,4 @@
+import CaseContract
 import Foundation
 import PropertyBased
 import Testing

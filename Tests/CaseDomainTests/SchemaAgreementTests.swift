@@ -1,3 +1,4 @@
+import CaseContract
 import JSON
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import CaseContract
 import Foundation
 import Testing
 
@@ -58,9 +59,11 @@ struct TaskIdentityTests {
     @Test func wireJSON_isTheContractEnvelope() throws {
         let task = CaseTask(type: .locate, action: .issue, caseId: "C-9", target: "party:P-1", causationId: Fx.eventId(7),
                             createdAt: Fx.instant("2026-03-02", hourUTC: 15, minute: 4), dueBy: Fx.date("2026-05-16"),
-                            data: ["reason": "SERVICE_FAILED"])
+                            data: .locate(LocateRequest(
+                                partyId: "P-1", role: .custodialParty, firstName: "Ann", lastName: "Lee", dateOfBirth: nil,
+                                reason: .serviceFailed, ssnKnown: false, lastKnownAddress: nil)))
         let text = String(decoding: task.wireJSON(), as: UTF8.self)
-        #expect(text == #"{"caseId":"C-9","causationId":"00000000-0000-4000-8000-000000000007","createdAt":"2026-03-02T15:04:00Z","data":{"action":"ISSUE","reason":"SERVICE_FAILED"},"dueBy":"2026-05-16","id":"\#(task.id.uuidString.lowercased())","type":"locate"}"#)
+        #expect(text == #"{"caseId":"C-9","causationId":"00000000-0000-4000-8000-000000000007","createdAt":"2026-03-02T15:04:00Z","data":{"action":"ISSUE","firstName":"Ann","lastName":"Lee","partyId":"P-1","reason":"SERVICE_FAILED","role":"CUSTODIAL_PARTY","ssnKnown":false},"dueBy":"2026-05-16","id":"\#(task.id.uuidString.lowercased())","type":"locate"}"#)
     }
 
     @Test func createdAt_keepsMillisecondsAndIsUTC() {

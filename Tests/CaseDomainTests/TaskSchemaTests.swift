@@ -1,3 +1,4 @@
+import CaseContract
 import JSON
 import Foundation
 import Testing
@@ -94,7 +95,7 @@ struct TaskSchemaTests {
                 corrections += arrival.driver.published
             }
         }
-        let withdrawn = Set(corrections.filter { $0.data["reason"] == .string(Corrections.withdrawReason) }.map(\.type))
+        let withdrawn = Set(corrections.filter { $0.withdrawnAsCorrection }.map(\.type))
         #expect(withdrawn.count >= 4, "corrections withdrew only \(withdrawn.map(\.rawValue).sorted())")
         let verdict = try Self.validate(corrections.map { ($0.type.rawValue, $0.wireJSON()) })
         #expect(verdict.invalid.isEmpty, "\(verdict.invalid.prefix(5))")

@@ -1,3 +1,4 @@
+import CaseContract
 import CaseScenarios
 import Foundation
 import Kafka

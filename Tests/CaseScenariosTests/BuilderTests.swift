@@ -1,3 +1,4 @@
+import CaseContract
 import Foundation
 import Testing
 @testable import CaseScenarios

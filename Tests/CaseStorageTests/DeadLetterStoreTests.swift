@@ -1,3 +1,4 @@
+import CaseContract
 import CaseStorage
 import Foundation
 import Postgres

@@ -1,4 +1,3 @@
-import JSON
 /// Codable conformances for the event vocabulary that case state keeps, so
 /// storage can persist `CaseState` as JSON. Wire decoding of events does not
 /// go through these (the event decoder validates the contract); they only
@@ -73,13 +72,6 @@ extension Address: Codable {
         try c.encode(city, forKey: .city)
         try c.encode(state, forKey: .state)
         try c.encode(postalCode, forKey: .postalCode)
-    }
-}
-
-extension Address {
-    /// The contract's wire shape, for task data.
-    var jsonValue: JSONValue {
-        ["line1": .string(line1), "city": .string(city), "state": .string(state.code), "postalCode": .string(postalCode)]
     }
 }
 

@@ -48,31 +48,19 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case courtServiceFailed = "court.service-failed"
     case courtContemptFinding = "court.contempt-finding"
 
-    public var topic: EventTopic {
+    /// Employer reports name a person (by SSN), not a case.
+    public var isEmployerReport: Bool {
         switch self {
-        case .intakeApplication, .intakePartyUpdate, .intakeClosureRequest:
-            .intake
         case .employerNewHire, .employerTermination, .employerQuarterlyWage, .employerWithholdingRemittance,
             .employerIWOResponse:
-            .employerReports
-        case .courtOrderEstablished, .courtOrderModified, .courtOrderTerminated, .courtPaternityEstablished,
-            .courtPaternityExcluded, .courtHearingScheduled, .courtServiceCompleted, .courtServiceFailed,
-            .courtContemptFinding:
-            .courtOutcomes
+            true
+        default:
+            false
         }
     }
 
     /// Intake and court events name their case in the envelope; employer reports do not.
-    public var requiresCaseId: Bool { topic != .employerReports }
-}
-
-/// The input topics. Raw values are the Kafka topic names.
-public enum EventTopic: String, CaseIterable, Sendable, Hashable {
-    case intake = "cse.intake.v1"
-    case employerReports = "cse.employer-reports.v1"
-    case courtOutcomes = "cse.court-outcomes.v1"
-
-    public var eventTypes: [EventType] { EventType.allCases.filter { $0.topic == self } }
+    public var requiresCaseId: Bool { !isEmployerReport }
 }
 
 /// The `data` of an event, one case per event type.

@@ -1,4 +1,3 @@
-import JSON
 import Foundation
 
 /// Where an event stands in its case's business time: `occurredAt`, then the
@@ -157,26 +156,25 @@ public enum CaseTimeline {
 struct Corrections {
     private(set) var tasks: [CaseTask] = []
 
-    /// Reason carried by a WITHDRAW that only a correction produces.
-    static let withdrawReason = "CORRECTED_IN_BUSINESS_ORDER"
-
     init(before: [CaseTask], after: [CaseTask], causedBy event: Event, caseId: String, businessDate: LocalDate) {
         let was = Self.lastByTarget(before), now = Self.lastByTarget(after)
         for key in Set(was.keys).union(now.keys).sorted() {
             let old = was[key], new = now[key]
             let wasInForce = old?.action == .issue, isInForce = new?.action == .issue
-            if let new, isInForce, !wasInForce || old!.terms != new.terms {
-                var data = new.fields
-                if new.type == .incomeWithholding { data["amended"] = wasInForce ? true : nil }
+            if let new, isInForce, !wasInForce || old!.data.terms != new.data.terms {
+                var data = new.data
+                // Terms an employer already withholding under are replaced: an amended notice.
+                if case .incomeWithholding(var notice) = data {
+                    notice.amended = wasInForce
+                    data = .incomeWithholding(notice)
+                }
                 tasks.append(new.restated(as: .issue, causedBy: event, dueBy: new.dueBy, data: data))
             } else if let old, wasInForce, !isInForce {
                 if let new {
                     // The re-derivation withdrew it too: its withdrawal says why.
-                    tasks.append(new.restated(as: .withdraw, causedBy: event, dueBy: new.dueBy, data: new.fields))
+                    tasks.append(new.restated(as: .withdraw, causedBy: event, dueBy: new.dueBy, data: new.data))
                 } else {
-                    var data = old.fields
-                    data["reason"] = .string(Self.withdrawReason)
-                    tasks.append(old.restated(as: .withdraw, causedBy: event, dueBy: businessDate, data: data))
+                    tasks.append(old.restated(as: .withdraw, causedBy: event, dueBy: businessDate, data: old.data, asCorrection: true))
                 }
             }
         }
@@ -197,28 +195,9 @@ struct Corrections {
 }
 
 extension CaseTask {
-    /// The data without `action`, for a restated copy.
-    var fields: [String: JSONValue] {
-        var fields = data.objectValue ?? [:]
-        fields["action"] = nil
-        return fields
-    }
-
-    /// What the task asks of its office, without the measurements that move
-    /// with every evaluation (arrears and the date they were read) and without
-    /// whether it replaced earlier terms: two tasks with equal terms need no
-    /// amended notice.
-    var terms: JSONValue {
-        var fields = fields
-        fields["arrearsCents"] = nil
-        fields["asOf"] = nil
-        fields["amended"] = nil
-        return .object(fields)
-    }
-
     /// The same task published again, caused by `event` (a new id).
-    func restated(as action: TaskAction, causedBy event: Event, dueBy: LocalDate, data: [String: JSONValue]) -> CaseTask {
+    func restated(as action: TaskAction, causedBy event: Event, dueBy: LocalDate, data: TaskData, asCorrection: Bool = false) -> CaseTask {
         CaseTask(type: type, action: action, caseId: caseId, target: target, causationId: event.id,
-                 createdAt: event.occurredAt, dueBy: dueBy, data: data)
+                 createdAt: event.occurredAt, dueBy: dueBy, data: data, withdrawnAsCorrection: asCorrection)
     }
 }

@@ -1,4 +1,3 @@
-import JSON
 /// Case closure (45 CFR 303.11): a closure criterion or a request publishes a
 /// case-review; the case closes only on a request made after the notice period.
 extension RuleRun {
@@ -10,14 +9,9 @@ extension RuleRun {
         if state.pendingClosure == nil {
             state.pendingClosure = ClosureReview(reason: reason, detail: detail, requestedOn: businessDate, earliestClosureOn: earliest)
         }
-        var data: [String: JSONValue] = [
-            "reason": .string(reason.rawValue),
-            "closureNoticeDays": .count(policy.closureNoticeDays),
-            "earliestClosureOn": .date(earliest),
-            "arrearsCents": .cents(arrearsAsOfEvent),
-        ]
-        if let detail { data["detail"] = .string(detail) }
-        emit(.caseReview, .issue, target: "closure:\(reason.rawValue)", dueBy: earliest, data: data)
+        emit(.caseReview, .issue, target: "closure:\(reason.rawValue)", dueBy: earliest, data: .caseReview(CaseReview(
+            .closure(reason, closureNoticeDays: policy.closureNoticeDays, earliestClosureOn: earliest, detail: detail),
+            arrearsCents: arrearsAsOfEvent)))
     }
 
     /// Closing ends every enforcement action in force: withholding and medical

@@ -30,10 +30,8 @@ extension RuleRun {
     mutating func scheduleOrderReview(orderId: String, termsEffectiveOn: LocalDate) {
         guard policy.isAssistance(state.program) else { return }
         let reviewDue = termsEffectiveOn.adding(months: policy.orderReviewMonths)
-        emit(.caseReview, .issue, target: "order-review:\(orderId)", dueBy: reviewDue, data: [
-            "reason": "ORDER_REVIEW", "orderId": .string(orderId), "termsEffectiveOn": .date(termsEffectiveOn),
-            "reviewMonths": .count(policy.orderReviewMonths),
-        ])
+        emit(.caseReview, .issue, target: "order-review:\(orderId)", dueBy: reviewDue, data: .caseReview(CaseReview(
+            .orderReview(orderId: orderId, termsEffectiveOn: termsEffectiveOn, reviewMonths: policy.orderReviewMonths))))
     }
 
     /// New terms: withholding is re-issued with the new amounts to every current
@@ -65,10 +63,9 @@ extension RuleRun {
             if !modification.medicalSupportOrdered && state.employments[index].medicalSupportNoticeIssued {
                 let employment = state.employments[index]
                 emit(.medicalSupportNotice, .withdraw, target: employerTarget(employment.fein),
-                     dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: [
-                        "employer": employerJSON(employment), "obligor": obligor,
-                        "orderId": .string(modification.orderId), "reason": "MEDICAL_SUPPORT_NO_LONGER_ORDERED",
-                     ])
+                     dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: .medicalSupportNotice(
+                        MedicalSupportNotice(employer: employerOnFile(employment), obligor: obligor, orderId: modification.orderId,
+                                             reason: "MEDICAL_SUPPORT_NO_LONGER_ORDERED")))
                 state.employments[index].medicalSupportNoticeIssued = false
             }
             sendWithholding(toEmploymentAt: index, informationReceivedOn: businessDate)
@@ -142,15 +139,11 @@ extension RuleRun {
         state.hearings.removeAll { $0.hearingId == hearing.hearingId }
         state.hearings.append(record)
         state.hearings.sort { ($0.scheduledFor, $0.hearingId) < ($1.scheduledFor, $1.hearingId) }
-        emit(.courtPreparation, .issue, target: "hearing:\(hearing.hearingId)", dueBy: dueBy, data: [
-            "reason": "HEARING",
-            "hearingId": .string(hearing.hearingId),
-            "hearingType": .string(hearing.hearingType.rawValue),
-            "scheduledFor": .string(RFC3339.utcString(hearing.scheduledFor)),
-            "hearingDate": .date(hearingDate),
-            "courtName": .string(hearing.courtName),
-            "noncustodialPartyId": .string(state.noncustodialParty.partyId),
-        ])
+        emit(.courtPreparation, .issue, target: "hearing:\(hearing.hearingId)", dueBy: dueBy, data: .courtPreparation(CourtPreparation(
+            noncustodialPartyId: state.noncustodialParty.partyId,
+            hearing: CourtPreparation.HearingDetails(
+                hearingId: hearing.hearingId, hearingType: hearing.hearingType, scheduledFor: hearing.scheduledFor,
+                hearingDate: hearingDate, courtName: hearing.courtName))))
     }
 
     /// Service completed at the party's address confirms it; a failed attempt
@@ -172,7 +165,7 @@ extension RuleRun {
         }
         note("service on party \(service.partyId) \(outcome == .completed ? "completed" : "failed") on \(service.attemptedOn)")
         if outcome == .failed {
-            requestLocate(partyId: service.partyId, reason: "SERVICE_FAILED")
+            requestLocate(partyId: service.partyId, reason: .serviceFailed)
         }
     }
 
@@ -183,10 +176,7 @@ extension RuleRun {
     mutating func handleContemptFinding(_ finding: ContemptFinding) {
         state.contempt = ContemptRecord(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn, foundOn: businessDate)
         note("contempt found: purge \(Money.dollars(finding.purgeAmountCents)) by \(finding.complianceDueOn)")
-        emit(.caseReview, .issue, target: "contempt-compliance", dueBy: max(businessDate, finding.complianceDueOn), data: [
-            "reason": "CONTEMPT_COMPLIANCE",
-            "purgeAmountCents": .cents(finding.purgeAmountCents),
-            "complianceDueOn": .date(finding.complianceDueOn),
-        ])
+        emit(.caseReview, .issue, target: "contempt-compliance", dueBy: max(businessDate, finding.complianceDueOn), data: .caseReview(
+            CaseReview(.contemptCompliance(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn))))
     }
 }

@@ -111,20 +111,12 @@ extension RuleRun {
         // One per payment: a late event can change how a payment was applied, and
         // its corrected disbursement must replace that payment's, not another's.
         emit(.disbursement, .issue, target: "payment:\(eventId.lowercasedText)",
-             dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: [
-                "paymentId": .string(paymentId),
-                "employerFein": .string(remittance.employer.fein.description),
-                "amountCents": .cents(amount),
-                "toCurrentSupportCents": .cents(allocation.toCurrentSupportCents),
-                "toArrearsCents": .cents(allocation.toArrearsCents),
-                "unappliedCents": .cents(allocation.unappliedCents),
-                "disbursedToFamilyCents": .cents(allocation.disbursedToFamilyCents),
-                "retainedByStateCents": .cents(allocation.retainedByStateCents),
-                "custodialPartyId": .string(state.custodialParty.partyId),
-                "payDate": .date(remittance.payDate),
-                "receivedOn": .date(remittance.receivedOn),
-                "remittanceDueOn": .date(remitDueOn),
-                "remittedLate": .bool(remittance.receivedOn > remitDueOn),
-             ])
+             dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: .disbursement(Disbursement(
+                paymentId: paymentId, employerFein: remittance.employer.fein, amountCents: amount,
+                toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
+                unappliedCents: allocation.unappliedCents, disbursedToFamilyCents: allocation.disbursedToFamilyCents,
+                retainedByStateCents: allocation.retainedByStateCents, custodialPartyId: state.custodialParty.partyId,
+                payDate: remittance.payDate, receivedOn: remittance.receivedOn, remittanceDueOn: remitDueOn,
+                remittedLate: remittance.receivedOn > remitDueOn)))
     }
 }

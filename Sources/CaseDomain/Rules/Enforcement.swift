@@ -1,4 +1,3 @@
-import JSON
 /// Income withholding, medical support notices and the arrears referrals
 /// (tax offset, passport denial, credit bureau, license suspension).
 extension RuleRun {
@@ -38,26 +37,19 @@ extension RuleRun {
         let arrearsPayment = order.monthlyArrearsPaymentCents ?? 0
         let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn)
         if order.monthlyWithholdingCents > 0 {
-            var data: [String: JSONValue] = [
-                "employer": employerJSON(employment),
-                "obligor": obligor,
-                "orderId": .string(order.orderId),
-                "docketNumber": .string(order.docketNumber),
-                "currentSupportCents": .cents(order.monthlySupportCents),
-                "arrearsPaymentCents": .cents(arrearsPayment),
-                "totalPerMonthCents": .cents(order.monthlyWithholdingCents),
-                "ccpaLimitPercent": .count(ccpaLimitPercent(asOf: businessDate)),
-            ]
+            let terms = WithholdingNotice.Terms(
+                docketNumber: order.docketNumber, currentSupportCents: order.monthlySupportCents,
+                arrearsPaymentCents: arrearsPayment, totalPerMonthCents: order.monthlyWithholdingCents,
+                ccpaLimitPercent: ccpaLimitPercent(asOf: businessDate))
             // The employer is already withholding: these terms replace the ones it has (42 USC 666(b)).
-            if employment.withholding != .none { data["amended"] = true }
-            emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: data)
+            emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(WithholdingNotice(
+                employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, terms: terms,
+                amended: employment.withholding != .none)))
             state.employments[index].withholding = .issued
             state.employments[index].withholdingOrderId = order.orderId
         } else if employment.withholding != .none {
-            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: [
-                "employer": employerJSON(employment), "obligor": obligor, "orderId": .string(order.orderId),
-                "reason": "NOTHING_TO_WITHHOLD",
-            ])
+            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(
+                WithholdingNotice(employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, reason: "NOTHING_TO_WITHHOLD")))
             state.employments[index].withholding = .none
             state.employments[index].withholdingOrderId = nil
         }
@@ -70,13 +62,10 @@ extension RuleRun {
     mutating func sendMedicalSupportNotice(toEmploymentAt index: Int, order: SupportOrder, informationReceivedOn: LocalDate) {
         let employment = state.employments[index]
         emit(.medicalSupportNotice, .issue, target: employerTarget(employment.fein),
-             dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: informationReceivedOn), data: [
-                "employer": employerJSON(employment),
-                "obligor": obligor,
-                "orderId": .string(order.orderId),
-                "docketNumber": .string(order.docketNumber),
-                "childIds": .array(state.children.filter { $0.paternity != .excluded }.map { .string($0.childId) }),
-             ])
+             dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: informationReceivedOn),
+             data: .medicalSupportNotice(MedicalSupportNotice(
+                employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, docketNumber: order.docketNumber,
+                childIds: state.children.filter { $0.paternity != .excluded }.map(\.childId))))
         state.employments[index].medicalSupportNoticeIssued = true
     }
 
@@ -85,14 +74,15 @@ extension RuleRun {
     mutating func withdrawWithholding(fromEmploymentAt index: Int, reason: String) {
         let employment = state.employments[index]
         let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: businessDate)
-        var data: [String: JSONValue] = ["employer": employerJSON(employment), "obligor": obligor, "reason": .string(reason)]
-        if let orderId = employment.withholdingOrderId { data["orderId"] = .string(orderId) }
+        let employer = employerOnFile(employment), orderId = employment.withholdingOrderId
         if employment.withholding != .none {
-            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: data)
+            emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(
+                WithholdingNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)))
         }
         if employment.medicalSupportNoticeIssued {
             emit(.medicalSupportNotice, .withdraw, target: employerTarget(employment.fein),
-                 dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: data)
+                 dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: .medicalSupportNotice(
+                    MedicalSupportNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)))
         }
         state.employments[index].withholding = .none
         state.employments[index].withholdingOrderId = nil
@@ -124,11 +114,8 @@ extension RuleRun {
 
     func employerTarget(_ fein: FEIN) -> String { "employer:\(fein.digits)" }
 
-    func employerJSON(_ employment: Employment) -> JSONValue {
-        var fields: [String: JSONValue] = ["fein": .string(employment.fein.description)]
-        if let name = employment.name { fields["name"] = .string(name) }
-        if let address = employment.address { fields["address"] = address.jsonValue }
-        return .object(fields)
+    func employerOnFile(_ employment: Employment) -> EmployerOnFile {
+        EmployerOnFile(fein: employment.fein, name: employment.name, address: employment.address)
     }
 
     // MARK: Arrears referrals
@@ -147,11 +134,8 @@ extension RuleRun {
             } ?? false
             let active = state.referral(type)
             let dueBy = date.adding(days: policy.enforcementDays(for: type))
-            var data: [String: JSONValue] = [
-                "arrearsCents": .cents(arrears), "asOf": .date(date), "obligor": obligor,
-                "program": .string(state.program.rawValue),
-            ]
-            if let threshold { data["thresholdCents"] = .cents(threshold) }
+            let data = TaskData.referral(ArrearsReferral(
+                arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program, thresholdCents: threshold))
             if active == nil, crossed {
                 emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data)
                 let referral = ActiveReferral(type: type, issuedOn: date, arrearsCents: arrears, taskId: tasks.last!.id)
@@ -187,10 +171,8 @@ extension RuleRun {
         let arrears = state.ledger.arrears(asOf: asOf)
         for referral in state.referrals {
             emit(referral.type, .withdraw, target: referralTarget,
-                 dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: [
-                    "arrearsCents": .cents(arrears), "asOf": .date(asOf), "obligor": obligor,
-                    "program": .string(state.program.rawValue), "reason": .string(reason),
-                 ])
+                 dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: .referral(ArrearsReferral(
+                    arrearsCents: arrears, asOf: asOf, obligor: obligor, program: state.program, thresholdCents: nil, reason: reason)))
         }
         state.referrals = []
     }

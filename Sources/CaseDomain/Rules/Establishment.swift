@@ -1,4 +1,3 @@
-import JSON
 /// Locating the noncustodial parent and the steps toward an order: genetic
 /// testing while paternity is open, then court preparation.
 extension RuleRun {
@@ -11,24 +10,17 @@ extension RuleRun {
             return
         }
         guard state.locateRequestedOn == nil, state.noncustodialParty.deceasedOn == nil else { return }
-        requestLocate(partyId: state.noncustodialParty.partyId, reason: "NO_ADDRESS_OR_EMPLOYER")
+        requestLocate(partyId: state.noncustodialParty.partyId, reason: .noAddressOrEmployer)
     }
 
     /// Locate is due `locateDays` (75) calendar days after the need arose (45 CFR 303.3(b)(3)).
-    mutating func requestLocate(partyId: String, reason: String) {
+    mutating func requestLocate(partyId: String, reason: LocateRequest.Reason) {
         let isNoncustodial = partyId == state.noncustodialParty.partyId
         let party = isNoncustodial ? state.noncustodialParty : state.custodialParty
-        var data: [String: JSONValue] = [
-            "partyId": .string(party.partyId),
-            "role": .string(isNoncustodial ? "NONCUSTODIAL_PARENT" : "CUSTODIAL_PARTY"),
-            "firstName": .string(party.firstName),
-            "lastName": .string(party.lastName),
-            "reason": .string(reason),
-            "ssnKnown": .bool(party.ssn != nil),
-        ]
-        if let dob = party.dateOfBirth { data["dateOfBirth"] = .date(dob) }
-        if let address = party.address { data["lastKnownAddress"] = address.jsonValue }
-        emit(.locate, .issue, target: "party:\(party.partyId)", dueBy: businessDate.adding(days: policy.locateDays), data: data)
+        emit(.locate, .issue, target: "party:\(party.partyId)", dueBy: businessDate.adding(days: policy.locateDays), data: .locate(LocateRequest(
+            partyId: party.partyId, role: isNoncustodial ? .noncustodialParent : .custodialParty, firstName: party.firstName,
+            lastName: party.lastName, dateOfBirth: party.dateOfBirth, reason: reason, ssnKnown: party.ssn != nil,
+            lastKnownAddress: party.address)))
         if isNoncustodial { state.locateRequestedOn = businessDate }
     }
 
@@ -45,24 +37,18 @@ extension RuleRun {
             for index in state.children.indices
             where state.children[index].paternity.isOpen && state.children[index].geneticTestingRequestedOn == nil {
                 let child = state.children[index]
-                emit(.geneticTesting, .issue, target: "child:\(child.childId)", dueBy: dueBy, data: [
-                    "childId": .string(child.childId),
-                    "childFirstName": .string(child.firstName),
-                    "childLastName": .string(child.lastName),
-                    "childDateOfBirth": .date(child.dateOfBirth),
-                    "allegedFatherPartyId": .string(state.noncustodialParty.partyId),
-                    "custodialPartyId": .string(state.custodialParty.partyId),
-                ])
+                emit(.geneticTesting, .issue, target: "child:\(child.childId)", dueBy: dueBy, data: .geneticTesting(GeneticTestingRequest(
+                    childId: child.childId, childFirstName: child.firstName, childLastName: child.lastName,
+                    childDateOfBirth: child.dateOfBirth, allegedFatherPartyId: state.noncustodialParty.partyId,
+                    custodialPartyId: state.custodialParty.partyId)))
                 state.children[index].geneticTestingRequestedOn = businessDate
             }
         } else if state.children.contains(where: { $0.paternity.isEstablished }),
             state.establishmentPreparationRequestedOn == nil
         {
-            emit(.courtPreparation, .issue, target: "establishment", dueBy: dueBy, data: [
-                "reason": "ESTABLISHMENT",
-                "noncustodialPartyId": .string(state.noncustodialParty.partyId),
-                "childIds": .array(state.children.filter { $0.paternity.isEstablished }.map { .string($0.childId) }),
-            ])
+            emit(.courtPreparation, .issue, target: "establishment", dueBy: dueBy, data: .courtPreparation(CourtPreparation(
+                noncustodialPartyId: state.noncustodialParty.partyId,
+                establishingFor: state.children.filter { $0.paternity.isEstablished }.map(\.childId))))
             state.establishmentPreparationRequestedOn = businessDate
         }
     }

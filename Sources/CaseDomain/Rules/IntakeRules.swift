@@ -38,11 +38,8 @@ extension RuleRun {
         if cp.address == nil { missing.append("custodialParty.address") }
         guard !missing.isEmpty else { return }
         emit(.caseReview, .issue, target: "missing-information",
-             dueBy: state.applicationReceivedOn.adding(days: policy.openCaseDays), data: [
-                "reason": "MISSING_INFORMATION",
-                "missing": .array(missing.map { .string($0) }),
-                "applicationReceivedOn": .date(state.applicationReceivedOn),
-             ])
+             dueBy: state.applicationReceivedOn.adding(days: policy.openCaseDays), data: .caseReview(CaseReview(
+                .missingInformation(missing: missing, applicationReceivedOn: state.applicationReceivedOn))))
     }
 
     mutating func handlePartyUpdate(_ update: PartyUpdate) throws(RuleError) {

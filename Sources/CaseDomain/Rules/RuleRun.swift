@@ -1,4 +1,3 @@
-import JSON
 import Foundation
 
 /// One application of one event (or one time-driven sweep) to one case. It
@@ -36,9 +35,7 @@ struct RuleRun {
 
     mutating func note(_ change: String) { changes.append(change) }
 
-    mutating func emit(
-        _ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: [String: JSONValue]
-    ) {
+    mutating func emit(_ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: TaskData) {
         // A closed case still records what happens to it, and a collection must
         // still reach the family, but no other work is started for it.
         guard !wasClosed || type == .disbursement else {
@@ -113,9 +110,9 @@ struct RuleRun {
 
     // MARK: Facts shared by several handlers
 
-    var obligor: JSONValue {
+    var obligor: Obligor {
         let ncp = state.noncustodialParty
-        return ["partyId": .string(ncp.partyId), "firstName": .string(ncp.firstName), "lastName": .string(ncp.lastName)]
+        return Obligor(partyId: ncp.partyId, firstName: ncp.firstName, lastName: ncp.lastName)
     }
 
     /// The date arrears are judged at: the event's business date, or a later
@@ -123,10 +120,4 @@ struct RuleRun {
     var arrearsDate: LocalDate { max(businessDate, state.referralsEvaluatedThrough ?? businessDate) }
 
     var arrearsAsOfEvent: Cents { state.ledger.arrears(asOf: arrearsDate) }
-}
-
-extension JSONValue {
-    static func cents(_ value: Cents) -> JSONValue { .int(value) }
-    static func date(_ value: LocalDate) -> JSONValue { .string(value.description) }
-    static func count(_ value: Int) -> JSONValue { .int(Int64(value)) }
 }

@@ -1,11 +1,11 @@
-import JSON
 import Crypto
 import Foundation
 
 /// One unit of follow-up work for an agency office, published on the task's
 /// topic keyed by `caseId`. Everything in it is derived from the causing event,
-/// so replaying that event reproduces the task byte for byte.
-public struct CaseTask: Sendable, Hashable, Codable {
+/// so replaying that event reproduces the task byte for byte. The wire form is
+/// `CaseContract`'s.
+public struct CaseTask: Sendable, Hashable {
     public let id: UUID
     public let type: TaskType
     public let caseId: String
@@ -16,13 +16,16 @@ public struct CaseTask: Sendable, Hashable, Codable {
     /// What the task is about (an employer's FEIN, a child, a hearing...): part of the id.
     public let target: String
     public let action: TaskAction
-    /// Type-specific fields; always carries `action`.
-    public let data: JSONValue
+    public let data: TaskData
+    /// A WITHDRAW of a task that a late event, merged in business order,
+    /// showed was never required (`CaseTimeline`): the wire says so.
+    public let withdrawnAsCorrection: Bool
 
     public init(
         type: TaskType, action: TaskAction, caseId: String, target: String,
-        causationId: UUID, createdAt: Date, dueBy: LocalDate, data: [String: JSONValue]
+        causationId: UUID, createdAt: Date, dueBy: LocalDate, data: TaskData, withdrawnAsCorrection: Bool = false
     ) {
+        precondition(data.fits(type), "\(type.rawValue) task with another type's data")
         self.id = TaskIdentity.id(causationId: causationId, caseId: caseId, type: type, target: target, action: action)
         self.type = type
         self.caseId = caseId
@@ -31,25 +34,8 @@ public struct CaseTask: Sendable, Hashable, Codable {
         self.causationId = causationId
         self.target = target
         self.action = action
-        var fields = data
-        fields["action"] = .string(action.rawValue)
-        self.data = .object(fields)
-    }
-
-    /// The contract's task envelope as canonical JSON bytes (sorted keys, no
-    /// whitespace): the Kafka message value.
-    public func wireJSON() -> [UInt8] { wireValue.serialized() }
-
-    public var wireValue: JSONValue {
-        .object([
-            "id": .string(id.lowercasedText),
-            "type": .string(type.rawValue),
-            "caseId": .string(caseId),
-            "createdAt": .string(RFC3339.utcString(createdAt)),
-            "dueBy": .string(dueBy.description),
-            "causationId": .string(causationId.lowercasedText),
-            "data": data,
-        ])
+        self.data = data
+        self.withdrawnAsCorrection = withdrawnAsCorrection
     }
 
     /// Publication order within one outcome: by type, then target, withdrawals
@@ -97,26 +83,3 @@ public enum TaskIdentity {
     }
 }
 
-/// RFC 3339 timestamps in UTC, formatted by hand so no locale, calendar or
-/// machine zone can change the bytes.
-enum RFC3339 {
-    static func utcString(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (days, msOfDay) = millis.floorDivided(by: 86_400_000)
-        let day = LocalDate(daysSinceEpoch: Int(days))
-        let seconds = msOfDay / 1000, fraction = msOfDay % 1000
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        let time = "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
-        return "\(day)T\(time)" + (fraction == 0 ? "" : ".\(pad(fraction, 3))") + "Z"
-    }
-}
-
-extension Int64 {
-    fileprivate func floorDivided(by divisor: Int64) -> (quotient: Int64, remainder: Int64) {
-        let q = self >= 0 ? self / divisor : (self - divisor + 1) / divisor
-        return (q, self - q * divisor)
-    }
-}

@@ -13,9 +13,6 @@ public enum TaskType: String, CaseIterable, Codable, Sendable, Hashable, Compara
     case disbursement = "disbursement"
     case caseReview = "case-review"
 
-    /// `cse.tasks.<type>.v1`
-    public var topic: String { "cse.tasks.\(rawValue).v1" }
-
     /// The four arrears-driven enforcement referrals, evaluated on every change of arrears.
     public static let arrearsReferrals: [TaskType] = [
         .taxOffsetReferral, .passportDenial, .creditBureauReport, .licenseSuspension,

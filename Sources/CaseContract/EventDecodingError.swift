@@ -1,3 +1,4 @@
+import CaseDomain
 /// Why an input event was rejected. `kind` is the dead-letter error class;
 /// `reason` is safe to log: it names the field and what is wrong with it, and
 /// never repeats the offending value (which may be an SSN, FEIN, name or date of birth).

@@ -1,3 +1,4 @@
+import CaseDomain
 import JSON
 import Foundation
 

@@ -1,3 +1,4 @@
+import CaseDomain
 import Foundation
 
 /// RFC 3339 timestamps as the wire carries them: `2026-03-14T09:30:00Z`,

@@ -1,0 +1,182 @@
+import CaseDomain
+import Foundation
+import JSON
+
+/// The contract's task envelope (schemas/tasks/<type>.json): `id`, `type`,
+/// `caseId`, `createdAt`, `dueBy`, `causationId` and `data`, which always
+/// carries `action`. Written by hand from the typed task, keys sorted and no
+/// whitespace, so the same task is always the same bytes.
+extension CaseTask {
+    /// The Kafka message value.
+    public func wireJSON() -> [UInt8] { wireValue.serialized() }
+
+    public var wireValue: JSONValue {
+        .object([
+            "id": .string(id.lowercasedText),
+            "type": .string(type.rawValue),
+            "caseId": .string(caseId),
+            "createdAt": .string(RFC3339.utcString(createdAt)),
+            "dueBy": .string(dueBy.description),
+            "causationId": .string(causationId.lowercasedText),
+            "data": .object(wireData),
+        ])
+    }
+
+    /// `data`: the typed payload's fields and `action`.
+    public var wireData: [String: JSONValue] {
+        var fields = data.wireFields
+        fields["action"] = .string(action.rawValue)
+        if withdrawnAsCorrection { fields["reason"] = .string(TaskWire.correctionReason) }
+        return fields
+    }
+}
+
+public enum TaskWire {
+    /// The `reason` of a WITHDRAW that a late event, merged in business order,
+    /// showed was never required.
+    public static let correctionReason = "CORRECTED_IN_BUSINESS_ORDER"
+}
+
+extension TaskData {
+    var wireFields: [String: JSONValue] {
+        var f: [String: JSONValue] = [:]
+        switch self {
+        case .incomeWithholding(let notice):
+            f["employer"] = notice.employer.wire
+            f["obligor"] = notice.obligor.wire
+            f["orderId"] = notice.orderId.map(JSONValue.string)
+            if let terms = notice.terms {
+                f["docketNumber"] = .string(terms.docketNumber)
+                f["currentSupportCents"] = .int(terms.currentSupportCents)
+                f["arrearsPaymentCents"] = .int(terms.arrearsPaymentCents)
+                f["totalPerMonthCents"] = .int(terms.totalPerMonthCents)
+                f["ccpaLimitPercent"] = .int(Int64(terms.ccpaLimitPercent))
+            }
+            if notice.amended { f["amended"] = true }
+            f["reason"] = notice.reason.map(JSONValue.string)
+        case .medicalSupportNotice(let notice):
+            f["employer"] = notice.employer.wire
+            f["obligor"] = notice.obligor.wire
+            f["orderId"] = notice.orderId.map(JSONValue.string)
+            f["docketNumber"] = notice.docketNumber.map(JSONValue.string)
+            f["childIds"] = notice.childIds.map { .array($0.map(JSONValue.string)) }
+            f["reason"] = notice.reason.map(JSONValue.string)
+        case .referral(let referral):
+            f["arrearsCents"] = .int(referral.arrearsCents)
+            f["asOf"] = .string(referral.asOf.description)
+            f["obligor"] = referral.obligor.wire
+            f["program"] = .string(referral.program.rawValue)
+            f["thresholdCents"] = referral.thresholdCents.map(JSONValue.int)
+            f["reason"] = referral.reason.map(JSONValue.string)
+        case .locate(let request):
+            f["partyId"] = .string(request.partyId)
+            f["role"] = .string(request.role.rawValue)
+            f["firstName"] = .string(request.firstName)
+            f["lastName"] = .string(request.lastName)
+            f["dateOfBirth"] = request.dateOfBirth.map { .string($0.description) }
+            f["reason"] = .string(request.reason.rawValue)
+            f["ssnKnown"] = .bool(request.ssnKnown)
+            f["lastKnownAddress"] = request.lastKnownAddress.map(\.wire)
+        case .geneticTesting(let request):
+            f["childId"] = .string(request.childId)
+            f["childFirstName"] = .string(request.childFirstName)
+            f["childLastName"] = .string(request.childLastName)
+            f["childDateOfBirth"] = .string(request.childDateOfBirth.description)
+            f["allegedFatherPartyId"] = .string(request.allegedFatherPartyId)
+            f["custodialPartyId"] = .string(request.custodialPartyId)
+        case .courtPreparation(let preparation):
+            f["noncustodialPartyId"] = .string(preparation.noncustodialPartyId)
+            if let hearing = preparation.hearing {
+                f["reason"] = "HEARING"
+                f["hearingId"] = .string(hearing.hearingId)
+                f["hearingType"] = .string(hearing.hearingType.rawValue)
+                f["scheduledFor"] = .string(RFC3339.utcString(hearing.scheduledFor))
+                f["hearingDate"] = .string(hearing.hearingDate.description)
+                f["courtName"] = .string(hearing.courtName)
+            } else {
+                f["reason"] = "ESTABLISHMENT"
+                f["childIds"] = .array((preparation.establishingFor ?? []).map(JSONValue.string))
+            }
+        case .disbursement(let d):
+            f["paymentId"] = .string(d.paymentId)
+            f["employerFein"] = .string(d.employerFein.description)
+            f["amountCents"] = .int(d.amountCents)
+            f["toCurrentSupportCents"] = .int(d.toCurrentSupportCents)
+            f["toArrearsCents"] = .int(d.toArrearsCents)
+            f["unappliedCents"] = .int(d.unappliedCents)
+            f["disbursedToFamilyCents"] = .int(d.disbursedToFamilyCents)
+            f["retainedByStateCents"] = .int(d.retainedByStateCents)
+            f["custodialPartyId"] = .string(d.custodialPartyId)
+            f["payDate"] = .string(d.payDate.description)
+            f["receivedOn"] = .string(d.receivedOn.description)
+            f["remittanceDueOn"] = .string(d.remittanceDueOn.description)
+            f["remittedLate"] = .bool(d.remittedLate)
+        case .caseReview(let review):
+            switch review.reason {
+            case let .missingInformation(missing, receivedOn):
+                f["reason"] = "MISSING_INFORMATION"
+                f["missing"] = .array(missing.map(JSONValue.string))
+                f["applicationReceivedOn"] = .string(receivedOn.description)
+            case let .orderReview(orderId, termsEffectiveOn, reviewMonths):
+                f["reason"] = "ORDER_REVIEW"
+                f["orderId"] = .string(orderId)
+                f["termsEffectiveOn"] = .string(termsEffectiveOn.description)
+                f["reviewMonths"] = .int(Int64(reviewMonths))
+            case let .contemptCompliance(purge, complianceDueOn):
+                f["reason"] = "CONTEMPT_COMPLIANCE"
+                f["purgeAmountCents"] = .int(purge)
+                f["complianceDueOn"] = .string(complianceDueOn.description)
+            case let .closure(reason, noticeDays, earliest, detail):
+                f["reason"] = .string(reason.rawValue)
+                f["closureNoticeDays"] = .int(Int64(noticeDays))
+                f["earliestClosureOn"] = .string(earliest.description)
+                f["detail"] = detail.map(JSONValue.string)
+            }
+            f["arrearsCents"] = review.arrearsCents.map(JSONValue.int)
+        }
+        return f
+    }
+}
+
+extension Obligor {
+    var wire: JSONValue {
+        ["partyId": .string(partyId), "firstName": .string(firstName), "lastName": .string(lastName)]
+    }
+}
+
+extension EmployerOnFile {
+    var wire: JSONValue {
+        var fields: [String: JSONValue] = ["fein": .string(fein.description)]
+        fields["name"] = name.map(JSONValue.string)
+        fields["address"] = address.map(\.wire)
+        return .object(fields)
+    }
+}
+
+extension Address {
+    var wire: JSONValue {
+        ["line1": .string(line1), "city": .string(city), "state": .string(state.code), "postalCode": .string(postalCode)]
+    }
+}
+
+/// RFC 3339 timestamps in UTC, formatted by hand so no locale, calendar or
+/// machine zone can change the bytes.
+public enum RFC3339 {
+    public static func utcString(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (days, msOfDay) = floorDivided(millis, by: 86_400_000)
+        let day = LocalDate(daysSinceEpoch: Int(days))
+        let seconds = msOfDay / 1000, fraction = msOfDay % 1000
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        let time = "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
+        return "\(day)T\(time)" + (fraction == 0 ? "" : ".\(pad(fraction, 3))") + "Z"
+    }
+
+    private static func floorDivided(_ value: Int64, by divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let q = value >= 0 ? value / divisor : (value - divisor + 1) / divisor
+        return (q, value - q * divisor)
+    }
+}

@@ -1,0 +1,37 @@
+import CaseDomain
+
+/// The input topics. Raw values are the Kafka topic names.
+public enum EventTopic: String, CaseIterable, Sendable, Hashable {
+    case intake = "cse.intake.v1"
+    case employerReports = "cse.employer-reports.v1"
+    case courtOutcomes = "cse.court-outcomes.v1"
+
+    public var eventTypes: [EventType] { EventType.allCases.filter { $0.topic == self } }
+}
+
+extension EventType {
+    /// The topic events of this type arrive on.
+    public var topic: EventTopic {
+        switch self {
+        case .intakeApplication, .intakePartyUpdate, .intakeClosureRequest:
+            .intake
+        case .employerNewHire, .employerTermination, .employerQuarterlyWage, .employerWithholdingRemittance,
+            .employerIWOResponse:
+            .employerReports
+        case .courtOrderEstablished, .courtOrderModified, .courtOrderTerminated, .courtPaternityEstablished,
+            .courtPaternityExcluded, .courtHearingScheduled, .courtServiceCompleted, .courtServiceFailed,
+            .courtContemptFinding:
+            .courtOutcomes
+        }
+    }
+}
+
+extension TaskType {
+    /// `cse.tasks.<type>.v1`
+    public var topic: String { "cse.tasks.\(rawValue).v1" }
+}
+
+/// Dead letters: every refused input message, with its reason in the headers.
+public enum DeadLetterTopic {
+    public static let name = "cse.deadletter.v1"
+}

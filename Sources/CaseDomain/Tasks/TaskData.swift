@@ -1,0 +1,296 @@
+import Foundation
+
+/// What a task tells its office, typed per task type. The wire contract's
+/// `data` object (`CaseContract`) is written from these; the rules never build
+/// JSON. Fields a WITHDRAW may leave out are optional.
+public enum TaskData: Sendable, Hashable {
+    case incomeWithholding(WithholdingNotice)
+    case medicalSupportNotice(MedicalSupportNotice)
+    /// Tax offset, passport denial, credit bureau and license suspension share one shape.
+    case referral(ArrearsReferral)
+    case locate(LocateRequest)
+    case geneticTesting(GeneticTestingRequest)
+    case courtPreparation(CourtPreparation)
+    case disbursement(Disbursement)
+    case caseReview(CaseReview)
+
+    /// Whether this payload is the one tasks of `type` carry.
+    public func fits(_ type: TaskType) -> Bool {
+        switch (self, type) {
+        case (.incomeWithholding, .incomeWithholding), (.medicalSupportNotice, .medicalSupportNotice),
+            (.locate, .locate), (.geneticTesting, .geneticTesting), (.courtPreparation, .courtPreparation),
+            (.disbursement, .disbursement), (.caseReview, .caseReview):
+            true
+        case (.referral, let type): TaskType.arrearsReferrals.contains(type)
+        default: false
+        }
+    }
+
+    /// What the task asks of its office, without the measurements that move
+    /// with every evaluation (arrears and the date they were read) and without
+    /// whether it replaced earlier terms: two tasks with equal terms need no
+    /// amended notice.
+    public var terms: TaskData {
+        switch self {
+        case .incomeWithholding(var notice):
+            notice.amended = false
+            return .incomeWithholding(notice)
+        case .referral(var referral):
+            referral.arrearsCents = 0
+            referral.asOf = LocalDate(daysSinceEpoch: 0)
+            return .referral(referral)
+        case .caseReview(var review):
+            review.arrearsCents = nil
+            return .caseReview(review)
+        default:
+            return self
+        }
+    }
+}
+
+/// The noncustodial parent as a task names them (never an SSN).
+public struct Obligor: Sendable, Hashable {
+    public var partyId: String
+    public var firstName: String
+    public var lastName: String
+
+    public init(partyId: String, firstName: String, lastName: String) {
+        self.partyId = partyId
+        self.firstName = firstName
+        self.lastName = lastName
+    }
+}
+
+/// An employer as the case has it on file.
+public struct EmployerOnFile: Sendable, Hashable {
+    public var fein: FEIN
+    public var name: String?
+    public var address: Address?
+
+    public init(fein: FEIN, name: String? = nil, address: Address? = nil) {
+        self.fein = fein
+        self.name = name
+        self.address = address
+    }
+}
+
+/// An income withholding order to an employer (42 USC 666(b)), or its withdrawal.
+public struct WithholdingNotice: Sendable, Hashable {
+    public struct Terms: Sendable, Hashable {
+        public var docketNumber: String
+        public var currentSupportCents: Cents
+        public var arrearsPaymentCents: Cents
+        public var totalPerMonthCents: Cents
+        /// 15 USC 1673(b): 50 or 60, plus 5 when arrears are older than 12 weeks.
+        public var ccpaLimitPercent: Int
+
+        public init(docketNumber: String, currentSupportCents: Cents, arrearsPaymentCents: Cents, totalPerMonthCents: Cents, ccpaLimitPercent: Int) {
+            self.docketNumber = docketNumber
+            self.currentSupportCents = currentSupportCents
+            self.arrearsPaymentCents = arrearsPaymentCents
+            self.totalPerMonthCents = totalPerMonthCents
+            self.ccpaLimitPercent = ccpaLimitPercent
+        }
+    }
+
+    public var employer: EmployerOnFile
+    public var obligor: Obligor
+    public var orderId: String?
+    /// On an ISSUE: what to withhold.
+    public var terms: Terms?
+    /// An ISSUE to an employer already withholding: these terms replace the ones it has.
+    public var amended: Bool
+    /// On a WITHDRAW: why (TERMINATED, NOT_EMPLOYED, ORDER_TERMINATED, CASE_CLOSED...).
+    public var reason: String?
+
+    public init(employer: EmployerOnFile, obligor: Obligor, orderId: String?, terms: Terms? = nil, amended: Bool = false, reason: String? = nil) {
+        self.employer = employer
+        self.obligor = obligor
+        self.orderId = orderId
+        self.terms = terms
+        self.amended = amended
+        self.reason = reason
+    }
+}
+
+/// The National Medical Support Notice (45 CFR 303.32), or its withdrawal.
+public struct MedicalSupportNotice: Sendable, Hashable {
+    public var employer: EmployerOnFile
+    public var obligor: Obligor
+    public var orderId: String?
+    public var docketNumber: String?
+    /// On an ISSUE: the children to cover.
+    public var childIds: [String]?
+    public var reason: String?
+
+    public init(employer: EmployerOnFile, obligor: Obligor, orderId: String?, docketNumber: String? = nil, childIds: [String]? = nil, reason: String? = nil) {
+        self.employer = employer
+        self.obligor = obligor
+        self.orderId = orderId
+        self.docketNumber = docketNumber
+        self.childIds = childIds
+        self.reason = reason
+    }
+}
+
+/// An arrears-driven enforcement referral, or its withdrawal.
+public struct ArrearsReferral: Sendable, Hashable {
+    public var arrearsCents: Cents
+    /// The business date arrears were judged at.
+    public var asOf: LocalDate
+    public var obligor: Obligor
+    public var program: Program
+    public var thresholdCents: Cents?
+    public var reason: String?
+
+    public init(arrearsCents: Cents, asOf: LocalDate, obligor: Obligor, program: Program, thresholdCents: Cents?, reason: String? = nil) {
+        self.arrearsCents = arrearsCents
+        self.asOf = asOf
+        self.obligor = obligor
+        self.program = program
+        self.thresholdCents = thresholdCents
+        self.reason = reason
+    }
+}
+
+public enum PartyRole: String, Sendable, Hashable {
+    case noncustodialParent = "NONCUSTODIAL_PARENT"
+    case custodialParty = "CUSTODIAL_PARTY"
+}
+
+/// Find a party (45 CFR 303.3).
+public struct LocateRequest: Sendable, Hashable {
+    public enum Reason: String, Sendable, Hashable {
+        case noAddressOrEmployer = "NO_ADDRESS_OR_EMPLOYER"
+        case serviceFailed = "SERVICE_FAILED"
+    }
+
+    public var partyId: String
+    public var role: PartyRole
+    public var firstName: String
+    public var lastName: String
+    public var dateOfBirth: LocalDate?
+    public var reason: Reason
+    public var ssnKnown: Bool
+    public var lastKnownAddress: Address?
+
+    public init(partyId: String, role: PartyRole, firstName: String, lastName: String, dateOfBirth: LocalDate?, reason: Reason, ssnKnown: Bool, lastKnownAddress: Address?) {
+        self.partyId = partyId
+        self.role = role
+        self.firstName = firstName
+        self.lastName = lastName
+        self.dateOfBirth = dateOfBirth
+        self.reason = reason
+        self.ssnKnown = ssnKnown
+        self.lastKnownAddress = lastKnownAddress
+    }
+}
+
+/// Genetic testing for a child whose legal father is not established.
+public struct GeneticTestingRequest: Sendable, Hashable {
+    public var childId: String
+    public var childFirstName: String
+    public var childLastName: String
+    public var childDateOfBirth: LocalDate
+    public var allegedFatherPartyId: String
+    public var custodialPartyId: String
+
+    public init(childId: String, childFirstName: String, childLastName: String, childDateOfBirth: LocalDate, allegedFatherPartyId: String, custodialPartyId: String) {
+        self.childId = childId
+        self.childFirstName = childFirstName
+        self.childLastName = childLastName
+        self.childDateOfBirth = childDateOfBirth
+        self.allegedFatherPartyId = allegedFatherPartyId
+        self.custodialPartyId = custodialPartyId
+    }
+}
+
+/// Prepare a case for court: to establish an order, or for a scheduled hearing.
+public struct CourtPreparation: Sendable, Hashable {
+    public struct HearingDetails: Sendable, Hashable {
+        public var hearingId: String
+        public var hearingType: HearingType
+        public var scheduledFor: Date
+        /// The hearing's date in the agency zone.
+        public var hearingDate: LocalDate
+        public var courtName: String
+
+        public init(hearingId: String, hearingType: HearingType, scheduledFor: Date, hearingDate: LocalDate, courtName: String) {
+            self.hearingId = hearingId
+            self.hearingType = hearingType
+            self.scheduledFor = scheduledFor
+            self.hearingDate = hearingDate
+            self.courtName = courtName
+        }
+    }
+
+    public var noncustodialPartyId: String
+    /// To establish an order: the children whose paternity is established.
+    public var establishingFor: [String]?
+    /// For a hearing.
+    public var hearing: HearingDetails?
+
+    public init(noncustodialPartyId: String, establishingFor: [String]? = nil, hearing: HearingDetails? = nil) {
+        self.noncustodialPartyId = noncustodialPartyId
+        self.establishingFor = establishingFor
+        self.hearing = hearing
+    }
+}
+
+/// Distribute a collection (45 CFR 302.32).
+public struct Disbursement: Sendable, Hashable {
+    public var paymentId: String
+    public var employerFein: FEIN
+    public var amountCents: Cents
+    public var toCurrentSupportCents: Cents
+    public var toArrearsCents: Cents
+    /// Held as credit, applied to charges as they fall due.
+    public var unappliedCents: Cents
+    public var disbursedToFamilyCents: Cents
+    public var retainedByStateCents: Cents
+    public var custodialPartyId: String
+    public var payDate: LocalDate
+    public var receivedOn: LocalDate
+    public var remittanceDueOn: LocalDate
+    public var remittedLate: Bool
+
+    public init(
+        paymentId: String, employerFein: FEIN, amountCents: Cents, toCurrentSupportCents: Cents, toArrearsCents: Cents,
+        unappliedCents: Cents, disbursedToFamilyCents: Cents, retainedByStateCents: Cents, custodialPartyId: String,
+        payDate: LocalDate, receivedOn: LocalDate, remittanceDueOn: LocalDate, remittedLate: Bool
+    ) {
+        self.paymentId = paymentId
+        self.employerFein = employerFein
+        self.amountCents = amountCents
+        self.toCurrentSupportCents = toCurrentSupportCents
+        self.toArrearsCents = toArrearsCents
+        self.unappliedCents = unappliedCents
+        self.disbursedToFamilyCents = disbursedToFamilyCents
+        self.retainedByStateCents = retainedByStateCents
+        self.custodialPartyId = custodialPartyId
+        self.payDate = payDate
+        self.receivedOn = receivedOn
+        self.remittanceDueOn = remittanceDueOn
+        self.remittedLate = remittedLate
+    }
+}
+
+/// A caseworker review: missing information, an order review, contempt
+/// compliance, or a closure criterion.
+public struct CaseReview: Sendable, Hashable {
+    public enum Reason: Sendable, Hashable {
+        case missingInformation(missing: [String], applicationReceivedOn: LocalDate)
+        case orderReview(orderId: String, termsEffectiveOn: LocalDate, reviewMonths: Int)
+        case contemptCompliance(purgeAmountCents: Cents, complianceDueOn: LocalDate)
+        case closure(ClosureReason, closureNoticeDays: Int, earliestClosureOn: LocalDate, detail: String?)
+    }
+
+    public var reason: Reason
+    /// Closure reviews: arrears when the criterion was met.
+    public var arrearsCents: Cents?
+
+    public init(_ reason: Reason, arrearsCents: Cents? = nil) {
+        self.reason = reason
+        self.arrearsCents = arrearsCents
+    }
+}
