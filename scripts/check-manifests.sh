@@ -96,6 +96,7 @@ rm -rf "$schema_dir"
 
 # What no schema covers: the KEDA resources, and agreement across files.
 if ! "$vpy" - "$root" <<'PY'
+import json
 import os
 import re
 import sys
@@ -244,6 +245,32 @@ for path, d, pod in pod_specs():
         sec = (v.get("secret") or {}).get("secretName")
         if sec and sec not in secret_keys:
             err(path, f"{what}: volume {v['name']} mounts Secret {sec}, not in the Secret template")
+
+# The policy: a JSON document every rule-running workload mounts where
+# CSE_POLICY_FILE points, and the sweep CronJob runs in the policy's time zone.
+policy_map = one("ConfigMap", "csworker-policy")
+policy = None
+if policy_map is None:
+    err(kdir, "no ConfigMap csworker-policy")
+else:
+    try:
+        policy = json.loads((policy_map.get("data") or {}).get("policy.json", ""))
+    except ValueError as e:
+        err(kdir, f"ConfigMap csworker-policy: policy.json is not JSON ({e})")
+if settings.get("CSE_POLICY_FILE") != "/etc/csworker/policy/policy.json":
+    err(kdir, "CSE_POLICY_FILE in csworker-config must be /etc/csworker/policy/policy.json (where csworker-policy is mounted)")
+policy_zone = (policy or {}).get("timeZone", "America/Chicago")
+for path, d in of_kind("CronJob"):
+    if d["spec"].get("timeZone") != policy_zone:
+        err(path, f"CronJob {d['metadata']['name']}: timeZone {d['spec'].get('timeZone')} is not the policy's {policy_zone}")
+for path, d, pod in pod_specs():
+    for c in pod.get("containers") or []:
+        if (c.get("args") or [None])[0] not in ("run", "sweep"):
+            continue
+        mounts = {m.get("name"): m.get("mountPath") for m in c.get("volumeMounts") or []}
+        volumes = {v.get("name"): (v.get("configMap") or {}).get("name") for v in pod.get("volumes") or []}
+        if not any(volumes.get(n) == "csworker-policy" and p == "/etc/csworker/policy" for n, p in mounts.items()):
+            err(path, f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}/{c['name']}: does not mount csworker-policy at /etc/csworker/policy")
 
 # The migration Job uses the migration role; everything else the runtime role.
 for path, d, pod in pod_specs():

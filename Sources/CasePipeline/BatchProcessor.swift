@@ -65,7 +65,7 @@ public final class BatchProcessor: @unchecked Sendable {
     private let policy: Policy
     private let logger: Logger
 
-    public init(store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy = Policy(), logger: Logger) {
+    public init(store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger) {
         self.store = store
         self.protector = protector
         self.topics = topics

@@ -26,8 +26,8 @@ public final class OutboxRelay: @unchecked Sendable {
         public var idleInterval: Duration = .milliseconds(75)
         public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         /// The agency's days, for counting tasks published past their `dueBy`.
-        public var calendar = BusinessCalendar()
-        public init() {}
+        public var calendar: BusinessCalendar
+        public init(calendar: BusinessCalendar) { self.calendar = calendar }
     }
 
     private let source: OutboxSource
@@ -48,7 +48,7 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     public init(
-        source: OutboxSource, producer: KafkaProducer, configuration: Configuration = Configuration(), logger: Logger,
+        source: OutboxSource, producer: KafkaProducer, configuration: Configuration, logger: Logger,
         metrics: PipelineMetrics = PipelineMetrics()
     ) {
         self.source = source

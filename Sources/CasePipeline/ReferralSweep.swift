@@ -35,7 +35,7 @@ public struct ReferralSweep {
     let batchSize: Int
     let logger: Logger
 
-    public init(store: CaseStore, topics: PipelineTopics, policy: Policy = Policy(), batchSize: Int = 500, logger: Logger) {
+    public init(store: CaseStore, topics: PipelineTopics, policy: Policy, batchSize: Int = 500, logger: Logger) {
         precondition(batchSize > 0, "batch size must be positive")
         self.store = store
         self.topics = topics

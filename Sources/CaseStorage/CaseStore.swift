@@ -37,7 +37,7 @@ public final class CaseStore: @unchecked Sendable {
     /// `cases.arrears_cents` and `ledger_entries` projections are computed as of.
     /// `cachedStates` bounds the committed states kept in memory (0: none).
     public init(
-        connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar = BusinessCalendar(),
+        connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar,
         cachedStates: Int = 20_000, logger: Logger = Logger(label: "csworker.storage")
     ) {
         self.connection = connection

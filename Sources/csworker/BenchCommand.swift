@@ -1,4 +1,5 @@
 import CaseContract
+import CaseDomain
 import ArgumentParser
 import CasePipeline
 import CaseScenarios
@@ -28,6 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Cases in the generated mix for the batched and ceiling modes.")
     var cases: Int = 3_000
@@ -113,9 +115,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let modes = try selectedModes
         let counts = try workerCounts
+        let policy = try policyOptions.load(environment: connection.environment)
+        var environment = connection.environment
+        // The workers read the same policy file.
+        if let path = policyOptions.path(environment: environment) { environment["CSE_POLICY_FILE"] = path }
         try await reportingFailures {
             let bench = BenchRunner(
-                brokers: brokers, baseURL: baseURL, key: key, environment: connection.environment,
+                brokers: brokers, baseURL: baseURL, key: key, environment: environment, policy: policy,
                 partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements,
                 keepLogs: keepLogs, maxBatch: maxBatch)
             var results: [(BenchColumn, [BenchFigures])] = []
@@ -192,6 +198,7 @@ struct BenchRunner {
     let baseURL: String
     let key: SSNKey
     let environment: [String: String]
+    let policy: Policy
     let partitions: Int
     let timeout: Duration
     let topStatements: Int
@@ -353,8 +360,8 @@ struct BenchRunner {
         let connection = try connectDatabase(url: url, logger: logger)
         let protector = SSNProtector(key: key)
         let processor = BatchProcessor(
-            store: CaseStore(connection: connection, protector: protector, logger: logger), protector: protector, topics: topics,
-            logger: logger)
+            store: CaseStore(connection: connection, protector: protector, calendar: policy.calendar, logger: logger),
+            protector: protector, topics: topics, policy: policy, logger: logger)
         let records = events.enumerated().map { offset, event in
             InboundRecord(
                 topic: topics.prefix + event.topic, partition: 0, offset: Int64(offset), key: event.key, value: event.value,

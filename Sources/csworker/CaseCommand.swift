@@ -28,6 +28,8 @@ struct CaseCommand: AsyncParsableCommand {
         @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
         var databaseURLFlag: String?
 
+        @OptionGroup var policyOptions: PolicyOptions
+
         func validate() throws {
             if let asOfText, LocalDate(iso8601: asOfText) == nil {
                 throw ValidationError("--as-of must be a date, YYYY-MM-DD")
@@ -39,7 +41,8 @@ struct CaseCommand: AsyncParsableCommand {
                 throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
             }
             // "Now" for an operator's question is the wall clock's date in the agency zone.
-            let asOf = asOfText.flatMap { LocalDate(iso8601: $0) } ?? Policy().calendar.businessDate(of: Date())
+            let policy = try policyOptions.load()
+            let asOf = asOfText.flatMap { LocalDate(iso8601: $0) } ?? policy.calendar.businessDate(of: Date())
             try await reportingFailures {
                 let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.case"), attempts: 2)
                 defer { connection.close() }

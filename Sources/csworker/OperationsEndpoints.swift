@@ -77,7 +77,7 @@ final class OperationsEndpoints: Sendable {
     }
 
     init(
-        settings: OperationsOptions.Settings, databaseURL: String, registry: PrometheusCollectorRegistry,
+        settings: OperationsOptions.Settings, databaseURL: String, calendar: BusinessCalendar, registry: PrometheusCollectorRegistry,
         metrics: PipelineMetrics, worker: Worker, logger: Logger
     ) {
         guard let port = settings.port else {
@@ -86,7 +86,7 @@ final class OperationsEndpoints: Sendable {
             return
         }
         var watchConfiguration = DatabaseWatch.Configuration(
-            databaseURL: databaseURL, timeZone: Policy().calendar.timeZoneIdentifier)
+            databaseURL: databaseURL, timeZone: calendar.timeZoneIdentifier)
         watchConfiguration.readingsInterval = .seconds(settings.databaseInterval)
         let watch = DatabaseWatch(configuration: watchConfiguration, metrics: metrics, logger: logger)
         var configured = HealthConditions()

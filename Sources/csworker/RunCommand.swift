@@ -32,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var topicOptions: TopicOptions
     @OptionGroup var operations: OperationsOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Most records applied in one database transaction (a batch takes what is fetched, up to this).")
     var maxBatch: Int = Worker.Configuration.defaultMaxBatch
@@ -93,6 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         let topics = topicOptions.topics
         let protector = SSNProtector(key: key)
         let operationsSettings = try operations.settings(environment: connection.environment)
+        let policy = try policyOptions.load(environment: connection.environment)
 
         MemoryTuning.limitArenas()
         try await reportingFailures {
@@ -136,17 +138,19 @@ struct RunCommand: AsyncParsableCommand {
             let metrics = PipelineMetrics()
             let relay = OutboxRelay(
                 source: OutboxStore(connection: relayConnection, protector: protector, logger: logger),
-                producer: producer, logger: logger, metrics: metrics)
+                producer: producer, configuration: OutboxRelay.Configuration(calendar: policy.calendar), logger: logger,
+                metrics: metrics)
             let processor = BatchProcessor(
                 store: CaseStore(
-                    connection: workerConnection, protector: protector, cachedStates: cachedCases, logger: logger),
-                protector: protector, topics: topics, logger: logger)
+                    connection: workerConnection, protector: protector, calendar: policy.calendar, cachedStates: cachedCases,
+                    logger: logger),
+                protector: protector, topics: topics, policy: policy, logger: logger)
             let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger, metrics: metrics) {
                 relay.wake()
             }
             let endpoints = OperationsEndpoints(
-                settings: operationsSettings, databaseURL: databaseURL, registry: registry, metrics: metrics, worker: worker,
-                logger: logger)
+                settings: operationsSettings, databaseURL: databaseURL, calendar: policy.calendar, registry: registry,
+                metrics: metrics, worker: worker, logger: logger)
             try await endpoints.start(logger: logger)
             let signals = SignalTrap { signal in
                 logger.info("stopping: finishing the batch in hand", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
@@ -156,7 +160,9 @@ struct RunCommand: AsyncParsableCommand {
 
             relay.start()
             let dailySweep = sweepAt.map { time in
-                Self.dailySweep(at: time, connection: sweepConnection!, protector: protector, topics: topics, logger: logger) {
+                Self.dailySweep(
+                    at: time, policy: policy, connection: sweepConnection!, protector: protector, topics: topics, logger: logger
+                ) {
                     relay.wake()
                 }
             }
@@ -173,10 +179,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private static func dailySweep(
-        at time: TimeOfDay, connection: PostgresConnection, protector: SSNProtector, topics: PipelineTopics, logger: Logger,
-        onSwept: @escaping @Sendable () -> Void
+        at time: TimeOfDay, policy: Policy, connection: PostgresConnection, protector: SSNProtector, topics: PipelineTopics,
+        logger: Logger, onSwept: @escaping @Sendable () -> Void
     ) -> DailySweep {
-        let policy = Policy()
         let store = CaseStore(connection: connection, protector: protector, calendar: policy.calendar, cachedStates: 0, logger: logger)
         return DailySweep(
             at: time, calendar: policy.calendar,

@@ -11,13 +11,14 @@ import Postgres
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show processed events, cases by stage, tasks by type, the outbox backlog and dead letters."
+        abstract: "Show processed events, cases by stage, active referrals, tasks by type and past due, the outbox backlog and dead letters."
     )
 
     @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
     var databaseURLFlag: String?
 
     @OptionGroup var topicOptions: TopicOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Wait until this many input records are accounted for (processed or dead-lettered) and the outbox is drained.")
     var waitForEvents: Int?
@@ -30,6 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
             throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
         }
         let topics = topicOptions.topics
+        let policy = try policyOptions.load()
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.status"))
             defer { connection.close() }
@@ -37,7 +39,9 @@ struct StatusCommand: AsyncParsableCommand {
             if let target = waitForEvents {
                 try await wait(for: target, status: status)
             }
-            print(StatusReport.text(try status.read()))
+            // "Past due" counts days in the agency's zone.
+            let readings = try OperationsReader(connection: connection, timeZone: policy.calendar.timeZoneIdentifier).read()
+            print(StatusReport.text(try status.read(), readings: readings, zone: policy.calendar.timeZoneIdentifier))
         }
     }
 
@@ -71,7 +75,7 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// The text `csworker status` prints.
 enum StatusReport {
-    static func text(_ status: ProcessingStatus) -> String {
+    static func text(_ status: ProcessingStatus, readings: OperationsReadings? = nil, zone: String = "") -> String {
         var lines: [String] = []
         let events = status.events
         lines.append("events recorded: \(events.recorded) (applied \(events.applied), "
@@ -94,6 +98,16 @@ enum StatusReport {
         for type in TaskType.allCases {
             let counts = status.tasksByType[type] ?? ProcessingStatus.TaskCounts()
             lines.append("  \(type.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(counts.issued) / \(counts.withdrawn)")
+        }
+
+        if let readings {
+            lines.append("active referrals by type:")
+            for type in TaskType.arrearsReferrals {
+                lines.append("  \(type.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(readings.openReferralsByType[type, default: 0])")
+            }
+            let pastDue = readings.tasksPastDueByType.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+            lines.append("tasks past their dueBy, not yet published (days in \(zone)): "
+                + (pastDue.isEmpty ? "none" : pastDue.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))
         }
 
         lines.append("outbox: \(status.outbox.published) published, \(status.outbox.waiting) waiting")

@@ -23,6 +23,7 @@ struct SweepCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var topicOptions: TopicOptions
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp("The business date to evaluate as of (YYYY-MM-DD; default today in the agency zone).", valueName: "date"))
     var asOfText: String?
@@ -53,7 +54,7 @@ struct SweepCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let policy = Policy()
+        let policy = try policyOptions.load(environment: connection.environment)
         // An operator's "today" is the wall clock's date in the agency zone; the rules never read the clock.
         let asOf = asOfText.flatMap { LocalDate(iso8601: $0) } ?? policy.calendar.businessDate(of: Date())
         let logger = Logger(label: "csworker.sweep")
@@ -72,7 +73,8 @@ struct SweepCommand: AsyncParsableCommand {
                     throw ServiceExit.usage
                 }
                 let sweep = ReferralSweep(
-                    store: CaseStore(connection: database, protector: protector, cachedStates: 0, logger: logger),
+                    store: CaseStore(
+                        connection: database, protector: protector, calendar: policy.calendar, cachedStates: 0, logger: logger),
                     topics: topics, policy: policy, batchSize: batchSize, logger: logger)
                 report = try sweep.run(asOf: asOf)
                 // Workers with the in-process schedule then skip this date.
@@ -81,7 +83,9 @@ struct SweepCommand: AsyncParsableCommand {
             }
             print(Self.summary(report))
             if publish {
-                try await publishTasks(report.taskIds, brokers: brokers, databaseURL: databaseURL, protector: protector, logger: logger)
+                try await publishTasks(
+                    report.taskIds, brokers: brokers, databaseURL: databaseURL, calendar: policy.calendar, protector: protector,
+                    logger: logger)
                 print("published: \(report.taskIds.count) tasks")
             }
         }
@@ -89,7 +93,8 @@ struct SweepCommand: AsyncParsableCommand {
 
     /// Runs an outbox relay (as a worker would) until the sweep's own tasks are acknowledged.
     private func publishTasks(
-        _ taskIds: [UUID], brokers: [String], databaseURL: String, protector: SSNProtector, logger: Logger
+        _ taskIds: [UUID], brokers: [String], databaseURL: String, calendar: BusinessCalendar, protector: SSNProtector,
+        logger: Logger
     ) async throws {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
         producerConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
@@ -103,7 +108,7 @@ struct SweepCommand: AsyncParsableCommand {
         }
         let relay = OutboxRelay(
             source: OutboxStore(connection: relayConnection, protector: protector, logger: logger), producer: producer,
-            logger: logger)
+            configuration: OutboxRelay.Configuration(calendar: calendar), logger: logger)
         let watch = OutboxStore(connection: watchConnection, protector: protector, logger: logger)
         relay.start()
         defer { relay.stop(drain: .zero) }

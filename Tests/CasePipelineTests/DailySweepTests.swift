@@ -114,9 +114,9 @@ extension PipelineHarness {
     /// A worker process's schedule: its own session, as `csworker run` wires it.
     func dailySweep(at time: TimeOfDay, clock: @escaping @Sendable () -> Date) throws -> (schedule: DailySweep, connection: PostgresConnection) {
         let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
-        let store = CaseStore(connection: connection, protector: protector, cachedStates: 0, logger: Services.logger)
+        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 0, logger: Services.logger)
         let schedule = DailySweep(
-            at: time, calendar: BusinessCalendar(), sweep: ReferralSweep(store: store, topics: topics, logger: Services.logger),
+            at: time, calendar: BusinessCalendar(), sweep: ReferralSweep(store: store, topics: topics, policy: Policy(), logger: Services.logger),
             runs: SweepRuns(connection: connection), clock: clock, logger: Services.logger)
         return (schedule, connection)
     }

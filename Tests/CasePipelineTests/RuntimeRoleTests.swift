@@ -92,8 +92,8 @@ struct RuntimeRoleTests {
         #expect(try Migrator.pending(connection).isEmpty)
         let protector = SSNProtector(key: try SSNKey(encoded: String(repeating: "ab", count: 32)))
         let topics = PipelineTopics(prefix: "rt.")
-        let store = CaseStore(connection: connection, protector: protector, logger: Services.logger)
-        let processor = BatchProcessor(store: store, protector: protector, topics: topics, logger: Services.logger)
+        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger)
+        let processor = BatchProcessor(store: store, protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
 
         let caseId = "CS-RT-0000001"
         let ssn = "934400123"
@@ -127,7 +127,7 @@ struct RuntimeRoleTests {
 
         // The sweep, and the daily schedule's record and lock.
         let asOf = LocalDate(iso8601: "2028-01-03")!
-        let report = try ReferralSweep(store: store, topics: topics, logger: Services.logger).run(asOf: asOf)
+        let report = try ReferralSweep(store: store, topics: topics, policy: Policy(), logger: Services.logger).run(asOf: asOf)
         #expect(report.casesEvaluated == 1)
         let runs = SweepRuns(connection: connection)
         let done = try runs.whileLocked {

@@ -111,7 +111,7 @@ extension PipelineHarness {
     func sweep(batchSize: Int = 500) throws -> ReferralSweep {
         let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         return ReferralSweep(
-            store: CaseStore(connection: connection, protector: protector, cachedStates: 0, logger: Services.logger),
-            topics: topics, batchSize: batchSize, logger: Services.logger)
+            store: CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 0, logger: Services.logger),
+            topics: topics, policy: Policy(), batchSize: batchSize, logger: Services.logger)
     }
 }

@@ -92,7 +92,7 @@ struct BatchTransactionTests {
     @Test("snapshots with non-ASCII text keep their boundaries when several travel in one batch")
     func nonASCIISnapshots() throws {
         try withMigratedStore("unicode") { scratch, _, protector in
-            let store = CaseStore(connection: scratch.connection, protector: protector, cachedStates: 0)
+            let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 0)
             let names = [("Zoë", "Nguyễn"), ("José", "Muñoz-O'Brien \"Jr\""), ("Amélie", "Ødegård 🙂")]
             var states: [String: CaseState] = [:]
             let changes = try names.enumerated().map { index, name in
@@ -126,7 +126,7 @@ struct BatchTransactionTests {
                 _ = try batch.lockAndLoad(caseIds: ["CS-101"])
                 try batch.save(cases: [CaseChange(state: state, history: history)])
             }
-            let other = CaseStore(connection: scratch.connection, protector: SSNProtector(key: .random()))
+            let other = CaseStore(connection: scratch.connection, protector: SSNProtector(key: .random()), calendar: BusinessCalendar())
             #expect(throws: SealError.self) { try other.withBatch { try $0.lockAndLoad(caseIds: ["CS-101"]) } }
         }
     }
@@ -384,7 +384,7 @@ struct BatchTransactionTests {
             #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == opened)
 
             // A second worker applies the order.
-            let other = CaseStore(connection: try scratch.connect(), protector: protector)
+            let other = CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar())
             let ordered = try other.withBatch { batch in
                 let (state, history) = try builder.apply([events[1]], to: try batch.lockAndLoad(caseIds: ["CS-660"])["CS-660"])
                 try batch.save(cases: [CaseChange(state: state, history: history)])
@@ -402,7 +402,7 @@ struct BatchTransactionTests {
                 }
             }
             #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == ordered)
-            let uncached = CaseStore(connection: try scratch.connect(), protector: protector, cachedStates: 0)
+            let uncached = CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar(), cachedStates: 0)
             #expect(try uncached.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == ordered)
         }
     }
@@ -412,7 +412,7 @@ struct BatchTransactionTests {
         try withMigratedStore("locks") { scratch, store, protector in
             let other = try scratch.connect()
             try other.execute("SET lock_timeout = '200ms'")
-            let otherStore = CaseStore(connection: other, protector: protector)
+            let otherStore = CaseStore(connection: other, protector: protector, calendar: BusinessCalendar())
             let hash = protector.hash(SSN("934127765")!)
             try store.withBatch { batch in
                 try batch.lockIdentities(ssnHashes: [hash], caseIds: ["CS-600"])

@@ -36,8 +36,8 @@ struct ConcurrentWorkersTests {
                     })
             }
             let stores = [
-                CaseStore(connection: try scratch.connect(), protector: protector),
-                CaseStore(connection: try scratch.connect(), protector: protector),
+                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar()),
+                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar()),
             ]
             let tally = Tally()
             DispatchQueue.concurrentPerform(iterations: stores.count) { worker in

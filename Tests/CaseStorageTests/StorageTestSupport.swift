@@ -51,7 +51,7 @@ func withMigratedStore<T>(
     defer { scratch.drop() }
     try Migrator.migrate(scratch.connection)
     let protector = SSNProtector(key: .random())
-    let store = CaseStore(connection: scratch.connection, protector: protector)
+    let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar())
     return try body(scratch, store, protector)
 }
 

@@ -79,10 +79,10 @@ final class PipelineHarness: @unchecked Sendable {
         let relayConnection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         let relay = OutboxRelay(
             source: OutboxStore(connection: relayConnection, protector: protector, logger: Services.logger),
-            producer: producer, logger: Services.logger)
+            producer: producer, configuration: OutboxRelay.Configuration(calendar: BusinessCalendar()), logger: Services.logger)
         let processor = BatchProcessor(
-            store: CaseStore(connection: workerConnection, protector: protector, logger: Services.logger),
-            protector: protector, topics: topics, logger: Services.logger)
+            store: CaseStore(connection: workerConnection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger),
+            protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
         var consumer = try Services.consumerConfiguration(group: group)
         consumer.maxPartitionFetchBytes = 16 * 1024  // as `csworker run` sets it
         var configuration = Worker.Configuration(consumer: consumer, topics: topics)
@@ -100,8 +100,8 @@ final class PipelineHarness: @unchecked Sendable {
     func processor() throws -> BatchProcessor {
         let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         return BatchProcessor(
-            store: CaseStore(connection: connection, protector: protector, logger: Services.logger),
-            protector: protector, topics: topics, logger: Services.logger)
+            store: CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger),
+            protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
     }
 
     // MARK: input

@@ -1,0 +1,321 @@
+import CaseDomain
+import Foundation
+import JSON
+
+/// An agency's policy as a file (`CSE_POLICY_FILE`, `--policy-file`): JSON,
+/// every field optional -- a missing field keeps the federal default -- and
+/// every field checked, so a misspelt threshold or an impossible value stops
+/// the process instead of silently falling back to the default.
+///
+/// ```json
+/// {
+///   "timeZone": "America/New_York",
+///   "holidays": {
+///     "remove": ["Columbus Day"],
+///     "add": ["2026-11-27"],
+///     "addRules": [{"name": "Cesar Chavez Day", "month": 3, "day": 31}],
+///     "open": []
+///   },
+///   "timeframes": {"locateDays": 60, "withholdingNoticeBusinessDays": 2},
+///   "thresholds": {"creditBureauCents": 50000, "licenseSuspensionMonthsOfSupport": 2},
+///   "withholdingLimit": {"obligorSupportsAnotherFamily": false},
+///   "referralsNeedingService": ["license-suspension"],
+///   "assistancePrograms": ["TANF", "FOSTER_CARE"]
+/// }
+/// ```
+public enum PolicyFile {
+    /// The policy the file describes on top of the federal defaults.
+    public static func decode(_ bytes: [UInt8]) throws(PolicyFileError) -> Policy {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw PolicyFileError(key: nil, problem: "not a JSON document: \(error.description)")
+        }
+        var reader = Reader()
+        return try reader.policy(document)
+    }
+
+    /// The effective policy as a complete document (every field, holiday rules
+    /// as the rules in force): what `csworker policy show --json` prints and
+    /// `decode` reads back to an equal policy.
+    public static func encode(_ policy: Policy) -> JSONValue {
+        let calendar = policy.calendar
+        let federal = Set(HolidayRule.federal)
+        let kept = calendar.holidayRules.filter { federal.contains($0) }
+        return [
+            "timeZone": .string(calendar.timeZoneIdentifier),
+            "holidays": [
+                "remove": .array(HolidayRule.federal.filter { !kept.contains($0) }.map { .string($0.name) }),
+                "add": .array(calendar.additionalHolidays.sorted().map { .string($0.description) }),
+                "addRules": .array(calendar.holidayRules.filter { !federal.contains($0) }.map(ruleDocument)),
+                "open": .array(calendar.openDates.sorted().map { .string($0.description) }),
+            ],
+            "timeframes": .object(Dictionary(uniqueKeysWithValues: Setting.timeframes.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })),
+            "thresholds": .object(Dictionary(uniqueKeysWithValues: Setting.thresholds.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })),
+            "withholdingLimit": .object(
+                Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })
+                    .merging(["obligorSupportsAnotherFamily": .bool(policy.obligorSupportsAnotherFamily)]) { $1 }),
+            "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
+            "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
+        ]
+    }
+
+    private static func ruleDocument(_ rule: HolidayRule) -> JSONValue {
+        var fields: [String: JSONValue] = ["name": .string(rule.name)]
+        switch rule.placement {
+        case let .fixed(month, day):
+            fields["month"] = .int(Int64(month))
+            fields["day"] = .int(Int64(day))
+        case let .nthWeekday(month, weekday, ordinal):
+            fields["month"] = .int(Int64(month))
+            fields["isoWeekday"] = .int(Int64(weekday))
+            fields["ordinal"] = .int(Int64(ordinal))
+        case let .lastWeekday(month, weekday):
+            fields["month"] = .int(Int64(month))
+            fields["isoWeekday"] = .int(Int64(weekday))
+            fields["last"] = true
+        }
+        if !rule.shiftsOffWeekend { fields["shiftsOffWeekend"] = false }
+        if let year = rule.firstYear { fields["firstYear"] = .int(Int64(year)) }
+        return .object(fields)
+    }
+
+    /// One numeric setting: its key in the file, where it lives in `Policy`, the values it may take.
+    struct Setting: Sendable {
+        let key: String
+        let path: WritableKeyPath<Policy, Int> & Sendable
+        let range: ClosedRange<Int>
+
+        static let days = 0...3_650, businessDays = 0...260
+        static let timeframes: [Setting] = [
+            Setting(key: "openCaseDays", path: \.openCaseDays, range: days),
+            Setting(key: "locateDays", path: \.locateDays, range: days),
+            Setting(key: "establishmentDays", path: \.establishmentDays, range: days),
+            Setting(key: "enforcementDays", path: \.enforcementDays, range: days),
+            Setting(key: "enforcementDaysWithService", path: \.enforcementDaysWithService, range: days),
+            Setting(key: "orderReviewMonths", path: \.orderReviewMonths, range: 1...240),
+            Setting(key: "closureNoticeDays", path: \.closureNoticeDays, range: days),
+            Setting(key: "withholdingNoticeBusinessDays", path: \.withholdingNoticeBusinessDays, range: businessDays),
+            Setting(key: "medicalSupportNoticeBusinessDays", path: \.medicalSupportNoticeBusinessDays, range: businessDays),
+            Setting(key: "employerRemitBusinessDays", path: \.employerRemitBusinessDays, range: businessDays),
+            Setting(key: "distributionBusinessDays", path: \.distributionBusinessDays, range: businessDays),
+            Setting(key: "courtPreparationBusinessDaysBeforeHearing", path: \.courtPreparationBusinessDaysBeforeHearing, range: businessDays),
+        ]
+        static let cents = 0...Int(Ledger.maximumAmountCents)
+        static let thresholds: [Setting] = [
+            Setting(key: "taxOffsetAssistanceCents", path: \.taxOffsetAssistanceThresholdInt, range: cents),
+            Setting(key: "taxOffsetNonAssistanceCents", path: \.taxOffsetNonAssistanceThresholdInt, range: cents),
+            Setting(key: "passportDenialCents", path: \.passportDenialThresholdInt, range: cents),
+            Setting(key: "creditBureauCents", path: \.creditBureauThresholdInt, range: cents),
+            Setting(key: "licenseSuspensionMonthsOfSupport", path: \.licenseSuspensionMonthsOfSupport, range: 1...120),
+            Setting(key: "closureArrearsCents", path: \.closureArrearsThresholdInt, range: cents),
+        ]
+        static let withholdingLimit: [Setting] = [
+            Setting(key: "percentSupportingAnotherFamily", path: \.ccpaLimitPercentSupportingAnotherFamily, range: 0...100),
+            Setting(key: "percentOtherwise", path: \.ccpaLimitPercentOtherwise, range: 0...100),
+            Setting(key: "arrearsSurchargePercent", path: \.ccpaArrearsSurchargePercent, range: 0...100),
+            Setting(key: "arrearsAgeWeeks", path: \.ccpaArrearsAgeWeeks, range: 0...520),
+        ]
+    }
+
+    /// Reads the document, naming the key of the first problem.
+    private struct Reader {
+        var policy = Policy()
+
+        mutating func policy(_ document: JSONValue) throws(PolicyFileError) -> Policy {
+            let top = try object(document, at: nil)
+            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit",
+                                    "referralsNeedingService", "assistancePrograms"], at: nil)
+            var zone = policy.calendar.timeZoneIdentifier
+            if let value = top["timeZone"] {
+                zone = try string(value, at: "timeZone")
+                guard TimeZone(identifier: zone) != nil else {
+                    throw PolicyFileError(key: "timeZone", problem: "\"\(zone)\" is not a time zone this system knows (an IANA name such as America/New_York)")
+                }
+            }
+            var rules = HolidayRule.federal, added: Set<LocalDate> = [], open: Set<LocalDate> = []
+            if let value = top["holidays"] {
+                let holidays = try object(value, at: "holidays")
+                try onlyKnownKeys(holidays, ["remove", "add", "addRules", "open"], at: "holidays")
+                for (index, name) in try strings(holidays["remove"], at: "holidays.remove").enumerated() {
+                    guard let rule = rules.first(where: { $0.name == name }) else {
+                        throw PolicyFileError(
+                            key: "holidays.remove[\(index)]",
+                            problem: "\"\(name)\" is not a federal holiday (one of: \(HolidayRule.federal.map(\.name).joined(separator: ", ")))")
+                    }
+                    rules.removeAll { $0 == rule }
+                }
+                added = Set(try dates(holidays["add"], at: "holidays.add"))
+                open = Set(try dates(holidays["open"], at: "holidays.open"))
+                for (index, value) in try array(holidays["addRules"], at: "holidays.addRules").enumerated() {
+                    rules.append(try holidayRule(value, at: "holidays.addRules[\(index)]"))
+                }
+            }
+            policy.calendar = BusinessCalendar(
+                timeZone: TimeZone(identifier: zone)!, holidayRules: rules, additionalHolidays: added, openDates: open)
+            try numbers(top["timeframes"], Setting.timeframes, at: "timeframes")
+            try numbers(top["thresholds"], Setting.thresholds, at: "thresholds")
+            if let value = top["withholdingLimit"] {
+                var limit = try object(value, at: "withholdingLimit")
+                if let supports = limit.removeValue(forKey: "obligorSupportsAnotherFamily") {
+                    guard case .bool(let flag) = supports else {
+                        throw PolicyFileError(key: "withholdingLimit.obligorSupportsAnotherFamily", problem: "must be true or false")
+                    }
+                    policy.obligorSupportsAnotherFamily = flag
+                }
+                try numbers(.object(limit), Setting.withholdingLimit, at: "withholdingLimit")
+            }
+            if let value = top["referralsNeedingService"] {
+                policy.referralsNeedingService = []
+                for (index, name) in try strings(value, at: "referralsNeedingService").enumerated() {
+                    guard let type = TaskType(rawValue: name), TaskType.arrearsReferrals.contains(type) else {
+                        throw PolicyFileError(
+                            key: "referralsNeedingService[\(index)]",
+                            problem: "\"\(name)\" is not a referral type (one of: \(TaskType.arrearsReferrals.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    policy.referralsNeedingService.insert(type)
+                }
+            }
+            if let value = top["assistancePrograms"] {
+                policy.assistancePrograms = []
+                for (index, name) in try strings(value, at: "assistancePrograms").enumerated() {
+                    guard let program = Program(rawValue: name) else {
+                        throw PolicyFileError(key: "assistancePrograms[\(index)]", problem: "\"\(name)\" is not a program")
+                    }
+                    policy.assistancePrograms.insert(program)
+                }
+            }
+            return policy
+        }
+
+        mutating func numbers(_ value: JSONValue?, _ settings: [Setting], at key: String) throws(PolicyFileError) {
+            guard let value else { return }
+            let fields = try object(value, at: key)
+            try onlyKnownKeys(fields, settings.map(\.key), at: key)
+            for setting in settings {
+                guard let field = fields[setting.key] else { continue }
+                let path = "\(key).\(setting.key)"
+                guard case .int(let number) = field else { throw PolicyFileError(key: path, problem: "must be a whole number") }
+                guard setting.range.contains(Int(number)) else {
+                    throw PolicyFileError(key: path, problem: "\(number) is out of range (\(setting.range.lowerBound)...\(setting.range.upperBound))")
+                }
+                policy[keyPath: setting.path] = Int(number)
+            }
+        }
+
+        func holidayRule(_ value: JSONValue, at key: String) throws(PolicyFileError) -> HolidayRule {
+            let fields = try object(value, at: key)
+            try onlyKnownKeys(fields, ["name", "month", "day", "isoWeekday", "ordinal", "last", "shiftsOffWeekend", "firstYear"], at: key)
+            guard let nameValue = fields["name"] else { throw PolicyFileError(key: "\(key).name", problem: "is required") }
+            let name = try string(nameValue, at: "\(key).name")
+            func int(_ field: String) throws(PolicyFileError) -> Int? {
+                guard let value = fields[field] else { return nil }
+                guard case .int(let number) = value else { throw PolicyFileError(key: "\(key).\(field)", problem: "must be a whole number") }
+                return Int(number)
+            }
+            guard let month = try int("month") else { throw PolicyFileError(key: "\(key).month", problem: "is required") }
+            let placement: HolidayRule.Placement
+            if let day = try int("day") {
+                placement = .fixed(month: month, day: day)
+            } else if let weekday = try int("isoWeekday") {
+                if fields["last"] == .bool(true) {
+                    placement = .lastWeekday(month: month, isoWeekday: weekday)
+                } else {
+                    placement = .nthWeekday(month: month, isoWeekday: weekday, ordinal: try int("ordinal") ?? 1)
+                }
+            } else {
+                throw PolicyFileError(key: key, problem: "needs \"day\" (a fixed date) or \"isoWeekday\" (with \"ordinal\" or \"last\")")
+            }
+            var shifts = true
+            if let value = fields["shiftsOffWeekend"] {
+                guard case .bool(let flag) = value else { throw PolicyFileError(key: "\(key).shiftsOffWeekend", problem: "must be true or false") }
+                shifts = flag
+            }
+            let rule = HolidayRule(name: name, placement: placement, shiftsOffWeekend: shifts, firstYear: try int("firstYear"))
+            guard rule.isValid else {
+                throw PolicyFileError(key: key, problem: "does not name a day every year (month 1-12, day 1-31, isoWeekday 1-7, ordinal 1-5)")
+            }
+            return rule
+        }
+
+        func object(_ value: JSONValue, at key: String?) throws(PolicyFileError) -> [String: JSONValue] {
+            guard case .object(let fields) = value else { throw PolicyFileError(key: key, problem: "must be an object") }
+            return fields
+        }
+
+        func array(_ value: JSONValue?, at key: String) throws(PolicyFileError) -> [JSONValue] {
+            guard let value else { return [] }
+            guard case .array(let items) = value else { throw PolicyFileError(key: key, problem: "must be a list") }
+            return items
+        }
+
+        func string(_ value: JSONValue, at key: String) throws(PolicyFileError) -> String {
+            guard case .string(let text) = value else { throw PolicyFileError(key: key, problem: "must be a string") }
+            return text
+        }
+
+        func strings(_ value: JSONValue?, at key: String) throws(PolicyFileError) -> [String] {
+            var result: [String] = []
+            for (index, item) in try array(value, at: key).enumerated() { result.append(try string(item, at: "\(key)[\(index)]")) }
+            return result
+        }
+
+        func dates(_ value: JSONValue?, at key: String) throws(PolicyFileError) -> [LocalDate] {
+            var result: [LocalDate] = []
+            for (index, text) in try strings(value, at: key).enumerated() {
+                guard let date = LocalDate(iso8601: text) else {
+                    throw PolicyFileError(key: "\(key)[\(index)]", problem: "\"\(text)\" is not a YYYY-MM-DD date")
+                }
+                result.append(date)
+            }
+            return result
+        }
+
+        func onlyKnownKeys(_ fields: [String: JSONValue], _ known: [String], at key: String?) throws(PolicyFileError) {
+            if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+                throw PolicyFileError(
+                    key: key.map { "\($0).\(unknown)" } ?? unknown,
+                    problem: "no such setting (known here: \(known.joined(separator: ", ")))")
+            }
+        }
+    }
+}
+
+/// A policy file that cannot be used: which key, and why.
+public struct PolicyFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Dotted path of the offending key (`thresholds.creditBureauCents`), nil for the whole document.
+    public var key: String?
+    public var problem: String
+
+    public init(key: String?, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String { key.map { "\($0): \(problem)" } ?? problem }
+}
+
+extension Policy {
+    /// The cent thresholds as the file's whole numbers (cents fit an Int on every platform we run on).
+    var taxOffsetAssistanceThresholdInt: Int {
+        get { Int(taxOffsetAssistanceThresholdCents) }
+        set { taxOffsetAssistanceThresholdCents = Cents(newValue) }
+    }
+    var taxOffsetNonAssistanceThresholdInt: Int {
+        get { Int(taxOffsetNonAssistanceThresholdCents) }
+        set { taxOffsetNonAssistanceThresholdCents = Cents(newValue) }
+    }
+    var passportDenialThresholdInt: Int {
+        get { Int(passportDenialThresholdCents) }
+        set { passportDenialThresholdCents = Cents(newValue) }
+    }
+    var creditBureauThresholdInt: Int {
+        get { Int(creditBureauThresholdCents) }
+        set { creditBureauThresholdCents = Cents(newValue) }
+    }
+    var closureArrearsThresholdInt: Int {
+        get { Int(closureArrearsThresholdCents) }
+        set { closureArrearsThresholdCents = Cents(newValue) }
+    }
+}
