@@ -51,10 +51,10 @@ public enum PolicyFile {
                 "addRules": .array(calendar.holidayRules.filter { !federal.contains($0) }.map(ruleDocument)),
                 "open": .array(calendar.openDates.sorted().map { .string($0.description) }),
             ],
-            "timeframes": .object(Dictionary(uniqueKeysWithValues: Setting.timeframes.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })),
-            "thresholds": .object(Dictionary(uniqueKeysWithValues: Setting.thresholds.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })),
+            "timeframes": .object(Dictionary(uniqueKeysWithValues: Setting.timeframes.map { ($0.key, .int($0.read(policy))) })),
+            "thresholds": .object(Dictionary(uniqueKeysWithValues: Setting.thresholds.map { ($0.key, .int($0.read(policy))) })),
             "withholdingLimit": .object(
-                Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int(Int64(policy[keyPath: $0.path]))) })
+                Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int($0.read(policy))) })
                     .merging(["obligorSupportsAnotherFamily": .bool(policy.obligorSupportsAnotherFamily)]) { $1 }),
             "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
             "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
@@ -83,9 +83,40 @@ public enum PolicyFile {
 
     /// One numeric setting: its key in the file, where it lives in `Policy`, the values it may take.
     struct Setting: Sendable {
+        enum Path: Sendable {
+            case count(WritableKeyPath<Policy, Int> & Sendable)
+            case cents(WritableKeyPath<Policy, Cents> & Sendable)
+        }
+
         let key: String
-        let path: WritableKeyPath<Policy, Int> & Sendable
+        let path: Path
         let range: ClosedRange<Int>
+
+        init(key: String, path: WritableKeyPath<Policy, Int> & Sendable, range: ClosedRange<Int>) {
+            self.key = key
+            self.path = .count(path)
+            self.range = range
+        }
+
+        init(key: String, cents path: WritableKeyPath<Policy, Cents> & Sendable, range: ClosedRange<Int>) {
+            self.key = key
+            self.path = .cents(path)
+            self.range = range
+        }
+
+        func read(_ policy: Policy) -> Int64 {
+            switch path {
+            case .count(let path): Int64(policy[keyPath: path])
+            case .cents(let path): policy[keyPath: path]
+            }
+        }
+
+        func write(_ value: Int64, to policy: inout Policy) {
+            switch path {
+            case .count(let path): policy[keyPath: path] = Int(value)
+            case .cents(let path): policy[keyPath: path] = value
+            }
+        }
 
         static let days = 0...3_650, businessDays = 0...260
         static let timeframes: [Setting] = [
@@ -104,12 +135,12 @@ public enum PolicyFile {
         ]
         static let cents = 0...Int(Ledger.maximumAmountCents)
         static let thresholds: [Setting] = [
-            Setting(key: "taxOffsetAssistanceCents", path: \.taxOffsetAssistanceThresholdInt, range: cents),
-            Setting(key: "taxOffsetNonAssistanceCents", path: \.taxOffsetNonAssistanceThresholdInt, range: cents),
-            Setting(key: "passportDenialCents", path: \.passportDenialThresholdInt, range: cents),
-            Setting(key: "creditBureauCents", path: \.creditBureauThresholdInt, range: cents),
+            Setting(key: "taxOffsetAssistanceCents", cents: \.taxOffsetAssistanceThresholdCents, range: cents),
+            Setting(key: "taxOffsetNonAssistanceCents", cents: \.taxOffsetNonAssistanceThresholdCents, range: cents),
+            Setting(key: "passportDenialCents", cents: \.passportDenialThresholdCents, range: cents),
+            Setting(key: "creditBureauCents", cents: \.creditBureauThresholdCents, range: cents),
             Setting(key: "licenseSuspensionMonthsOfSupport", path: \.licenseSuspensionMonthsOfSupport, range: 1...120),
-            Setting(key: "closureArrearsCents", path: \.closureArrearsThresholdInt, range: cents),
+            Setting(key: "closureArrearsCents", cents: \.closureArrearsThresholdCents, range: cents),
         ]
         static let withholdingLimit: [Setting] = [
             Setting(key: "percentSupportingAnotherFamily", path: \.ccpaLimitPercentSupportingAnotherFamily, range: 0...100),
@@ -200,7 +231,7 @@ public enum PolicyFile {
                 guard setting.range.contains(Int(number)) else {
                     throw PolicyFileError(key: path, problem: "\(number) is out of range (\(setting.range.lowerBound)...\(setting.range.upperBound))")
                 }
-                policy[keyPath: setting.path] = Int(number)
+                setting.write(number, to: &policy)
             }
         }
 
@@ -294,28 +325,4 @@ public struct PolicyFileError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     public var description: String { key.map { "\($0): \(problem)" } ?? problem }
-}
-
-extension Policy {
-    /// The cent thresholds as the file's whole numbers (cents fit an Int on every platform we run on).
-    var taxOffsetAssistanceThresholdInt: Int {
-        get { Int(taxOffsetAssistanceThresholdCents) }
-        set { taxOffsetAssistanceThresholdCents = Cents(newValue) }
-    }
-    var taxOffsetNonAssistanceThresholdInt: Int {
-        get { Int(taxOffsetNonAssistanceThresholdCents) }
-        set { taxOffsetNonAssistanceThresholdCents = Cents(newValue) }
-    }
-    var passportDenialThresholdInt: Int {
-        get { Int(passportDenialThresholdCents) }
-        set { passportDenialThresholdCents = Cents(newValue) }
-    }
-    var creditBureauThresholdInt: Int {
-        get { Int(creditBureauThresholdCents) }
-        set { creditBureauThresholdCents = Cents(newValue) }
-    }
-    var closureArrearsThresholdInt: Int {
-        get { Int(closureArrearsThresholdCents) }
-        set { closureArrearsThresholdCents = Cents(newValue) }
-    }
 }

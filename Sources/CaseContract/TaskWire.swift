@@ -144,7 +144,7 @@ extension Obligor {
     }
 }
 
-extension EmployerOnFile {
+extension EmployerRef {
     var wire: JSONValue {
         var fields: [String: JSONValue] = ["fein": .string(fein.description)]
         fields["name"] = name.map(JSONValue.string)

@@ -114,8 +114,9 @@ extension RuleRun {
 
     func employerTarget(_ fein: FEIN) -> String { "employer:\(fein.digits)" }
 
-    func employerOnFile(_ employment: Employment) -> EmployerOnFile {
-        EmployerOnFile(fein: employment.fein, name: employment.name, address: employment.address)
+    /// The employer as the case has it on file.
+    func employerOnFile(_ employment: Employment) -> EmployerRef {
+        EmployerRef(fein: employment.fein, name: employment.name, address: employment.address)
     }
 
     // MARK: Arrears referrals

@@ -61,19 +61,6 @@ public struct Obligor: Sendable, Hashable {
     }
 }
 
-/// An employer as the case has it on file.
-public struct EmployerOnFile: Sendable, Hashable {
-    public var fein: FEIN
-    public var name: String?
-    public var address: Address?
-
-    public init(fein: FEIN, name: String? = nil, address: Address? = nil) {
-        self.fein = fein
-        self.name = name
-        self.address = address
-    }
-}
-
 /// An income withholding order to an employer (42 USC 666(b)), or its withdrawal.
 public struct WithholdingNotice: Sendable, Hashable {
     public struct Terms: Sendable, Hashable {
@@ -93,7 +80,7 @@ public struct WithholdingNotice: Sendable, Hashable {
         }
     }
 
-    public var employer: EmployerOnFile
+    public var employer: EmployerRef
     public var obligor: Obligor
     public var orderId: String?
     /// On an ISSUE: what to withhold.
@@ -103,7 +90,7 @@ public struct WithholdingNotice: Sendable, Hashable {
     /// On a WITHDRAW: why (TERMINATED, NOT_EMPLOYED, ORDER_TERMINATED, CASE_CLOSED...).
     public var reason: String?
 
-    public init(employer: EmployerOnFile, obligor: Obligor, orderId: String?, terms: Terms? = nil, amended: Bool = false, reason: String? = nil) {
+    public init(employer: EmployerRef, obligor: Obligor, orderId: String?, terms: Terms? = nil, amended: Bool = false, reason: String? = nil) {
         self.employer = employer
         self.obligor = obligor
         self.orderId = orderId
@@ -115,7 +102,7 @@ public struct WithholdingNotice: Sendable, Hashable {
 
 /// The National Medical Support Notice (45 CFR 303.32), or its withdrawal.
 public struct MedicalSupportNotice: Sendable, Hashable {
-    public var employer: EmployerOnFile
+    public var employer: EmployerRef
     public var obligor: Obligor
     public var orderId: String?
     public var docketNumber: String?
@@ -123,7 +110,7 @@ public struct MedicalSupportNotice: Sendable, Hashable {
     public var childIds: [String]?
     public var reason: String?
 
-    public init(employer: EmployerOnFile, obligor: Obligor, orderId: String?, docketNumber: String? = nil, childIds: [String]? = nil, reason: String? = nil) {
+    public init(employer: EmployerRef, obligor: Obligor, orderId: String?, docketNumber: String? = nil, childIds: [String]? = nil, reason: String? = nil) {
         self.employer = employer
         self.obligor = obligor
         self.orderId = orderId
