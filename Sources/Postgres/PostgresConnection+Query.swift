@@ -255,6 +255,7 @@ extension PostgresConnection {
     }
 
     func begin(isolation: IsolationLevel, readOnly: Bool) throws {
+        _ = try liveHandle("BEGIN")
         guard transactionStatus == .idle else {
             throw misuse("BEGIN", "a transaction is already open on this connection; nesting is not supported")
         }

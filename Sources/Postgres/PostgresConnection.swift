@@ -343,8 +343,18 @@ public final class PostgresConnection: @unchecked Sendable {
         PostgresError(kind: .misuse, message: message, operation: operation)
     }
 
+    /// The session's handle, or why it cannot be used: closed (misuse), or
+    /// lost (`.connectionLost`, retriable: `reset()` reconnects). Checked before
+    /// every call, so a session the server dropped never reports a confusing
+    /// state of its own (a transaction that seems open, a statement "not
+    /// prepared") and never takes a statement it cannot run.
     func liveHandle(_ operation: String) throws -> OpaquePointer {
         guard let handle else { throw misuse(operation, "connection is closed") }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            preparedStatements.removeAll()
+            throw PostgresError(
+                kind: .connectionLost, message: "the session was lost; it reconnects on reset()", operation: scrub(operation))
+        }
         return handle
     }
 

@@ -112,6 +112,36 @@ struct ErrorClassificationTests {
         #expect(try victim.query("SELECT 41 + 1")[0].decode(Int.self, column: 0) == 42)
     }
 
+    /// A worker that lost its session mid-transaction retries the batch: BEGIN
+    /// on the lost session is a retriable connection loss (not "a transaction
+    /// is already open"), every statement too, until `reset()` reconnects; the
+    /// session then has no transaction and no prepared statements left over.
+    @Test func aLostSessionRefusesWorkAsConnectionLossUntilReset() throws {
+        let victim = try TestDatabase.connect()
+        let admin = try TestDatabase.connect()
+        let statement = PreparedStatement(name: "lost_session_probe", sql: "SELECT $1::int + 1")
+        #expect(try victim.execute(statement, 1)[0].decode(Int.self, column: 0) == 2)
+        let inFlight = postgresError {
+            try victim.transaction { connection in
+                _ = try connection.query("SELECT 1")
+                _ = try admin.query("SELECT pg_terminate_backend($1)", victim.backendPID)
+                _ = try connection.query("SELECT 2")
+            }
+        }
+        #expect(inFlight?.kind == .connectionLost)
+        for attempt in [
+            { try victim.transaction { _ = try $0.query("SELECT 1") } },
+            { _ = try victim.execute(statement, 1) },
+            { _ = try victim.query("SELECT 1") },
+        ] as [() throws -> Void] {
+            let error = postgresError(attempt)
+            #expect(error?.kind == .connectionLost && error?.isRetriable == true, "\(error.map(String.init(describing:)) ?? "no error")")
+        }
+        try victim.reset()
+        #expect(victim.transactionStatus == .idle)
+        #expect(try victim.transaction { try $0.execute(statement, 41)[0].decode(Int.self, column: 0) } == 42)
+    }
+
     @Test func uniqueViolationIsFinalAndKeepsTheValueOutOfItsDescription() throws {
         try withScratchSchema("unique") { scratch in
             let db = scratch.connection
