@@ -13,10 +13,10 @@
 #   scripts/services.sh env       print the settings as shell exports
 #   scripts/services.sh reset     stop and delete all local data
 #
-# `eval "$(scripts/services.sh env)"` sets CSE_KAFKA_BROKERS, CSE_DATABASE_URL and
+# `eval "$(scripts/services.sh env)"` sets CSE_KAFKA_BROKERS, CSE_DATABASE_URL,
 # CSE_SSN_KEY (a development key generated once into .local/ssn-key, so SSN
 # hashes in the local database stay matchable across restarts; never use it
-# in production).
+# in production) and short consumer-group timings for Tansu.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -154,6 +154,11 @@ print_env() {
     printf 'export CSE_KAFKA_BROKERS=%q\n' "127.0.0.1:$kafka_port"
     printf 'export CSE_DATABASE_URL=%q\n' "$(database_url)"
     printf 'export CSE_SSN_KEY=%q\n' "$(dev_ssn_key)"
+    # Tansu holds every join for the whole rebalance timeout (max.poll.interval.ms):
+    # with Kafka's 300 s a new member waits minutes. Local only; production keeps
+    # Kafka's defaults (45 s session, 300 s poll interval).
+    printf 'export CSE_KAFKA_SESSION_TIMEOUT_MS=%q\n' "10000"
+    printf 'export CSE_KAFKA_MAX_POLL_INTERVAL_MS=%q\n' "10000"
 }
 
 case "${1:-}" in

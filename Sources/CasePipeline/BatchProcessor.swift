@@ -73,6 +73,12 @@ public final class BatchProcessor: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The longest any statement of a batch may run (see `CaseStore.batchTimeLimit`).
+    public var batchTimeLimit: Duration? {
+        get { store.batchTimeLimit }
+        set { store.batchTimeLimit = newValue }
+    }
+
     /// After a transient failure: make the next attempt possible (reconnect).
     public func recover() {
         do {

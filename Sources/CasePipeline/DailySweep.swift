@@ -45,7 +45,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, CustomStringConvertible
 /// Runs on a thread of its own with its own database session, so a long
 /// sweep never stalls the consumer; its tasks go through the outbox like any
 /// other (`onSwept` wakes the relay).
-public final class DailySweep: @unchecked Sendable {
+public final class DailySweep: LoopService, @unchecked Sendable {
     public enum Outcome: Sendable, Equatable {
         /// Before today's time: nothing to do yet.
         case notYet
@@ -69,9 +69,7 @@ public final class DailySweep: @unchecked Sendable {
     private let checkInterval: Duration
     private let retryInterval: Duration
 
-    private let stopRequested = Mutex(false)
-    private let wakeUp = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    public let loop = LoopThread(name: "csworker-daily-sweep")
     /// Used only from the sweep thread: the latest date known swept, so the
     /// database is asked once a day, not at every check.
     private var doneThrough: LocalDate?
@@ -131,25 +129,20 @@ public final class DailySweep: @unchecked Sendable {
         return outcome!
     }
 
-    public var isStopRequested: Bool { stopRequested.withLock { $0 } }
+    public var isStopRequested: Bool { loop.isStopRequested }
 
+    /// Runs the schedule on its thread outside a service group; `stop()` ends it.
     public func start() {
-        let thread = Thread { [self] in
-            runLoop()
-            finished.signal()
-        }
-        thread.name = "csworker-daily-sweep"
-        thread.start()
+        loop.start { self.runLoop() }
     }
 
     /// Interrupts a sweep in progress between pages; returns when the thread has ended.
     public func stop() {
-        stopRequested.withLock { $0 = true }
-        wakeUp.signal()
-        finished.wait()
+        loop.requestStop()
+        loop.join()
     }
 
-    private func runLoop() {
+    public func runLoop() {
         logger.info("daily sweep scheduled", metadata: ["at": "\(time)", "timeZone": "\(calendar.timeZoneIdentifier)"])
         while !isStopRequested {
             var wait = checkInterval
@@ -160,7 +153,7 @@ public final class DailySweep: @unchecked Sendable {
                 recover()
                 wait = retryInterval
             }
-            _ = wakeUp.wait(timeout: .now() + wait.seconds)
+            loop.pause(wait)
         }
     }
 }

@@ -1,6 +1,7 @@
 import CaseStorage
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Watches the database for the operator's endpoints, on sessions of its
@@ -11,7 +12,7 @@ import Synchronization
 ///   bounded by `probeTimeout`; readiness's "database" condition;
 /// - the collector: the supervisors' view (`OperationsReadings`) every
 ///   `readingsInterval`, exported through `PipelineMetrics`.
-public final class DatabaseWatch: Sendable {
+public final class DatabaseWatch: Service, Sendable {
     public struct Configuration: Sendable {
         public var databaseURL: String
         /// The agency's time zone, for "past due" days.
@@ -33,9 +34,8 @@ public final class DatabaseWatch: Sendable {
     private let lastProbeSuccess = Mutex<ContinuousClock.Instant?>(nil)
     /// The last probe's outcome, so only changes are logged.
     private let lastProbeOutcome = Mutex<Bool?>(nil)
-    private let stopRequested = Mutex(false)
-    private let wakeUps = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let prober = LoopThread(name: "csworker-db-probe")
+    private let collector = LoopThread(name: "csworker-db-metrics")
 
     public init(configuration: Configuration, metrics: PipelineMetrics, logger: Logger) {
         self.configuration = configuration
@@ -51,8 +51,27 @@ public final class DatabaseWatch: Sendable {
         return lastProbeSuccess.withLock { $0.map { ContinuousClock.now - $0 < staleAfter } ?? false }
     }
 
+    /// Both threads as one service: graceful shutdown or cancellation stops them.
+    public func run() async throws {
+        start()
+        let stop: @Sendable () -> Void = { [prober, collector] in
+            prober.requestStop()
+            collector.requestStop()
+        }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await prober.finished()
+                try await collector.finished()
+            } onGracefulShutdown: {
+                stop()
+            }
+        } onCancel: {
+            stop()
+        }
+    }
+
     public func start() {
-        spawn("csworker-db-probe", every: configuration.probeInterval, timeout: configuration.probeTimeout) { [self] reader in
+        spawn(prober, every: configuration.probeInterval, timeout: configuration.probeTimeout) { [self] reader in
             do {
                 try reader?.ping()
                 guard reader != nil else { throw ProbeUnavailable() }
@@ -67,7 +86,7 @@ public final class DatabaseWatch: Sendable {
                 throw error
             }
         }
-        spawn("csworker-db-metrics", every: configuration.readingsInterval, timeout: configuration.readingsTimeout) { [self] reader in
+        spawn(collector, every: configuration.readingsInterval, timeout: configuration.readingsTimeout) { [self] reader in
             guard let reader else { return }
             do {
                 guard try reader.claimCollectorRole() else {
@@ -85,11 +104,10 @@ public final class DatabaseWatch: Sendable {
 
     /// Stops both threads and waits for them (each finishes the call in hand).
     public func stop() {
-        stopRequested.withLock { $0 = true }
-        wakeUps.signal()
-        wakeUps.signal()
-        finished.wait()
-        finished.wait()
+        prober.requestStop()
+        collector.requestStop()
+        prober.join()
+        collector.join()
     }
 
     private func probeOutcomeChanged(to reachable: Bool) -> Bool {
@@ -107,15 +125,15 @@ public final class DatabaseWatch: Sendable {
     /// `work` gets nil when no session could be opened, and a failure closes
     /// the session so the next round connects afresh.
     private func spawn(
-        _ name: String, every interval: Duration, timeout: Duration, _ work: @escaping @Sendable (OperationsReader?) throws -> Void
+        _ loop: LoopThread, every interval: Duration, timeout: Duration, _ work: @escaping @Sendable (OperationsReader?) throws -> Void
     ) {
-        let thread = Thread { [self] in
+        loop.start { [self] in
             var session: OperationsReader?
-            while !stopRequested.withLock({ $0 }) {
+            while !loop.isStopRequested {
                 do {
                     if session == nil { session = try connect(timeout: timeout) }
                 } catch {
-                    logger.debug("database watch could not connect", metadata: ["thread": "\(name)", "error": "\(error)"])
+                    logger.debug("database watch could not connect", metadata: ["thread": "\(loop.name)", "error": "\(error)"])
                 }
                 do {
                     try work(session)
@@ -123,13 +141,10 @@ public final class DatabaseWatch: Sendable {
                     session?.close()
                     session = nil
                 }
-                _ = wakeUps.wait(timeout: .now() + interval.seconds)
+                loop.pause(interval)
             }
             session?.close()
-            finished.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     private func connect(timeout: Duration) throws -> OperationsReader {

@@ -69,12 +69,12 @@ public final class LoopThread: Sendable {
     /// When draining must end; nil while no stop was asked for.
     public var drainDeadline: ContinuousClock.Instant? { state.withLock { $0.stopDeadline } }
 
-    /// Sleeps for `duration`, returning early when woken or asked to stop.
-    /// True when it returned early.
+    /// Sleeps for `duration`, returning early when woken (`wake`, or the stop
+    /// request itself). True when it returned early. A loop that is draining
+    /// still waits here between failed attempts, so it never spins.
     @discardableResult
     public func pause(_ duration: Duration) -> Bool {
-        guard !isStopRequested else { return true }
-        return wakeUps.wait(timeout: .now() + max(0, duration.seconds)) == .success
+        wakeUps.wait(timeout: .now() + max(0, duration.seconds)) == .success
     }
 
     /// Waits (blocking) until the thread has ended; at once when it never started.
@@ -106,19 +106,24 @@ public protocol LoopService: Service {
     var drainOnShutdown: Duration { get }
     /// The loop itself, on `loop`'s thread.
     func runLoop() throws
+    /// Graceful shutdown began: ask the loop to stop (by default after
+    /// draining for `drainOnShutdown`).
+    func shutDown()
 }
 
 extension LoopService {
     public var drainOnShutdown: Duration { .zero }
 
+    public func shutDown() { loop.requestStop(drain: drainOnShutdown) }
+
     public func run() async throws {
-        let loop = self.loop, drain = drainOnShutdown
+        let loop = self.loop
         loop.start { try self.runLoop() }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await loop.finished()
             } onGracefulShutdown: {
-                loop.requestStop(drain: drain)
+                self.shutDown()
             }
         } onCancel: {
             loop.requestStop()

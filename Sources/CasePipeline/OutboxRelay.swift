@@ -19,7 +19,7 @@ import Synchronization
 ///
 /// Runs on a dedicated thread; woken right after each batch commit, and
 /// otherwise polls every `idleInterval`.
-public final class OutboxRelay: @unchecked Sendable {
+public final class OutboxRelay: LoopService, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Most rows of one shard in one pass (all shards with work go in one pass).
         public var batchSize = 250
@@ -27,6 +27,9 @@ public final class OutboxRelay: @unchecked Sendable {
         public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         /// The agency's days, for counting tasks published past their `dueBy`.
         public var calendar: BusinessCalendar
+        /// How long the relay keeps publishing once the service group shuts down
+        /// (the consumer stops first, so this is what its last batch enqueued).
+        public var drainOnShutdown: Duration = .seconds(5)
         public init(calendar: BusinessCalendar) { self.calendar = calendar }
     }
 
@@ -34,18 +37,11 @@ public final class OutboxRelay: @unchecked Sendable {
     private let producer: KafkaProducer
     private let configuration: Configuration
     private let logger: Logger
-    private let wakeUps = DispatchSemaphore(value: 0)
     private let pendingWake = Mutex(false)
-    private let stopState = Mutex<StopState>(StopState())
-    private let finished = DispatchSemaphore(value: 0)
     private let published = Mutex(0)
     private let metrics: PipelineMetrics
-
-    private struct StopState {
-        var stopRequested = false
-        /// Stop once a full pass over the shards found nothing to publish, or at this instant.
-        var drainDeadline: ContinuousClock.Instant?
-    }
+    public let loop = LoopThread(name: "csworker-outbox-relay")
+    public var drainOnShutdown: Duration { configuration.drainOnShutdown }
 
     public init(
         source: OutboxSource, producer: KafkaProducer, configuration: Configuration, logger: Logger,
@@ -67,37 +63,33 @@ public final class OutboxRelay: @unchecked Sendable {
             defer { pending = true }
             return pending
         }
-        if !alreadyPending { wakeUps.signal() }
+        if !alreadyPending { loop.wake() }
     }
 
+    /// Runs the relay on its thread outside a service group (`csworker sweep
+    /// --publish`, tests); `stop(drain:)` ends it.
     public func start() {
-        let thread = Thread { [self] in
-            runLoop()
-            finished.signal()
-        }
-        thread.name = "csworker-outbox-relay"
-        thread.start()
+        loop.start { self.runLoop() }
     }
 
     /// Publishes what is left for at most `drain`, then stops; returns when the thread has ended.
     public func stop(drain: Duration) {
-        stopState.withLock {
-            $0.stopRequested = true
-            $0.drainDeadline = ContinuousClock.now + drain
-        }
-        wakeUps.signal()
-        finished.wait()
+        loop.requestStop(drain: drain)
+        loop.join()
     }
 
-    private func runLoop() {
+    /// Publishes until stopped: then until a pass finds nothing left or the
+    /// drain deadline passes. A failed pass (the database or broker away)
+    /// reconnects and retries with backoff; nothing here gives up.
+    public func runLoop() {
         var backoff = configuration.backoff
         while true {
-            let stop = stopState.withLock { $0 }
-            if stop.stopRequested, let deadline = stop.drainDeadline, ContinuousClock.now >= deadline { break }
+            let stopping = loop.isStopRequested
+            if stopping, let deadline = loop.drainDeadline, ContinuousClock.now >= deadline { break }
             pendingWake.withLock { $0 = false }
             do {
                 let shards = try source.shardsWithWork()
-                if shards.isEmpty && stop.stopRequested { break }
+                if shards.isEmpty && stopping { break }
                 let count = try pass(over: shards)
                 backoff.reset()
                 if count > 0 { continue }  // more may be waiting
@@ -105,10 +97,10 @@ public final class OutboxRelay: @unchecked Sendable {
                 let wait = backoff.next()
                 logger.warning("outbox relay pass failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
                 source.recover()
-                _ = wakeUps.wait(timeout: .now() + wait.seconds)
+                loop.pause(wait)
                 continue
             }
-            _ = wakeUps.wait(timeout: .now() + configuration.idleInterval.seconds)
+            loop.pause(configuration.idleInterval)
         }
         logger.info("outbox relay stopped", metadata: ["published": "\(publishedCount)"])
     }

@@ -1,4 +1,5 @@
 import CaseContract
+import CaseStorage
 import Foundation
 import Kafka
 import Logging
@@ -18,7 +19,7 @@ import Synchronization
 /// transaction holds: `LockContention`) go back to the head of their
 /// partitions and come again in the next batch; a partition is committed only
 /// up to its first record left (`FetchBuffer.commitOffsets`).
-public final class Worker: @unchecked Sendable {
+public final class Worker: LoopService, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var consumer: KafkaConsumerConfiguration
         public var topics: PipelineTopics
@@ -67,18 +68,20 @@ public final class Worker: @unchecked Sendable {
         func batchLimit(buffered: Int) -> Int {
             buffered > maxBatch ? maxBatch : min(maxBatch, caughtUpBatch)
         }
+
+        /// `max.poll.interval.ms` as the consumer will use it (an override wins).
+        public var effectiveMaxPollInterval: Duration {
+            consumer.properties["max.poll.interval.ms"].flatMap(Int.init).map { .milliseconds($0) } ?? consumer.maxPollInterval
+        }
+
+        /// How long one statement of a batch may run: a third of the poll
+        /// interval, so a batch never keeps the worker from polling long enough
+        /// to lose its partitions. A batch that runs past it is split.
+        public var batchTimeLimit: Duration { effectiveMaxPollInterval / 3 }
     }
 
     private struct LoopState {
-        var stopRequested = false
-        /// Since when the batch in hand has been failing transiently.
-        var retryingSince: ContinuousClock.Instant?
-        var retrying: Bool {
-            get { retryingSince != nil }
-            set { retryingSince = newValue ? (retryingSince ?? .now) : nil }
-        }
-        /// Assigned partitions (possibly none) and not lost since; an orderly revoke keeps it.
-        var groupJoined = false
+        var lifecycle = WorkerLifecycle()
         var lastLoopAt: ContinuousClock.Instant?
         var lastLagSample: ContinuousClock.Instant?
         /// Partitions taken away during the current poll or retry.
@@ -92,11 +95,16 @@ public final class Worker: @unchecked Sendable {
     private let onBatchCommitted: @Sendable () -> Void
     private let metrics: PipelineMetrics
     private let state = Mutex(LoopState())
+    /// The consumer's thread (libpq and librdkafka calls block).
+    public let loop = LoopThread(name: "csworker-consumer", stackSize: 4 << 20)
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let counters = Mutex(WorkerCounters())
     /// How often each message still in the buffer was left for a later batch;
     /// used only from the worker thread.
     private var deferrals: [TopicPartitionOffset: Int] = [:]
+    /// Batches are at most this big after one ran past its time limit (halved
+    /// each time), growing back by doubling while batches are quick; worker thread only.
+    private var batchCap = Int.max
 
     /// `onBatchCommitted` runs on the worker thread right after each batch's
     /// transaction commits (the outbox relay's wake-up).
@@ -111,12 +119,23 @@ public final class Worker: @unchecked Sendable {
         self.onBatchCommitted = onBatchCommitted
     }
 
-    /// Asks the loop to finish the batch in hand, commit, leave the group and return.
-    public func stop() {
-        state.withLock { $0.stopRequested = true }
+    /// The service group is shutting down (SIGTERM, SIGINT): `stop()`.
+    public func shutDown() {
+        logger.info("stopping: finishing the batch in hand")
+        stop()
     }
 
-    public var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+    /// Asks the loop to finish the batch in hand, commit, leave the group and
+    /// return (a batch failing at that moment is left to be redelivered).
+    public func stop() {
+        _ = state.withLock { $0.lifecycle.stopRequested() }
+        loop.requestStop()
+    }
+
+    public var isStopRequested: Bool { loop.isStopRequested }
+
+    /// The worker's phase: joining, consuming, retrying since when, draining, stopped.
+    public var phase: WorkerLifecycle.Phase { state.withLock { $0.lifecycle.phase } }
 
     public var statistics: WorkerCounters { counters.withLock { $0 } }
 
@@ -138,35 +157,25 @@ public final class Worker: @unchecked Sendable {
     public var health: Health {
         state.withLock { state in
             Health(
-                groupJoined: state.groupJoined, retryingFor: state.retryingSince.map { ContinuousClock.now - $0 },
-                lastLoopAt: state.lastLoopAt)
+                groupJoined: state.lifecycle.holdsAssignment,
+                retryingFor: state.lifecycle.retryingSince.map { ContinuousClock.now - $0 }, lastLoopAt: state.lastLoopAt)
         }
     }
 
-    /// Runs the loop on a new thread until `stop()`; throws what ended it otherwise.
-    public func run() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let thread = Thread { [self] in
-                do {
-                    try runLoop()
-                    continuation.resume()
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.name = "csworker-consumer"
-            thread.stackSize = 4 << 20
-            thread.start()
-        }
-    }
-
-    /// The loop itself, on the calling thread.
+    /// The loop itself, on `loop`'s thread (`run()` starts it there; `stop()`
+    /// or the service group's shutdown ends it).
     public func runLoop() throws {
+        if isStopRequested { _ = state.withLock { $0.lifecycle.stopRequested() } }
+        processor.batchTimeLimit = configuration.batchTimeLimit
         let consumer = try KafkaConsumer(configuration: configuration.consumer, logger: logger) { [weak self] event in
             self?.rebalanced(event)
         }
         consumerBox.withLock { $0 = consumer }
-        defer { consumerBox.withLock { $0 = nil }; membershipChanged(joined: false) }
+        defer {
+            consumerBox.withLock { $0 = nil }
+            _ = state.withLock { $0.lifecycle.loopEnded() }
+            metrics.groupMembership(joined: false)
+        }
         try consumer.subscribe(configuration.topics.input)
         metrics.subscribed(to: configuration.topics.input)
         logger.info("worker joined the consumer group", metadata: [
@@ -195,7 +204,7 @@ public final class Worker: @unchecked Sendable {
                     let wait = pollBackoff.next()
                     metrics.retried(.poll)
                     logger.warning("poll failed; retrying", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
-                    Thread.sleep(forTimeInterval: wait.seconds)
+                    loop.pause(wait)
                     continue
                 }
                 caughtUp = buffer.isEmpty
@@ -215,7 +224,7 @@ public final class Worker: @unchecked Sendable {
                 }
                 gathering = nil
                 try handle(
-                    buffer.takeBatch(limit: configuration.batchLimit(buffered: buffer.count)), consumer: consumer,
+                    buffer.takeBatch(limit: min(batchCap, configuration.batchLimit(buffered: buffer.count))), consumer: consumer,
                     buffer: &buffer)
             }
         } catch {
@@ -282,10 +291,9 @@ public final class Worker: @unchecked Sendable {
             contention = .wait
         }
         var backoff = configuration.backoff
-        var paused = false
         defer {
-            if paused {
-                state.withLock { $0.retrying = false }
+            // Applied (or left for a later batch): partitions paused by a failure go on.
+            if state.withLock({ $0.lifecycle.batchApplied() }) == .resumePartitions {
                 do {
                     try consumer.resume(try consumer.assignment())
                 } catch {
@@ -311,6 +319,10 @@ public final class Worker: @unchecked Sendable {
                     held = kept
                 }
                 for record in held where !deferrals.isEmpty { deferrals[record.position] = nil }
+                if batchCap != .max, ContinuousClock.now - started < configuration.batchTimeLimit / 4 {
+                    batchCap = batchCap >= configuration.maxBatch / 2 ? .max : batchCap * 2
+                }
+                processor.batchTimeLimit = configuration.batchTimeLimit
                 counters.withLock { $0.record(report) }
                 metrics.batchApplied(held, report: report, took: ContinuousClock.now - started)
                 logger.debug("batch applied", metadata: [
@@ -319,16 +331,33 @@ public final class Worker: @unchecked Sendable {
                     "rederived": "\(report.rederived)", "ms": "\((ContinuousClock.now - started).milliseconds)",
                 ])
                 break
+            } catch where StorageFailure.isOverTimeLimit(error) {
+                // Too much for the time a batch may take (lock waits, a slow
+                // database): split it -- the second half goes back to the head of
+                // its partitions -- rather than stop polling past the poll
+                // interval and lose the partitions. One record alone runs once
+                // without the limit.
+                if held.count > 1 {
+                    let keep = held.count / 2
+                    buffer.putBack(Array(held[keep...]))
+                    held = Array(held[..<keep])
+                    batchCap = keep
+                } else {
+                    processor.batchTimeLimit = nil
+                }
+                logger.warning("batch ran past its time limit; split", metadata: [
+                    "limit": "\(configuration.batchTimeLimit)", "records": "\(held.count)", "error": "\(error)",
+                ])
             } catch where RetryClassifier.isRetriable(error) {
-                if isStopRequested {
+                switch state.withLock({ $0.lifecycle.batchFailed(at: .now) }) {
+                case .abandonBatch:
                     // Nothing was committed; whoever owns the partitions next redoes the batch.
                     logger.warning("stopping with a batch not applied; it will be redelivered", metadata: ["error": "\(error)"])
                     return
-                }
-                if !paused {
-                    paused = true
-                    state.withLock { $0.retrying = true }
+                case .pausePartitions:
                     try consumer.pause(try consumer.assignment())
+                default:
+                    break
                 }
                 let wait = backoff.next()
                 counters.withLock { $0.retries += 1 }
@@ -387,20 +416,18 @@ public final class Worker: @unchecked Sendable {
         metrics.rebalanced(event)
         switch event {
         case .assigned(let partitions):
-            membershipChanged(joined: true)
+            let action = state.withLock { $0.lifecycle.assigned() }
+            metrics.groupMembership(joined: true)
             logger.debug("partitions assigned", metadata: ["count": "\(partitions.count)"])
-            if state.withLock({ $0.retrying }), let consumer = consumerBox.withLock({ $0 }) {
-                try? consumer.pause(partitions)
-            }
+            // A batch is failing: what arrives now waits with the rest.
+            if action == .pausePartitions, let consumer = consumerBox.withLock({ $0 }) { try? consumer.pause(partitions) }
         case .revoked(let partitions), .lost(let partitions):
-            if case .lost = event { membershipChanged(joined: false) }
+            if case .lost = event {
+                _ = state.withLock { $0.lifecycle.lost() }
+                metrics.groupMembership(joined: false)
+            }
             state.withLock { $0.revoked.formUnion(partitions) }
         }
-    }
-
-    private func membershipChanged(joined: Bool) {
-        state.withLock { $0.groupJoined = joined }
-        metrics.groupMembership(joined: joined)
     }
 
     /// Once per loop round: the liveness heartbeat, and the lag sample when due.

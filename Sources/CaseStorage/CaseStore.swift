@@ -32,6 +32,11 @@ public final class CaseStore: @unchecked Sendable {
     let calendar: BusinessCalendar
     let logger: Logger
     let cache: StateCache
+    /// The longest any one statement of a batch may run (`statement_timeout`
+    /// for the batch's transaction); nil = the server's setting. The worker
+    /// keeps it well inside the consumer's poll interval: a batch that would
+    /// take longer is split rather than cost the group membership.
+    public var batchTimeLimit: Duration?
 
     /// `calendar` turns the latest event time into the business date the
     /// `cases.arrears_cents` and `ledger_entries` projections are computed as of.
@@ -54,6 +59,12 @@ public final class CaseStore: @unchecked Sendable {
         let batch = BatchTransaction(store: self)
         let value = try connection.transaction(isolation: .readCommitted) { connection in
             defer { batch.isOpen = false }
+            if let limit = batchTimeLimit {
+                let (seconds, attoseconds) = limit.components
+                let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+                // For this transaction only (is_local).
+                try connection.execute(prepared: BatchSQL.batchTimeLimit, parameters: ["\(milliseconds)ms"])
+            }
             return try body(batch)
         }
         // Committed: what the batch read and wrote is now the database's state.
@@ -515,6 +526,9 @@ struct HistoryWrites {
 }
 
 enum BatchSQL {
+    static let batchTimeLimit = PreparedStatement(
+        name: "cs_batch_time_limit", sql: "SELECT set_config('statement_timeout', $1, true)")
+
     static let recordEvents = PreparedStatement(
         name: "cs_record_events",
         sql: """

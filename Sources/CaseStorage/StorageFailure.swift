@@ -9,4 +9,10 @@ public enum StorageFailure {
     public static func isTransient(_ error: any Error) -> Bool {
         (error as? PostgresError)?.isRetriable ?? false
     }
+
+    /// A statement ran past the batch's time limit (`CaseStore.batchTimeLimit`):
+    /// the batch is too big for the time it may take; a smaller one can succeed.
+    public static func isOverTimeLimit(_ error: any Error) -> Bool {
+        (error as? PostgresError)?.kind == .queryCanceled
+    }
 }

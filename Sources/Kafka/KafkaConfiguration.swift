@@ -67,16 +67,19 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var clientId: String = "csworker"
     public var security: KafkaSecurity = .plaintext
     /// A member that has not heartbeated for this long is removed from the
-    /// group. Tansu 0.6 also completes each join only after about half of it
-    /// (measured: 6 s -> 3 s, 10 s -> 5 s; a second member ~2 s more).
-    public var sessionTimeout: Duration = .seconds(10)
+    /// group. Kafka's default (45 s): a process paused by its node, a GC-heavy
+    /// neighbour or a slow network keeps its partitions. Tansu 0.6 completes
+    /// each join only after about half of it (measured: 6 s -> 3 s, 10 s -> 5 s),
+    /// so the local setup shortens it (scripts/services.sh env).
+    public var sessionTimeout: Duration = .seconds(45)
     /// Heartbeat period; nil = a third of the session timeout, at most 3 s.
     public var heartbeatInterval: Duration? = nil
     /// The longest gap allowed between two polls before the member is
     /// considered stuck and its partitions are reassigned. Kafka brokers also
     /// use it as the rebalance timeout (how long a rebalance waits for slow
-    /// members). Must be >= `sessionTimeout`.
-    public var maxPollInterval: Duration = .seconds(30)
+    /// members). Must be >= `sessionTimeout`. Kafka's default (300 s); Tansu
+    /// waits the whole of it for a join, so the local setup shortens it.
+    public var maxPollInterval: Duration = .seconds(300)
     public var autoOffsetReset: KafkaAutoOffsetReset = .earliest
     public var assignmentStrategy: KafkaAssignmentStrategy = .rangeThenRoundRobin
     /// `fetch.min.bytes`, `fetch.max.bytes`, `max.partition.fetch.bytes`; nil = librdkafka's default.

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import OperationsServer
 import Prometheus
+import ServiceLifecycle
 
 /// `csworker run`'s operator settings: the HTTP port with /metrics and the
 /// health endpoints, and how often the database-derived metrics are read.
@@ -60,8 +61,8 @@ struct OperationsOptions: ParsableArguments {
     }
 }
 
-/// The running endpoints of one worker process and what feeds them: the
-/// database watch and the HTTP server.
+/// The operator's endpoints of one worker process and what feeds them: the
+/// database watch and the HTTP server, as services of `csworker run`'s group.
 final class OperationsEndpoints: Sendable {
     private let watch: DatabaseWatch?
     private let server: OperationsServer?
@@ -96,29 +97,15 @@ final class OperationsEndpoints: Sendable {
         server = OperationsServer(
             configuration: OperationsServer.Configuration(host: settings.host, port: port), registry: registry, logger: logger,
             isLive: { conditions.isLive(worker: worker.health) },
-            readiness: { Readiness(failing: conditions.failing(worker: worker.health, databaseReachable: watch.isReachable)) })
+            readiness: { Readiness(failing: conditions.failing(worker: worker.health, databaseReachable: watch.isReachable)) },
+            onListening: { port in
+                logger.info("operations endpoints listening", metadata: ["port": "\(port)", "paths": "/metrics,/health/live,/health/ready"])
+            })
     }
 
-    /// Starts the database watch and listens; throws `BindFailure` (exit 69).
-    func start(logger: Logger) async throws {
-        guard let server, let watch else {
-            logger.info("operations endpoints off (CSE_HTTP_PORT=off)")
-            return
-        }
-        watch.start()
-        do {
-            let port = try await server.start()
-            logger.info("operations endpoints listening", metadata: [
-                "port": "\(port)", "paths": "/metrics,/health/live,/health/ready",
-            ])
-        } catch {
-            watch.stop()
-            throw error
-        }
-    }
-
-    func stop() async {
-        await server?.stop()
-        watch?.stop()
+    /// The services to run (none with CSE_HTTP_PORT=off).
+    var services: [any Service] {
+        guard let server, let watch else { return [] }
+        return [watch, server]
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import ServiceLifecycle
 
 /// One worker process: a consumer-group member applying events to cases, and
 /// an outbox relay publishing the tasks and dead letters they produce.
@@ -15,9 +16,9 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run one worker process of the consumer group until SIGTERM or SIGINT.",
         discussion: """
             Needs CSE_SSN_KEY (at least 32 bytes, hex or base64) besides the connection settings.
-            Group timings default to max.poll.interval.ms = session.timeout.ms = 10000, which keeps
-            joins short on brokers that wait out the rebalance timeout (Tansu); override them with
-            CSE_KAFKA_MAX_POLL_INTERVAL_MS and CSE_KAFKA_SESSION_TIMEOUT_MS. Each partition fetch is
+            Group timings are Kafka's defaults (session.timeout.ms 45000, max.poll.interval.ms 300000);
+            set CSE_KAFKA_SESSION_TIMEOUT_MS and CSE_KAFKA_MAX_POLL_INTERVAL_MS to change them (the local
+            setup shortens both: Tansu waits out the rebalance timeout on every join). Each partition fetch is
             at most 16 KiB (CSE_KAFKA_MAX_PARTITION_FETCH_BYTES), so the three input topics are consumed
             side by side rather than one far ahead of another.
             Log level: CSE_LOG_LEVEL (trace, debug, info, notice, warning, error; default info).
@@ -119,8 +120,8 @@ struct RunCommand: AsyncParsableCommand {
             defer { producer.close() }
 
             var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupId: connection.group)
-            consumerConfiguration.maxPollInterval = .seconds(10)
-            consumerConfiguration.sessionTimeout = .seconds(10)
+            // Group timings: Kafka's defaults (session 45 s, poll interval 300 s)
+            // unless CSE_KAFKA_SESSION_TIMEOUT_MS / CSE_KAFKA_MAX_POLL_INTERVAL_MS say otherwise.
             // Small fetches per partition interleave the input topics, so events of one
             // topic do not run far ahead of the applications on another.
             consumerConfiguration.maxPartitionFetchBytes = 16 * 1024
@@ -136,10 +137,11 @@ struct RunCommand: AsyncParsableCommand {
 
             let registry = OperationsEndpoints.bootstrapMetrics()
             let metrics = PipelineMetrics()
+            var relayConfiguration = OutboxRelay.Configuration(calendar: policy.calendar)
+            relayConfiguration.drainOnShutdown = .seconds(drainSeconds)
             let relay = OutboxRelay(
                 source: OutboxStore(connection: relayConnection, protector: protector, logger: logger),
-                producer: producer, configuration: OutboxRelay.Configuration(calendar: policy.calendar), logger: logger,
-                metrics: metrics)
+                producer: producer, configuration: relayConfiguration, logger: logger, metrics: metrics)
             let processor = BatchProcessor(
                 store: CaseStore(
                     connection: workerConnection, protector: protector, calendar: policy.calendar, cachedStates: cachedCases,
@@ -151,14 +153,7 @@ struct RunCommand: AsyncParsableCommand {
             let endpoints = OperationsEndpoints(
                 settings: operationsSettings, databaseURL: databaseURL, calendar: policy.calendar, registry: registry,
                 metrics: metrics, worker: worker, logger: logger)
-            try await endpoints.start(logger: logger)
-            let signals = SignalTrap { signal in
-                logger.info("stopping: finishing the batch in hand", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                worker.stop()
-            }
-            defer { signals.cancel() }
-
-            relay.start()
+            if operationsSettings.port == nil { logger.info("operations endpoints off (CSE_HTTP_PORT=off)") }
             let dailySweep = sweepAt.map { time in
                 Self.dailySweep(
                     at: time, policy: policy, connection: sweepConnection!, protector: protector, topics: topics, logger: logger
@@ -166,15 +161,31 @@ struct RunCommand: AsyncParsableCommand {
                     relay.wake()
                 }
             }
-            dailySweep?.start()
-            let reporter = Task { await Self.reportProgress(worker: worker, relay: relay, logger: logger) }
-            let outcome = await Result(catching: { try await worker.run() })
-            reporter.cancel()
-            dailySweep?.stop()
-            relay.stop(drain: .seconds(drainSeconds))
-            await endpoints.stop()
-            Self.logTotals(worker: worker, relay: relay, logger: logger)
-            try outcome.get()
+            let reporter = ClosureService {
+                try? await cancelWhenGracefulShutdown { await Self.reportProgress(worker: worker, relay: relay, logger: logger) }
+            }
+            // One group, one SIGTERM/SIGINT handler. Services shut down in the
+            // reverse of this order: the worker first (it finishes the batch in
+            // hand, commits, leaves the group), then the sweep, the relay (it
+            // publishes what that batch enqueued, up to its drain time), the
+            // reporter, and the endpoints last, so readiness is served to the end.
+            var services = endpoints.services.map { service in
+                ServiceGroupConfiguration.ServiceConfiguration(
+                    service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup)
+            }
+            services.append(.init(service: reporter, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+            services.append(.init(service: relay, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            if let dailySweep {
+                services.append(.init(service: dailySweep, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            }
+            services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            var quietGroup = logger
+            quietGroup.logLevel = max(logger.logLevel, .notice)
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quietGroup))
+            defer { Self.logTotals(worker: worker, relay: relay, logger: logger) }
+            try await group.run()
         }
     }
 
