@@ -48,7 +48,7 @@ export CSE_CONSUMER_GROUP="csworker-demo-$run_id"
 # events waiting for a case that
 # never opens are dead-lettered 3 s after the workers caught up (default 60 s).
 # CSE_HTTP_PORT=0: each worker's /metrics and health endpoints on a free port (logged at start).
-worker_env=(CSE_KAFKA_MAX_POLL_INTERVAL_MS=30000 CSE_KAFKA_SESSION_TIMEOUT_MS=6000 CSE_UNKNOWN_CASE_GRACE_SECONDS=3 CSE_HTTP_PORT=0)
+worker_env=(CSE_KAFKA_MAX_POLL_INTERVAL_MS=30000 CSE_KAFKA_SESSION_TIMEOUT_MS=6000 CSE_UNKNOWN_CASE_HORIZON=20s CSE_HTTP_PORT=0)
 
 say "migrating the demo database (twice: the second run has nothing to do)"
 "$csworker" migrate

@@ -88,17 +88,18 @@ public final class BatchProcessor: @unchecked Sendable {
         }
     }
 
-    /// Dead-letters (`unknown-case`) events that have waited longer than
-    /// `grace` for their case to be opened. One transaction; cheap when
-    /// nothing has waited that long.
-    public func expireParked(olderThan grace: Duration) throws -> BatchReport {
-        let caseIds = try store.casesWithExpiredParkedEvents(olderThan: grace, limit: 200)
+    /// Dead-letters events that have waited longer than `horizon` (counted
+    /// from when they were first parked) for their case to be opened
+    /// (`unknown-case`) or for the order they name (`processing-failed`). One
+    /// transaction; cheap when nothing has waited that long.
+    public func expireParked(olderThan horizon: Duration) throws -> BatchReport {
+        let caseIds = try store.casesWithExpiredParkedEvents(olderThan: horizon, limit: 200)
         var report = BatchReport()
         guard !caseIds.isEmpty else { return report }
         try store.withBatch { transaction in
             var run = BatchRun(
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
-            try run.expire(caseIds: caseIds)
+            try run.expire(caseIds: caseIds, horizon: horizon)
             try run.save()
             report = run.report
         }
@@ -176,6 +177,7 @@ struct BatchRun {
     /// Events waiting for a case: taken from storage, or parked earlier in this batch.
     private var waitingBySSN: [SSNHash: [PendingEvent]] = [:]
     private var waitingByCase: [String: [PendingEvent]] = [:]
+    private var waitingByOrder: [OrderKey: [PendingEvent]] = [:]
     /// Parked events taken from storage and applied; the rest go back.
     private var unparkedIds = Set<ParkedKey>()
     private var outcomes: [UUID: EventOutcome] = [:]
@@ -197,6 +199,11 @@ struct BatchRun {
     struct ParkedKey: Hashable {
         var eventId: UUID
         var match: ParkedEvent.Match
+    }
+
+    struct OrderKey: Hashable {
+        var caseId: String
+        var orderId: String
     }
 
     init(
@@ -338,7 +345,17 @@ struct BatchRun {
             if case .intakeApplication = event.payload { return event.caseId }
             return nil
         }
-        takenFromStorage = try transaction.takeParked(forSSNHashes: arrivingHashes, caseIds: Set(openingCaseIds))
+        // Orders entered in this batch: modifications and terminations that overtook them wait for them.
+        let enteredOrders = events.compactMap { event, _ -> (caseId: String, orderId: String)? in
+            guard let caseId = event.caseId else { return nil }
+            switch event.payload {
+            case .orderEstablished(let terms): return (caseId, terms.orderId)
+            case .intakeApplication(let application): return application.existingOrder.map { (caseId, $0.orderId) }
+            default: return nil
+            }
+        }
+        takenFromStorage = try transaction.takeParked(
+            forSSNHashes: arrivingHashes, caseIds: Set(openingCaseIds), orders: enteredOrders)
         for parked in takenFromStorage {
             // It decoded when it was parked; if a changed decoder refuses it now, it stays parked.
             guard case .success(let event) = EventDecoder.decode(parked.value) else { continue }
@@ -347,12 +364,8 @@ struct BatchRun {
                 source: DeadLetter.Source(
                     topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value),
                 parked: parked)
-            switch parked.match {
-            case .ssn(let hash): waitingBySSN[hash, default: []].append(pending)
-            case .caseId(let caseId):
-                waitingByCase[caseId, default: []].append(pending)
-                caseIds.insert(caseId)
-            }
+            waitingFor(parked.match, pending)
+            if let caseId = parked.match.caseId { caseIds.insert(caseId) }
         }
 
         // 4. Lock and load the cases in play.
@@ -429,36 +442,54 @@ struct BatchRun {
         return event.caseId
     }
 
-    /// Events that waited longer than the grace period for a case that still
-    /// does not exist: dead letters (`unknown-case`); any whose case has
-    /// opened meanwhile are applied instead.
-    mutating func expire(caseIds: [String]) throws {
+    /// Events of these cases that waited longer than `horizon` (from when
+    /// they were first parked) for their case or their order: dead letters
+    /// (`unknown-case`, or the rules' refusal of an order never entered). Any
+    /// whose case or order exists by now are applied instead; younger ones
+    /// keep waiting.
+    mutating func expire(caseIds: [String], horizon: Duration) throws {
         try transaction.lockIdentities(ssnHashes: [SSNHash](), caseIds: caseIds)
-        takenFromStorage = try transaction.takeParked(forSSNHashes: [SSNHash](), caseIds: caseIds)
+        takenFromStorage = try transaction.takeParked(forSSNHashes: [SSNHash](), caseIds: caseIds, ordersOfCases: caseIds)
         let loaded = try transaction.lockAndLoad(caseIds: caseIds)
         for caseId in caseIds { states[caseId] = loaded[caseId] }
-        for parked in takenFromStorage {
-            guard case .caseId(let caseId) = parked.match, case .success(let event) = EventDecoder.decode(parked.value) else {
-                continue
-            }
-            let pending = PendingEvent(
+        let cutoff = Date().addingTimeInterval(-horizon.seconds)
+        let waiting = takenFromStorage.compactMap { parked -> PendingEvent? in
+            guard case .success(let event) = EventDecoder.decode(parked.value) else { return nil }
+            return PendingEvent(
                 event: event,
                 source: DeadLetter.Source(
                     topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value),
                 parked: parked)
-            if states[caseId] != nil {
-                try applyToCases(pending, [caseId])
-                continue
+        }
+        for pending in waiting.sorted(by: Self.businessOrder) {
+            let parked = pending.parked!, event = pending.event
+            guard let caseId = parked.match.caseId else { continue }
+            let refusal: RuleError
+            switch parked.match {
+            case .order(_, let orderId):
+                if states[caseId]?.orders.contains(where: { $0.orderId == orderId }) == true {
+                    try applyToCases(pending, [caseId])
+                    continue
+                }
+                refusal = .unknownOrder(caseId: caseId, orderId: orderId)
+            default:
+                if states[caseId] != nil {
+                    try applyToCases(pending, [caseId])
+                    continue
+                }
+                refusal = .unknownCase(caseId: caseId)
             }
+            // Still waiting, and not long enough to give up on.
+            guard (parked.parkedAt ?? .distantPast) < cutoff else { continue }
             unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
             report.deadLettered += 1
-            tally(.deadLettered, pending, reason: RuleError.unknownCase(caseId: caseId).deadLetterClass)
+            tally(.deadLettered, pending, reason: refusal.deadLetterClass)
             logger.warning(
-                "dead-lettering an event whose case was never opened",
-                metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "unknown-case"]))
+                "dead-lettering an event that waited past the horizon for its case or order",
+                metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "\(refusal.deadLetterClass)"]))
             outbox.append(DeadLetter.message(
-                for: pending.source, eventId: event.id, errorClass: RuleError.unknownCase(caseId: caseId).deadLetterClass,
-                reason: DeadLetter.reason(RuleError.unknownCase(caseId: caseId)), scope: caseId, topics: topics))
+                for: pending.source, eventId: event.id, errorClass: refusal.deadLetterClass,
+                reason: DeadLetter.reason(refusal), scope: caseId, topics: topics))
             // A remittance may have been applied to its other cases; it keeps that outcome.
             if case .withholdingRemittance = event.payload { continue }
             outcomes[event.id] = .deadLettered
@@ -503,6 +534,10 @@ struct BatchRun {
                     "unparked": "\(pending.parked != nil)",
                 ]))
                 try caseChanged(caseId, before: before)
+            case .failure(.unknownOrder(let caseId, let orderId)) where caseIds.count == 1 && Self.namesAnOrder(pending.event):
+                // It overtook the order it modifies or ends: it waits for it.
+                park(pending, match: .order(caseId: caseId, orderId: orderId))
+                return
             case .failure(let error):
                 refusedAnywhere = true
                 refusal = error.deadLetterClass
@@ -548,7 +583,16 @@ struct BatchRun {
         return .success(committedEvents[caseId]! + (appliedInBatch[caseId] ?? []))
     }
 
-    /// A case opened, or its noncustodial parent's SSN changed: apply what waited for it.
+    /// An order modification or termination: it can overtake the order it names.
+    static func namesAnOrder(_ event: Event) -> Bool {
+        switch event.payload {
+        case .orderModified, .orderTerminated: true
+        default: false
+        }
+    }
+
+    /// A case opened, its noncustodial parent's SSN changed, or an order was
+    /// entered: apply what waited for it.
     private mutating func caseChanged(_ caseId: String, before: CaseState?) throws {
         guard let state = states[caseId] else { return }
         let newHash = state.noncustodialParty.ssn.map(protector.hash)
@@ -568,6 +612,11 @@ struct BatchRun {
                 try applyToCases(pending, [caseId])
             }
         }
+        let knownOrders = Set(before?.orders.map(\.orderId) ?? [])
+        for order in state.orders where !knownOrders.contains(order.orderId) {
+            guard let waiting = waitingByOrder.removeValue(forKey: OrderKey(caseId: caseId, orderId: order.orderId)) else { continue }
+            for pending in waiting.sorted(by: Self.businessOrder) { try applyToCases(pending, [caseId]) }
+        }
     }
 
     private mutating func park(_ pending: PendingEvent, match: ParkedEvent.Match) {
@@ -576,19 +625,23 @@ struct BatchRun {
             waitingFor(match, pending)
             return
         }
+        // It waited for something else (its case, now open): that wait is over.
+        if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
+        // Waiting anew, for something else: the horizon still counts from when it was first parked.
         let parked = ParkedEvent(
             eventId: pending.event.id, match: match, topic: pending.source.topic, partition: pending.source.partition,
-            offset: pending.source.offset, key: pending.source.key, value: pending.source.value)
+            offset: pending.source.offset, key: pending.source.key, value: pending.source.value,
+            parkedAt: pending.parked?.parkedAt)
         toPark.append(parked)
         if pending.parked == nil {
             report.parked += 1
             tally(.parked, pending)
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
-        logger.debug("event parked until its case exists", metadata: EventLog.metadata(pending.event, caseId: Self.caseId(of: match)).adding([
+        logger.debug("event waiting for its case, order or person", metadata: EventLog.metadata(pending.event, caseId: match.caseId).adding([
             "match": "\(Self.matchKind(match))",
         ]))
-        // A case opened later in this batch picks it up from here.
+        // A case opened (an order entered) later in this batch picks it up from here.
         var waiting = pending
         waiting.parked = parked
         waitingFor(match, waiting)
@@ -598,6 +651,7 @@ struct BatchRun {
         switch match {
         case .ssn(let hash): waitingBySSN[hash, default: []].append(pending)
         case .caseId(let caseId): waitingByCase[caseId, default: []].append(pending)
+        case let .order(caseId, orderId): waitingByOrder[OrderKey(caseId: caseId, orderId: orderId), default: []].append(pending)
         }
     }
 
@@ -605,16 +659,11 @@ struct BatchRun {
         EventPosition(a.event) < EventPosition(b.event)
     }
 
-    /// The case an event waits for; nil when it waits for a person (an SSN).
-    private static func caseId(of match: ParkedEvent.Match) -> String? {
-        if case .caseId(let caseId) = match { return caseId }
-        return nil
-    }
-
     private static func matchKind(_ match: ParkedEvent.Match) -> String {
         switch match {
         case .ssn: "ssn"
         case .caseId: "case"
+        case .order: "order"
         }
     }
 

@@ -38,6 +38,8 @@ public final class PipelineMetrics: Sendable {
         public static let referralsOpen = "csworker_referrals_open"
         public static let tasksPastDue = "csworker_tasks_past_due"
         public static let operationsCollector = "csworker_operations_collector"
+        public static let eventsWaiting = "csworker_events_waiting"
+        public static let eventsWaitingOldestSeconds = "csworker_events_waiting_oldest_seconds"
     }
 
     /// Bucket upper bounds for `csworker_batch_records` (the backend's
@@ -189,15 +191,29 @@ public final class PipelineMetrics: Sendable {
     public func operations(_ readings: OperationsReadings) {
         collecting.withLock { $0 = true }
         operationsCollector.record(1)
+        for series in Self.supervisorSeries(readings) {
+            Gauge(label: series.label, dimensions: series.dimensions).record(series.value)
+        }
+    }
+
+    /// The supervisors' series with their values in `readings`: the one list
+    /// that both sets them and withdraws them.
+    private static func supervisorSeries(_ readings: OperationsReadings) -> [(label: String, dimensions: [(String, String)], value: Double)] {
+        var series: [(label: String, dimensions: [(String, String)], value: Double)] = []
         for stage in CaseStage.allCases {
-            Gauge(label: Name.cases, dimensions: [("stage", stage.rawValue)]).record(readings.casesByStage[stage] ?? 0)
+            series.append((Name.cases, [("stage", stage.rawValue)], Double(readings.casesByStage[stage] ?? 0)))
         }
         for type in TaskType.allCases {
-            Gauge(label: Name.referralsOpen, dimensions: [("type", type.rawValue)]).record(readings.openReferralsByType[type] ?? 0)
-            Gauge(label: Name.tasksPastDue, dimensions: [("type", type.rawValue)]).record(readings.tasksPastDueByType[type] ?? 0)
+            series.append((Name.referralsOpen, [("type", type.rawValue)], Double(readings.openReferralsByType[type] ?? 0)))
+            series.append((Name.tasksPastDue, [("type", type.rawValue)], Double(readings.tasksPastDueByType[type] ?? 0)))
         }
-        Gauge(label: Name.outboxBacklog).record(readings.outboxBacklog)
-        Gauge(label: Name.outboxOldestUnpublishedSeconds).record(readings.oldestUnpublishedSeconds)
+        series.append((Name.outboxBacklog, [], Double(readings.outboxBacklog)))
+        series.append((Name.outboxOldestUnpublishedSeconds, [], readings.oldestUnpublishedSeconds))
+        for (kind, count) in [("case", readings.waiting.forCase), ("order", readings.waiting.forOrder), ("person", readings.waiting.forPerson)] {
+            series.append((Name.eventsWaiting, [("for", kind)], Double(count)))
+        }
+        series.append((Name.eventsWaitingOldestSeconds, [], readings.waiting.oldestSeconds))
+        return series
     }
 
     /// Another process reads the supervisors' view: withdraw any series this
@@ -210,13 +226,9 @@ public final class PipelineMetrics: Sendable {
         }
         guard wasCollecting else { return }
         operationsCollector.record(0)
-        for stage in CaseStage.allCases { Gauge(label: Name.cases, dimensions: [("stage", stage.rawValue)]).destroy() }
-        for type in TaskType.allCases {
-            Gauge(label: Name.referralsOpen, dimensions: [("type", type.rawValue)]).destroy()
-            Gauge(label: Name.tasksPastDue, dimensions: [("type", type.rawValue)]).destroy()
-        }
-        Gauge(label: Name.outboxBacklog).destroy()
-        Gauge(label: Name.outboxOldestUnpublishedSeconds).destroy()
+        let nothing = OperationsReadings(
+            casesByStage: [:], openReferralsByType: [:], tasksPastDueByType: [:], outboxBacklog: 0, oldestUnpublishedSeconds: 0)
+        for series in Self.supervisorSeries(nothing) { Gauge(label: series.label, dimensions: series.dimensions).destroy() }
     }
 }
 

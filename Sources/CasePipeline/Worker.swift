@@ -47,14 +47,13 @@ public final class Worker: LoopService, @unchecked Sendable {
         /// events/s offered was 630 ms).
         public var gatherLimit: Duration = .milliseconds(25)
         public var backoff = Backoff()
-        /// How long an event may wait for the application that opens its case
-        /// (topics are consumed independently, so it can overtake it) before
-        /// it is dead-lettered as `unknown-case`. Counted while this worker is
-        /// caught up (its last poll found nothing); while it is working through
-        /// a backlog, the application may still be queued behind, so then ten
-        /// times as long.
-        public var unknownCaseGrace: Duration = .seconds(60)
-        /// How often waiting events are checked against the grace period.
+        /// How long an event may wait in the database for the application that
+        /// opens its case, or the order it names (topics are consumed
+        /// independently, intake systems export nightly, brokers lag), counted
+        /// from when it was first parked, before it is dead-lettered.
+        public var waitingHorizon: Duration = Self.defaultWaitingHorizon
+        public static let defaultWaitingHorizon: Duration = .seconds(48 * 3600)
+        /// How often waiting events are checked against the horizon.
         public var sweepInterval: Duration = .seconds(1)
         /// How often consumer lag is sampled for metrics (local, no broker request).
         public var lagSampleInterval: Duration = .seconds(5)
@@ -184,7 +183,6 @@ public final class Worker: LoopService, @unchecked Sendable {
 
         var pollBackoff = configuration.backoff
         var lastSweep = ContinuousClock.now
-        var caughtUp = false
         var buffer = FetchBuffer()
         /// Since when the loop has been taking in fetched messages for the next batch.
         var gathering: ContinuousClock.Instant?
@@ -193,7 +191,7 @@ public final class Worker: LoopService, @unchecked Sendable {
                 tick(consumer)
                 if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
                     lastSweep = ContinuousClock.now
-                    try sweepExpired(grace: caughtUp ? configuration.unknownCaseGrace : configuration.unknownCaseGrace * 10)
+                    try sweepExpired(horizon: configuration.waitingHorizon)
                 }
                 let fetched: Int
                 do {
@@ -207,7 +205,6 @@ public final class Worker: LoopService, @unchecked Sendable {
                     loop.pause(wait)
                     continue
                 }
-                caughtUp = buffer.isEmpty
                 guard !buffer.isEmpty else {
                     gathering = nil
                     continue
@@ -236,11 +233,11 @@ public final class Worker: LoopService, @unchecked Sendable {
         logger.info("worker left the consumer group")
     }
 
-    /// Dead-letters events that waited too long for their case. A transient
-    /// failure just postpones it to the next sweep.
-    private func sweepExpired(grace: Duration) throws {
+    /// Dead-letters events that waited past the horizon for their case or
+    /// order. A transient failure just postpones it to the next sweep.
+    private func sweepExpired(horizon: Duration) throws {
         do {
-            let report = try processor.expireParked(olderThan: grace)
+            let report = try processor.expireParked(olderThan: horizon)
             guard report.deadLettered + report.unparked > 0 else { return }
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
             metrics.record(report.tally)

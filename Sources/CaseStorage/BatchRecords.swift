@@ -77,13 +77,16 @@ public struct ParkedEvent: Sendable, Hashable {
     public enum Match: Sendable, Hashable {
         /// An employer report about this person (keyed hash of the SSN).
         case ssn(SSNHash)
-        /// A remittance payment for this case.
+        /// An event for this case, which has not been opened yet.
         case caseId(String)
+        /// A modification or termination of an order the case does not have yet.
+        case order(caseId: String, orderId: String)
 
         var kind: String {
             switch self {
             case .ssn: "ssn"
             case .caseId: "case"
+            case .order: "order"
             }
         }
 
@@ -91,6 +94,34 @@ public struct ParkedEvent: Sendable, Hashable {
             switch self {
             case .ssn(let hash): hash.hex
             case .caseId(let caseId): caseId
+            case let .order(caseId, orderId): Self.orderKey(caseId: caseId, orderId: orderId)
+            }
+        }
+
+        /// The case it waits on (nil: a person).
+        public var caseId: String? {
+            switch self {
+            case .ssn: nil
+            case .caseId(let caseId), .order(let caseId, _): caseId
+            }
+        }
+
+        static let separator: Character = "\u{1F}"
+
+        static func orderKey(caseId: String, orderId: String) -> String { "\(caseId)\(separator)\(orderId)" }
+
+        init?(kind: String, key: String) {
+            switch kind {
+            case "ssn":
+                guard let hash = SSNHash(hex: key) else { return nil }
+                self = .ssn(hash)
+            case "case":
+                self = .caseId(key)
+            case "order":
+                guard let cut = key.firstIndex(of: Self.separator) else { return nil }
+                self = .order(caseId: String(key[..<cut]), orderId: String(key[key.index(after: cut)...]))
+            default:
+                return nil
             }
         }
     }

@@ -232,30 +232,31 @@ public final class BatchTransaction {
         return cases
     }
 
-    /// Removes and returns the parked events matching these SSN hashes or case
-    /// ids, oldest first (by topic, partition, offset). They are gone once the
-    /// batch commits; park again what still cannot apply.
+    /// Removes and returns the parked events matching these SSN hashes, case
+    /// ids, or (case, order) pairs, oldest first (by topic, partition,
+    /// offset). They are gone once the batch commits; park again what still
+    /// cannot apply (their `parkedAt` goes back with them).
     public func takeParked(
-        forSSNHashes hashes: some Collection<SSNHash>, caseIds: some Collection<String>
+        forSSNHashes hashes: some Collection<SSNHash>, caseIds: some Collection<String>,
+        orders: some Collection<(caseId: String, orderId: String)> = [(caseId: String, orderId: String)](),
+        ordersOfCases: some Collection<String> = [String]()
     ) throws -> [ParkedEvent] {
         try checkOpen("takeParked")
-        guard !hashes.isEmpty || !caseIds.isEmpty else { return [] }
+        guard !hashes.isEmpty || !caseIds.isEmpty || !orders.isEmpty || !ordersOfCases.isEmpty else { return [] }
         let result = try connection.execute(
-            prepared: BatchSQL.takeParked, parameters: [hashes.map(\.hex), Array(caseIds)])
+            prepared: BatchSQL.takeParked,
+            parameters: [
+                hashes.map(\.hex), Array(caseIds), orders.map { ParkedEvent.Match.orderKey(caseId: $0.caseId, orderId: $0.orderId) },
+                Array(ordersOfCases),
+            ])
         var events: [ParkedEvent] = []
         events.reserveCapacity(result.rowCount)
         for row in result {
             let kind = try row.decode(String.self, column: 0)
             let key = try row.decode(String.self, column: 1)
-            let match: ParkedEvent.Match
-            if kind == "ssn" {
-                guard let hash = SSNHash(hex: key) else {
-                    throw PostgresError(
-                        kind: .decodingFailure, message: "parked_events.match_key is not a hash", operation: "takeParked")
-                }
-                match = .ssn(hash)
-            } else {
-                match = .caseId(key)
+            guard let match = ParkedEvent.Match(kind: kind, key: key) else {
+                throw PostgresError(
+                    kind: .decodingFailure, message: "parked_events has a match this version cannot read", operation: "takeParked")
             }
             var event = ParkedEvent(
                 eventId: try row.decode(UUID.self, column: 2), match: match, topic: try row.decode(String.self, column: 3),
@@ -469,7 +470,9 @@ public final class BatchTransaction {
         guard !events.isEmpty else { return }
         var kinds: [String] = [], matchKeys: [String] = [], ids: [UUID] = [], topics: [String] = []
         var partitions: [Int32] = [], offsets: [Int64] = [], keys: [Bytea] = [], values: [Bytea] = []
+        var parkedAt: [Date?] = []
         for event in events {
+            parkedAt.append(event.parkedAt)
             kinds.append(event.match.kind)
             matchKeys.append(event.match.key)
             ids.append(event.eventId)
@@ -480,7 +483,7 @@ public final class BatchTransaction {
             values.append(Bytea(try store.protector.seal(event.value, context: event.sealContext)))
         }
         pipeline.execute(
-            prepared: BatchSQL.park, parameters: [kinds, matchKeys, ids, topics, partitions, offsets, keys, values])
+            prepared: BatchSQL.park, parameters: [kinds, matchKeys, ids, topics, partitions, offsets, keys, values, parkedAt])
     }
 
     private func enqueueOutcomes(_ outcomes: [UUID: EventOutcome], on pipeline: PostgresPipeline) {
@@ -562,6 +565,8 @@ enum BatchSQL {
             DELETE FROM parked_events
             WHERE (match_kind = 'ssn' AND match_key = ANY($1::text[]))
                OR (match_kind = 'case' AND match_key = ANY($2::text[]))
+               OR (match_kind = 'order' AND match_key = ANY($3::text[]))
+               OR (match_kind = 'order' AND split_part(match_key, chr(31), 1) = ANY($4::text[]))
             RETURNING match_kind, match_key, event_id, topic, "partition", "offset", sealed_key, sealed_value, parked_at
             """)
 
@@ -639,9 +644,10 @@ enum BatchSQL {
         name: "cs_park",
         sql: """
             INSERT INTO parked_events (match_kind, match_key, event_id, topic, "partition", "offset", sealed_key,
-                                       sealed_value)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int4[], $6::int8[], $7::bytea[],
-                                 $8::bytea[])
+                                       sealed_value, parked_at)
+            SELECT k, mk, e, t, p, o, sk, sv, coalesce(pa, now())
+            FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int4[], $6::int8[], $7::bytea[],
+                        $8::bytea[], $9::timestamptz[]) AS u(k, mk, e, t, p, o, sk, sv, pa)
             ON CONFLICT (match_kind, match_key, event_id) DO NOTHING
             """)
 

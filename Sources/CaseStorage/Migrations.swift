@@ -53,6 +53,7 @@ public enum Migrator {
         Migration(version: 5, name: "sweep_runs: which business dates the daily sweep has run for", sql: SchemaV5.sql),
         Migration(version: 6, name: "outbox: dueBy of ISSUE tasks; dead letters indexed", sql: SchemaV6.sql),
         Migration(version: 7, name: "case_history: the applied event, sealed, for re-deriving a case", sql: SchemaV7.sql),
+        Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -339,5 +340,20 @@ enum SchemaV6 {
 enum SchemaV7 {
     static let sql = """
         ALTER TABLE case_history ADD COLUMN sealed_event bytea;
+        """
+}
+
+/// Version 8. Events wait in the database for what they need, for as long as
+/// the operator's horizon allows: for their case to open (`case`), for their
+/// person (`ssn`), and now for the order they name (`order`, key
+/// "<caseId>\u{1F}<orderId>": a modification or termination that overtook the
+/// order itself). The horizon counts from `parked_at`, kept when an event is
+/// taken out and parked again; the index finds the oldest waiting cheaply.
+enum SchemaV8 {
+    static let sql = """
+        ALTER TABLE parked_events DROP CONSTRAINT parked_events_match_kind_check;
+        ALTER TABLE parked_events ADD CONSTRAINT parked_events_match_kind_check
+            CHECK (match_kind IN ('ssn', 'case', 'order'));
+        CREATE INDEX parked_events_waiting ON parked_events (parked_at) WHERE match_kind <> 'ssn';
         """
 }

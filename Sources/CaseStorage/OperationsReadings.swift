@@ -20,16 +20,52 @@ public struct OperationsReadings: Sendable, Hashable {
     public var outboxBacklog: Int
     /// Age of the oldest of them; 0 when there is none.
     public var oldestUnpublishedSeconds: Double
+    /// Events waiting in the database for their case, order or person.
+    public var waiting: Waiting
 
     public init(
         casesByStage: [CaseStage: Int], openReferralsByType: [TaskType: Int], tasksPastDueByType: [TaskType: Int],
-        outboxBacklog: Int, oldestUnpublishedSeconds: Double
+        outboxBacklog: Int, oldestUnpublishedSeconds: Double, waiting: Waiting = Waiting()
     ) {
         self.casesByStage = casesByStage
         self.openReferralsByType = openReferralsByType
         self.tasksPastDueByType = tasksPastDueByType
         self.outboxBacklog = outboxBacklog
         self.oldestUnpublishedSeconds = oldestUnpublishedSeconds
+        self.waiting = waiting
+    }
+
+    /// Events parked until what they need arrives, by what they wait for.
+    public struct Waiting: Sendable, Hashable {
+        /// For the application that opens their case.
+        public var forCase = 0
+        /// For the order they modify or end.
+        public var forOrder = 0
+        /// Employer reports about a person on no case (yet): they never expire.
+        public var forPerson = 0
+        /// How long the oldest event waiting for its case or order has waited; 0 when none.
+        public var oldestSeconds: Double = 0
+
+        public init(forCase: Int = 0, forOrder: Int = 0, forPerson: Int = 0, oldestSeconds: Double = 0) {
+            self.forCase = forCase
+            self.forOrder = forOrder
+            self.forPerson = forPerson
+            self.oldestSeconds = oldestSeconds
+        }
+
+        /// One query: counts by kind, and the oldest case or order wait (its index).
+        static func read(_ connection: PostgresConnection) throws -> Waiting {
+            let row = try connection.query(
+                """
+                SELECT count(*) FILTER (WHERE match_kind = 'case'), count(*) FILTER (WHERE match_kind = 'order'),
+                       count(*) FILTER (WHERE match_kind = 'ssn'),
+                       coalesce(extract(epoch FROM now() - min(parked_at) FILTER (WHERE match_kind <> 'ssn'))::float8, 0)
+                FROM parked_events
+                """)[0]
+            return Waiting(
+                forCase: try row.decode(Int.self, column: 0), forOrder: try row.decode(Int.self, column: 1),
+                forPerson: try row.decode(Int.self, column: 2), oldestSeconds: max(0, try row.decode(Double.self, column: 3)))
+        }
     }
 }
 
@@ -116,7 +152,8 @@ public final class OperationsReader: @unchecked Sendable {
         return OperationsReadings(
             casesByStage: casesByStage, openReferralsByType: referrals, tasksPastDueByType: pastDue,
             outboxBacklog: try outbox.decode(Int.self, column: 0),
-            oldestUnpublishedSeconds: max(0, try outbox.decode(Double.self, column: 1)))
+            oldestUnpublishedSeconds: max(0, try outbox.decode(Double.self, column: 1)),
+            waiting: try OperationsReadings.Waiting.read(connection))
     }
 }
 

@@ -2,16 +2,18 @@ import Postgres
 
 extension CaseStore {
     /// Case ids (sorted, at most `limit`) with an event that has waited longer
-    /// than `grace` for that case to be opened. Read outside a batch so an
-    /// idle worker finds out cheaply that nothing is due; the batch that
+    /// than `horizon` for that case to open, or for an order of it to be
+    /// entered, counted from when it was first parked. Read outside a batch so
+    /// an idle worker finds out cheaply that nothing is due; the batch that
     /// expires them takes the events under the case's identity lock.
-    public func casesWithExpiredParkedEvents(olderThan grace: Duration, limit: Int = 200) throws -> [String] {
-        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+    public func casesWithExpiredParkedEvents(olderThan horizon: Duration, limit: Int = 200) throws -> [String] {
+        let seconds = Double(horizon.components.seconds) + Double(horizon.components.attoseconds) / 1e18
         return try connection.query(
             """
-            SELECT DISTINCT match_key FROM parked_events
-            WHERE match_kind = 'case' AND parked_at < now() - make_interval(secs => $1::float8)
-            ORDER BY match_key LIMIT $2
+            SELECT DISTINCT CASE match_kind WHEN 'order' THEN split_part(match_key, chr(31), 1) ELSE match_key END AS case_id
+            FROM parked_events
+            WHERE match_kind <> 'ssn' AND parked_at < now() - make_interval(secs => $1::float8)
+            ORDER BY case_id LIMIT $2
             """, seconds, Int64(limit)
         ).map { try $0.decode(String.self, column: 0) }
     }

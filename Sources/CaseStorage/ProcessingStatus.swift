@@ -27,12 +27,18 @@ public struct ProcessingStatus: Sendable, Hashable {
     public struct Parked: Sendable, Hashable {
         /// Employer reports about people on no case (matched by SSN hash).
         public var reportsWithoutPerson: Int
-        /// Events (remittance payments) waiting for their case to open.
+        /// Events waiting for their case to open.
         public var waitingForCase: Int
+        /// Modifications and terminations waiting for the order they name.
+        public var waitingForOrder: Int
+        /// How long the oldest event waiting for its case or order has waited; 0 when none.
+        public var oldestWaitingSeconds: Double
 
-        public init(reportsWithoutPerson: Int, waitingForCase: Int) {
+        public init(reportsWithoutPerson: Int, waitingForCase: Int, waitingForOrder: Int = 0, oldestWaitingSeconds: Double = 0) {
             self.reportsWithoutPerson = reportsWithoutPerson
             self.waitingForCase = waitingForCase
+            self.waitingForOrder = waitingForOrder
+            self.oldestWaitingSeconds = oldestWaitingSeconds
         }
     }
 
@@ -134,7 +140,7 @@ public struct ProcessingStatusReader {
                  + (SELECT count(*) FROM outbox o WHERE o.sealed AND o.topic = $1
                       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(o.headers) h WHERE h->>'name' = $2)),
                    (SELECT count(*) FROM outbox WHERE published_at IS NULL),
-                   (SELECT count(*) FROM parked_events WHERE match_kind = 'case')
+                   (SELECT count(*) FROM parked_events WHERE match_kind <> 'ssn')
             """, deadLetterTopic, Self.eventIdHeader)[0]
         return ProcessingProgress(
             accounted: try row.decode(Int.self, column: 0), unpublished: try row.decode(Int.self, column: 1),
@@ -154,10 +160,10 @@ public struct ProcessingStatusReader {
             parked: try totals.decode(Int.self, column: 2), deadLettered: try totals.decode(Int.self, column: 3),
             recordingSpanSeconds: try totals.decode(Double?.self, column: 4) ?? 0)
 
-        let parkedRow = try connection.query(
-            "SELECT count(*) FILTER (WHERE match_kind = 'ssn'), count(*) FILTER (WHERE match_kind = 'case') FROM parked_events")[0]
+        let waiting = try OperationsReadings.Waiting.read(connection)
         let parked = ProcessingStatus.Parked(
-            reportsWithoutPerson: try parkedRow.decode(Int.self, column: 0), waitingForCase: try parkedRow.decode(Int.self, column: 1))
+            reportsWithoutPerson: waiting.forPerson, waitingForCase: waiting.forCase, waitingForOrder: waiting.forOrder,
+            oldestWaitingSeconds: waiting.oldestSeconds)
 
         let (casesByStage, cases) = try CaseCounts.byStage(connection)
 

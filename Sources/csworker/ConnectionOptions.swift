@@ -36,3 +36,16 @@ struct ConnectionOptions: ParsableArguments {
 
     var group: String { groupFlag ?? environment["CSE_CONSUMER_GROUP"] ?? "csworker" }
 }
+
+/// Durations as operators write them: `90s`, `30m`, `48h`, `2d`, or whole seconds.
+enum DurationText {
+    static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Int64)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3_600), ("d", 86_400)]
+        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Int64(trimmed.dropLast(suffix.count)), value >= 0 else { return nil }
+            return seconds == 0 ? .milliseconds(value) : .seconds(value * seconds)
+        }
+        return Int64(trimmed).flatMap { $0 >= 0 ? .seconds($0) : nil }
+    }
+}

@@ -41,8 +41,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most records in one transaction while everything fetched fits in one --max-batch (the worker keeps up): short transactions, low latency.")
     var caughtUpBatch: Int = Worker.Configuration.defaultCaughtUpBatch
 
-    @Option(help: "Seconds an event may wait for the application that opens its case before it is dead-lettered as unknown-case (env CSE_UNKNOWN_CASE_GRACE_SECONDS).")
-    var unknownCaseGraceSeconds: Int?
+    @Option(name: .customLong("unknown-case-horizon"), help: ArgumentHelp(
+        "How long an event waits in the database for the application that opens its case (or the order it names), from when it was parked, before it is dead-lettered (env CSE_UNKNOWN_CASE_HORIZON; default 48h; 90s, 30m, 2d...).",
+        valueName: "duration"))
+    var unknownCaseHorizonFlag: String?
+
+    /// The waiting horizon, flag over environment.
+    func unknownCaseHorizon(environment: [String: String]) throws -> Duration {
+        guard let text = unknownCaseHorizonFlag ?? environment["CSE_UNKNOWN_CASE_HORIZON"], !text.isEmpty else {
+            return Worker.Configuration.defaultWaitingHorizon
+        }
+        guard let horizon = DurationText.parse(text) else {
+            throw ValidationError("CSE_UNKNOWN_CASE_HORIZON / --unknown-case-horizon must be a duration such as 48h, 30m, 90s or 2d, not '\(text)'")
+        }
+        return horizon
+    }
 
     @Option(help: "Case states kept in memory between batches, so a batch loads only the versions of cases it has seen (env CSE_CACHED_CASES; 0 = none). Bounds the worker's memory: about 30 KB a case.")
     var cachedCases: Int?
@@ -81,10 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let graceText = connection.environment["CSE_UNKNOWN_CASE_GRACE_SECONDS"]
-        guard let graceSeconds = unknownCaseGraceSeconds ?? (graceText.map { Int($0) } ?? 60), graceSeconds >= 0 else {
-            throw ValidationError("CSE_UNKNOWN_CASE_GRACE_SECONDS must be a whole number of seconds")
-        }
+        let horizon = try unknownCaseHorizon(environment: connection.environment)
         let cacheText = connection.environment["CSE_CACHED_CASES"]
         guard let cachedCases = cachedCases ?? (cacheText.map { Int($0) } ?? Self.defaultCachedCases), cachedCases >= 0 else {
             throw ValidationError("CSE_CACHED_CASES must be a whole number of cases")
@@ -133,7 +143,7 @@ struct RunCommand: AsyncParsableCommand {
             var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
             workerConfiguration.maxBatch = maxBatch
             workerConfiguration.caughtUpBatch = caughtUpBatch
-            workerConfiguration.unknownCaseGrace = .seconds(graceSeconds)
+            workerConfiguration.waitingHorizon = horizon
 
             let registry = OperationsEndpoints.bootstrapMetrics()
             let metrics = PipelineMetrics()

@@ -75,6 +75,16 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// The text `csworker status` prints.
 enum StatusReport {
+    /// `42 s`, `17 min`, `5.2 h`, `3.1 d`.
+    static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: "\(Int(seconds)) s"
+        case ..<7_200: "\(Int(seconds / 60)) min"
+        case ..<172_800: String(format: "%.1f h", seconds / 3_600)
+        default: String(format: "%.1f d", seconds / 86_400)
+        }
+    }
+
     static func text(_ status: ProcessingStatus, readings: OperationsReadings? = nil, zone: String = "") -> String {
         var lines: [String] = []
         let events = status.events
@@ -86,7 +96,9 @@ enum StatusReport {
             lines.append("throughput: \(Int(Double(events.recorded) / span)) events/s (first to last event recorded: \(String(format: "%.1f", span)) s)")
         }
         lines.append("parked: \(status.parked.reportsWithoutPerson) employer reports about people on no case, "
-            + "\(status.parked.waitingForCase) events waiting for their case to open")
+            + "\(status.parked.waitingForCase) events waiting for their case to open, "
+            + "\(status.parked.waitingForOrder) waiting for the order they name"
+            + (status.parked.oldestWaitingSeconds > 0 ? " (oldest waiting \(Self.age(status.parked.oldestWaitingSeconds)))" : ""))
 
         lines.append("cases by stage:")
         for stage in CaseStage.allCases {

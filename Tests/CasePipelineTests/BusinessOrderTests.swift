@@ -46,8 +46,8 @@ struct BusinessOrderTests {
     static func run(_ events: [ScenarioEvent], caseIds: [String]) async throws -> Run {
         let h = try await PipelineHarness.make(partitions: 3)
         do {
-            try h.startWorker(unknownCaseGrace: .seconds(600))
-            try h.startWorker(unknownCaseGrace: .seconds(600))
+            try h.startWorker(waitingHorizon: .seconds(3600))
+            try h.startWorker(waitingHorizon: .seconds(3600))
             try await h.produce(events)
             try await h.waitUntilProcessed(events.count, timeout: .seconds(180))
             // Everything the relay published has reached the collector.

@@ -11,7 +11,7 @@ import Testing
 @Suite("Pipeline: dead-letter replay", .timeLimit(.minutes(2)))
 struct DeadLetterReplayTests {
     @Test func anUnknownCaseEvent_replayedAfterItsCaseOpened_isApplied_andReplayingItAgainHasNoEffect() async throws {
-        try await withHarness(unknownCaseGrace: .seconds(1)) { h in
+        try await withHarness(waitingHorizon: .seconds(1)) { h in
             let caseId = "RPL-1", ssn = "934300001"
             let order = ScenarioEvents.orderEstablished(
                 caseId: caseId, effectiveOn: "2026-04-01", occurredAt: ScenarioDate(stringLiteral: "2026-03-12").at(hour: 15))

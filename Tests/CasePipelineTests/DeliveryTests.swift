@@ -81,7 +81,7 @@ struct DeliveryTests {
     }
 
     @Test func poisonAmongGoodMessages_isDeadLettered_andTheGoodOnesAreApplied() async throws {
-        try await withHarness(unknownCaseGrace: .seconds(1)) { h in
+        try await withHarness(waitingHorizon: .seconds(1)) { h in
             let good = Self.caseEvents("GOOD-1", ssn: "934200004")
             let malformed = ScenarioEvents.malformedJSON(caseId: "GOOD-1")
             let violation = ScenarioEvents.schemaViolation(.amountAsString, caseId: "GOOD-1")

@@ -44,7 +44,7 @@ struct EventLogKeysTests {
 
             worker = try WorkerProcess(
                 name: "worker", environment: environment, logs: logs,
-                arguments: ["run", "--unknown-case-grace-seconds", "1", "--daily-sweep-at", "00:00"])
+                arguments: ["run", "--unknown-case-horizon", "1s", "--daily-sweep-at", "00:00"])
             try await h.produce(events)
             try await eventually(timeout: .seconds(60), "the new hire waits for its employee") {
                 try h.count("SELECT count(*) FROM processed_events WHERE event_id = $1::uuid AND outcome = 'parked'", newHire.eventId) == 1

@@ -184,10 +184,10 @@ struct RuleFamilyTests {
 
 /// Runs `body` with a fresh harness and one worker, shutting both down after.
 func withHarness(
-    workers: Int = 1, unknownCaseGrace: Duration = .seconds(60), _ body: (PipelineHarness) async throws -> Void
+    workers: Int = 1, waitingHorizon: Duration = .seconds(3600), _ body: (PipelineHarness) async throws -> Void
 ) async throws {
     let harness = try await PipelineHarness.make()
-    for _ in 0..<workers { try harness.startWorker(unknownCaseGrace: unknownCaseGrace) }
+    for _ in 0..<workers { try harness.startWorker(waitingHorizon: waitingHorizon) }
     do {
         try await body(harness)
     } catch {

@@ -74,7 +74,7 @@ final class PipelineHarness: @unchecked Sendable {
 
     /// Starts one in-process worker in the test's consumer group.
     @discardableResult
-    func startWorker(maxBatch: Int = 500, unknownCaseGrace: Duration = .seconds(60)) throws -> RunningWorker {
+    func startWorker(maxBatch: Int = 500, waitingHorizon: Duration = .seconds(3600)) throws -> RunningWorker {
         let workerConnection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         let relayConnection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         let relay = OutboxRelay(
@@ -87,7 +87,7 @@ final class PipelineHarness: @unchecked Sendable {
         consumer.maxPartitionFetchBytes = 16 * 1024  // as `csworker run` sets it
         var configuration = Worker.Configuration(consumer: consumer, topics: topics)
         configuration.maxBatch = maxBatch
-        configuration.unknownCaseGrace = unknownCaseGrace
+        configuration.waitingHorizon = waitingHorizon
         let worker = Worker(configuration: configuration, processor: processor, logger: Services.logger) { relay.wake() }
         relay.start()
         let task = Task { try await worker.run() }
