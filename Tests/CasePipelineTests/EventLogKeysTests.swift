@@ -92,14 +92,14 @@ struct EventLogKeysTests {
                     #expect(type != "unknown" && caseId != "unknown", "\(line)")
                 }
                 #expect(caseId.contains(/^\d{9}$/) == false, "a case id that looks like an SSN: \(line)")
-                if message == "event parked until its case exists" && type == "employer.new-hire" && caseId == "none" { parkedByPerson = true }
+                if message == "event waiting for its case, order or person" && type == "employer.new-hire" && caseId == "none" { parkedByPerson = true }
                 if message == "event applied" && type == "employer.new-hire" && caseId == late && metadata["unparked"] == "true" {
                     appliedAfterParking = true
                 }
             }
             for expected in [
-                "event applied", "event parked until its case exists", "dead-lettering an undecodable record",
-                "dead-lettering an event whose case was never opened", "dead-lettering an event the rules refused",
+                "event applied", "event waiting for its case, order or person", "dead-lettering an undecodable record",
+                "dead-lettering an event that waited past the horizon for its case or order", "dead-lettering an event the rules refused",
                 "dead letter replayed", "sweep re-evaluated a case",
             ] {
                 #expect(messages[expected] != nil, "no '\(expected)' line among \(messages.keys.sorted())")

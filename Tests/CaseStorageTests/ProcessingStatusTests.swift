@@ -78,7 +78,8 @@ struct ProcessingStatusTests {
             #expect(status.events.parked == 2)
             #expect(status.events.deadLettered == 1)
             #expect(status.events.recordingSpanSeconds >= 0)
-            #expect(status.parked == .init(reportsWithoutPerson: 1, waitingForCase: 2))
+            #expect(status.parked.reportsWithoutPerson == 1 && status.parked.waitingForCase == 2 && status.parked.waitingForOrder == 0)
+            #expect(status.parked.oldestWaitingSeconds >= 0)
 
             #expect(enforced.stage != opened.stage)
             #expect(status.casesByStage == [enforced.stage: 1, opened.stage: 1])
