@@ -39,11 +39,11 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
                     program: .tanf, receivedOn: day("2026-03-02"),
                     custodialParty: Party(
                         partyId: "P-100231", firstName: "Tanisha", lastName: "Greene", dateOfBirth: day("1994-07-19"),
-                        ssn: ssn("245678901"),
+                        ssn: ssn("945678901"),
                         address: Address(line1: "1412 Tuckaseegee Rd", city: "Charlotte", state: state("NC"), postalCode: "28208")),
                     noncustodialParty: Party(
                         partyId: "P-100232", firstName: "Marcus", lastName: "Greene", dateOfBirth: day("1991-11-03"),
-                        ssn: ssn("312456789"), address: gastoniaAddress, employer: piedmontFreight),
+                        ssn: ssn("912456789"), address: gastoniaAddress, employer: piedmontFreight),
                     children: [
                         Child(childId: "C-55810", firstName: "Jaylen", lastName: "Greene", dateOfBirth: day("2016-05-21"), paternityEstablished: true),
                         Child(childId: "C-55811", firstName: "Amara", lastName: "Greene", dateOfBirth: day("2019-09-02"), paternityEstablished: true),
@@ -88,7 +88,7 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
                     PartyUpdate(
                         partyId: "P-100232",
                         address: Address(line1: "17 Lakeview Dr", city: "Mooresville", state: state("NC"), postalCode: "28117"),
-                        ssn: ssn("312456789"))))
+                        ssn: ssn("912456789"))))
         #expect(
             try decodeValid("intake.party-update-deceased").payload
                 == .partyUpdate(PartyUpdate(partyId: "P-300410", deceasedOn: day("2026-05-14"))))
@@ -112,7 +112,7 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
                     caseId: nil,
                     payload: .newHire(
                         NewHire(
-                            employee: Employee(ssn: ssn("312456789"), firstName: "Marcus", lastName: "Greene", address: gastoniaAddress),
+                            employee: Employee(ssn: ssn("912456789"), firstName: "Marcus", lastName: "Greene", address: gastoniaAddress),
                             employer: piedmontFreight, hireDate: day("2026-03-30"), receivedOn: day("2026-04-06")))))
         #expect(event.type.topic == .employerReports && !event.type.requiresCaseId)
     }
@@ -121,12 +121,12 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
         #expect(
             try decodeValid("employer.termination").payload
                 == .termination(
-                    Termination(employee: Employee(ssn: ssn("312456789")), employer: EmployerRef(fein: fein("561234567")), terminatedOn: day("2026-07-10"))))
+                    Termination(employee: Employee(ssn: ssn("912456789")), employer: EmployerRef(fein: fein("561234567")), terminatedOn: day("2026-07-10"))))
         #expect(
             try decodeValid("employer.termination-with-new-employer").payload
                 == .termination(
                     Termination(
-                        employee: Employee(ssn: ssn("312456789"), firstName: "Marcus", lastName: "Greene"),
+                        employee: Employee(ssn: ssn("912456789"), firstName: "Marcus", lastName: "Greene"),
                         employer: EmployerRef(fein: fein("561234567"), name: "Piedmont Freight Logistics LLC"),
                         terminatedOn: day("2026-07-10"),
                         newEmployer: EmployerRef(fein: fein("587654321"), name: "Carolina Tire Service Inc"))))
@@ -134,7 +134,7 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
 
     @Test func quarterlyWageIgnoresAStrayCaseId() throws {
         let expected = QuarterlyWage(
-            employee: Employee(ssn: ssn("523456781")), employer: EmployerRef(fein: fein("587654321"), name: "Carolina Tire Service Inc"),
+            employee: Employee(ssn: ssn("923456781")), employer: EmployerRef(fein: fein("587654321"), name: "Carolina Tire Service Inc"),
             quarter: Quarter(year: 2026, quarter: 3)!, wagesCents: 1_184_275)
         #expect(try decodeValid("employer.quarterly-wage").payload == .quarterlyWage(expected))
         let stray = try decodeValid("employer.quarterly-wage-stray-caseid-ignored")
@@ -299,7 +299,7 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
     /// Every identifier-bearing field, given a wrong value, must be rejected without echoing it.
     @Test func identifierValuesNeverAppearInReasons() throws {
         let application = try JSONValue.parse(EventFixtures.bytes("valid", "intake.application-tanf-existing-order.json"))
-        let badSSNs = ["31245678", "3124567890", "312-45-6789", "312 45 6789", "31245678X", "３１２４５６７８９", "312456789\n"]
+        let badSSNs = ["91245678", "9124567890", "912-45-6789", "912 45 6789", "91245678X", "９１２４５６７８９", "912456789\n"]
         let targets: [[String]] = [
             ["data", "noncustodialParty", "ssn"], ["data", "custodialParty", "ssn"],
             ["data", "noncustodialParty", "employer", "fein"], ["data", "custodialParty", "dateOfBirth"],

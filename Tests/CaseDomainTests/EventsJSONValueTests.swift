@@ -58,10 +58,10 @@ import Testing
 
     @Test func parseErrorsDoNotQuoteTheInput() {
         do {
-            _ = try JSONValue.parse(Array(#"{"ssn": 312456789x}"#.utf8))
+            _ = try JSONValue.parse(Array(#"{"ssn": 912456789x}"#.utf8))
             Issue.record("parsed")
         } catch {
-            #expect(!error.description.contains("312456789"))
+            #expect(!error.description.contains("912456789"))
             #expect(error.offset == 17)
         }
     }

@@ -8,7 +8,7 @@ import Testing
 /// driver that threads state through a sequence of events.
 enum Fx {
     static let caseId = "C-1"
-    static let ncpSSN = SSN("401223333")!
+    static let ncpSSN = SSN("901223333")!
     static let otherSSN = SSN("987654321")!
     static let acme = EmployerRef(fein: FEIN("12-3456789")!, name: "Acme Tools", address: address("1 Industrial Way", "Little Rock", "AR", "72201"))
     static let bolt = EmployerRef(fein: FEIN("98-7654321")!, name: "Bolt Freight", address: address("9 Depot Rd", "Conway", "AR", "72032"))
@@ -46,7 +46,7 @@ enum Fx {
         Party(partyId: "P-NCP", firstName: "Dale", lastName: "Ncp", dateOfBirth: dateOfBirth, ssn: ssn, address: address, employer: employer)
     }
 
-    static let cp = Party(partyId: "P-CP", firstName: "Casey", lastName: "Cp", dateOfBirth: Fx.date("1992-01-03"), ssn: SSN("111223333")!, address: Fx.cpAddress)
+    static let cp = Party(partyId: "P-CP", firstName: "Casey", lastName: "Cp", dateOfBirth: Fx.date("1992-01-03"), ssn: SSN("911223333")!, address: Fx.cpAddress)
 
     static func child(_ id: String, paternity: Bool) -> Child {
         Child(childId: id, firstName: "Kid", lastName: id, dateOfBirth: date("2019-06-01"), paternityEstablished: paternity)

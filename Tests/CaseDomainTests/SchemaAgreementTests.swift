@@ -206,11 +206,11 @@ enum Mutation {
     static let replacements: [JSONValue] = [
         .null, true, false, 0, -1, 100, 12.5, 100.0, .int(.max), .double(1e19), "", " ", "x", "100", "TANF", "tanf", "ACCEPTED",
         "EMANCIPATION", "GENETIC_TEST", "CONTEMPT", "ENROLLED", "NC", "nc", "XX", "28208", "28208-1234", "2820", "123456789", "12345678",
-        "123-45-6789", "12-3456789", "561234567", "2026Q3", "2026Q5", "2026-03-02", "2026-02-30", "2026-02-29", "2024-02-29",
+        "923-45-6789", "12-3456789", "561234567", "2026Q3", "2026Q5", "2026-03-02", "2026-02-30", "2026-02-29", "2024-02-29",
         "0000-01-01", "2026-03-02T10:00:00Z", "2026-03-02T10:00:00", "2026-03-02T10:00:00.25+05:30", "2026-03-02T25:00:00Z",
         "0b9f2c3e-6a41-4b8e-9d0f-2f1e7c5a9b11", "0B9F2C3E-6A41-4B8E-9D0F-2F1E7C5A9B11", "0b9f2c3e6a414b8e9d0f2f1e7c5a9b11",
         "intake.application", "court.order-established", "employer.new-hire", "intake.party-update", "court.unknown",
-        [], [[:]], [:], ["fein": "561234567"], ["ssn": "123456789"],
+        [], [[:]], [:], ["fein": "561234567"], ["ssn": "923456789"],
         ["line1": "1 Main St", "city": "Raleigh", "state": "NC", "postalCode": "27601"],
     ]
 

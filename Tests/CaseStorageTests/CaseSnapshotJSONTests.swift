@@ -314,7 +314,7 @@ enum SnapshotCorpus {
                 ssn: SSN("987654321"), address: address, addressUsable: true, deceasedOn: date("2030-12-31")),
             noncustodialParty: PartyRecord(
                 partyId: "P-11", firstName: "John", lastName: "Doe", dateOfBirth: date("2000-02-29"),
-                ssn: SSN("123450987"), address: address, addressUsable: false, deceasedOn: nil),
+                ssn: SSN("923450987"), address: address, addressUsable: false, deceasedOn: nil),
             children: [
                 ChildRecord(childId: "K-1", firstName: "Ann", lastName: "Doe", dateOfBirth: date("2016-02-29"),
                             paternity: .established(.geneticTest), geneticTestingRequestedOn: date("2024-04-01")),

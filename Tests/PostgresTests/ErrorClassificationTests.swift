@@ -196,10 +196,10 @@ struct ErrorClassificationTests {
 
     @Test func dataExceptionsDoNotEchoInputInTheirDescription() throws {
         let db = try TestDatabase.connect()
-        let error = try #require(postgresError { try db.execute("SELECT $1::int8", "123-45-6789") })
+        let error = try #require(postgresError { try db.execute("SELECT $1::int8", "923-45-6789") })
         #expect(error.sqlState == "22P02")
-        #expect(error.message.contains("123-45-6789"))  // still there for code that needs it
-        #expect(!error.description.contains("123-45-6789"))
+        #expect(error.message.contains("923-45-6789"))  // still there for code that needs it
+        #expect(!error.description.contains("923-45-6789"))
     }
 }
 
