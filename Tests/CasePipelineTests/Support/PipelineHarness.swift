@@ -33,6 +33,12 @@ final class PipelineHarness: @unchecked Sendable {
         return try PipelineHarness(databaseURL: url, topics: topics)
     }
 
+    /// The same on a database the test owns (a private cluster it may restart); migrated here.
+    static func make(databaseURL url: String, partitions: Int = 3) async throws -> PipelineHarness {
+        let topics = try await Services.freshTopics(partitions: partitions)
+        return try PipelineHarness(databaseURL: url, topics: topics)
+    }
+
     private init(databaseURL: String, topics: PipelineTopics) throws {
         self.databaseURL = databaseURL
         self.topics = topics
