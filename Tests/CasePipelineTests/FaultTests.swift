@@ -89,8 +89,10 @@ struct FaultTests {
             workers.append(try spawn())
         }
         for (index, part) in parts.enumerated() {
-            try await h.produce(part)
+            // A third of the part processed: counted from before it is produced (the
+            // workers may be through it before this looks).
             let target = try observer.processed + part.count / 3
+            try await h.produce(part)
             try await eventually(timeout: .seconds(90), "batches are in flight (logs in \(logs.path))") { try observer.processed >= target }
             switch index {
             case 0, 1, 4:
