@@ -122,10 +122,11 @@ enum Poison {
         case 2:
             return ScenarioEvents.unknownType(rng.pick(unknownTypes), caseId: caseId, occurredAt: event.occurredAt, id: id)
         default:
-            // Nine digits after the prefix: never a generated case id (those have seven until ten million cases).
+            // "N" and eight digits after the prefix: never a generated case id (those are digits only),
+            // and never nine digits in a row, which would read as an SSN in the logs.
             var digits = [UInt8]()
-            appendDigits(900_000_000 + rng.int(0...99_999_999), width: 9, to: &digits)
-            let missing = config.caseIdPrefix + "-" + String(decoding: digits, as: UTF8.self)
+            appendDigits(rng.int(0...99_999_999), width: 8, to: &digits)
+            let missing = config.caseIdPrefix + "-N" + String(decoding: digits, as: UTF8.self)
             return ScenarioEvents.unknownCase(caseId: missing, occurredAt: event.occurredAt, id: id)
         }
     }

@@ -185,6 +185,10 @@ struct BenchCommand: AsyncParsableCommand {
             "- latency = first task published_at - the instant the bench handed the event to its producer, for events of the",
             "  paced phase that caused tasks (same machine, wall clock); offered rate is what the bench achieved.",
             "  Measured for the batched mode only; above the workers' throughput it is queueing time.",
+            "- CPU µs/event = user+system time from /proc over the throughput phase (workers started to backlog drained;",
+            "  loading excluded) / events: the worker processes, PostgreSQL (postmaster, backends, and exited backends via the",
+            "  postmaster's children counters), the broker (tansu) and this bench process (its status polls). The ceiling",
+            "  mode's run is all in the bench process (decode, rules, transaction) plus PostgreSQL.",
             "- peak RSS = max(VmRSS sampled every 200 ms, VmHWM) per worker process, read before SIGTERM; RSS caught up =",
             "  VmRSS 2.5 s after the backlog (and the latency phase) has been worked off, the workers idle.",
         ]
@@ -274,9 +278,11 @@ struct BenchRunner {
             arguments: ["--drain-seconds", "2"] + (mode == .perEvent ? ["--max-batch", "1"] : maxBatch.map { ["--max-batch", "\($0)"] } ?? []),
             environment: workerEnvironment, logDirectory: logDirectory)
         group.startSampling()
+        let cpuBefore = BenchCPU.now(workers: group.pids)
         do {
             let status = ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter)
             var polls = try await waitUntilDrained(expecting: events.count, status: status, workers: group)
+            let cpu = (BenchCPU.now(workers: group.pids) - cpuBefore).perEvent(events.count)
             let window = try BenchmarkReadings(connection: connection).window()
             polls += 1
             // Sessions report their counters to pg_stat_database within a second of going idle.
@@ -294,6 +300,7 @@ struct BenchRunner {
                 rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
                 statementsPerEvent: activity.statements.map { Double($0 - Int64(polls)) / Double(events.count) })
             figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
+            figures.cpuPerEvent = cpu
             if !latencyEvents.isEmpty {
                 let produced = try await offer(latencyEvents, rate: rate, topics: topics)
                 _ = try await waitUntilDrained(expecting: events.count + latencyEvents.count, status: status, workers: group)
@@ -368,11 +375,13 @@ struct BenchRunner {
                 timestampMilliseconds: Int64(event.occurredAt.timeIntervalSince1970 * 1000))
         }
         let before = try databases.activity(of: database)
+        let cpuBefore = BenchCPU.now(workers: [])
         let started = ContinuousClock.now
         for chunk in stride(from: 0, to: records.count, by: 2_000) {
             _ = try processor.process(Array(records[chunk..<min(chunk + 2_000, records.count)]))
         }
         let elapsed = seconds(ContinuousClock.now - started)
+        let cpu = (BenchCPU.now(workers: []) - cpuBefore).perEvent(events.count)
         // A session reports its counters to pg_stat_database when it ends.
         connection.close()
         try await Task.sleep(for: .milliseconds(500))
@@ -383,6 +392,7 @@ struct BenchRunner {
             rowsWrittenPerEvent: Double(activity.rowsWritten) / Double(events.count),
             statementsPerEvent: activity.statements.map { Double($0) / Double(events.count) })
         figures.topStatements = try databases.topStatements(of: database, limit: topStatements)
+        figures.cpuPerEvent = cpu
         return figures
     }
 

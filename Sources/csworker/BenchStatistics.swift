@@ -81,6 +81,8 @@ struct BenchFigures: Sendable, Hashable {
     var offeredEventsPerSecond: Double?
     var peakRSSMiB: [Double]?
     var restingRSSMiB: [Double]?
+    /// CPU µs per event over the throughput phase (loading excluded), by process.
+    var cpuPerEvent: BenchCPU?
 }
 
 enum BenchMode: String, CaseIterable, Sendable {
@@ -121,6 +123,11 @@ enum BenchReport {
         Row(label: "transactions/event", value: { $0.transactionsPerEvent }, digits: 3),
         Row(label: "rows written/event", value: { $0.rowsWrittenPerEvent }, digits: 2),
         Row(label: "SQL statements/event", value: { $0.statementsPerEvent }, digits: 3),
+        Row(label: "CPU µs/event: workers", value: { $0.cpuPerEvent?.workers }, digits: 0),
+        Row(label: "CPU µs/event: PostgreSQL", value: { $0.cpuPerEvent?.postgres }, digits: 0),
+        Row(label: "CPU µs/event: broker", value: { $0.cpuPerEvent?.broker }, digits: 0),
+        Row(label: "CPU µs/event: bench", value: { $0.cpuPerEvent?.bench }, digits: 0),
+        Row(label: "CPU µs/event: all", value: { $0.cpuPerEvent?.total }, digits: 0),
         Row(label: "offered events/s (latency phase)", value: { $0.offeredEventsPerSecond }, digits: 0),
         Row(label: "latency p50 (ms)", value: { $0.latencyP50Ms }, digits: 1),
         Row(label: "latency p95 (ms)", value: { $0.latencyP95Ms }, digits: 1),

@@ -35,6 +35,8 @@ final class BenchWorkerGroup: @unchecked Sendable {
         peaks = PeakReadings(count: count)
     }
 
+    var pids: [Int32] { processes.map(\.processIdentifier) }
+
     /// Samples VmRSS every 200 ms until `stop`.
     func startSampling() {
         let pids = processes.map(\.processIdentifier)
