@@ -379,6 +379,17 @@ struct BatchRun {
             }
         }
 
+        // Late events re-derive their cases from the events kept in history:
+        // read those of every case that will need them in one statement.
+        var late = Set<String>()
+        for (event, _) in events {
+            let identity = identity(of: event)
+            for caseId in identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? []) where !late.contains(caseId) {
+                if let state = states[caseId], CaseTimeline.needsEarlierEvents(event, for: state, policy: policy) { late.insert(caseId) }
+            }
+        }
+        try readEarlierEvents(of: late)
+
         // 5. Apply in business order (`occurredAt`, then id): within the batch
         // each case's events then come in order, and only an event older than
         // what earlier batches applied re-derives its case.
@@ -570,17 +581,30 @@ struct BatchRun {
     /// event is then refused) when a kept event no longer decodes or the
     /// application is not among them.
     private mutating func earlierEvents(of caseId: String) throws -> Result<[Event], RuleError> {
-        if committedEvents[caseId] == nil {
+        if committedEvents[caseId] == nil { try readEarlierEvents(of: [caseId]) }
+        guard let committed = committedEvents[caseId] else { return .failure(.earlierEventsMissing(caseId: caseId)) }
+        return .success(committed + (appliedInBatch[caseId] ?? []))
+    }
+
+    /// Reads and decodes the committed events of these cases (one statement).
+    /// A case with an event that no longer decodes is left out: its late
+    /// events are refused (`earlierEventsMissing`) rather than mis-derived.
+    private mutating func readEarlierEvents(of caseIds: Set<String>) throws {
+        let wanted = caseIds.filter { committedEvents[$0] == nil }
+        guard !wanted.isEmpty else { return }
+        let read = try transaction.earlierEvents(caseIds: wanted)
+        for caseId in wanted {
             var decoded: [Event] = []
-            for bytes in try transaction.earlierEvents(caseIds: [caseId])[caseId] ?? [] {
+            var readable = true
+            for bytes in read[caseId] ?? [] {
                 guard case .success(let event) = EventDecoder.decode(bytes) else {
-                    return .failure(.earlierEventsMissing(caseId: caseId))
+                    readable = false
+                    break
                 }
                 decoded.append(event)
             }
-            committedEvents[caseId] = decoded
+            if readable { committedEvents[caseId] = decoded }
         }
-        return .success(committedEvents[caseId]! + (appliedInBatch[caseId] ?? []))
     }
 
     /// An order modification or termination: it can overtake the order it names.

@@ -122,7 +122,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let fetchWaitMax { result.append(("fetch.wait.max.ms", String(fetchWaitMax.milliseconds))) }
         result += security.properties
         result += try KafkaConfigurationOverrides.checked(
-            properties, managed: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"])
+            properties, managed: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"], for: .consumer)
         // Offsets are stored and committed only by the application, after it has
         // finished with a message; librdkafka never commits on its own.
         result += [("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")]
@@ -173,7 +173,7 @@ public struct KafkaProducerConfiguration: Sendable {
         ]
         if let batchSize { result.append(("batch.size", String(batchSize))) }
         result += security.properties
-        result += try KafkaConfigurationOverrides.checked(properties, managed: [:])
+        result += try KafkaConfigurationOverrides.checked(properties, managed: [:], for: .producer)
         return result
     }
 }
@@ -198,7 +198,7 @@ public struct KafkaAdminConfiguration: Sendable {
             ("log.connection.close", "false"),
         ]
         result += security.properties
-        result += try KafkaConfigurationOverrides.checked(properties, managed: [:])
+        result += try KafkaConfigurationOverrides.checked(properties, managed: [:], for: .admin)
         return result
     }
 }
@@ -238,7 +238,41 @@ public enum KafkaConfigurationOverrides {
             .joined(separator: " ")
     }
 
-    static func checked(_ properties: [String: String], managed: [String: String]) throws -> [(String, String)] {
+    /// Which kind of client the properties are for: `CSE_KAFKA_*` variables go
+    /// to every client a process makes, and librdkafka warns about (and
+    /// ignores) a property of the other kind, so each takes only its own.
+    public enum Client: Sendable {
+        case consumer, producer, admin
+    }
+
+    /// Properties only consumers read (CONFIGURATION.md, column C).
+    static let consumerOnly: Set<String> = [
+        "group.id", "group.instance.id", "partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms",
+        "group.protocol.type", "group.protocol", "group.remote.assignor", "coordinator.query.interval.ms",
+        "max.poll.interval.ms", "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store",
+        "queued.min.messages", "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.queue.backoff.ms",
+        "fetch.message.max.bytes", "max.partition.fetch.bytes", "fetch.max.bytes", "fetch.min.bytes",
+        "fetch.error.backoff.ms", "isolation.level", "enable.partition.eof", "check.crcs", "auto.offset.reset",
+    ]
+
+    /// Properties only producers read (column P).
+    static let producerOnly: Set<String> = [
+        "transactional.id", "transaction.timeout.ms", "enable.idempotence", "enable.gapless.guarantee",
+        "queue.buffering.max.messages", "queue.buffering.max.kbytes", "queue.buffering.max.ms", "linger.ms",
+        "message.send.max.retries", "retries", "queue.buffering.backpressure.threshold", "compression.codec",
+        "compression.type", "compression.level", "batch.num.messages", "batch.size", "delivery.report.only.error",
+        "sticky.partitioning.linger.ms", "acks", "request.required.acks", "request.timeout.ms", "message.timeout.ms",
+        "delivery.timeout.ms", "partitioner",
+    ]
+
+    static func checked(_ properties: [String: String], managed: [String: String], for client: Client) throws -> [(String, String)] {
+        let foreign: Set<String>
+        switch client {
+        case .consumer: foreign = producerOnly
+        case .producer: foreign = consumerOnly
+        case .admin: foreign = consumerOnly.union(producerOnly)
+        }
+        let properties = properties.filter { !foreign.contains($0.key) }
         for (name, value) in properties {
             if let required = managed[name], required != value {
                 throw KafkaError.invalidConfiguration(

@@ -27,6 +27,23 @@ import Testing
             ])
     }
 
+    /// `CSE_KAFKA_*` reaches every client of a process; each takes only the
+    /// properties of its kind (librdkafka warns about the others and ignores them).
+    @Test func eachClientTakesOnlyItsOwnKindOfProperty() throws {
+        let overrides = [
+            "session.timeout.ms": "10000", "max.poll.interval.ms": "10000", "linger.ms": "7", "security.protocol": "plaintext",
+        ]
+        var consumer = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], groupId: "g")
+        consumer.properties = overrides
+        var producer = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        producer.properties = overrides
+        let consumerText = "\(consumer)", producerText = "\(producer)"
+        #expect(consumerText.contains("session.timeout.ms=10000") && consumerText.contains("max.poll.interval.ms=10000"))
+        #expect(!consumerText.contains("linger.ms=7"))
+        #expect(producerText.contains("linger.ms=7") && !producerText.contains("session.timeout.ms"))
+        #expect(consumerText.contains("security.protocol=plaintext") && producerText.contains("security.protocol=plaintext"))
+    }
+
     @Test func secretValuesAreRedacted() {
         let text = KafkaConfigurationOverrides.redacted([
             ("sasl.password", "hunter2"), ("ssl.key.password", "k3y"), ("sasl.username", "worker"),

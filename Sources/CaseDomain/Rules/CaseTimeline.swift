@@ -78,42 +78,59 @@ public enum CaseTimeline {
         var refused: [UUID: RuleError]
     }
 
-    /// The events of one case (deduplicated by id) folded in business order,
-    /// then business time moved on to `through`.
-    static func derive(_ events: [Event], caseId: String, through: LocalDate?, policy: Policy) throws(RuleError) -> Derivation {
-        var seen = Set<UUID>()
-        let unique = events.filter { seen.insert($0.id).inserted }
-        let applications = unique.filter { if case .intakeApplication = $0.payload { $0.caseId == caseId } else { false } }
-        guard let application = applications.min(by: { EventPosition($0) < EventPosition($1) }) else {
-            throw .earlierEventsMissing(caseId: caseId)
-        }
-        let rest = unique.filter { $0.id != application.id }.sorted { EventPosition($0) < EventPosition($1) }
-        // Employer reports were matched to this case by the parent's SSN; a
-        // report dated before the update that brought that SSN is still theirs.
-        var obligorSSNs = Set<SSN>()
-        if case .intakeApplication(let opened) = application.payload {
-            if let ssn = opened.noncustodialParty.ssn { obligorSSNs.insert(ssn) }
-            for event in rest {
-                if case .partyUpdate(let update) = event.payload, update.partyId == opened.noncustodialParty.partyId,
-                    let ssn = update.ssn
-                {
-                    obligorSSNs.insert(ssn)
+    /// A case's events put in business order: the application that opened
+    /// it, then the rest by position; and the SSNs its employer reports may name.
+    struct Ordered {
+        var application: Event
+        var rest: [Event]
+        /// Employer reports were matched to this case by the parent's SSN; a
+        /// report dated before the update that brought that SSN is still theirs.
+        var obligorSSNs: Set<SSN> = []
+
+        init(_ events: [Event], caseId: String) throws(RuleError) {
+            var seen = Set<UUID>()
+            let unique = events.filter { seen.insert($0.id).inserted }
+            let applications = unique.filter { if case .intakeApplication = $0.payload { $0.caseId == caseId } else { false } }
+            guard let application = applications.min(by: { EventPosition($0) < EventPosition($1) }) else {
+                throw .earlierEventsMissing(caseId: caseId)
+            }
+            self.application = application
+            rest = unique.filter { $0.id != application.id }.sorted { EventPosition($0) < EventPosition($1) }
+            if case .intakeApplication(let opened) = application.payload {
+                if let ssn = opened.noncustodialParty.ssn { obligorSSNs.insert(ssn) }
+                for event in rest {
+                    if case .partyUpdate(let update) = event.payload, update.partyId == opened.noncustodialParty.partyId,
+                        let ssn = update.ssn
+                    {
+                        obligorSSNs.insert(ssn)
+                    }
                 }
             }
         }
-        let opened = try CaseRules.applying(application, to: nil, policy: policy, obligorSSNs: obligorSSNs)
-        var derivation = Derivation(state: opened.state, tasks: opened.tasks, changes: [application.id: opened.changes], refused: [:])
-        for event in rest {
-            do {
-                let outcome = try CaseRules.applying(event, to: derivation.state, policy: policy, obligorSSNs: obligorSSNs)
-                derivation.state = outcome.state
-                derivation.tasks += outcome.tasks
-                derivation.changes[event.id] = outcome.changes
-            } catch {
-                derivation.refused[event.id] = error
+
+        /// The case as its application opened it.
+        func open(policy: Policy) throws(RuleError) -> Derivation {
+            let opened = try CaseRules.applying(application, to: nil, policy: policy, obligorSSNs: obligorSSNs)
+            return Derivation(state: opened.state, tasks: opened.tasks, changes: [application.id: opened.changes], refused: [:])
+        }
+
+        /// `derivation` carried on through `events` (in business order).
+        func fold(_ derivation: inout Derivation, _ events: some Sequence<Event>, policy: Policy) {
+            for event in events {
+                do {
+                    let outcome = try CaseRules.applying(event, to: derivation.state, policy: policy, obligorSSNs: obligorSSNs)
+                    derivation.state = outcome.state
+                    derivation.tasks += outcome.tasks
+                    derivation.changes[event.id] = outcome.changes
+                } catch {
+                    derivation.refused[event.id] = error
+                }
             }
         }
-        if let through, through > derivation.state.referralsEvaluatedThrough ?? through {
+
+        /// Business time moved on to `through` (a sweep ran past the last event).
+        func finish(_ derivation: inout Derivation, through: LocalDate?, policy: Policy) {
+            guard let through, through > derivation.state.referralsEvaluatedThrough ?? through else { return }
             let last = rest.last ?? application
             var run = RuleRun(state: derivation.state, policy: policy, causationId: last.id, createdAt: last.occurredAt,
                               businessDate: policy.calendar.businessDate(of: last.occurredAt))
@@ -121,16 +138,33 @@ public enum CaseTimeline {
             derivation.state = run.state
             derivation.tasks += run.tasks
         }
+    }
+
+    /// The events of one case (deduplicated by id) folded in business order,
+    /// then business time moved on to `through`.
+    static func derive(_ events: [Event], caseId: String, through: LocalDate?, policy: Policy) throws(RuleError) -> Derivation {
+        let ordered = try Ordered(events, caseId: caseId)
+        var derivation = try ordered.open(policy: policy)
+        ordered.fold(&derivation, ordered.rest, policy: policy)
+        ordered.finish(&derivation, through: through, policy: policy)
         return derivation
     }
 
     /// A late event: the case re-derived without and with it, the difference
-    /// published as corrections caused by it.
+    /// published as corrections caused by it. The two derivations share every
+    /// event before the late one, so that part is folded once.
     static func merge(_ event: Event, into state: CaseState, earlierEvents: [Event], policy: Policy) throws(RuleError) -> RuleOutcome {
         let earlier = earlierEvents.filter { $0.id != event.id }
         let through = state.referralsEvaluatedThrough
-        let before = try derive(earlier, caseId: state.caseId, through: through, policy: policy)
-        let after = try derive(earlier + [event], caseId: state.caseId, through: through, policy: policy)
+        let ordered = try Ordered(earlier + [event], caseId: state.caseId)
+        let position = ordered.rest.firstIndex { $0.id == event.id } ?? ordered.rest.endIndex
+        var prefix = try ordered.open(policy: policy)
+        ordered.fold(&prefix, ordered.rest[..<position], policy: policy)
+        var before = prefix, after = prefix
+        ordered.fold(&before, ordered.rest[position...].dropFirst(), policy: policy)
+        ordered.finish(&before, through: through, policy: policy)
+        ordered.fold(&after, ordered.rest[position...], policy: policy)
+        ordered.finish(&after, through: through, policy: policy)
         if let refusal = after.refused[event.id] { throw refusal }
 
         let later = earlier.filter { EventPosition(event) < EventPosition($0) }.count
