@@ -108,6 +108,7 @@ extension PipelineHarness {
 /// A `csworker run` child process, logging to a file.
 final class WorkerProcess: @unchecked Sendable {
     let process = Process()
+    let log: URL
 
     static var binary: URL { ChildProcess.csworker }
 
@@ -117,7 +118,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     init(name: String, environment: [String: String], logs: URL, arguments: [String] = ["run", "--max-batch", "100"]) throws {
-        let log = logs.appendingPathComponent("\(name).log")
+        log = logs.appendingPathComponent("\(name).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = Self.binary
@@ -129,6 +130,14 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// Running, and its log's latest group event is an assignment (not a join or a revocation).
+    var isConsuming: Bool {
+        guard process.isRunning, let text = try? String(contentsOf: log, encoding: .utf8) else { return false }
+        let groupEvents = ["\"worker joined the consumer group\"", "\"partitions revoked\"", "\"partitions lost\"", "\"partitions assigned\""]
+        let latest = text.split(separator: "\n").last { line in groupEvents.contains { line.contains($0) } }
+        return latest?.contains(groupEvents[3]) ?? false
+    }
 
     func kill() {
         guard process.isRunning else { return }
