@@ -36,4 +36,5 @@ swift build -c release "${scratch[@]}" --product csworker >&2
 csworker="$(swift build -c release "${scratch[@]}" --show-bin-path)/csworker"
 "$csworker" --version
 
-"$csworker" bench --cases 2000 --workers 2 --runs 3 --rate 2000 "$@"
+# --allow-existing-data: the local test database holds the suite's cases; the bench works in its own.
+"$csworker" bench --cases 2000 --workers 2 --runs 3 --rate 2000 --allow-existing-data "$@"

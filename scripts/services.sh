@@ -159,6 +159,8 @@ print_env() {
     # Kafka's defaults (45 s session, 300 s poll interval).
     printf 'export CSE_KAFKA_SESSION_TIMEOUT_MS=%q\n' "10000"
     printf 'export CSE_KAFKA_MAX_POLL_INTERVAL_MS=%q\n' "10000"
+    # One broker: topics get one replica here (csworker's default is 3, for production clusters).
+    printf 'export CSE_TOPIC_REPLICATION_FACTOR=%q\n' "1"
 }
 
 case "${1:-}" in

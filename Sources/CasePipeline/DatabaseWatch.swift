@@ -4,14 +4,19 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Watches the database for the operator's endpoints, on sessions of its
-/// own (never a worker's or the relay's), each on a thread of its own so
-/// nothing here ever waits in an HTTP handler or the worker loop:
+/// Watches the database for the operator's endpoints on one session of its
+/// own (never a worker's or the relay's) and one thread, so nothing here
+/// ever waits in an HTTP handler or the worker loop:
 ///
-/// - the prober: `SELECT 1` every `probeInterval`, connect and statement
-///   bounded by `probeTimeout`; readiness's "database" condition;
+/// - the probe: `SELECT 1` every `probeInterval`, connecting bounded by
+///   `probeTimeout`; readiness's "database" condition;
 /// - the collector: the supervisors' view (`OperationsReadings`) every
 ///   `readingsInterval`, exported through `PipelineMetrics`.
+///
+/// Sharing the session keeps `run` at three database sessions per process
+/// (batch, relay, this). A reading in progress counts as the server
+/// answering for up to `readingsTimeout` (its statement timeout), so a slow
+/// count over a large caseload does not make the probe look stale.
 public final class DatabaseWatch: Service, Sendable {
     public struct Configuration: Sendable {
         public var databaseURL: String
@@ -32,10 +37,11 @@ public final class DatabaseWatch: Service, Sendable {
     private let metrics: PipelineMetrics
     private let logger: Logger
     private let lastProbeSuccess = Mutex<ContinuousClock.Instant?>(nil)
+    /// When the reading in progress started (nil: none).
+    private let readingSince = Mutex<ContinuousClock.Instant?>(nil)
     /// The last probe's outcome, so only changes are logged.
     private let lastProbeOutcome = Mutex<Bool?>(nil)
-    private let prober = LoopThread(name: "csworker-db-probe")
-    private let collector = LoopThread(name: "csworker-db-metrics")
+    private let loop = LoopThread(name: "csworker-db-watch")
 
     public init(configuration: Configuration, metrics: PipelineMetrics, logger: Logger) {
         self.configuration = configuration
@@ -43,25 +49,24 @@ public final class DatabaseWatch: Service, Sendable {
         self.logger = logger
     }
 
-    /// A probe succeeded recently: within three probe intervals (at least
-    /// the probe timeout plus a second), so a prober stuck in a call that
-    /// never returns reads as unreachable too.
+    /// A probe succeeded recently (within three probe intervals, at least the
+    /// probe timeout plus a second) or a reading is under way within its
+    /// statement timeout; a watch stuck in a call that never returns reads
+    /// as unreachable.
     public var isReachable: Bool {
+        let now = ContinuousClock.now
         let staleAfter = max(configuration.probeInterval * 3, configuration.probeTimeout + .seconds(1))
-        return lastProbeSuccess.withLock { $0.map { ContinuousClock.now - $0 < staleAfter } ?? false }
+        if lastProbeSuccess.withLock({ $0.map { now - $0 < staleAfter } ?? false }) { return true }
+        return readingSince.withLock { $0.map { now - $0 < configuration.readingsTimeout + .seconds(1) } ?? false }
     }
 
-    /// Both threads as one service: graceful shutdown or cancellation stops them.
+    /// The thread as a service: graceful shutdown or cancellation stops it.
     public func run() async throws {
         start()
-        let stop: @Sendable () -> Void = { [prober, collector] in
-            prober.requestStop()
-            collector.requestStop()
-        }
+        let stop: @Sendable () -> Void = { [loop] in loop.requestStop() }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await prober.finished()
-                try await collector.finished()
+                try await loop.finished()
             } onGracefulShutdown: {
                 stop()
             }
@@ -71,43 +76,68 @@ public final class DatabaseWatch: Service, Sendable {
     }
 
     public func start() {
-        spawn(prober, every: configuration.probeInterval, timeout: configuration.probeTimeout) { [self] reader in
-            do {
-                try reader?.ping()
-                guard reader != nil else { throw ProbeUnavailable() }
-                lastProbeSuccess.withLock { $0 = .now }
-                metrics.databaseReachable(true)
-                if probeOutcomeChanged(to: true) { logger.info("database reachable") }
-            } catch {
-                metrics.databaseReachable(false)
-                if probeOutcomeChanged(to: false) {
-                    logger.warning("database unreachable", metadata: ["error": "\(error)"])
+        loop.start { [self] in
+            var session: OperationsReader?
+            var nextReading = ContinuousClock.now
+            while !loop.isStopRequested {
+                do {
+                    if session == nil { session = try connect() }
+                    try probe(session!)
+                    if ContinuousClock.now >= nextReading {
+                        nextReading = ContinuousClock.now + configuration.readingsInterval
+                        try collect(session!)
+                    }
+                } catch {
+                    if session == nil { probeFailed(error) }
+                    // A failure closes the session so the next round connects afresh.
+                    session?.close()
+                    session = nil
                 }
-                throw error
+                loop.pause(configuration.probeInterval)
             }
-        }
-        spawn(collector, every: configuration.readingsInterval, timeout: configuration.readingsTimeout) { [self] reader in
-            guard let reader else { return }
-            do {
-                guard try reader.claimCollectorRole() else {
-                    // Another process reads them for the group; a stale copy here would mislead `max`.
-                    metrics.operationsCollectedElsewhere()
-                    return
-                }
-                metrics.operations(try reader.read())
-            } catch {
-                logger.warning("reading the operations metrics failed; will retry", metadata: ["error": "\(error)"])
-                throw error
-            }
+            session?.close()
         }
     }
 
-    /// Stops both threads and waits for them (each finishes the call in hand).
+    /// Stops the thread and waits for it (it finishes the call in hand).
     public func stop() {
-        prober.requestStop()
-        collector.requestStop()
-        prober.join()
-        collector.join()
+        loop.requestStop()
+        loop.join()
+    }
+
+    private func probe(_ reader: OperationsReader) throws {
+        do {
+            try reader.ping()
+        } catch {
+            probeFailed(error)
+            throw error
+        }
+        lastProbeSuccess.withLock { $0 = .now }
+        metrics.databaseReachable(true)
+        if probeOutcomeChanged(to: true) { logger.info("database reachable") }
+    }
+
+    private func probeFailed(_ error: any Error) {
+        metrics.databaseReachable(false)
+        if probeOutcomeChanged(to: false) {
+            logger.warning("database unreachable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func collect(_ reader: OperationsReader) throws {
+        readingSince.withLock { $0 = .now }
+        defer { readingSince.withLock { $0 = nil } }
+        do {
+            guard try reader.claimCollectorRole() else {
+                // Another process reads them for the group; a stale copy here would mislead `max`.
+                metrics.operationsCollectedElsewhere()
+                return
+            }
+            metrics.operations(try reader.read())
+        } catch {
+            logger.warning("reading the operations metrics failed; will retry", metadata: ["error": "\(error)"])
+            throw error
+        }
     }
 
     private func probeOutcomeChanged(to reachable: Bool) -> Bool {
@@ -117,40 +147,11 @@ public final class DatabaseWatch: Service, Sendable {
         }
     }
 
-    private struct ProbeUnavailable: Error, CustomStringConvertible {
-        var description: String { "no database session" }
-    }
-
-    /// Runs `work` every `interval` on a new thread with a session of its own;
-    /// `work` gets nil when no session could be opened, and a failure closes
-    /// the session so the next round connects afresh.
-    private func spawn(
-        _ loop: LoopThread, every interval: Duration, timeout: Duration, _ work: @escaping @Sendable (OperationsReader?) throws -> Void
-    ) {
-        loop.start { [self] in
-            var session: OperationsReader?
-            while !loop.isStopRequested {
-                do {
-                    if session == nil { session = try connect(timeout: timeout) }
-                } catch {
-                    logger.debug("database watch could not connect", metadata: ["thread": "\(loop.name)", "error": "\(error)"])
-                }
-                do {
-                    try work(session)
-                } catch {
-                    session?.close()
-                    session = nil
-                }
-                loop.pause(interval)
-            }
-            session?.close()
-        }
-    }
-
-    private func connect(timeout: Duration) throws -> OperationsReader {
+    private func connect() throws -> OperationsReader {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
         return try OperationsReader.open(
-            databaseURL: configuration.databaseURL, timeZone: configuration.timeZone, timeout: timeout, logger: quiet)
+            databaseURL: configuration.databaseURL, timeZone: configuration.timeZone,
+            connectTimeout: configuration.probeTimeout, statementTimeout: configuration.readingsTimeout, logger: quiet)
     }
 }

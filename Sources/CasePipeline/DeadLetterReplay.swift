@@ -31,11 +31,12 @@ public struct DeadLetterReplay {
     public static let replayHeader = "replay-of"
 
     let store: DeadLetterStore
-    let producer: KafkaProducer
+    /// nil: a dry run, which selects and reports but sends and marks nothing.
+    let producer: KafkaProducer?
     let topics: PipelineTopics
     let logger: Logger
 
-    public init(store: DeadLetterStore, producer: KafkaProducer, topics: PipelineTopics, logger: Logger) {
+    public init(store: DeadLetterStore, producer: KafkaProducer?, topics: PipelineTopics, logger: Logger) {
         self.store = store
         self.producer = producer
         self.topics = topics
@@ -43,7 +44,8 @@ public struct DeadLetterReplay {
     }
 
     /// Replays oldest first (the order they were refused in); each is marked
-    /// replayed once the broker acknowledged it. `force` replays again what
+    /// replayed once the broker acknowledged it (without a producer: only
+    /// reports what would be replayed). `force` replays again what
     /// was already replayed; `errorClass` narrows the selection.
     public func replay(_ selection: Selection, errorClass: String? = nil, force: Bool = false) async throws -> Report {
         var report = Report()
@@ -66,6 +68,10 @@ public struct DeadLetterReplay {
                 continue
             }
             guard let original = try store.original(messageId: record.messageId) else { continue }
+            guard let producer else {
+                report.replayed.append(record)
+                continue
+            }
             if let eventId = record.eventId { try store.allowReprocessing(eventId: eventId) }
             let message = KafkaOutgoingMessage(
                 topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,

@@ -40,7 +40,17 @@ public final class PipelineMetrics: Sendable {
         public static let operationsCollector = "csworker_operations_collector"
         public static let eventsWaiting = "csworker_events_waiting"
         public static let eventsWaitingOldestSeconds = "csworker_events_waiting_oldest_seconds"
+        public static let eventToTaskSeconds = "csworker_event_to_task_seconds"
+        public static let sweepLastSuccess = "csworker_sweep_last_success_timestamp_seconds"
+        public static let buildInfo = "csworker_build_info"
     }
+
+    /// Bucket upper bounds for `csworker_event_to_task_seconds`: the timeliness
+    /// that matters is sub-second when caught up, minutes in a backlog.
+    public static let eventToTaskBuckets: [Duration] = [
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2_500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(1_800),
+    ]
 
     /// Bucket upper bounds for `csworker_batch_records` (the backend's
     /// defaults are latency-shaped), up to the largest batch `--max-batch` allows by default.
@@ -55,6 +65,7 @@ public final class PipelineMetrics: Sendable {
     private let batchRecords: Recorder
     private let batchApply: Metrics.Timer
     private let deadLettersPublished: Counter
+    private let eventToTask: Metrics.Timer
     private let groupJoined: Gauge
     private let databaseReachable: Gauge
     private let operationsCollector: Gauge
@@ -72,6 +83,7 @@ public final class PipelineMetrics: Sendable {
         batchRecords = Recorder(label: Name.batchRecords, aggregate: true)
         batchApply = Metrics.Timer(label: Name.batchApplySeconds, preferredDisplayUnit: .seconds)
         deadLettersPublished = Counter(label: Name.deadLettersPublished)
+        eventToTask = Metrics.Timer(label: Name.eventToTaskSeconds, preferredDisplayUnit: .seconds)
         groupJoined = Gauge(label: Name.groupJoined)
         databaseReachable = Gauge(label: Name.databaseReachable)
         operationsCollector = Gauge(label: Name.operationsCollector)
@@ -155,15 +167,19 @@ public final class PipelineMetrics: Sendable {
 
     // MARK: the outbox relay
 
-    /// Rows the broker acknowledged: tasks by type and action, dead letters,
-    /// and ISSUE tasks that reached their office after their `dueBy` day
-    /// (`today`, in the agency's zone).
-    public func published(_ rows: ArraySlice<OutboxRow>, today: LocalDate) {
+    /// Rows the broker acknowledged (at `acknowledged`): tasks by type and
+    /// action, dead letters, ISSUE tasks that reached their office after their
+    /// `dueBy` day (`today`, in the agency's zone), and each task's time from
+    /// the batch that consumed its event (the outbox row's `created_at`, the
+    /// transaction's start, right after consumption) to the acknowledgement.
+    public func published(_ rows: ArraySlice<OutboxRow>, today: LocalDate, acknowledged: Date = Date()) {
         var tasks: [[String]: Int] = [:]
         var late: [String: Int] = [:]
         var deadLetters = 0
         for row in rows {
             if let type = row.header(OutboxMessage.TaskHeader.taskType) {
+                let seconds = max(0, acknowledged.timeIntervalSince(row.createdAt))
+                eventToTask.recordNanoseconds(Int64(seconds * 1e9))
                 tasks[[type, row.header(OutboxMessage.TaskHeader.taskAction) ?? "ISSUE"], default: 0] += 1
                 if let dueBy = row.dueBy, dueBy < today { late[type, default: 0] += 1 }
             } else {
@@ -213,6 +229,8 @@ public final class PipelineMetrics: Sendable {
             series.append((Name.eventsWaiting, [("for", kind)], Double(count)))
         }
         series.append((Name.eventsWaitingOldestSeconds, [], readings.waiting.oldestSeconds))
+        // 0 = no sweep has ever finished (an alert on its age fires).
+        series.append((Name.sweepLastSuccess, [], readings.lastSweepFinished ?? 0))
         return series
     }
 

@@ -48,7 +48,8 @@ public struct ReferralSweep {
     /// as the worker's batches, so a sweep never races an event on a case.
     /// `shouldContinue` is asked before each page: a stopping process ends
     /// the sweep between transactions (the report then covers what was done).
-    public func run(asOf: LocalDate, while shouldContinue: () -> Bool = { true }) throws -> Report {
+    /// `dryRun`: evaluate and report, write nothing (no task enqueued, no case changed).
+    public func run(asOf: LocalDate, dryRun: Bool = false, while shouldContinue: () -> Bool = { true }) throws -> Report {
         var report = Report(asOf: asOf)
         let causationId = TaskIdentity.sweepCausationId(asOf: asOf)
         let createdAt = policy.calendar.startOfDay(asOf)
@@ -86,7 +87,7 @@ public struct ReferralSweep {
                     }
                 }
                 report.casesChanged += changes.count
-                try batch.save(cases: changes, outbox: outbox)
+                if !dryRun { try batch.save(cases: changes, outbox: outbox) }
             }
         }
         logger.info("sweep finished", metadata: [

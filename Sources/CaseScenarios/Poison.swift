@@ -61,7 +61,7 @@ extension ScenarioEvents {
                 w.field("attemptedOn", ScenarioDate(occurredAt))
             }
         case .missingEmployee:
-            event = envelope(type: "employer.new-hire", caseId: nil, key: ScenarioKey.ssnKey("934127765"), occurredAt: occurredAt,
+            event = envelope(type: "employer.new-hire", caseId: nil, key: ScenarioKey.feinKey(ScenarioEmployer.sample.fein), occurredAt: occurredAt,
                              source: newHireSource, id: id, poison: nil) { w in
                 w.key("employer")
                 ScenarioEmployer.sample.write(to: &w)
@@ -85,7 +85,7 @@ extension ScenarioEvents {
         let isCaseEvent = topic != ScenarioTopic.employerReports
         return envelope(
             type: type, caseId: isCaseEvent ? caseId : nil,
-            key: isCaseEvent ? ScenarioKey.caseKey(caseId) : ScenarioKey.ssnKey("934127765"), occurredAt: occurredAt,
+            key: isCaseEvent ? ScenarioKey.caseKey(caseId) : ScenarioKey.feinKey(ScenarioEmployer.sample.fein), occurredAt: occurredAt,
             source: topic == ScenarioTopic.intake ? intakeSource : isCaseEvent ? courtSource : employerSource, id: id, poison: .unknownType
         ) { w in
             w.field("note", "issued in open court")

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// One Kafka message ready to produce: topic, key and the exact value bytes.
@@ -80,22 +79,13 @@ public enum ScenarioTopic {
 }
 
 /// Kafka keys per the contract: the case id for intake and court events, the
-/// lowercase hex SHA-256 of the employee's nine SSN digits for employer reports.
+/// employer's FEIN (nine digits) for employer reports. Never a hash of an
+/// SSN: with 10^9 possible SSNs any unsalted hash is reversed by trying them all.
 public enum ScenarioKey {
     public static func caseKey(_ caseId: String) -> [UInt8] { Array(caseId.utf8) }
 
-    public static func ssnKey(_ ssnDigits: String) -> [UInt8] { sha256Hex(ssnDigits) }
-
-    /// A withholding remittance names an employer and many cases but no
-    /// employee, so it is keyed by the employer: SHA-256 hex of the FEIN's nine
-    /// digits. (The contract keys employer reports by person; this is our reading
-    /// for the one report that has none.)
-    public static func feinKey(_ feinDigits: String) -> [UInt8] {
-        // The printed form `NN-NNNNNNN` names the same employer.
-        sha256Hex(feinDigits.replacingOccurrences(of: "-", with: ""))
-    }
-
-    static func sha256Hex(_ text: String) -> [UInt8] {
-        Array(UUIDText.hexString(SHA256.hash(data: Array(text.utf8))).utf8)
+    /// The printed form `NN-NNNNNNN` names the same employer: the key is the nine digits.
+    public static func feinKey(_ fein: String) -> [UInt8] {
+        Array(fein.filter(\.isNumber).utf8)
     }
 }

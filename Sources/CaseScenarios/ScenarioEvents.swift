@@ -106,7 +106,7 @@ public enum ScenarioEvents {
     ) -> ScenarioEvent {
         let receivedOn = receivedOn ?? ScenarioDate(occurredAt)
         let hireDate = hireDate ?? receivedOn.adding(days: -7)
-        return employerEvent("employer.new-hire", key: ScenarioKey.ssnKey(ssn), occurredAt: occurredAt, source: source, id: id) { w in
+        return employerEvent("employer.new-hire", key: ScenarioKey.feinKey(fein), occurredAt: occurredAt, source: source, id: id) { w in
             w.key("employee")
             w.beginObject()
             w.field("ssn", ssn)
@@ -131,7 +131,7 @@ public enum ScenarioEvents {
         occurredAt: Date = defaultOccurredAt, source: String = employerSource, id: String? = nil
     ) -> ScenarioEvent {
         let terminatedOn = terminatedOn ?? ScenarioDate(occurredAt).adding(days: -7)
-        return employerEvent("employer.termination", key: ScenarioKey.ssnKey(ssn), occurredAt: occurredAt, source: source, id: id) { w in
+        return employerEvent("employer.termination", key: ScenarioKey.feinKey(fein), occurredAt: occurredAt, source: source, id: id) { w in
             w.key("employee")
             w.beginObject()
             w.field("ssn", ssn)
@@ -154,7 +154,7 @@ public enum ScenarioEvents {
         quarter: String = "2025Q4", wagesCents: Int64 = 1_150_000,
         occurredAt: Date = defaultOccurredAt, source: String = wageSource, id: String? = nil
     ) -> ScenarioEvent {
-        employerEvent("employer.quarterly-wage", key: ScenarioKey.ssnKey(ssn), occurredAt: occurredAt, source: source, id: id) { w in
+        employerEvent("employer.quarterly-wage", key: ScenarioKey.feinKey(fein), occurredAt: occurredAt, source: source, id: id) { w in
             w.key("employee")
             w.beginObject()
             w.field("ssn", ssn)
@@ -169,7 +169,7 @@ public enum ScenarioEvents {
         }
     }
 
-    /// `employer.withholding-remittance`, keyed by the employer (see `ScenarioKey.feinKey`).
+    /// `employer.withholding-remittance`, keyed by the employer's FEIN.
     /// `payDate` defaults to three weekdays before `receivedOn`.
     public static func remittance(
         fein: String = ScenarioEmployer.sample.fein, payments: [ScenarioPayment],
@@ -210,16 +210,13 @@ public enum ScenarioEvents {
             payDate: payDate, receivedOn: receivedOn, occurredAt: occurredAt, source: source, id: id)
     }
 
-    /// `employer.iwo-response`. It names a case and an employer but no employee:
-    /// keyed by `employeeSSN` (the person the order was sent about) when given, as
-    /// the generator does, else by the FEIN like a remittance.
+    /// `employer.iwo-response`, keyed by the employer's FEIN like every employer report.
     public static func iwoResponse(
         caseId: String, fein: String = ScenarioEmployer.sample.fein, status: IWOStatus = .accepted,
-        medicalCoverage: MedicalCoverage? = nil, employeeSSN: String? = nil,
+        medicalCoverage: MedicalCoverage? = nil,
         occurredAt: Date = defaultOccurredAt, source: String = employerSource, id: String? = nil
     ) -> ScenarioEvent {
-        let key = employeeSSN.map(ScenarioKey.ssnKey) ?? ScenarioKey.feinKey(fein)
-        return employerEvent("employer.iwo-response", key: key, occurredAt: occurredAt, source: source, id: id) { w in
+        return employerEvent("employer.iwo-response", key: ScenarioKey.feinKey(fein), occurredAt: occurredAt, source: source, id: id) { w in
             w.field("caseId", caseId)
             w.key("employer")
             w.beginObject()

@@ -325,7 +325,7 @@ struct EventRenderer {
         case .iwoResponse(let job, let accepted, let coverage):
             return ScenarioEvents.iwoResponse(
                 caseId: caseId, fein: employers[plan.jobs[job].employer].employer.fein, status: accepted ? .accepted : .notEmployed,
-                medicalCoverage: coverage, employeeSSN: plan.noncustodialSSN,
+                medicalCoverage: coverage,
                 occurredAt: occurredAt, id: id)
         case .paternity(let child, let method):
             let childId = ScenarioChild.childId(caseId: caseId, number: child + 1)

@@ -22,11 +22,14 @@ public struct OperationsReadings: Sendable, Hashable {
     public var oldestUnpublishedSeconds: Double
     /// Events waiting in the database for their case, order or person.
     public var waiting: Waiting
+    /// Unix time the last referral sweep finished (in-process or CronJob); nil: never.
+    public var lastSweepFinished: Double?
 
     public init(
         casesByStage: [CaseStage: Int], openReferralsByType: [TaskType: Int], tasksPastDueByType: [TaskType: Int],
-        outboxBacklog: Int, oldestUnpublishedSeconds: Double, waiting: Waiting = Waiting()
+        outboxBacklog: Int, oldestUnpublishedSeconds: Double, waiting: Waiting = Waiting(), lastSweepFinished: Double? = nil
     ) {
+        self.lastSweepFinished = lastSweepFinished
         self.casesByStage = casesByStage
         self.openReferralsByType = openReferralsByType
         self.tasksPastDueByType = tasksPastDueByType
@@ -85,11 +88,13 @@ public final class OperationsReader: @unchecked Sendable {
         try connection.execute("SELECT set_config('statement_timeout', $1, false)", "\(milliseconds)ms")
     }
 
-    /// Opens a session of its own; connecting and each statement are bounded by `timeout`.
-    public static func open(databaseURL: String, timeZone: String, timeout: Duration, logger: Logger) throws -> OperationsReader {
-        let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: timeout, logger: logger)
+    /// Opens a session of its own; connecting is bounded by `connectTimeout`, each statement by `statementTimeout`.
+    public static func open(
+        databaseURL: String, timeZone: String, connectTimeout: Duration, statementTimeout: Duration, logger: Logger
+    ) throws -> OperationsReader {
+        let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: connectTimeout, logger: logger)
         do {
-            return try OperationsReader(connection: connection, timeZone: timeZone, statementTimeout: timeout)
+            return try OperationsReader(connection: connection, timeZone: timeZone, statementTimeout: statementTimeout)
         } catch {
             connection.close()
             throw error
@@ -153,7 +158,9 @@ public final class OperationsReader: @unchecked Sendable {
             casesByStage: casesByStage, openReferralsByType: referrals, tasksPastDueByType: pastDue,
             outboxBacklog: try outbox.decode(Int.self, column: 0),
             oldestUnpublishedSeconds: max(0, try outbox.decode(Double.self, column: 1)),
-            waiting: try OperationsReadings.Waiting.read(connection))
+            waiting: try OperationsReadings.Waiting.read(connection),
+            lastSweepFinished: try connection.query("SELECT extract(epoch FROM max(finished_at))::float8 FROM sweep_runs")[0]
+                .decode(Double?.self, column: 0))
     }
 }
 

@@ -185,6 +185,24 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Each partition's high watermark (the offset the next message written
+    /// gets), asked of the partition leaders; needs no group membership.
+    public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration) throws -> [TopicPartition: Int64] {
+        try gate.with("query watermarks") {
+            var result: [TopicPartition: Int64] = [:]
+            for partition in partitions {
+                var low: Int64 = -1, high: Int64 = -1
+                let err = rd_kafka_query_watermark_offsets(
+                    client.handle, partition.topic, partition.partition, &low, &high, Int32(timeout.milliseconds))
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    throw KafkaError(operation: "query the watermarks of \(partition)", err: err)
+                }
+                result[partition] = high
+            }
+            return result
+        }
+    }
+
     /// This consumer's next fetch position per partition (local, no request);
     /// partitions not yet fetched are absent.
     public func position(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {

@@ -81,8 +81,10 @@ public final class OperationsServer: Service, Sendable {
         let registry = self.registry
         let isLive = self.isLive
         let readiness = self.readiness
+        let process = ProcessMetrics(registry: registry)
         router.get("/metrics") { _, _ in
-            Response(
+            process.update()
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }

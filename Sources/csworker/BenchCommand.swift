@@ -25,10 +25,16 @@ struct BenchCommand: AsyncParsableCommand {
             same decode/rules/storage writes in this process, batches of 2,000, no Kafka).
             Needs CSE_KAFKA_BROKERS, CSE_DATABASE_URL (a database on the server; the bench creates its own
             next to it) and CSE_SSN_KEY; build in release mode for meaningful figures.
+            A development tool: it loads the server hard. It refuses to run when the database at CSE_DATABASE_URL
+            holds cases, unless --allow-existing-data says this is a test setup.
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var ssnKeyOptions: SSNKeyOptions
+    @OptionGroup var developmentGuard: DevelopmentGuardOptions
+    @OptionGroup var logging: LoggingOptions
     @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "Cases in the generated mix for the batched and ceiling modes.")
@@ -105,21 +111,21 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let brokers = try connection.brokers()
-        let baseURL = try connection.databaseURL()
-        let key: SSNKey
-        do {
-            key = try SSNKey.fromEnvironment(connection.environment)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let brokers = try kafka.brokers()
+        let baseURL = try database.url()
+        let key = try ssnKeyOptions.key()
         let modes = try selectedModes
         let counts = try workerCounts
-        let policy = try policyOptions.load(environment: connection.environment)
-        var environment = connection.environment
+        let policy = try policyOptions.load()
+        var environment = ProcessInfo.processInfo.environment
+        // The workers get the key as the bench read it (from the environment or --ssn-key-file).
+        environment[SSNKey.environmentVariable] = try ssnKeyOptions.encodedKey()
         // The workers read the same policy file.
         if let path = policyOptions.path(environment: environment) { environment["CSE_POLICY_FILE"] = path }
         try await reportingFailures {
+            let probe = try connectDatabase(url: baseURL, logger: Logger(label: "csworker.bench"))
+            defer { probe.close() }
+            try developmentGuard.checkDatabase(probe)
             let bench = BenchRunner(
                 brokers: brokers, baseURL: baseURL, key: key, environment: environment, policy: policy,
                 partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements,

@@ -25,10 +25,9 @@ struct CaseCommand: AsyncParsableCommand {
         @Option(name: .customLong("as-of"), help: ArgumentHelp("Compute arrears as of this date (YYYY-MM-DD; default today in the agency zone).", valueName: "date"))
         var asOfText: String?
 
-        @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
-        var databaseURLFlag: String?
-
+        @OptionGroup var database: DatabaseOptions
         @OptionGroup var policyOptions: PolicyOptions
+        @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             if let asOfText, LocalDate(iso8601: asOfText) == nil {
@@ -37,9 +36,7 @@ struct CaseCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            guard let url = databaseURLFlag ?? ProcessInfo.processInfo.environment["CSE_DATABASE_URL"], !url.isEmpty else {
-                throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
-            }
+            let url = try database.url()
             // "Now" for an operator's question is the wall clock's date in the agency zone.
             let policy = try policyOptions.load()
             let asOf = asOfText.flatMap { LocalDate(iso8601: $0) } ?? policy.calendar.businessDate(of: Date())

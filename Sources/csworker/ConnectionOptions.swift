@@ -1,23 +1,33 @@
 import ArgumentParser
+import CaseStorage
 import Foundation
 
-/// The settings every command that talks to the services shares. Each comes
-/// from the environment (the contract's names) and can be overridden by a flag.
-struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("brokers"), help: "Kafka bootstrap servers, host:port[,host:port] (env CSE_KAFKA_BROKERS).")
-    var brokersFlag: String?
-
+/// `--database-url` (CSE_DATABASE_URL): for the commands that use the database.
+struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
     var databaseURLFlag: String?
 
-    @Option(name: .customLong("group"), help: "Kafka consumer group (env CSE_CONSUMER_GROUP, default csworker).")
-    var groupFlag: String?
+    func url(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        guard let url = Setting.databaseURL.resolve(flag: databaseURLFlag, environment: environment).value else {
+            throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
+        }
+        return url
+    }
+}
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+/// `--brokers` (CSE_KAFKA_BROKERS) and librdkafka properties: for the commands that use Kafka.
+struct KafkaOptions: ParsableArguments {
+    @Option(name: .customLong("brokers"), help: "Kafka bootstrap servers, host:port[,host:port] (env CSE_KAFKA_BROKERS).")
+    var brokersFlag: String?
+
+    @Option(name: .customLong("kafka-property"), parsing: .singleValue, help: ArgumentHelp(
+        "A librdkafka property, repeatable (env CSE_KAFKA_<NAME>: CSE_KAFKA_SECURITY_PROTOCOL=ssl is security.protocol=ssl).",
+        valueName: "name=value"))
+    var propertyFlags: [String] = []
 
     /// Bootstrap servers, or a usage error (exit 64) naming the missing setting.
-    func brokers() throws -> [String] {
-        guard let raw = brokersFlag ?? environment["CSE_KAFKA_BROKERS"], !raw.isEmpty else {
+    func brokers(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
+        guard let raw = Setting.brokers.resolve(flag: brokersFlag, environment: environment).value else {
             throw ValidationError("no Kafka brokers configured: set CSE_KAFKA_BROKERS or pass --brokers host:port")
         }
         let list = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -27,14 +37,44 @@ struct ConnectionOptions: ParsableArguments {
         return list
     }
 
-    func databaseURL() throws -> String {
-        guard let url = databaseURLFlag ?? environment["CSE_DATABASE_URL"], !url.isEmpty else {
-            throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
+    func properties(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
+        try Setting.kafkaProperties(flags: propertyFlags, environment: environment)
+    }
+}
+
+/// `--group` (CSE_CONSUMER_GROUP): the consumer group the workers form.
+struct GroupOptions: ParsableArguments {
+    @Option(name: .customLong("group"), help: "Kafka consumer group (env CSE_CONSUMER_GROUP, default csworker).")
+    var groupFlag: String?
+
+    var group: String { Setting.group.resolve(flag: groupFlag).value ?? "csworker" }
+}
+
+/// `--ssn-key-file` (CSE_SSN_KEY holds the key itself; the flag names a file
+/// holding it, so the key never shows in a process list).
+struct SSNKeyOptions: ParsableArguments {
+    @Option(name: .customLong("ssn-key-file"), help: ArgumentHelp(
+        "File holding the SSN key (32+ bytes, hex or base64); default: env CSE_SSN_KEY.", valueName: "path"))
+    var keyFile: String?
+
+    /// The key's text (hex or base64), from the file or the environment.
+    func encodedKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        guard let keyFile else { return environment[SSNKey.environmentVariable] }
+        guard let contents = FileManager.default.contents(atPath: keyFile) else {
+            throw ValidationError("--ssn-key-file \(keyFile) cannot be read")
         }
-        return url
+        return String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    var group: String { groupFlag ?? environment["CSE_CONSUMER_GROUP"] ?? "csworker" }
+    func key(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SSNKey {
+        let text = try encodedKey(environment: environment)
+        do {
+            guard let text else { return try SSNKey.fromEnvironment([:]) }
+            return try SSNKey(encoded: text, variable: keyFile == nil ? SSNKey.environmentVariable : "--ssn-key-file")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 }
 
 /// Durations as operators write them: `90s`, `30m`, `48h`, `2d`, or whole seconds.

@@ -20,8 +20,9 @@ struct DeadLettersCommand: AsyncParsableCommand {
             discussion: "Needs CSE_DATABASE_URL."
         )
 
-        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var database: DatabaseOptions
         @OptionGroup var topicOptions: TopicOptions
+        @OptionGroup var logging: LoggingOptions
 
         @Option(help: "Show only the newest N.")
         var limit: Int?
@@ -34,7 +35,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let databaseURL = try connection.databaseURL()
+            let databaseURL = try database.url()
             let topics = topicOptions.topics
             try await reportingFailures {
                 let database = try connectDatabase(url: databaseURL, logger: Logger(label: "csworker.deadletters"), attempts: 2)
@@ -62,8 +63,14 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 """
         )
 
-        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var kafka: KafkaOptions
         @OptionGroup var topicOptions: TopicOptions
+        @OptionGroup var ssnKeyOptions: SSNKeyOptions
+        @OptionGroup var logging: LoggingOptions
+
+        @Flag(help: "List what would be replayed, and why others would be skipped; send nothing.")
+        var dryRun = false
 
         @Option(name: .customLong("id"), parsing: .singleValue, help: ArgumentHelp("A dead letter's id or its event id (repeatable).", valueName: "uuid"))
         var ids: [String] = []
@@ -83,35 +90,34 @@ struct DeadLettersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let databaseURL = try connection.databaseURL()
-            let brokers = try connection.brokers()
-            let key: SSNKey
-            do {
-                key = try SSNKey.fromEnvironment(connection.environment)
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            let databaseURL = try database.url()
+            let brokers = dryRun ? [] : try kafka.brokers()
+            let key = try ssnKeyOptions.key()
             let topics = topicOptions.topics
             let logger = Logger(label: "csworker.deadletters")
             let selection: DeadLetterReplay.Selection = all ? .all : .ids(ids.compactMap(UUID.init(uuidString:)))
             try await reportingFailures {
                 let database = try connectDatabase(url: databaseURL, logger: logger, attempts: 2)
                 defer { database.close() }
-                var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
-                producerConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
-                let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
-                defer { producer.close() }
+                var producer: KafkaProducer?
+                if !dryRun {
+                    var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
+                    producerConfiguration.properties = try kafka.properties()
+                    producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+                }
+                defer { producer?.close() }
                 let replay = DeadLetterReplay(
                     store: DeadLetterStore(connection: database, protector: SSNProtector(key: key)), producer: producer,
                     topics: topics, logger: logger)
                 let report = try await replay.replay(selection, errorClass: errorClass, force: force)
+                let verb = dryRun ? "would replay" : "replayed"
                 for record in report.replayed {
-                    print("replayed \(record.messageId.uuidString.lowercased()) -> \(record.header(DeadLetter.Header.sourceTopic) ?? "?")")
+                    print("\(verb) \(record.messageId.uuidString.lowercased()) -> \(record.header(DeadLetter.Header.sourceTopic) ?? "?")")
                 }
                 for (record, reason) in report.skipped {
-                    print("skipped \(record.messageId.uuidString.lowercased()): \(reason)")
+                    print("\(dryRun ? "would skip" : "skipped") \(record.messageId.uuidString.lowercased()): \(reason)")
                 }
-                print("\(report.replayed.count) replayed, \(report.skipped.count) skipped")
+                print("\(report.replayed.count) \(verb), \(report.skipped.count) \(dryRun ? "would be skipped (dry run: nothing sent)" : "skipped")")
                 if !report.unknownIds.isEmpty {
                     printError("csworker: no dead letter with id \(report.unknownIds.map { $0.uuidString.lowercased() }.joined(separator: ", "))")
                     throw ServiceExit.usage

@@ -11,11 +11,17 @@ import Logging
 struct FeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feed",
-        abstract: "Produce a generated scenario (intake, employer reports, court outcomes, a few poison messages) to the input topics."
+        abstract: "Produce a generated scenario (intake, employer reports, court outcomes, a few poison messages) to the input topics.",
+        discussion: """
+            A development and test tool: it produces fake cases. It refuses to run when the input topics already
+            hold records, unless --allow-existing-data says this is a test setup.
+            """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topicOptions: TopicOptions
+    @OptionGroup var developmentGuard: DevelopmentGuardOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "How many cases the scenario covers.")
     var cases: Int = 1_000
@@ -39,8 +45,10 @@ struct FeedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: try connection.brokers())
-        producerConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
+        let brokers = try kafka.brokers()
+        let properties = try kafka.properties()
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
+        producerConfiguration.properties = properties
         producerConfiguration.linger = .milliseconds(20)
         let topics = topicOptions.topics
         var scenario = ScenarioConfiguration.demo(cases: cases, seed: seed, months: months)
@@ -48,6 +56,7 @@ struct FeedCommand: AsyncParsableCommand {
         scenario.caseIdPrefix = casePrefix
 
         try await reportingFailures {
+            try developmentGuard.checkTopics(brokers: brokers, properties: properties, topics: topics.input)
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: Logger(label: "csworker.feed"))
             defer { producer.close() }
             var summary = ScenarioSummary(cases: cases)
@@ -83,7 +92,7 @@ struct TopicOptions: ParsableArguments {
     var prefixFlag: String?
 
     var topics: PipelineTopics {
-        PipelineTopics(prefix: prefixFlag ?? ProcessInfo.processInfo.environment["CSE_TOPIC_PREFIX"] ?? "")
+        PipelineTopics(prefix: Setting.topicPrefix.resolve(flag: prefixFlag).value ?? "")
     }
 }
 

@@ -3,7 +3,37 @@ import Foundation
 import Logging
 import Synchronization
 
-/// CSE_LOG_LEVEL and CSE_LOG_FORMAT, applied to every command before it runs.
+/// `--log-level` and `--log-format` on every command. Logging is set up
+/// before the command line is parsed (so the libraries' loggers honour it
+/// too): `CSWorker.main` reads these two flags itself; declaring them here
+/// makes every command accept them and list them in its help.
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env CSE_LOG_LEVEL, default info).")
+    var levelFlag: String?
+
+    @Option(name: .customLong("log-format"), help: "json or text (env CSE_LOG_FORMAT; default text on a terminal, else json).")
+    var formatFlag: String?
+
+    /// The value of `--name value` or `--name=value` in `arguments`, the last one given.
+    static func scan(_ name: String, in arguments: [String]) -> String? {
+        var found: String?
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            if argument == "--" { break }
+            if argument == "--\(name)", index + 1 < arguments.endIndex {
+                found = arguments[index + 1]
+                index += 1
+            } else if argument.hasPrefix("--\(name)=") {
+                found = String(argument.dropFirst(name.count + 3))
+            }
+            index += 1
+        }
+        return found
+    }
+}
+
+/// CSE_LOG_LEVEL and CSE_LOG_FORMAT (or their flags), applied to every command before it runs.
 struct LoggingSettings: Equatable {
     enum Format: String, CaseIterable { case json, text }
 
@@ -13,25 +43,33 @@ struct LoggingSettings: Equatable {
     /// Invalid values are configuration errors naming the setting (exit 64),
     /// not silently replaced: an operator who asked for debug logs should know
     /// they are not getting them.
-    static func fromEnvironment(_ environment: [String: String], stderrIsTerminal: Bool) throws -> LoggingSettings {
+    static func fromEnvironment(
+        _ environment: [String: String], arguments: [String] = [], stderrIsTerminal: Bool
+    ) throws -> LoggingSettings {
         var settings = LoggingSettings(level: .info, format: stderrIsTerminal ? .text : .json)
-        if let text = environment["CSE_LOG_LEVEL"], !text.isEmpty {
+        let levelFlag = LoggingOptions.scan(Setting.logLevel.flag, in: arguments)
+        if let text = Setting.logLevel.resolve(flag: levelFlag, environment: environment).value {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ValidationError(
-                    "CSE_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+                    "CSE_LOG_LEVEL / --log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
             }
             settings.level = level
         }
-        if let text = environment["CSE_LOG_FORMAT"], !text.isEmpty {
+        let formatFlag = LoggingOptions.scan(Setting.logFormat.flag, in: arguments)
+        if let text = Setting.logFormat.resolve(flag: formatFlag, environment: environment).value {
             guard let format = Format(rawValue: text.lowercased()) else {
-                throw ValidationError("CSE_LOG_FORMAT must be json or text, not '\(text)'")
+                throw ValidationError("CSE_LOG_FORMAT / --log-format must be json or text, not '\(text)'")
             }
             settings.format = format
         }
         return settings
     }
 
+    /// What `bootstrap` set up; loggers made later take its level.
+    nonisolated(unsafe) static var active = LoggingSettings(level: .info, format: .text)
+
     func bootstrap() {
+        Self.active = self
         let level = self.level
         switch format {
         case .json:
@@ -56,7 +94,8 @@ extension CSWorker {
     static func main() async {
         do {
             let settings = try LoggingSettings.fromEnvironment(
-                ProcessInfo.processInfo.environment, stderrIsTerminal: isatty(STDERR_FILENO) != 0)
+                ProcessInfo.processInfo.environment, arguments: Array(CommandLine.arguments.dropFirst()),
+                stderrIsTerminal: isatty(STDERR_FILENO) != 0)
             settings.bootstrap()
         } catch {
             printError("csworker: \(error)")

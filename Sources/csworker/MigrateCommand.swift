@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaseStorage
 import Foundation
+import JSON
 import Logging
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -9,8 +10,11 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Create or upgrade the database schema (safe to run again, and concurrently)."
     )
 
-    @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
-    var databaseURLFlag: String?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Flag(help: "Print the outcome as one JSON object.")
+    var json = false
 
     @Option(name: .customLong("runtime-role"), help: ArgumentHelp(
         "The role the workers connect as; granted exactly the rights they need after migrating (env CSE_RUNTIME_ROLE, default csworker_runtime). Skipped when no such role exists.",
@@ -18,24 +22,32 @@ struct MigrateCommand: AsyncParsableCommand {
     var runtimeRoleFlag: String?
 
     var runtimeRole: String {
-        runtimeRoleFlag ?? ProcessInfo.processInfo.environment["CSE_RUNTIME_ROLE"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "csworker_runtime"
+        Setting.runtimeRole.resolve(flag: runtimeRoleFlag).value ?? "csworker_runtime"
     }
 
     func run() async throws {
-        guard let url = databaseURLFlag ?? ProcessInfo.processInfo.environment["CSE_DATABASE_URL"], !url.isEmpty else {
-            throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
-        }
+        let url = try database.url()
         let logger = Logger(label: "csworker.migrate")
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: logger)
             defer { connection.close() }
             let applied = try Migrator.migrate(connection, logger: logger)
-            for migration in applied { print("applied migration \(migration.version): \(migration.name)") }
             let latest = Migrator.migrations.map(\.version).max() ?? 0
-            print(applied.isEmpty ? "schema is current (version \(latest))" : "schema migrated to version \(latest)")
+            if !json {
+                for migration in applied { print("applied migration \(migration.version): \(migration.name)") }
+                print(applied.isEmpty ? "schema is current (version \(latest))" : "schema migrated to version \(latest)")
+            }
             do {
-                switch try RuntimeGrants.apply(connection, role: runtimeRole) {
+                let grants = try RuntimeGrants.apply(connection, role: runtimeRole)
+                if json {
+                    print(JSONValue.object([
+                        "schemaVersion": .int(Int64(latest)),
+                        "applied": .array(applied.map { .object(["version": .int(Int64($0.version)), "name": .string($0.name)]) }),
+                        "runtimeRole": .string(runtimeRole), "runtimeGrants": .string(grants == .granted ? "granted" : "role-missing"),
+                    ]).serializedString())
+                    return
+                }
+                switch grants {
                 case .granted:
                     print("granted the runtime role \(runtimeRole) its rights (no CREATE, ALTER, DROP or TRUNCATE)")
                 case .roleMissing:

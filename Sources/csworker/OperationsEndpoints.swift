@@ -3,7 +3,9 @@ import CaseDomain
 import CasePipeline
 import Foundation
 import Logging
+import Kafka
 import Metrics
+import Postgres
 import OperationsServer
 import Prometheus
 import ServiceLifecycle
@@ -73,7 +75,11 @@ final class OperationsEndpoints: Sendable {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.valueHistogramBuckets[PipelineMetrics.Name.batchRecords] = PipelineMetrics.batchRecordBuckets
+        factory.durationHistogramBuckets[PipelineMetrics.Name.eventToTaskSeconds] = PipelineMetrics.eventToTaskBuckets
         MetricsSystem.bootstrap(factory)
+        Gauge(label: PipelineMetrics.Name.buildInfo, dimensions: [
+            ("version", CSWorker.version), ("librdkafka", librdkafkaVersion), ("libpq", PostgresConnection.libpqVersion),
+        ]).record(1)
         return registry
     }
 

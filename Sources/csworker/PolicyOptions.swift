@@ -15,8 +15,7 @@ struct PolicyOptions: ParsableArguments {
 
     /// Where the policy came from, for logs and `policy show`; nil = the federal defaults.
     func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        let path = policyFileFlag ?? environment["CSE_POLICY_FILE"]
-        return path.flatMap { $0.isEmpty ? nil : $0 }
+        Setting.policyFile.resolve(flag: policyFileFlag, environment: environment).value
     }
 
     func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Policy {
@@ -49,6 +48,7 @@ struct PolicyCommand: AsyncParsableCommand {
         )
 
         @OptionGroup var policyOptions: PolicyOptions
+        @OptionGroup var logging: LoggingOptions
 
         @Flag(help: "Print the complete policy document as JSON.")
         var json = false

@@ -30,82 +30,24 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var topicOptions: TopicOptions
-    @OptionGroup var operations: OperationsOptions
-    @OptionGroup var policyOptions: PolicyOptions
-
-    @Option(help: "Most records applied in one database transaction (a batch takes what is fetched, up to this).")
-    var maxBatch: Int = Worker.Configuration.defaultMaxBatch
-
-    @Option(help: "Most records in one transaction while everything fetched fits in one --max-batch (the worker keeps up): short transactions, low latency.")
-    var caughtUpBatch: Int = Worker.Configuration.defaultCaughtUpBatch
-
-    @Option(name: .customLong("unknown-case-horizon"), help: ArgumentHelp(
-        "How long an event waits in the database for the application that opens its case (or the order it names), from when it was parked, before it is dead-lettered (env CSE_UNKNOWN_CASE_HORIZON; default 48h; 90s, 30m, 2d...).",
-        valueName: "duration"))
-    var unknownCaseHorizonFlag: String?
-
-    /// The waiting horizon, flag over environment.
-    func unknownCaseHorizon(environment: [String: String]) throws -> Duration {
-        guard let text = unknownCaseHorizonFlag ?? environment["CSE_UNKNOWN_CASE_HORIZON"], !text.isEmpty else {
-            return Worker.Configuration.defaultWaitingHorizon
-        }
-        guard let horizon = DurationText.parse(text) else {
-            throw ValidationError("CSE_UNKNOWN_CASE_HORIZON / --unknown-case-horizon must be a duration such as 48h, 30m, 90s or 2d, not '\(text)'")
-        }
-        return horizon
-    }
-
-    @Option(help: "Case states kept in memory between batches, so a batch loads only the versions of cases it has seen (env CSE_CACHED_CASES; 0 = none). Bounds the worker's memory: about 30 KB a case.")
-    var cachedCases: Int?
-
-    static let defaultCachedCases = 2_000
-
-    @Option(help: "Seconds the outbox relay keeps publishing after the consumer stopped.")
-    var drainSeconds: Int = 5
-
-    @Option(name: .customLong("daily-sweep-at"), help: ArgumentHelp(
-        "Run the referral sweep once a day at this time in the agency's zone, one process of the group per day (env CSE_DAILY_SWEEP_AT; default off).",
-        valueName: "HH:MM"))
-    var dailySweepAtFlag: String?
-
-    /// nil: no in-process schedule (the CronJob or timer runs `csworker sweep`).
-    func dailySweepAt() throws -> TimeOfDay? {
-        guard let text = dailySweepAtFlag ?? connection.environment["CSE_DAILY_SWEEP_AT"], !text.isEmpty else { return nil }
-        guard let time = TimeOfDay(text) else {
-            throw ValidationError("--daily-sweep-at / CSE_DAILY_SWEEP_AT must be a time of day, HH:MM (24-hour), not '\(text)'")
-        }
-        return time
-    }
-
-    func validate() throws {
-        guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
-        guard caughtUpBatch >= 1 else { throw ValidationError("--caught-up-batch must be at least 1") }
-        guard drainSeconds >= 0 else { throw ValidationError("--drain-seconds must not be negative") }
-    }
+    @OptionGroup var options: RunOptions
 
     func run() async throws {
-        let brokers = try connection.brokers()
-        let databaseURL = try connection.databaseURL()
-        let key: SSNKey
-        do {
-            key = try SSNKey.fromEnvironment(connection.environment)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        let horizon = try unknownCaseHorizon(environment: connection.environment)
-        let cacheText = connection.environment["CSE_CACHED_CASES"]
-        guard let cachedCases = cachedCases ?? (cacheText.map { Int($0) } ?? Self.defaultCachedCases), cachedCases >= 0 else {
-            throw ValidationError("CSE_CACHED_CASES must be a whole number of cases")
-        }
-        let sweepAt = try dailySweepAt()
-        let overrides = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
-        let logger = Self.logger(environment: connection.environment)
-        let topics = topicOptions.topics
-        let protector = SSNProtector(key: key)
-        let operationsSettings = try operations.settings(environment: connection.environment)
-        let policy = try policyOptions.load(environment: connection.environment)
+        let options = try options.resolved()
+        let brokers = options.brokers
+        let databaseURL = options.databaseURL
+        let horizon = options.unknownCaseHorizon
+        let cachedCases = options.cachedCases
+        let sweepAt = options.dailySweepAt
+        let overrides = options.kafkaProperties
+        let logger = Self.logger(environment: ProcessInfo.processInfo.environment)
+        let topics = options.topics
+        let protector = SSNProtector(key: options.ssnKey)
+        let operationsSettings = options.operations
+        let policy = options.policy
+        let maxBatch = options.maxBatch
+        let caughtUpBatch = options.caughtUpBatch
+        let drainSeconds = options.drainSeconds
 
         MemoryTuning.limitArenas()
         try await reportingFailures {
@@ -113,6 +55,7 @@ struct RunCommand: AsyncParsableCommand {
             let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
             // The daily sweep's own session (and thread): a sweep of every open case never stalls the consumer.
             let sweepConnection = try sweepAt.map { _ in try connectDatabase(url: databaseURL, logger: logger) }
+            // RunOptions.databaseSessions counts these (with the operations watch's): keep the two in step.
             defer {
                 workerConnection.close()
                 relayConnection.close()
@@ -129,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             defer { producer.close() }
 
-            var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupId: connection.group)
+            var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupId: options.group)
             // Group timings: Kafka's defaults (session 45 s, poll interval 300 s)
             // unless CSE_KAFKA_SESSION_TIMEOUT_MS / CSE_KAFKA_MAX_POLL_INTERVAL_MS say otherwise.
             // Small fetches per partition interleave the input topics, so events of one
@@ -252,7 +195,7 @@ struct RunCommand: AsyncParsableCommand {
 
     static func logger(environment: [String: String]) -> Logger {
         var logger = Logger(label: "csworker")
-        logger.logLevel = environment["CSE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = LoggingSettings.active.level
         return logger
     }
 }
@@ -260,5 +203,116 @@ struct RunCommand: AsyncParsableCommand {
 extension Result where Failure == any Error {
     init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+/// Everything `csworker run` reads, as flags over environment over defaults
+/// (`Setting`); `csworker config` shows the same values.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var groupOptions: GroupOptions
+    @OptionGroup var topicOptions: TopicOptions
+    @OptionGroup var ssnKeyOptions: SSNKeyOptions
+    @OptionGroup var operations: OperationsOptions
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Most records applied in one database transaction (env CSE_MAX_BATCH, default 2000).")
+    var maxBatch: Int?
+
+    @Option(help: "Most records in one transaction while everything fetched fits in one --max-batch (env CSE_CAUGHT_UP_BATCH, default 500): short transactions, low latency.")
+    var caughtUpBatch: Int?
+
+    @Option(name: .customLong("unknown-case-horizon"), help: ArgumentHelp(
+        "How long an event waits in the database for the application that opens its case (or the order it names), from when it was parked, before it is dead-lettered (env CSE_UNKNOWN_CASE_HORIZON; default 48h; 90s, 30m, 2d...).",
+        valueName: "duration"))
+    var unknownCaseHorizonFlag: String?
+
+    @Option(help: "Case states kept in memory between batches, so a batch loads only the versions of cases it has seen (env CSE_CACHED_CASES, default 2000; 0 = none). Bounds the worker's memory: about 30 KB a case.")
+    var cachedCases: Int?
+
+    @Option(help: "Seconds the outbox relay keeps publishing after the consumer stopped (env CSE_DRAIN_SECONDS, default 5).")
+    var drainSeconds: Int?
+
+    @Option(name: .customLong("daily-sweep-at"), help: ArgumentHelp(
+        "Run the referral sweep once a day at this time in the agency's zone, one process of the group per day (env CSE_DAILY_SWEEP_AT; default off).",
+        valueName: "HH:MM"))
+    var dailySweepAtFlag: String?
+
+    /// The flags given, by setting: what `csworker config` resolves against.
+    var flags: [Setting: String] {
+        var flags: [Setting: String] = [:]
+        flags[.databaseURL] = database.databaseURLFlag
+        flags[.brokers] = kafka.brokersFlag
+        flags[.kafkaProperties] = kafka.propertyFlags.isEmpty ? nil : kafka.propertyFlags.joined(separator: " ")
+        flags[.group] = groupOptions.groupFlag
+        flags[.topicPrefix] = topicOptions.prefixFlag
+        flags[.ssnKey] = ssnKeyOptions.keyFile
+        flags[.policyFile] = policyOptions.policyFileFlag
+        flags[.httpPort] = operations.portFlag
+        flags[.httpHost] = operations.hostFlag
+        flags[.metricsInterval] = operations.databaseIntervalFlag.map(String.init)
+        flags[.readyRetryLimit] = operations.retryLimitFlag.map(String.init)
+        flags[.maxBatch] = maxBatch.map(String.init)
+        flags[.caughtUpBatch] = caughtUpBatch.map(String.init)
+        flags[.cachedCases] = cachedCases.map(String.init)
+        flags[.drainSeconds] = drainSeconds.map(String.init)
+        flags[.unknownCaseHorizon] = unknownCaseHorizonFlag
+        flags[.dailySweepAt] = dailySweepAtFlag
+        flags[.logLevel] = logging.levelFlag
+        flags[.logFormat] = logging.formatFlag
+        return flags
+    }
+
+    /// The settings checked and typed: a usage error (exit 64) names the first bad one.
+    struct Resolved {
+        var brokers: [String]
+        var databaseURL: String
+        var group: String
+        var topics: PipelineTopics
+        var ssnKey: SSNKey
+        var kafkaProperties: [String: String]
+        var operations: OperationsOptions.Settings
+        var policy: Policy
+        var maxBatch: Int
+        var caughtUpBatch: Int
+        var cachedCases: Int
+        var drainSeconds: Int
+        var unknownCaseHorizon: Duration
+        /// nil: no in-process schedule (the CronJob or timer runs `csworker sweep`).
+        var dailySweepAt: TimeOfDay?
+    }
+
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
+        let horizonText = Setting.unknownCaseHorizon.resolve(flag: unknownCaseHorizonFlag, environment: environment).value ?? "48h"
+        guard let horizon = DurationText.parse(horizonText) else {
+            throw ValidationError("CSE_UNKNOWN_CASE_HORIZON / --unknown-case-horizon must be a duration such as 48h, 30m, 90s or 2d, not '\(horizonText)'")
+        }
+        var sweepAt: TimeOfDay?
+        if let text = Setting.dailySweepAt.resolve(flag: dailySweepAtFlag, environment: environment).value {
+            guard let time = TimeOfDay(text) else {
+                throw ValidationError("--daily-sweep-at / CSE_DAILY_SWEEP_AT must be a time of day, HH:MM (24-hour), not '\(text)'")
+            }
+            sweepAt = time
+        }
+        return Resolved(
+            brokers: try kafka.brokers(environment: environment), databaseURL: try database.url(environment: environment),
+            group: groupOptions.group, topics: topicOptions.topics, ssnKey: try ssnKeyOptions.key(environment: environment),
+            kafkaProperties: try kafka.properties(environment: environment),
+            operations: try operations.settings(environment: environment), policy: try policyOptions.load(environment: environment),
+            maxBatch: try Setting.maxBatch.integer(flag: maxBatch, minimum: 1, environment: environment),
+            caughtUpBatch: try Setting.caughtUpBatch.integer(flag: caughtUpBatch, minimum: 1, environment: environment),
+            cachedCases: try Setting.cachedCases.integer(flag: cachedCases, minimum: 0, environment: environment),
+            drainSeconds: try Setting.drainSeconds.integer(flag: drainSeconds, minimum: 0, environment: environment),
+            unknownCaseHorizon: horizon, dailySweepAt: sweepAt)
+    }
+
+    /// Database sessions one `run` process holds: the batch transaction, the
+    /// outbox relay and the operations watch (readiness probe and metrics,
+    /// one session), and the daily sweep's when it runs in process. The
+    /// deploy/ budget (postgres-roles.sql, KEDA's ceiling) is counted from this.
+    static func databaseSessions(dailySweep: Bool, httpOn: Bool) -> Int {
+        2 + (httpOn ? 1 : 0) + (dailySweep ? 1 : 0)
     }
 }

@@ -16,7 +16,9 @@ struct SelfCheckCommand: AsyncParsableCommand {
 
     static let probeTopic = "csworker.selfcheck.v1"
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "How many sample messages to send through the broker.")
     var messages: Int = 60
@@ -29,9 +31,9 @@ struct SelfCheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let brokers = try connection.brokers()
-        let databaseURL = try connection.databaseURL()
-        let overrides = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
+        let brokers = try kafka.brokers()
+        let databaseURL = try database.url()
+        let overrides = try kafka.properties()
         try await reportingFailures {
             try checkDatabase(url: databaseURL)
             try await checkBroker(brokers: brokers, overrides: overrides)

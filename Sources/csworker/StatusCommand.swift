@@ -3,6 +3,7 @@ import CaseDomain
 import CasePipeline
 import CaseStorage
 import Foundation
+import JSON
 import Logging
 import Postgres
 
@@ -11,27 +12,39 @@ import Postgres
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show processed events, cases by stage, active referrals, tasks by type and past due, the outbox backlog and dead letters."
+        abstract: "Show processed events, cases by stage, active referrals, tasks by type and past due, the outbox backlog, dead letters and the consumer group's lag.",
+        discussion: """
+            The lag per input partition (high watermark minus the group's committed offset) is read from the
+            brokers when CSE_KAFKA_BROKERS or --brokers is set, without joining the group.
+            With --wait-for-events, exits 75 (EX_TEMPFAIL) when --timeout passes first.
+            """
     )
 
-    @Option(name: .customLong("database-url"), help: ArgumentHelp("libpq connection string or URI (env CSE_DATABASE_URL).", valueName: "url"))
-    var databaseURLFlag: String?
+    /// `--wait-for-events` gave up: not an error of the service, try again later (sysexits' EX_TEMPFAIL).
+    static let timedOut = ExitCode(75)
 
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var groupOptions: GroupOptions
     @OptionGroup var topicOptions: TopicOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Wait until this many input records are accounted for (processed or dead-lettered) and the outbox is drained.")
     var waitForEvents: Int?
 
-    @Option(help: "Seconds to wait at most (with --wait-for-events).")
+    @Option(help: "Seconds to wait at most (with --wait-for-events); then exit 75.")
     var timeout: Int = 600
 
+    @Flag(help: "Print the status as one JSON object.")
+    var json = false
+
     func run() async throws {
-        guard let url = databaseURLFlag ?? ProcessInfo.processInfo.environment["CSE_DATABASE_URL"], !url.isEmpty else {
-            throw ValidationError("no database configured: set CSE_DATABASE_URL or pass --database-url")
-        }
+        let url = try database.url()
         let topics = topicOptions.topics
         let policy = try policyOptions.load()
+        let brokers = kafka.brokersFlag == nil && Setting.brokers.resolve(flag: nil).value == nil ? nil : try kafka.brokers()
+        let properties = try kafka.properties()
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.status"))
             defer { connection.close() }
@@ -41,7 +54,17 @@ struct StatusCommand: AsyncParsableCommand {
             }
             // "Past due" counts days in the agency's zone.
             let readings = try OperationsReader(connection: connection, timeZone: policy.calendar.timeZoneIdentifier).read()
-            print(StatusReport.text(try status.read(), readings: readings, zone: policy.calendar.timeZoneIdentifier))
+            let lag = try brokers.map {
+                try GroupLag.read(
+                    brokers: $0, properties: properties, group: groupOptions.group, topics: topics.input,
+                    logger: Logger(label: "csworker.status"))
+            }
+            let current = try status.read()
+            if json {
+                print(StatusReport.json(current, readings: readings, lag: lag))
+            } else {
+                print(StatusReport.text(current, readings: readings, zone: policy.calendar.timeZoneIdentifier, lag: lag))
+            }
         }
     }
 
@@ -66,7 +89,7 @@ struct StatusCommand: AsyncParsableCommand {
             guard now < deadline else {
                 progress.finish("gave up after \(timeout) s: \(progressNow.accounted)/\(target) records, "
                     + "\(progressNow.unpublished) messages waiting in the outbox")
-                throw ExitCode(1)
+                throw Self.timedOut
             }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -85,7 +108,7 @@ enum StatusReport {
         }
     }
 
-    static func text(_ status: ProcessingStatus, readings: OperationsReadings? = nil, zone: String = "") -> String {
+    static func text(_ status: ProcessingStatus, readings: OperationsReadings? = nil, zone: String = "", lag: GroupLag? = nil) -> String {
         var lines: [String] = []
         let events = status.events
         lines.append("events recorded: \(events.recorded) (applied \(events.applied), "
@@ -129,6 +152,58 @@ enum StatusReport {
             lines.append("  \(deadLetters.errorClass.padding(toLength: 18, withPad: " ", startingAt: 0)) \(deadLetters.count)")
         }
         if status.deadLettersByClass.reduce(0, { $0 + $1.count }) == 0 { lines.append("  none") }
+        if let lag {
+            lines.append("consumer lag of group \(lag.group): \(lag.total) records")
+            for partition in lag.partitions {
+                let committed = partition.committed.map(String.init) ?? "none"
+                lines.append("  \(partition.topic)[\(partition.partition)]".padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + " lag \(partition.lag) (committed \(committed), end \(partition.end))")
+            }
+        } else {
+            lines.append("consumer lag: set CSE_KAFKA_BROKERS or --brokers to read it")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    static func json(_ status: ProcessingStatus, readings: OperationsReadings, lag: GroupLag?) -> String {
+        func int(_ value: Int) -> JSONValue { .int(Int64(value)) }
+        func counts<K: RawRepresentable>(_ values: [K: Int]) -> JSONValue where K.RawValue == String {
+            .object(Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, int($0.value)) }))
+        }
+        var object: [String: JSONValue] = [
+            "events": .object([
+                "recorded": int(status.events.recorded), "applied": int(status.events.applied),
+                "parked": int(status.events.parked), "deadLettered": int(status.events.deadLettered),
+            ]),
+            "waiting": .object([
+                "forCase": int(status.parked.waitingForCase), "forOrder": int(status.parked.waitingForOrder),
+                "employerReportsWithoutPerson": int(status.parked.reportsWithoutPerson),
+                "oldestSeconds": .double(status.parked.oldestWaitingSeconds),
+            ]),
+            "casesByStage": counts(status.casesByStage), "cases": int(status.cases),
+            "tasksByType": .object(Dictionary(uniqueKeysWithValues: status.tasksByType.map {
+                ($0.key.rawValue, JSONValue.object(["issued": int($0.value.issued), "withdrawn": int($0.value.withdrawn)]))
+            })),
+            "activeReferralsByType": counts(readings.openReferralsByType),
+            "tasksPastDueByType": counts(readings.tasksPastDueByType),
+            "outbox": .object([
+                "published": int(status.outbox.published), "waiting": int(status.outbox.waiting),
+                "oldestUnpublishedSeconds": .double(readings.oldestUnpublishedSeconds),
+            ]),
+            "deadLettersByClass": .object(Dictionary(uniqueKeysWithValues: status.deadLettersByClass.map { ($0.errorClass, int($0.count)) })),
+            "lastSweepFinished": readings.lastSweepFinished.map { .double($0) } ?? .null,
+        ]
+        if let lag {
+            object["consumerLag"] = .object([
+                "group": .string(lag.group), "total": .int(lag.total),
+                "partitions": .array(lag.partitions.map { partition in
+                    .object([
+                        "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
+                        "committed": partition.committed.map { .int($0) } ?? .null, "end": .int(partition.end), "lag": .int(partition.lag),
+                    ])
+                }),
+            ])
+        }
+        return JSONValue.object(object).serializedString()
     }
 }

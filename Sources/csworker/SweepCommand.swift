@@ -3,6 +3,7 @@ import CaseDomain
 import CasePipeline
 import CaseStorage
 import Foundation
+import JSON
 import Kafka
 import Logging
 
@@ -21,9 +22,18 @@ struct SweepCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topicOptions: TopicOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var ssnKeyOptions: SSNKeyOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Flag(help: "Evaluate every open case and report what would be enqueued; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp("The business date to evaluate as of (YYYY-MM-DD; default today in the agency zone).", valueName: "date"))
     var asOfText: String?
@@ -46,15 +56,11 @@ struct SweepCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let databaseURL = try connection.databaseURL()
-        let brokers = publish ? try connection.brokers() : []
-        let key: SSNKey
-        do {
-            key = try SSNKey.fromEnvironment(connection.environment)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        let policy = try policyOptions.load(environment: connection.environment)
+        guard !(dryRun && publish) else { throw ValidationError("--dry-run enqueues nothing, so there is nothing to --publish") }
+        let databaseURL = try database.url()
+        let brokers = publish ? try kafka.brokers() : []
+        let key = try ssnKeyOptions.key()
+        let policy = try policyOptions.load()
         // An operator's "today" is the wall clock's date in the agency zone; the rules never read the clock.
         let asOf = asOfText.flatMap { LocalDate(iso8601: $0) } ?? policy.calendar.businessDate(of: Date())
         let logger = Logger(label: "csworker.sweep")
@@ -76,12 +82,14 @@ struct SweepCommand: AsyncParsableCommand {
                     store: CaseStore(
                         connection: database, protector: protector, calendar: policy.calendar, cachedStates: 0, logger: logger),
                     topics: topics, policy: policy, batchSize: batchSize, logger: logger)
-                report = try sweep.run(asOf: asOf)
+                report = try sweep.run(asOf: asOf, dryRun: dryRun)
                 // Workers with the in-process schedule then skip this date.
-                try SweepRuns(connection: database).recordDone(
-                    asOf: asOf, casesEvaluated: report.casesEvaluated, tasks: report.tasks)
+                if !dryRun {
+                    try SweepRuns(connection: database).recordDone(
+                        asOf: asOf, casesEvaluated: report.casesEvaluated, tasks: report.tasks)
+                }
             }
-            print(Self.summary(report))
+            print(json ? Self.json(report, dryRun: dryRun) : Self.summary(report, dryRun: dryRun))
             if publish {
                 try await publishTasks(
                     report.taskIds, brokers: brokers, databaseURL: databaseURL, calendar: policy.calendar, protector: protector,
@@ -97,7 +105,7 @@ struct SweepCommand: AsyncParsableCommand {
         logger: Logger
     ) async throws {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
-        producerConfiguration.properties = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
+        producerConfiguration.properties = try kafka.properties()
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         defer { producer.close() }
         let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
@@ -122,13 +130,24 @@ struct SweepCommand: AsyncParsableCommand {
         }
     }
 
-    static func summary(_ report: ReferralSweep.Report) -> String {
+    static func summary(_ report: ReferralSweep.Report, dryRun: Bool = false) -> String {
         var lines = [
-            "sweep as of \(report.asOf): \(report.casesEvaluated) open cases evaluated, \(report.casesChanged) changed, \(report.tasks) tasks enqueued"
+            dryRun
+                ? "dry run as of \(report.asOf): \(report.casesEvaluated) open cases evaluated, \(report.casesChanged) would change, \(report.tasks) tasks would be enqueued (nothing written)"
+                : "sweep as of \(report.asOf): \(report.casesEvaluated) open cases evaluated, \(report.casesChanged) changed, \(report.tasks) tasks enqueued"
         ]
         for (type, count) in report.tasksByType.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             lines.append("  \(type.rawValue): \(count)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func json(_ report: ReferralSweep.Report, dryRun: Bool) -> String {
+        JSONValue.object([
+            "asOf": .string("\(report.asOf)"), "dryRun": .bool(dryRun),
+            "casesEvaluated": .int(Int64(report.casesEvaluated)), "casesChanged": .int(Int64(report.casesChanged)),
+            "tasks": .int(Int64(report.tasks)),
+            "tasksByType": .object(Dictionary(uniqueKeysWithValues: report.tasksByType.map { ($0.key.rawValue, JSONValue.int(Int64($0.value))) })),
+        ]).serializedString()
     }
 }

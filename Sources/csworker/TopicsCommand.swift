@@ -1,6 +1,7 @@
 import ArgumentParser
 import CasePipeline
 import Kafka
+import JSON
 import Logging
 
 struct TopicsCommand: AsyncParsableCommand {
@@ -15,23 +16,24 @@ struct TopicsCommand: AsyncParsableCommand {
             abstract: "Create the input, task and dead-letter topics that are missing."
         )
 
-        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var kafka: KafkaOptions
         @OptionGroup var topicOptions: TopicOptions
+        @OptionGroup var logging: LoggingOptions
 
-        @Option(help: "Partitions for topics created now; the ceiling on how many worker processes share the load.")
-        var partitions: Int = 12
+        @Option(help: "Partitions for topics created now: the ceiling on how many worker processes share the load (env CSE_TOPIC_PARTITIONS, default 12).")
+        var partitions: Int?
 
-        @Option(help: "Replication factor for topics created now (3 in production clusters).")
-        var replicationFactor: Int = 1
+        @Option(help: "Replication factor for topics created now (env CSE_TOPIC_REPLICATION_FACTOR, default 3, as production clusters need; 1 only on a one-broker development setup).")
+        var replicationFactor: Int?
 
-        func validate() throws {
-            guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
-            guard replicationFactor >= 1 else { throw ValidationError("--replication-factor must be at least 1") }
-        }
+        @Flag(help: "Print the outcome as one JSON object.")
+        var json = false
 
         func run() async throws {
-            var configuration = KafkaAdminConfiguration(bootstrapServers: try connection.brokers())
-            configuration.properties = KafkaConfigurationOverrides.fromEnvironment(connection.environment)
+            let partitions = try Setting.topicPartitions.integer(flag: partitions, minimum: 1)
+            let replicationFactor = try Setting.topicReplicationFactor.integer(flag: replicationFactor, minimum: 1)
+            var configuration = KafkaAdminConfiguration(bootstrapServers: try kafka.brokers())
+            configuration.properties = try kafka.properties()
             try await reportingFailures {
                 let admin = try KafkaAdmin(configuration: configuration, logger: Logger(label: "csworker.topics"))
                 try admin.checkReachable()
@@ -39,7 +41,17 @@ struct TopicsCommand: AsyncParsableCommand {
                     KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: replicationFactor)
                 }
                 let outcome = try await admin.createTopics(specs)
-                for name in outcome.created.sorted() { print("created \(name) (\(partitions) partitions)") }
+                if json {
+                    print(JSONValue.object([
+                        "created": .array(outcome.created.sorted().map { .string($0) }),
+                        "alreadyPresent": .array(outcome.alreadyExisted.sorted().map { .string($0) }),
+                        "partitions": .int(Int64(partitions)), "replicationFactor": .int(Int64(replicationFactor)),
+                    ]).serializedString())
+                    return
+                }
+                for name in outcome.created.sorted() {
+                    print("created \(name) (\(partitions) partitions, replication factor \(replicationFactor))")
+                }
                 print("\(outcome.created.count) created, \(outcome.alreadyExisted.count) already present")
             }
         }

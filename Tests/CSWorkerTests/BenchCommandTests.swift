@@ -124,7 +124,7 @@ import Testing
         }
         let outcome = try await BuiltBinary.run([
             "bench", "--cases", "30", "--runs", "1", "--modes", "batched", "--rate", "200", "--workers", "1",
-            "--latency-seconds", "2",
+            "--latency-seconds", "2", "--allow-existing-data",
         ])
         #expect(outcome.status == 0, "stderr: \(outcome.stderr)")
         let lines = outcome.stdout.split(separator: "\n").map(String.init)

@@ -18,7 +18,9 @@ import Testing
     @Test func envelopeFieldsAndKeys() throws {
         let hire = ScenarioEvents.newHire(ssn: "934127765")
         #expect(hire.topic == "cse.employer-reports.v1")
-        #expect(hire.key == ScenarioKey.sha256Hex("934127765"))
+        // Employer reports are keyed by the employer's nine FEIN digits, never by anything derived from an SSN.
+        #expect(hire.keyString == ScenarioEmployer.sample.fein.filter(\.isNumber))
+        #expect(hire.keyString.count == 9)
         #expect(hire.caseId == nil)
         let envelope = try #require(json(hire))
         #expect(Set(envelope.keys) == ["id", "type", "occurredAt", "source", "data"])
@@ -26,7 +28,9 @@ import Testing
 
         let remittance = ScenarioEvents.remittance(fein: "56-1234567", payments: [("CS-1", 100)])
         #expect(remittance.key == ScenarioKey.feinKey("561234567"))
-        #expect(ScenarioEvents.iwoResponse(caseId: "CS-1", employeeSSN: "934127765").key == ScenarioKey.ssnKey("934127765"))
+        #expect(remittance.keyString == "561234567")
+        #expect(ScenarioEvents.iwoResponse(caseId: "CS-1", fein: "56-1234567").key == Array("561234567".utf8))
+        #expect(ScenarioEvents.quarterlyWage(ssn: "934127765", fein: "56-1234567").keyString == "561234567")
 
         let intake = ScenarioEvents.intakeApplication(caseId: "CS-9")
         #expect(intake.topic == "cse.intake.v1" && intake.keyString == "CS-9" && intake.caseId == "CS-9")

@@ -144,7 +144,7 @@ import Testing
             ScenarioEvents.quarterlyWage(ssn: "934127765"),
             ScenarioEvents.remittance(payments: [(caseId, 20_000)]),
             ScenarioEvents.iwoResponse(caseId: caseId),
-            ScenarioEvents.iwoResponse(caseId: caseId, status: .notEmployed, employeeSSN: "934127765"),
+            ScenarioEvents.iwoResponse(caseId: caseId, status: .notEmployed),
             ScenarioEvents.iwoResponse(caseId: caseId, medicalCoverage: .enrolled),
             ScenarioEvents.orderEstablished(caseId: caseId),
             ScenarioEvents.orderModified(caseId: caseId, monthlySupportCents: 30_000),
