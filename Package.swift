@@ -196,7 +196,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseStorageTests",
-            dependencies: ["CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport"]
+            dependencies: [
+                "CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "CasePipelineTests",
@@ -204,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CSWorkerTests",
-            dependencies: ["csworker", "JSON", "TestSupport"]
+            dependencies: ["csworker", "CaseScenarios", "JSON", "TestSupport"]
         ),
     ]
 )

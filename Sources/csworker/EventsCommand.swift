@@ -82,7 +82,7 @@ struct EventsCommand: AsyncParsableCommand {
                 let reports = try await producer.sendAll(messages.map(\.message))
                 for (sent, report) in zip(messages, reports) {
                     let delivery = try report.get()
-                    print("sent \(sent.event.type.rawValue) \(sent.event.id.uuidString.lowercased()) -> \(delivery)")
+                    print("sent \(sent.event.type.rawValue) \(sent.event.id.uuidString.lowercased()) key \(String(decoding: sent.message.key ?? [], as: UTF8.self)) -> \(delivery)")
                 }
             }
         }

@@ -61,20 +61,15 @@ import Testing
                 #expect(json(event)?["caseId"] as? String == event.caseId)
             default:
                 #expect(event.caseId == nil && json(event)?["caseId"] == nil)
-                #expect(isLowerHex64(event.key))
-                if event.type == "employer.withholding-remittance" {
-                    let fein = try #require((d["employer"] as? [String: Any])?["fein"] as? String)
-                    #expect(event.key == ScenarioKey.sha256Hex(fein))
-                } else if event.type == "employer.iwo-response" {
-                    // Keyed by the person the withholding order was about; checked via the case's NCP below.
-                    continue
-                } else {
-                    let ssn = try #require((d["employee"] as? [String: Any])?["ssn"] as? String)
-                    #expect(event.key == ScenarioKey.sha256Hex(ssn))
+                // The employer's nine FEIN digits, never anything derived from an SSN.
+                let fein = try #require((d["employer"] as? [String: Any])?["fein"] as? String)
+                #expect(event.keyString == fein.filter(\.isNumber))
+                #expect(event.key.count == 9 && event.key.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                if let ssn = (d["employee"] as? [String: Any])?["ssn"] as? String {
+                    #expect(event.keyString != ssn)
                 }
             }
         }
-        #expect(ScenarioKey.sha256Hex("abc") == Array("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".utf8))
     }
 
     @Test func valuesAreJSONEnvelopesWithUniqueUUIDs() {

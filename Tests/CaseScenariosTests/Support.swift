@@ -16,7 +16,3 @@ func json(_ event: ScenarioEvent) -> [String: Any]? {
 func data(_ event: ScenarioEvent) -> [String: Any] {
     json(event)?["data"] as? [String: Any] ?? [:]
 }
-
-func isLowerHex64(_ bytes: [UInt8]) -> Bool {
-    bytes.count == 64 && bytes.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-}

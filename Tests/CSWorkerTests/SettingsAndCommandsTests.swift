@@ -1,0 +1,179 @@
+import ArgumentParser
+import CaseScenarios
+import Foundation
+import JSON
+import Testing
+import TestSupport
+
+@testable import csworker
+
+/// One table of settings: every setting has a flag on a command and an
+/// environment variable, flags win, secrets never print.
+@Suite struct SettingsTests {
+    @Test func flagOverEnvironmentOverDefault() {
+        let environment = ["CSE_HTTP_PORT": "9100"]
+        #expect(Setting.httpPort.resolve(flag: "9200", environment: environment).value == "9200")
+        #expect(Setting.httpPort.resolve(flag: "9200", environment: environment).source == .flag)
+        #expect(Setting.httpPort.resolve(flag: nil, environment: environment).value == "9100")
+        #expect(Setting.httpPort.resolve(flag: nil, environment: environment).source == .environment)
+        #expect(Setting.httpPort.resolve(flag: nil, environment: [:]).value == "8080")
+        #expect(Setting.httpPort.resolve(flag: nil, environment: ["CSE_HTTP_PORT": ""]).source == .default)
+    }
+
+    @Test func passwordsAreCutOutOfConnectionStrings() {
+        #expect(Setting.maskingPassword("postgresql://worker:s3cret@db:5432/cases") == "postgresql://worker:[REDACTED]@db:5432/cases")
+        #expect(Setting.maskingPassword("host=db user=worker password=s3cret dbname=cases")
+            == "host=db user=worker password=[REDACTED] dbname=cases")
+        #expect(Setting.maskingPassword("postgresql://worker@db/cases") == "postgresql://worker@db/cases")
+    }
+
+    @Test func everySettingIsAFlagOfSomeCommand() {
+        var flags = Set<String>()
+        func collect(_ command: any ParsableCommand.Type) {
+            let help = command.helpMessage(columns: 400)
+            for word in help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" })
+            where word.hasPrefix("--") {
+                flags.insert(String(word.drop(while: { $0 == "-" }).prefix(while: { $0 != "=" && $0 != "<" })))
+            }
+            for sub in command.configuration.subcommands { collect(sub) }
+        }
+        collect(CSWorker.self)
+        for setting in Setting.all {
+            #expect(flags.contains(setting.flag), "--\(setting.flag) (\(setting.environment)) is on no command")
+        }
+        #expect(Set(Setting.all.map(\.environment)).count == Setting.all.count)
+    }
+
+    @Test func eachCommandOffersOnlyTheConnectionsItUses() {
+        func help(_ command: any ParsableCommand.Type) -> String { command.helpMessage(columns: 400) }
+        #expect(!help(TopicsCommand.Ensure.self).contains("--database-url"))
+        #expect(!help(TopicsCommand.Ensure.self).contains("--group"))
+        #expect(!help(FeedCommand.self).contains("--database-url"))
+        #expect(!help(FeedCommand.self).contains("--group"))
+        #expect(!help(DeadLettersCommand.List.self).contains("--brokers"))
+        #expect(!help(CaseCommand.Show.self).contains("--brokers"))
+        #expect(!help(MigrateCommand.self).contains("--brokers"))
+        #expect(help(StatusCommand.self).contains("--brokers"), "status reads the group's lag from the brokers")
+        #expect(help(FeedCommand.self).contains("--allow-existing-data"))
+        #expect(help(BenchCommand.self).contains("--allow-existing-data"))
+    }
+
+    @Test func runHoldsThreeDatabaseSessionsAndTheDeployBudgetCountsThat() throws {
+        #expect(RunOptions.databaseSessions(dailySweep: false, httpOn: true) == 3)
+        #expect(RunOptions.databaseSessions(dailySweep: true, httpOn: true) == 4)
+        #expect(RunOptions.databaseSessions(dailySweep: false, httpOn: false) == 2)
+        // deploy/'s budget check counts with the same figure.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = try String(contentsOf: root.appendingPathComponent("scripts/check-manifests.sh"), encoding: .utf8)
+        let line = try #require(script.split(separator: "\n").first { $0.hasPrefix("sessions_per_process=") })
+        let figure = line.dropFirst("sessions_per_process=".count).prefix { $0.isNumber }
+        #expect(Int(figure) == RunOptions.databaseSessions(dailySweep: false, httpOn: true))
+    }
+
+    @Test func logFlagsAreReadBeforeParsing() throws {
+        #expect(LoggingOptions.scan("log-level", in: ["run", "--log-level", "debug"]) == "debug")
+        #expect(LoggingOptions.scan("log-level", in: ["run", "--log-level=trace"]) == "trace")
+        #expect(LoggingOptions.scan("log-level", in: ["run", "--", "--log-level", "x"]) == nil)
+        let settings = try LoggingSettings.fromEnvironment(
+            ["CSE_LOG_LEVEL": "error"], arguments: ["status", "--log-level", "debug"], stderrIsTerminal: false)
+        #expect(settings.level == .debug)
+        #expect(throws: ValidationError.self) {
+            try LoggingSettings.fromEnvironment([:], arguments: ["--log-level", "loud"], stderrIsTerminal: false)
+        }
+    }
+}
+
+/// `events send` reads files the way operators write them and keys events as the contract says.
+@Suite struct EventFileTests {
+    @Test func oneObjectAnArrayOrLines() throws {
+        let a = ScenarioEvents.intakeApplication(caseId: "CS-EF-1").valueString
+        let b = ScenarioEvents.newHire(ssn: "934127765", fein: "56-1234567").valueString
+        #expect(try EventFile.split(Array("\n  \(a)\n".utf8)).count == 1)
+        #expect(try EventFile.split(Array("[\(a),\(b)]".utf8)).count == 2)
+        #expect(try EventFile.split(Array("\(a)\n\n\(b)\n".utf8)).count == 2)
+        #expect(throws: (any Error).self) { try EventFile.split(Array("   ".utf8)) }
+        #expect(throws: (any Error).self) { try EventFile.split(Array("[]".utf8)) }
+    }
+}
+
+/// The commands against the local broker and database (`eval "$(scripts/services.sh env)"`).
+@Suite(.serialized) struct CommandsAgainstServicesTests {
+    static func environment(prefix: String) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["CSE_KAFKA_BROKERS", "CSE_DATABASE_URL", "CSE_SSN_KEY"] {
+            try #require(environment[name]?.isEmpty == false, "\(name) is not set: eval \"$(scripts/services.sh env)\" first")
+        }
+        environment["CSE_TOPIC_PREFIX"] = prefix
+        environment["CSE_TOPIC_REPLICATION_FACTOR"] = "1"
+        return environment
+    }
+
+    static func inputRecords(_ environment: [String: String]) async throws -> Int64 {
+        let outcome = try await BuiltBinary.run(["status", "--json"], environment: environment)
+        try #require(outcome.status == 0, "status: \(outcome.stderr)")
+        let status = try JSONValue.parse(Array(outcome.stdout.utf8))
+        let partitions = try #require(status["consumerLag"]?["partitions"]?.arrayValue)
+        return partitions.compactMap { $0["end"]?.intValue }.reduce(0, +)
+    }
+
+    @Test func eventsSendValidatesEverythingFirstThenKeysByContract() async throws {
+        let prefix = "evsend-\(UInt32.random(in: 0...UInt32.max))."
+        let environment = try Self.environment(prefix: prefix)
+        let ensure = try await BuiltBinary.run(["topics", "ensure", "--partitions", "2", "--json"], environment: environment)
+        #expect(ensure.status == 0, "\(ensure.stderr)")
+        #expect(try JSONValue.parse(Array(ensure.stdout.utf8))["replicationFactor"]?.intValue == 1)
+
+        let directory = try TestOutput.makeDirectory("events-send")
+        let good = directory.appendingPathComponent("good.json")
+        let intake = ScenarioEvents.intakeApplication(caseId: "CS-EVSEND-1")
+        let hire = ScenarioEvents.newHire(ssn: "934127765", fein: "56-1234567")
+        try Data("[\(intake.valueString),\(hire.valueString)]".utf8).write(to: good)
+        let bad = directory.appendingPathComponent("bad.json")
+        try Data(#"{"id":"3f0c2a52-0d3e-4b8e-9a57-1f0c8c1d2e3f","type":"court.order-established","occurredAt":"2026-01-05T15:00:00Z","source":"clerk","data":{}}"#.utf8).write(to: bad)
+
+        let refused = try await BuiltBinary.run(["events", "send", good.path, bad.path], environment: environment)
+        #expect(refused.status == 65, "stdout: \(refused.stdout) stderr: \(refused.stderr)")
+        #expect(refused.stderr.contains("bad.json"))
+        #expect(refused.stderr.contains("nothing sent"))
+        #expect(try await Self.inputRecords(environment) == 0, "an invalid file must stop every send")
+
+        let sent = try await BuiltBinary.run(["events", "send", good.path], environment: environment)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(sent.stdout.contains("intake.application"))
+        #expect(sent.stdout.contains("key CS-EVSEND-1 -> \(prefix)cse.intake.v1["))
+        #expect(sent.stdout.contains("key 561234567 -> \(prefix)cse.employer-reports.v1["), "\(sent.stdout)")
+        #expect(try await Self.inputRecords(environment) == 2)
+
+        // A development tool refuses topics that hold records unless told otherwise.
+        let feed = try await BuiltBinary.run(["feed", "--cases", "1"], environment: environment)
+        #expect(feed.status == 64, "\(feed.stderr)")
+        #expect(feed.stderr.contains("--allow-existing-data"))
+    }
+
+    @Test func waitingForEventsTimesOutWithItsOwnExitCode() async throws {
+        let environment = try Self.environment(prefix: "unused-")
+        let outcome = try await BuiltBinary.run(["status", "--wait-for-events", "999999999", "--timeout", "1"], environment: environment)
+        #expect(outcome.status == 75, "\(outcome.stderr)")
+    }
+
+    @Test func configMasksSecretsAndNamesWhereEachValueCameFrom() async throws {
+        var environment = SecretsInOutputTests.environment(
+            databaseURL: "postgresql://worker:\(SecretsInOutputTests.databasePassword)@127.0.0.1:1/cases")
+        environment["CSE_KAFKA_BROKERS"] = "127.0.0.1:1"
+        let outcome = try await BuiltBinary.run(["config", "--http-port", "9123"], environment: environment)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        for secret in SecretsInOutputTests.secrets {
+            #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
+        }
+        #expect(outcome.stdout.contains("9123  (flag)"))
+        #expect(outcome.stdout.contains("[REDACTED]"))
+        #expect(outcome.stdout.contains("database sessions per process: 3"))
+
+        environment["CSE_MAX_BATCH"] = "0"
+        let invalid = try await BuiltBinary.run(["config", "--json"], environment: environment)
+        #expect(invalid.status == 64)
+        let json = try JSONValue.parse(Array(invalid.stdout.utf8))
+        #expect(json["valid"] == .bool(false))
+        #expect(json["problem"]?.stringValue?.contains("CSE_MAX_BATCH") == true)
+    }
+}
