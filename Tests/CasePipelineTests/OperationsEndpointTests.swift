@@ -76,6 +76,21 @@ struct OperationsEndpointTests {
             try await eventuallyAsync(timeout: .seconds(20), "lag is sampled for the owned partitions") {
                 PrometheusText(try await get(port, "/metrics").body).has("csworker_consumer_lag")
             }
+            // Event to task: one observation per task published, from its batch to the broker's acknowledgement.
+            let final = PrometheusText(try await get(port, "/metrics").body)
+            #expect(final.sum("csworker_event_to_task_seconds_count") == Double(tasks))
+            #expect(final.sum("csworker_event_to_task_seconds_sum") > 0)
+            #expect(final.has("csworker_event_to_task_seconds_bucket"))
+            // No sweep has run in this schema: 0, so an alert on its age fires.
+            #expect(final.has("csworker_sweep_last_success_timestamp_seconds"))
+            #expect(final.sum("csworker_sweep_last_success_timestamp_seconds") == 0)
+            #expect(final.sum("csworker_build_info") == 1)
+            #expect(final.sum("process_resident_memory_bytes") > 10_000_000)
+            #expect(final.sum("process_cpu_seconds_total") > 0)
+            #expect(final.sum("process_open_fds") > 3)
+            #expect(final.sum("process_max_fds") >= final.sum("process_open_fds"))
+            let started = final.sum("process_start_time_seconds")
+            #expect(abs(started - Date().timeIntervalSince1970) < 600, "process_start_time_seconds \(started)")
         }
     }
 
