@@ -141,6 +141,25 @@ let package = Package(
             ]
         ),
 
+        // The supervisors' and operators' web console: sign-in, sessions, pages and their JSON API.
+        .target(
+            name: "Console",
+            dependencies: [
+                "CaseContract",
+                "CaseDomain",
+                "CasePipeline",
+                "CaseStorage",
+                "JSON",
+                "Kafka",
+                "Postgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The executable stays thin: argument parsing and wiring.
         .executableTarget(
             name: "csworker",
@@ -155,6 +174,7 @@ let package = Package(
                 "CasePipeline",
                 "CaseScenarios",
                 "OperationsServer",
+                "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

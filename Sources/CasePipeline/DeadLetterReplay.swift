@@ -47,7 +47,7 @@ public struct DeadLetterReplay {
     /// replayed once the broker acknowledged it (without a producer: only
     /// reports what would be replayed). `force` replays again what
     /// was already replayed; `errorClass` narrows the selection.
-    public func replay(_ selection: Selection, errorClass: String? = nil, force: Bool = false) async throws -> Report {
+    public func replay(_ selection: Selection, errorClass: String? = nil, force: Bool = false, by who: String) async throws -> Report {
         var report = Report()
         var chosen = try store.list(topic: topics.deadLetter)
         if case .ids(let ids) = selection {
@@ -77,10 +77,10 @@ public struct DeadLetterReplay {
                 topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,
                 headers: [KafkaHeader(Self.replayHeader, record.messageId.lowercasedText)])
             for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
-            try store.markReplayed(messageId: record.messageId)
+            try store.markReplayed(messageId: record.messageId, by: who)
             report.replayed.append(record)
             logger.info("dead letter replayed", metadata: Self.eventMetadata(original.value).adding([
-                "deadLetter": "\(record.messageId.lowercasedText)", "topic": "\(source)",
+                "deadLetter": "\(record.messageId.lowercasedText)", "topic": "\(source)", "by": "\(who)",
             ]))
         }
         return report

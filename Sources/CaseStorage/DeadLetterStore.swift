@@ -67,8 +67,26 @@ public final class DeadLetterStore: @unchecked Sendable {
         try connection.execute(prepared: DeadLetterSQL.forgetDeadLettered, parameters: [eventId]).affectedRows > 0
     }
 
-    public func markReplayed(messageId: UUID) throws {
+    /// Marks the dead letter replayed and records who did it (an operator's
+    /// name in the console, `cli:<user>` from the command line).
+    public func markReplayed(messageId: UUID, by who: String) throws {
         try connection.execute(prepared: DeadLetterSQL.markReplayed, parameters: [messageId])
+        try connection.execute(prepared: DeadLetterSQL.recordReplay, parameters: [messageId, who])
+    }
+
+    /// The latest replay of each of these dead letters: who and when.
+    public func replays(of messageIds: [UUID]) throws -> [UUID: (by: String, at: Date)] {
+        guard !messageIds.isEmpty else { return [:] }
+        var latest: [UUID: (by: String, at: Date)] = [:]
+        for row in try connection.query(
+            """
+            SELECT DISTINCT ON (message_id) message_id, replayed_by, replayed_at FROM dead_letter_replays
+            WHERE message_id = ANY($1::uuid[]) ORDER BY message_id, replayed_at DESC
+            """, messageIds.map { $0.uuidString.lowercased() })
+        {
+            latest[try row.decode(UUID.self, column: 0)] = (try row.decode(String.self, column: 1), try row.decode(Date.self, column: 2))
+        }
+        return latest
     }
 }
 
@@ -86,6 +104,8 @@ enum DeadLetterSQL {
     static let forgetDeadLettered = PreparedStatement(
         name: "cs_deadletters_forget",
         sql: "DELETE FROM processed_events WHERE event_id = $1::uuid AND outcome = 'dead-lettered'")
+    static let recordReplay = PreparedStatement(
+        name: "cs_deadletters_record_replay", sql: "INSERT INTO dead_letter_replays (message_id, replayed_by) VALUES ($1::uuid, $2::text)")
     static let markReplayed = PreparedStatement(
         name: "cs_deadletters_mark_replayed", sql: "UPDATE outbox SET replayed_at = now() WHERE message_id = $1::uuid")
 }

@@ -54,6 +54,7 @@ public enum Migrator {
         Migration(version: 6, name: "outbox: dueBy of ISSUE tasks; dead letters indexed", sql: SchemaV6.sql),
         Migration(version: 7, name: "case_history: the applied event, sealed, for re-deriving a case", sql: SchemaV7.sql),
         Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
+        Migration(version: 9, name: "dead_letter_replays: who replayed what, when; processed_events by time", sql: SchemaV9.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -355,5 +356,20 @@ enum SchemaV8 {
         ALTER TABLE parked_events ADD CONSTRAINT parked_events_match_kind_check
             CHECK (match_kind IN ('ssn', 'case', 'order'));
         CREATE INDEX parked_events_waiting ON parked_events (parked_at) WHERE match_kind <> 'ssn';
+        """
+}
+
+enum SchemaV9 {
+    static let sql = """
+        -- Who replayed a dead letter and when (the console's operators, the CLI's user).
+        CREATE TABLE dead_letter_replays (
+            message_id  uuid NOT NULL,
+            replayed_by text NOT NULL,
+            replayed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (message_id, replayed_at)
+        );
+        -- Events applied per minute (the console's operations chart): rows arrive in
+        -- time order, so a BRIN index costs the hot path next to nothing.
+        CREATE INDEX processed_events_processed_at ON processed_events USING brin (processed_at);
         """
 }

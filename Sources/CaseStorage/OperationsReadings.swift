@@ -128,6 +128,19 @@ public final class OperationsReader: @unchecked Sendable {
         _ = try connection.query("SELECT 1")
     }
 
+    /// The outbox backlog and the events waiting, without the caseload counts.
+    public func readOutboxAndWaiting() throws -> (backlog: Int, oldestSeconds: Double, waiting: OperationsReadings.Waiting) {
+        let outbox = try connection.query(
+            """
+            SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+            FROM outbox WHERE published_at IS NULL
+            """)[0]
+        return (
+            try outbox.decode(Int.self, column: 0), max(0, try outbox.decode(Double.self, column: 1)),
+            try OperationsReadings.Waiting.read(connection)
+        )
+    }
+
     public func read() throws -> OperationsReadings {
         let casesByStage = try CaseCounts.byStage(connection).byStage
 

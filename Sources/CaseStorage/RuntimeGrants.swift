@@ -32,6 +32,22 @@ public enum RuntimeGrants {
         ("outbox", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
         // The daily schedule records a finished date (upsert).
         ("sweep_runs", ["SELECT", "INSERT", "UPDATE"]),
+        // `deadletters replay` records who replayed.
+        ("dead_letter_replays", ["SELECT", "INSERT"]),
+    ]
+
+    /// The console's role (`csworker_console`): reads everything it shows;
+    /// writes only what a dead-letter replay records.
+    public static let consoleTables: [(table: String, privileges: [String])] = [
+        ("schema_migrations", ["SELECT"]),
+        ("cases", ["SELECT"]), ("parties", ["SELECT"]), ("children", ["SELECT"]), ("support_orders", ["SELECT"]),
+        ("employments", ["SELECT"]), ("ledger_entries", ["SELECT"]), ("referrals", ["SELECT"]), ("case_history", ["SELECT"]),
+        ("parked_events", ["SELECT"]), ("sweep_runs", ["SELECT"]),
+        // A replayed event's dead-lettered record is forgotten so the workers take it again.
+        ("processed_events", ["SELECT", "DELETE"]),
+        // The replayed mark, and nothing else of the outbox.
+        ("outbox", ["SELECT", "UPDATE (replayed_at)"]),
+        ("dead_letter_replays", ["SELECT", "INSERT"]),
     ]
 
     /// Sequences behind serial columns: inserting takes the next value.
@@ -60,7 +76,10 @@ public enum RuntimeGrants {
     /// exactly the lists above, in one transaction: revoke everything on our
     /// tables and sequences, grant what is listed. Idempotent; concurrent
     /// sessions see the old rights or the new, never none.
-    public static func apply(_ connection: PostgresConnection, role: String) throws -> Outcome {
+    public static func apply(
+        _ connection: PostgresConnection, role: String,
+        tables: [(table: String, privileges: [String])] = tables, sequences: [String] = sequences
+    ) throws -> Outcome {
         let row = try connection.query(
             """
             SELECT r.rolsuper, r.rolname = current_user,

@@ -15,7 +15,7 @@ struct CSWorker: AsyncParsableCommand {
                 MigrateCommand.self, RunCommand.self, CaseCommand.self, TopicsCommand.self, FeedCommand.self,
                 StatusCommand.self, SelfCheckCommand.self,
                 SweepCommand.self, DeadLettersCommand.self,
-                PolicyCommand.self, ConfigCommand.self, EventsCommand.self, BenchCommand.self,
+                PolicyCommand.self, ConfigCommand.self, EventsCommand.self, ConsoleCommand.self, BenchCommand.self,
             ]
         )
     }

@@ -109,7 +109,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 let replay = DeadLetterReplay(
                     store: DeadLetterStore(connection: database, protector: SSNProtector(key: key)), producer: producer,
                     topics: topics, logger: logger)
-                let report = try await replay.replay(selection, errorClass: errorClass, force: force)
+                let who = "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName)
+                let report = try await replay.replay(selection, errorClass: errorClass, force: force, by: who)
                 let verb = dryRun ? "would replay" : "replayed"
                 for record in report.replayed {
                     print("\(verb) \(record.messageId.uuidString.lowercased()) -> \(record.header(DeadLetter.Header.sourceTopic) ?? "?")")

@@ -21,6 +21,13 @@ struct MigrateCommand: AsyncParsableCommand {
         valueName: "role"))
     var runtimeRoleFlag: String?
 
+    @Option(name: .customLong("console-role"), help: ArgumentHelp(
+        "The role `csworker console` connects as; granted read access and the dead-letter replay record only (env CSE_CONSOLE_ROLE, default csworker_console). Skipped when no such role exists.",
+        valueName: "role"))
+    var consoleRoleFlag: String?
+
+    var consoleRole: String { Setting.consoleRole.resolve(flag: consoleRoleFlag).value ?? "csworker_console" }
+
     var runtimeRole: String {
         Setting.runtimeRole.resolve(flag: runtimeRoleFlag).value ?? "csworker_runtime"
     }
@@ -39,13 +46,20 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             do {
                 let grants = try RuntimeGrants.apply(connection, role: runtimeRole)
+                let consoleGrants = try RuntimeGrants.apply(
+                    connection, role: consoleRole, tables: RuntimeGrants.consoleTables, sequences: [])
                 if json {
                     print(JSONValue.object([
                         "schemaVersion": .int(Int64(latest)),
                         "applied": .array(applied.map { .object(["version": .int(Int64($0.version)), "name": .string($0.name)]) }),
                         "runtimeRole": .string(runtimeRole), "runtimeGrants": .string(grants == .granted ? "granted" : "role-missing"),
+                        "consoleRole": .string(consoleRole),
+                        "consoleGrants": .string(consoleGrants == .granted ? "granted" : "role-missing"),
                     ]).serializedString())
                     return
+                }
+                if consoleGrants == .granted {
+                    print("granted the console role \(consoleRole) read access and the dead-letter replay record")
                 }
                 switch grants {
                 case .granted:

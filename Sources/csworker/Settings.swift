@@ -93,6 +93,16 @@ extension Setting {
     // migrate, topics ensure
     static let runtimeRole = Setting(
         "CSE_RUNTIME_ROLE", flag: "runtime-role", default: "csworker_runtime", "role migrate grants the workers' privileges to")
+    static let consoleRole = Setting(
+        "CSE_CONSOLE_ROLE", flag: "console-role", default: "csworker_console", "role migrate grants the console's read-mostly rights to")
+    // csworker console
+    static let consolePort = Setting("CSE_CONSOLE_PORT", flag: "port", default: "8090", "port of the web console")
+    static let consoleHost = Setting("CSE_CONSOLE_HOST", flag: "host", default: "0.0.0.0", "address the web console listens on")
+    static let consoleUsersFile = Setting(
+        "CSE_CONSOLE_USERS_FILE", flag: "users-file", default: "console-users.json", "the console's users and password hashes")
+    static let consoleSecureCookies = Setting(
+        "CSE_CONSOLE_SECURE_COOKIES", flag: "secure-cookies", default: "false",
+        "mark session cookies Secure (TLS terminated in front of the console); automatic with X-Forwarded-Proto: https")
     static let topicPartitions = Setting("CSE_TOPIC_PARTITIONS", flag: "partitions", default: "12", "partitions of topics created by topics ensure")
     static let topicReplicationFactor = Setting(
         "CSE_TOPIC_REPLICATION_FACTOR", flag: "replication-factor", default: "3", "replication factor of topics created by topics ensure")
@@ -100,7 +110,7 @@ extension Setting {
     static let all: [Setting] = [
         .brokers, .databaseURL, .group, .topicPrefix, .ssnKey, .policyFile,
         .httpPort, .httpHost, .metricsInterval, .readyRetryLimit, .maxBatch, .caughtUpBatch, .cachedCases, .drainSeconds,
-        .unknownCaseHorizon, .dailySweepAt, .kafkaProperties, .logLevel, .logFormat, .runtimeRole, .topicPartitions,
+        .unknownCaseHorizon, .dailySweepAt, .kafkaProperties, .logLevel, .logFormat, .runtimeRole, .consoleRole, .consolePort, .consoleHost, .consoleUsersFile, .consoleSecureCookies, .topicPartitions,
         .topicReplicationFactor,
     ]
 

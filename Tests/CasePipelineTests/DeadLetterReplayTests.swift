@@ -33,20 +33,21 @@ struct DeadLetterReplayTests {
 
             let replay = h.deadLetterReplay(store)
             // A class filter that matches nothing replays nothing.
-            #expect(try await replay.replay(.all, errorClass: "malformed-json").replayed.isEmpty)
-            let first = try await replay.replay(.all)
+            #expect(try await replay.replay(.all, errorClass: "malformed-json", by: "test").replayed.isEmpty)
+            let first = try await replay.replay(.all, by: "test")
             #expect(first.replayed.map(\.messageId) == [letter.messageId])
             let withholding = try await h.waitForTasks { $0.caseId == caseId && $0.type == "income-withholding" }
             #expect(withholding.first?.causationId == order.eventId)
             #expect(try h.show(caseId, asOf: "2026-03-31")?.history.map(\.eventType)
                 == ["intake.application", "court.order-established"])
             #expect(try store.list(topic: h.topics.deadLetter).first?.replayedAt != nil)
+            #expect(try store.replays(of: [letter.messageId])[letter.messageId]?.by == "test", "who replayed is recorded")
 
             // --all skips what was replayed; --force replays it, and the worker dedupes it.
-            let again = try await replay.replay(.all)
+            let again = try await replay.replay(.all, by: "test")
             #expect(again.replayed.isEmpty)
             #expect(again.skipped.map(\.record.messageId) == [letter.messageId])
-            let forced = try await replay.replay(.ids([try #require(letter.eventId)]), force: true)
+            let forced = try await replay.replay(.ids([try #require(letter.eventId)]), force: true, by: "test")
             #expect(forced.replayed.count == 1)
             // Same key, same partition: once this later event is recorded, the replay was consumed.
             try await h.feed(ScenarioEvents.hearingScheduled(
@@ -57,7 +58,7 @@ struct DeadLetterReplayTests {
             #expect(try h.count("SELECT count(*) FROM processed_events WHERE outcome = 'applied'") == 3)
 
             let unknown = UUID()
-            #expect(try await replay.replay(.ids([unknown])).unknownIds == [unknown])
+            #expect(try await replay.replay(.ids([unknown]), by: "test").unknownIds == [unknown])
         }
     }
 
@@ -68,7 +69,7 @@ struct DeadLetterReplayTests {
             let record = InboundRecord(topic: "elsewhere.cse.intake.v1", partition: 0, offset: 7, key: nil, value: Array("{".utf8))
             _ = try processor.process([record])
             let store = try h.deadLetterStore()
-            let report = try await h.deadLetterReplay(store).replay(.all)
+            let report = try await h.deadLetterReplay(store).replay(.all, by: "test")
             #expect(report.replayed.isEmpty)
             #expect(report.skipped.count == 1)
             #expect(try store.list(topic: h.topics.deadLetter).first?.replayedAt == nil)

@@ -144,7 +144,7 @@ struct RuntimeRoleTests {
         for record in listed {
             #expect(try deadLetters.original(messageId: record.messageId) != nil)
             if let eventId = record.eventId { _ = try deadLetters.allowReprocessing(eventId: eventId) }
-            try deadLetters.markReplayed(messageId: record.messageId)
+            try deadLetters.markReplayed(messageId: record.messageId, by: "test")
         }
 
         // `case show` and `status`.

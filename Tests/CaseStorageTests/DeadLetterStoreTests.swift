@@ -43,7 +43,7 @@ import Testing
             let stranger = DeadLetterStore(connection: try scratch.connect(), protector: SSNProtector(key: .random()))
             #expect(throws: (any Error).self) { try stranger.original(messageId: letters[0].messageId) }
 
-            try deadLetters.markReplayed(messageId: letters[1].messageId)
+            try deadLetters.markReplayed(messageId: letters[1].messageId, by: "test")
             #expect(try deadLetters.list(topic: Self.topic).map { $0.replayedAt != nil } == [false, true, false])
         }
     }

@@ -1,0 +1,316 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Logging
+import ServiceLifecycle
+
+/// `csworker console`: the supervisors' and operators' web console. Every
+/// page and API answer needs a signed-in session; pages are HTML shells that
+/// /assets/console.js fills from the JSON API under the same session.
+public struct ConsoleServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Mark cookies Secure even without `X-Forwarded-Proto: https` (TLS terminated in front of the console).
+        public var secureCookies: Bool
+
+        public init(host: String = "0.0.0.0", port: Int = 8090, secureCookies: Bool = false) {
+            self.host = host
+            self.port = port
+            self.secureCookies = secureCookies
+        }
+    }
+
+    static let sessionCookie = "csconsole_session"
+    static let loginCookie = "csconsole_login"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    let configuration: Configuration
+    let data: ConsoleData
+    let users: ConsoleUserFile
+    let sessions: ConsoleSessions
+    let throttle: LoginThrottle
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    public init(
+        configuration: Configuration, data: ConsoleData, users: ConsoleUserFile, sessions: ConsoleSessions = ConsoleSessions(),
+        throttle: LoginThrottle = LoginThrottle(), logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.data = data
+        self.users = users
+        self.sessions = sessions
+        self.throttle = throttle
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let app = Application(
+            router: router(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "csworker-console"),
+            onServerRunning: { [onListening] channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.run()
+    }
+
+    // MARK: routes
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: SecurityHeaders())
+        router.get("/assets/console.css") { _, _ in Self.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
+        router.get("/assets/console.js") { _, _ in Self.asset(ConsoleAssets.js, type: "text/javascript; charset=utf-8") }
+        router.get("/login") { request, _ in self.loginPage(request) }
+        router.post("/login") { request, _ in try await self.signIn(request) }
+        router.post("/logout") { request, _ in try await self.signOut(request) }
+        router.get("/") { request, _ in self.page(request) { _ in Self.redirect("/timeliness") } }
+
+        let pages: [(path: RouterPath, name: String, title: String, api: @Sendable (Request, BasicRequestContext) -> String)] = [
+            ("/timeliness", "timeliness", "Timeliness", { _, _ in "/api/timeliness" }),
+            ("/timeliness/:id", "case-list", "Timeliness", { request, context in
+                "/api/timeliness/\(Self.pathSafe(context.parameters.get("id") ?? ""))" + Self.query(request, ["dueSoon"])
+            }),
+            ("/caseload", "caseload", "Caseload", { _, _ in "/api/caseload" }),
+            ("/caseload/cases", "case-list", "Caseload", { request, _ in "/api/caseload/cases" + Self.query(request, ["stage", "program", "referral"]) }),
+            ("/cases/:caseId", "case", "Case", { _, context in "/api/cases/\(Self.pathSafe(context.parameters.get("caseId") ?? ""))" }),
+            ("/operations", "operations", "Operations", { _, _ in "/api/operations" }),
+            ("/deadletters", "deadletters", "Dead letters", { _, _ in "/api/deadletters" }),
+        ]
+        for page in pages {
+            router.get(page.path) { request, context in
+                self.page(request) { session in
+                    Self.html(.ok, ConsoleAssets.shell(
+                        page: page.name, title: page.title, api: page.api(request, context), session: session))
+                }
+            }
+        }
+        router.get("/cases") { request, _ in
+            self.page(request) { _ in
+                let id = request.uri.queryParameters["caseId"].map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+                return Self.redirect(Self.validCaseId(id) ? "/cases/\(id)" : "/caseload")
+            }
+        }
+
+        router.get("/api/timeliness") { request, _ in try await self.api(request) { _ in try await self.data.timeliness() } }
+        router.get("/api/timeliness/:id") { request, context in
+            try await self.api(request) { _ in
+                let dueSoon = request.uri.queryParameters["dueSoon"] == "1"
+                return try await self.data.timeframeItems(context.parameters.get("id") ?? "", dueSoon: dueSoon)
+            }
+        }
+        router.get("/api/caseload") { request, _ in try await self.api(request) { _ in try await self.data.caseload() } }
+        router.get("/api/caseload/cases") { request, _ in
+            try await self.api(request) { _ in
+                let query = request.uri.queryParameters
+                func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+                return try await self.data.cases(stage: value("stage"), program: value("program"), referral: value("referral"))
+            }
+        }
+        router.get("/api/cases/:caseId") { request, context in
+            guard self.sessions.session(request.cookies[Self.sessionCookie]?.value) != nil else { return Self.unauthorized() }
+            let caseId = context.parameters.get("caseId") ?? ""
+            guard Self.validCaseId(caseId) else { return Self.json(.notFound, .object(["error": .string("no such case")])) }
+            do {
+                guard let view = try await self.data.caseView(caseId) else {
+                    return Self.json(.notFound, .object(["error": .string("no such case")]))
+                }
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: view)))
+            } catch {
+                return self.unavailable(error)
+            }
+        }
+        router.get("/api/operations") { request, _ in try await self.api(request) { _ in try await self.data.operations() } }
+        router.get("/api/deadletters") { request, _ in
+            try await self.api(request) { session in try await self.data.deadLetters(canReplay: session.user.role == .operator) }
+        }
+        router.post("/api/deadletters/replay") { request, _ in try await self.replay(request) }
+        return router
+    }
+
+    // MARK: sign-in
+
+    func loginPage(_ request: Request, status: HTTPResponse.Status = .ok, message: String? = nil) -> Response {
+        if status == .ok, sessions.session(request.cookies[Self.sessionCookie]?.value) != nil { return Self.redirect("/timeliness") }
+        let token = ConsoleSessions.token()
+        var response = Self.html(status, ConsoleAssets.login(csrf: token, message: message))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, token, request, maxAge: 3600)))
+        return response
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        let name = form["name"] ?? ""
+        let password = form["password"] ?? ""
+        guard let token = request.cookies[Self.loginCookie]?.value, let sent = form["csrf"],
+            PasswordHash.constantTimeEqual(Array(token.utf8), Array(sent.utf8))
+        else {
+            return loginPage(request, status: .forbidden, message: "The sign-in form expired; please try again.")
+        }
+        if let wait = throttle.retryAfter(name: name) {
+            var response = loginPage(
+                request, status: .tooManyRequests, message: "Too many failed sign-ins; try again in \(Int(wait.components.seconds / 60) + 1) minutes.")
+            response.headers[.retryAfter] = "\(wait.components.seconds + 1)"
+            return response
+        }
+        let users = self.users
+        let user = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try users.authenticate(name: name, password: password) }) }
+        }
+        guard let user else {
+            throttle.failed(name: name)
+            logger.notice("console sign-in refused", metadata: ["user": "\(ConsoleAssets.printable(name))"])
+            return loginPage(request, status: .unauthorized, message: "Wrong name or password.")
+        }
+        throttle.succeeded(name: name)
+        let session = sessions.start(user)
+        logger.info("console sign-in", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
+        var response = Self.redirect("/timeliness")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.id, request, maxAge: nil)))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, "", request, maxAge: 0)))
+        return response
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.redirect("/login") }
+        guard let sent = form["csrf"], PasswordHash.constantTimeEqual(Array(sent.utf8), Array(session.csrfToken.utf8)) else {
+            return Self.json(.forbidden, .object(["error": .string("missing or wrong CSRF token")]))
+        }
+        sessions.end(session.id)
+        var response = Self.redirect("/login")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", request, maxAge: 0)))
+        return response
+    }
+
+    func cookie(_ name: String, _ value: String, _ request: Request, maxAge: Int?) -> String {
+        let secure = configuration.secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        return "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") + (maxAge.map { "; Max-Age=\($0)" } ?? "")
+    }
+
+    // MARK: session gates
+
+    /// A page: the signed-in user's, or a redirect to sign in.
+    func page(_ request: Request, _ body: (ConsoleSessions.Session) -> Response) -> Response {
+        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.redirect("/login") }
+        return body(session)
+    }
+
+    /// An API answer: 401 without a session, 404 for nil, 503 when the database fails.
+    func api(_ request: Request, _ body: (ConsoleSessions.Session) async throws -> JSONValue?) async throws -> Response {
+        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.unauthorized() }
+        do {
+            guard let value = try await body(session) else { return Self.json(.notFound, .object(["error": .string("not found")])) }
+            return Self.json(.ok, value)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    func replay(_ request: Request) async throws -> Response {
+        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.unauthorized() }
+        guard let sent = request.headers[Self.csrfHeader],
+            PasswordHash.constantTimeEqual(Array(sent.utf8), Array(session.csrfToken.utf8))
+        else { return Self.json(.forbidden, .object(["error": .string("missing or wrong CSRF token")])) }
+        guard session.user.role == .operator else {
+            return Self.json(.forbidden, .object(["error": .string("replaying dead letters needs the operator role")]))
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let parsed = try? JSONValue.parse(Array(buffer: body)) else {
+            return Self.json(.badRequest, .object(["error": .string("expected a JSON body")]))
+        }
+        let ids = (parsed["ids"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }
+        let errorClass = parsed["errorClass"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        guard !ids.isEmpty || errorClass != nil else {
+            return Self.json(.badRequest, .object(["error": .string("name dead letters (ids) or a class (errorClass)")]))
+        }
+        do {
+            let report = try await data.replay(ids: ids, errorClass: errorClass, by: session.user)
+            logger.notice("console replay", metadata: [
+                "user": "\(session.user.name)", "ids": "\(ids.count)", "class": "\(errorClass ?? "-")", "replayed": "\(report["replayed"]?.intValue ?? 0)",
+            ])
+            return Self.json(.ok, report)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    func unavailable(_ error: any Error) -> Response {
+        logger.warning("console request failed", metadata: ["error": "\(error)"])
+        return Self.json(.serviceUnavailable, .object(["error": .string("the database or broker is unavailable; see the console's log")]))
+    }
+
+    // MARK: helpers
+
+    static func unauthorized() -> Response {
+        json(.unauthorized, .object(["error": .string("sign in first")]))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
+    }
+
+    static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func validCaseId(_ id: String) -> Bool {
+        (1...64).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    static func pathSafe(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_"))) ?? ""
+    }
+
+    static func query(_ request: Request, _ names: [String]) -> String {
+        let parts = names.compactMap { name -> String? in
+            guard let value = request.uri.queryParameters[name[...]], !value.isEmpty else { return nil }
+            return "\(name)=\(pathSafe(String(value)))"
+        }
+        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}
+
+/// On every answer: nothing cached (pages carry case data), no framing, no
+/// sniffing, scripts and styles only from the console itself.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Pragma")!] = "no-cache"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        return response
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import CaseStorage
+import Console
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `csworker console`: the web console, a process of its own (the workers
+/// stay lean; it connects with its own read-mostly database role).
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Serve the web console for supervisors and operators, or manage its users.",
+        subcommands: [Serve.self, AddUser.self],
+        defaultSubcommand: Serve.self
+    )
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Serve the console (the default): timeliness, caseload, cases, operations and dead letters.",
+            discussion: """
+                Sign-in is required for every page and API answer; users come from --users-file (see `console
+                add-user`). Needs CSE_DATABASE_URL (the console role of deploy/postgres-roles.sql); CSE_KAFKA_BROKERS
+                for the consumer lag and replays; CSE_SSN_KEY for replays (dead letters are sealed). Serve it behind
+                TLS: cookies are marked Secure with --secure-cookies or when the proxy sends X-Forwarded-Proto: https.
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var kafka: KafkaOptions
+        @OptionGroup var groupOptions: GroupOptions
+        @OptionGroup var topicOptions: TopicOptions
+        @OptionGroup var policyOptions: PolicyOptions
+        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var users: UsersFileOptions
+
+        @Option(help: "Port to listen on (env CSE_CONSOLE_PORT, default 8090).")
+        var port: Int?
+
+        @Option(help: "Address to listen on (env CSE_CONSOLE_HOST, default 0.0.0.0).")
+        var host: String?
+
+        @Flag(help: "Mark session cookies Secure (env CSE_CONSOLE_SECURE_COOKIES=true).")
+        var secureCookies = false
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let port = try Setting.consolePort.integer(flag: port, minimum: 0)
+            guard port <= 65535 else { throw ValidationError("CSE_CONSOLE_PORT / --port must be a port number, not \(port)") }
+            let host = Setting.consoleHost.resolve(flag: host).value ?? "0.0.0.0"
+            let secure = secureCookies || Setting.consoleSecureCookies.resolve(flag: nil).value?.lowercased() == "true"
+            let usersFile = users.file
+            guard FileManager.default.fileExists(atPath: usersFile.path) else {
+                throw ValidationError("no users file at \(usersFile.path): add a user first with `csworker console add-user NAME --role operator`")
+            }
+            let brokers = Setting.brokers.resolve(flag: kafka.brokersFlag).value == nil ? nil : try kafka.brokers()
+            let key = environment[SSNKey.environmentVariable].flatMap { try? SSNKey(encoded: $0) }
+            let logger = Logger(label: "csworker.console")
+            let data = ConsoleData(
+                configuration: ConsoleData.Configuration(
+                    databaseURL: try database.url(), policy: try policyOptions.load(), topics: topicOptions.topics,
+                    group: groupOptions.group, brokers: brokers, kafkaProperties: try kafka.properties(), ssnKey: key),
+                logger: logger)
+            let server = ConsoleServer(
+                configuration: ConsoleServer.Configuration(host: host, port: port, secureCookies: secure), data: data,
+                users: usersFile, logger: logger,
+                onListening: { port in logger.info("console listening", metadata: ["port": "\(port)", "host": "\(host)"]) })
+            try await reportingFailures {
+                let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                    services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+        }
+    }
+
+    struct AddUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-user",
+            abstract: "Add a console user (or set an existing user's password and role).",
+            discussion: "The password is asked for without echo, or read from standard input's first line with --password-stdin. At least 12 characters."
+        )
+
+        @Argument(help: "The user's sign-in name (letters, digits, '.', '_', '-').")
+        var name: String
+
+        @Option(help: "viewer (reads every page) or operator (also replays dead letters).")
+        var role: String
+
+        @Flag(help: "Read the password from standard input's first line.")
+        var passwordStdin = false
+
+        @OptionGroup var users: UsersFileOptions
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            guard let role = ConsoleRole(rawValue: role) else { throw ValidationError("--role must be viewer or operator") }
+            let password: String
+            if passwordStdin {
+                password = readLine(strippingNewline: true) ?? ""
+            } else {
+                guard isatty(STDIN_FILENO) != 0, let typed = getpass("Password for \(name): ") else {
+                    throw ValidationError("no terminal to ask for the password on: pass --password-stdin")
+                }
+                password = String(cString: typed)
+            }
+            do {
+                try users.file.add(name: name, role: role, password: password)
+            } catch let problem as ConsoleUserFile.Problem {
+                throw ValidationError(problem.description)
+            }
+            print("\(name) (\(role.rawValue)) saved in \(users.file.path)")
+        }
+    }
+}
+
+/// `--users-file` (CSE_CONSOLE_USERS_FILE).
+struct UsersFileOptions: ParsableArguments {
+    @Option(name: .customLong("users-file"), help: ArgumentHelp(
+        "The console's users: names, roles and scrypt password hashes (env CSE_CONSOLE_USERS_FILE, default console-users.json).",
+        valueName: "path"))
+    var path: String?
+
+    var file: ConsoleUserFile { ConsoleUserFile(path: Setting.consoleUsersFile.resolve(flag: path).value ?? "console-users.json") }
+}
