@@ -226,6 +226,15 @@ let package = Package(
             dependencies: ["CasePipeline", "CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Kafka", "Postgres", "TestSupport"]
         ),
         .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "CaseContract", "CaseDomain", "CasePipeline", "CaseScenarios", "CaseStorage", "JSON", "Postgres",
+                "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "CSWorkerTests",
             dependencies: ["csworker", "CaseScenarios", "JSON", "TestSupport"]
         ),

@@ -1,0 +1,317 @@
+import CaseContract
+import CaseDomain
+import CasePipeline
+import CaseScenarios
+import CaseStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSON
+import Logging
+import Postgres
+import Testing
+import TestSupport
+
+@testable import Console
+
+/// The console over HTTP (in process, no port): nobody gets in without
+/// signing in, state changes need the CSRF token and the operator role,
+/// wrong passwords are throttled, and no answer carries an SSN in clear.
+/// Backed by a scratch schema holding a generated caseload with poison.
+@Suite(.serialized) struct ConsoleHTTPTests {
+    static let operatorPassword = "correct horse battery"
+    static let viewerPassword = "viewer password 123"
+
+    /// A migrated scratch schema with `cases` generated cases applied, a users file, and the console's router.
+    final class Fixture: @unchecked Sendable {
+        let schema: String
+        let admin: PostgresConnection
+        let url: String
+        let users: ConsoleUserFile
+        let server: ConsoleServer
+        let topics: PipelineTopics
+        let directory: URL
+
+        init(cases: Int = 40) throws {
+            let topics = PipelineTopics(prefix: "console-test.")
+            self.topics = topics
+            schema = "console_" + UUID().uuidString.prefix(8).lowercased()
+            admin = try TestDatabase.connect()
+            try admin.executeScript("CREATE SCHEMA \(schema)")
+            let base = try TestDatabase.url()
+            url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+            let connection = try PostgresConnection(connectionString: url, connectTimeout: .seconds(5))
+            defer { connection.close() }
+            try Migrator.migrate(connection)
+            let protector = SSNProtector(key: .random())
+            let policy = Policy()
+            let processor = BatchProcessor(
+                store: CaseStore(connection: connection, protector: protector, calendar: policy.calendar),
+                protector: protector, topics: topics, policy: policy, logger: Logger(label: "console-test"))
+            let events = Array(ScenarioGenerator(.demo(cases: cases, seed: 5, months: 12)))
+            let records = events.enumerated().map { offset, event in
+                InboundRecord(topic: topics.prefix + event.topic, partition: 0, offset: Int64(offset), key: event.key, value: event.value)
+            }
+            for start in stride(from: 0, to: records.count, by: 500) {
+                _ = try processor.process(Array(records[start..<min(start + 500, records.count)]))
+            }
+            directory = try TestOutput.makeDirectory("console-http-\(schema)")
+            users = ConsoleUserFile(path: directory.appendingPathComponent("users.json").path)
+            try users.add(name: "op1", role: .operator, password: ConsoleHTTPTests.operatorPassword)
+            try users.add(name: "viewer1", role: .viewer, password: ConsoleHTTPTests.viewerPassword)
+            let data = ConsoleData(
+                configuration: ConsoleData.Configuration(
+                    databaseURL: url, policy: policy, topics: topics, group: "console-test", brokers: nil, kafkaProperties: [:],
+                    ssnKey: nil),
+                logger: Logger(label: "console-test"))
+            server = ConsoleServer(configuration: ConsoleServer.Configuration(), data: data, users: users, logger: Logger(label: "console-test"))
+        }
+
+        func count(_ sql: String) throws -> Int {
+            try admin.execute("SELECT set_config('search_path', $1, false)", schema)
+            return try admin.query(sql)[0].decode(Int.self, column: 0)
+        }
+
+        func drop() {
+            try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
+            admin.close()
+        }
+
+        func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+            let app = Application(router: server.router())
+            try await app.test(.router) { client in try await body(client) }
+        }
+    }
+
+    static func cookies(_ response: TestResponse) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for field in response.headers where field.name == .setCookie {
+            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            cookies[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
+        }
+        return cookies
+    }
+
+    static func form(_ fields: [String: String]) -> ByteBuffer {
+        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    /// Signs in; returns the session cookie header and the CSRF token of the pages.
+    static func signIn(_ client: any TestClientProtocol, name: String, password: String) async throws -> (cookie: String, csrf: String) {
+        let page = try await client.execute(uri: "/login", method: .get)
+        let loginToken = try #require(cookies(page)[ConsoleServer.loginCookie])
+        let answer = try await client.execute(
+            uri: "/login", method: .post,
+            headers: [.cookie: "\(ConsoleServer.loginCookie)=\(loginToken)", .contentType: "application/x-www-form-urlencoded"],
+            body: form(["csrf": loginToken, "name": name, "password": password]))
+        #expect(answer.status == .seeOther, "sign-in as \(name): \(answer.status)")
+        let session = try #require(cookies(answer)[ConsoleServer.sessionCookie])
+        let cookie = "\(ConsoleServer.sessionCookie)=\(session)"
+        let shell = try await client.execute(uri: "/caseload", method: .get, headers: [.cookie: cookie])
+        let html = String(buffer: shell.body)
+        let csrf = try #require(html.firstMatch(of: /name="csrf-token" content="([0-9a-f]+)"/)?.1)
+        return (cookie, String(csrf))
+    }
+
+    static let pages = ["/", "/timeliness", "/timeliness/locate", "/caseload", "/caseload/cases?stage=ENFORCEMENT", "/cases/CS-0000001", "/operations", "/deadletters"]
+    static let apis = ["/api/timeliness", "/api/timeliness/income-withholding", "/api/caseload", "/api/caseload/cases?stage=ENFORCEMENT", "/api/cases/CS-0000001", "/api/operations", "/api/deadletters"]
+
+    @Test func nothingWithoutASession() async throws {
+        let fixture = try Fixture(cases: 5)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            for path in Self.pages {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .seeOther, "\(path): \(response.status)")
+                #expect(response.headers[.location] == "/login", "\(path)")
+            }
+            for path in Self.apis {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .unauthorized, "\(path): \(response.status)")
+                #expect(!String(buffer: response.body).contains("CS-"), "\(path) leaked case data")
+            }
+            let replay = try await client.execute(uri: "/api/deadletters/replay", method: .post, body: ByteBuffer(string: #"{"errorClass":"unknown-case"}"#))
+            #expect(replay.status == .unauthorized)
+            // A made-up session id is no session.
+            let forged = try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: "\(ConsoleServer.sessionCookie)=\(String(repeating: "ab", count: 32))"])
+            #expect(forged.status == .unauthorized)
+        }
+    }
+
+    @Test func wrongPasswordsAreRefusedThenThrottled() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            func attempt(_ password: String) async throws -> TestResponse {
+                let page = try await client.execute(uri: "/login", method: .get)
+                let token = try #require(Self.cookies(page)[ConsoleServer.loginCookie])
+                return try await client.execute(
+                    uri: "/login", method: .post,
+                    headers: [.cookie: "\(ConsoleServer.loginCookie)=\(token)", .contentType: "application/x-www-form-urlencoded"],
+                    body: Self.form(["csrf": token, "name": "op1", "password": password]))
+            }
+            for _ in 1...5 {
+                let refused = try await attempt("not the password")
+                #expect(refused.status == .unauthorized)
+                #expect(String(buffer: refused.body).contains("class=\"error\""))
+                #expect(Self.cookies(refused)[ConsoleServer.sessionCookie] == nil)
+            }
+            let throttled = try await attempt(Self.operatorPassword)
+            #expect(throttled.status == .tooManyRequests, "the right password after five wrong ones is still refused for a while")
+            #expect(throttled.headers[.retryAfter] != nil)
+            #expect(Self.cookies(throttled)[ConsoleServer.sessionCookie] == nil)
+            // Another user is not locked out by op1's failures.
+            _ = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+            // A sign-in form without its token is refused.
+            let forged = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: Self.form(["name": "viewer1", "password": Self.viewerPassword]))
+            #expect(forged.status == .forbidden)
+        }
+    }
+
+    @Test func stateChangesNeedTheTokenAndTheOperatorRole() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let signedIn = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            let body = ByteBuffer(string: #"{"errorClass":"unknown-case"}"#)
+            let withoutToken = try await client.execute(
+                uri: "/api/deadletters/replay", method: .post, headers: [.cookie: signedIn.cookie, .contentType: "application/json"], body: body)
+            #expect(withoutToken.status == .forbidden)
+            let wrongToken = try await client.execute(
+                uri: "/api/deadletters/replay", method: .post,
+                headers: [.cookie: signedIn.cookie, .contentType: "application/json", ConsoleServer.csrfHeader: String(repeating: "0", count: 64)],
+                body: body)
+            #expect(wrongToken.status == .forbidden)
+            let logoutWithoutToken = try await client.execute(
+                uri: "/logout", method: .post, headers: [.cookie: signedIn.cookie, .contentType: "application/x-www-form-urlencoded"], body: Self.form([:]))
+            #expect(logoutWithoutToken.status == .forbidden)
+
+            let viewer = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+            let asViewer = try await client.execute(
+                uri: "/api/deadletters/replay", method: .post,
+                headers: [.cookie: viewer.cookie, .contentType: "application/json", ConsoleServer.csrfHeader: viewer.csrf], body: body)
+            #expect(asViewer.status == .forbidden)
+            #expect(String(buffer: asViewer.body).contains("operator"))
+            let listing = try JSONValue.parse(Array(buffer: try await client.execute(uri: "/api/deadletters", method: .get, headers: [.cookie: viewer.cookie]).body))
+            #expect(listing["canReplay"] == .bool(false))
+
+            // Signing out ends the session.
+            let out = try await client.execute(
+                uri: "/logout", method: .post, headers: [.cookie: viewer.cookie, .contentType: "application/x-www-form-urlencoded"],
+                body: Self.form(["csrf": viewer.csrf]))
+            #expect(out.status == .seeOther)
+            #expect(try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: viewer.cookie]).status == .unauthorized)
+        }
+    }
+
+    @Test func cookiesAndHeadersKeepCaseDataPrivate() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let page = try await client.execute(uri: "/login", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            let setCookie = try #require(page.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Secure"))
+            let plain = try await client.execute(uri: "/login", method: .get)
+            #expect(plain.headers[.setCookie]?.contains("Secure") == false, "no TLS in front: the browser would drop a Secure cookie")
+            let signedIn = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            for path in Self.pages.dropFirst() + Self.apis {
+                let response = try await client.execute(uri: path, method: .get, headers: [.cookie: signedIn.cookie])
+                #expect(response.headers[.cacheControl] == "no-store", "\(path)")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true, "\(path)")
+            }
+        }
+    }
+
+    @Test func figuresMatchTheDatabaseAndNoSSNIsShownInClear() async throws {
+        let fixture = try Fixture(cases: 40)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let signedIn = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            func get(_ path: String) async throws -> (status: HTTPResponse.Status, text: String) {
+                let response = try await client.execute(uri: path, method: .get, headers: [.cookie: signedIn.cookie])
+                return (response.status, String(buffer: response.body))
+            }
+            let caseload = try JSONValue.parse(Array(try await get("/api/caseload").text.utf8))
+            #expect(caseload["total"]?.intValue == Int64(try fixture.count("SELECT count(*) FROM cases")))
+            #expect(caseload["byStage"]?["ENFORCEMENT"]?.intValue ?? 0 == Int64(try fixture.count("SELECT count(*) FROM cases WHERE stage = 'ENFORCEMENT'")))
+            #expect(caseload["activeReferralsByType"]?["passport-denial"]?.intValue ?? 0
+                == Int64(try fixture.count("SELECT count(*) FROM referrals WHERE task_type = 'passport-denial'")))
+            let list = try JSONValue.parse(Array(try await get("/api/caseload/cases?stage=ENFORCEMENT").text.utf8))
+            #expect(list["cases"]?.arrayValue?.count == Int(try fixture.count("SELECT count(*) FROM cases WHERE stage = 'ENFORCEMENT'")))
+
+            let timeliness = try JSONValue.parse(Array(try await get("/api/timeliness").text.utf8))
+            let frames = try #require(timeliness["timeframes"]?.arrayValue)
+            #expect(frames.compactMap { $0["id"]?.stringValue } == SupervisionReader.timeframeIds)
+            for frame in frames { #expect(frame["weekly"]?.arrayValue?.count == 12) }
+            let withholding = try #require(frames.first { $0["id"]?.stringValue == "income-withholding" })
+            // The generated business dates lie in the past and nothing was published: every notice is past due.
+            let notices = try fixture.count("""
+                SELECT count(*) FROM outbox WHERE due_by < (now() AT TIME ZONE 'America/Chicago')::date AND published_at IS NULL
+                  AND headers @> '[{"name":"task-type","value":"income-withholding"},{"name":"task-action","value":"ISSUE"}]'
+                """)
+            #expect(notices > 0)
+            #expect(withholding["past"]?.intValue == Int64(notices))
+
+            let operations = try JSONValue.parse(Array(try await get("/api/operations").text.utf8))
+            #expect(operations["outbox"]?["backlog"]?.intValue == Int64(try fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL")))
+            #expect(operations["lagError"]?.stringValue?.contains("CSE_KAFKA_BROKERS") == true)
+            let deadLetters = try JSONValue.parse(Array(try await get("/api/deadletters").text.utf8))
+            #expect(deadLetters["deadLetters"]?.arrayValue?.count == Int(try fixture.count("SELECT count(*) FROM outbox WHERE sealed")))
+
+            // Every answer, pages and API, a few cases included: masked SSNs only.
+            var caseIds: [String] = []
+            try fixture.admin.execute("SELECT set_config('search_path', $1, false)", fixture.schema)
+            for row in try fixture.admin.query("SELECT case_id FROM cases ORDER BY case_id LIMIT 8") { caseIds.append(try row.decode(String.self, column: 0)) }
+            var paths = Self.pages + Self.apis + ["/assets/console.js"]
+            for id in caseIds { paths += ["/cases/\(id)", "/api/cases/\(id)"] }
+            for frame in SupervisionReader.timeframeIds { paths += ["/api/timeliness/\(frame)", "/api/timeliness/\(frame)?dueSoon=1"] }
+            var masked = 0
+            for path in paths {
+                let answer = try await get(path)
+                #expect(answer.status == .ok || answer.status == .seeOther || (answer.status == .notFound && path.contains("CS-0000001")), "\(path): \(answer.status)")
+                #expect(answer.text.firstMatch(of: /\b9\d{2}-?\d{2}-?\d{4}\b/) == nil, "\(path) shows an SSN in clear")
+                masked += answer.text.matches(of: /\*\*\*-\*\*-\d{4}/).count
+            }
+            #expect(masked > 0, "the case pages show the parties' SSNs masked")
+            TestOutput.keep("checked \(paths.count) answers; \(masked) masked SSNs; caseload total \(caseload["total"]?.intValue ?? -1)", as: "console-http.txt")
+        }
+    }
+}
+
+@Suite struct ConsoleUsersTests {
+    @Test func passwordsAreSaltedSlowHashes() throws {
+        let a = try PasswordHash.make(password: "same password here")
+        let b = try PasswordHash.make(password: "same password here")
+        #expect(a != b, "salted")
+        #expect(a.hasPrefix("scrypt$15$8$1$"))
+        #expect(PasswordHash.verify(password: "same password here", encoded: a))
+        #expect(!PasswordHash.verify(password: "same password herE", encoded: a))
+        #expect(!PasswordHash.verify(password: "anything", encoded: "scrypt$15$8$1$$"))
+    }
+
+    @Test func theUsersFileIsPrivateAndReplacesAUser() throws {
+        let directory = try TestOutput.makeDirectory("console-users")
+        let file = ConsoleUserFile(path: directory.appendingPathComponent("users-\(UUID().uuidString).json").path)
+        try file.add(name: "alice", role: .viewer, password: "first password!")
+        try file.add(name: "alice", role: .operator, password: "second password")
+        #expect(try file.authenticate(name: "alice", password: "first password!") == nil)
+        #expect(try file.authenticate(name: "alice", password: "second password") == ConsoleUser(name: "alice", role: .operator))
+        #expect(try file.authenticate(name: "bob", password: "second password") == nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(throws: ConsoleUserFile.Problem.self) { try file.add(name: "x", role: .viewer, password: "short") }
+        #expect(throws: ConsoleUserFile.Problem.self) { try file.add(name: "bad name", role: .viewer, password: "long enough password") }
+    }
+
+    @Test func sessionsExpire() async throws {
+        let sessions = ConsoleSessions(idleLimit: .milliseconds(200), absoluteLimit: .seconds(10))
+        let session = sessions.start(ConsoleUser(name: "alice", role: .viewer))
+        #expect(sessions.session(session.id) != nil)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(sessions.session(session.id) == nil, "idle too long")
+        #expect(sessions.session("nonsense") == nil)
+    }
+}
