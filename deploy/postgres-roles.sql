@@ -51,10 +51,15 @@ SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'csworker_runtime') AS c
 ALTER ROLE csworker_migrator NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE csworker_runtime NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 
--- Connection budget: 2 per worker process (batch + outbox relay) x 12 workers
--- at most (the partition count) + 1 surging pod during a rollout, plus the
--- sweep, `case show` and dead-letter commands. Raise with the partition count.
-ALTER ROLE csworker_runtime CONNECTION LIMIT 40;
+-- Connection budget: counted in ONE place, the table in deploy/README.md
+-- ("Connection budget"): 3 sessions per worker process (`csworker config`
+-- prints the count) for the KEDA ceiling of pods plus the rolling update's
+-- surge pod and one pod still draining, plus the sweep CronJob, the one-off
+-- Jobs and operators' commands. scripts/check-manifests.sh recomputes it from
+-- the manifests and fails when a limit below is smaller: raise these with the
+-- partition count (maxReplicaCount) and re-run this script.
+ALTER ROLE csworker_runtime CONNECTION LIMIT 50;
+-- The migrate Job, plus an operator's `csworker migrate` by hand.
 ALTER ROLE csworker_migrator CONNECTION LIMIT 4;
 -- A worker killed mid-transaction must not hold row locks for long.
 ALTER ROLE csworker_runtime SET idle_in_transaction_session_timeout = '5min';
