@@ -318,8 +318,11 @@ wanted=$(sed -n 's/^confluent_kafka_version="\(.*\)"$/\1/p' scripts/setup.sh)
 start=$(date +%s)
 log "building $tag with $engine (deploy/Containerfile)"
 case "$engine" in
-    buildah) build=(buildah build) ;;
-    *) build=("$engine" build) ;;
+    # The Docker image format: the OCI format has no SHELL, and podman and
+    # buildah drop it with a warning, so every RUN would lose `-o pipefail`.
+    buildah) build=(buildah build --format docker) ;;
+    podman) build=(podman build --format docker) ;;
+    *) build=(docker build) ;;
 esac
 "${build[@]}" -f "$root/deploy/Containerfile" -t "$tag" "${build_args[@]}" "${engine_args[@]}" "$context"
 took=$(( $(date +%s) - start ))
