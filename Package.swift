@@ -236,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CSWorkerTests",
-            dependencies: ["csworker", "CaseScenarios", "JSON", "TestSupport"]
+            dependencies: ["csworker", "CaseScenarios", "JSON", "Postgres", "TestSupport"]
         ),
     ]
 )

@@ -49,6 +49,10 @@ else
         swift test --skip-build --filter "^$target\." 2>&1 | tee "$output_dir/$target.out" || failed+=("$target")
         echo "test.sh: $target took $(( $(date +%s) - target_started ))s"
     done
+    # The README's quickstart, run as written against the local services.
+    target_started=$(date +%s)
+    "$root/scripts/quickstart-check.sh" 2>&1 | tee "$output_dir/quickstart-check.out" || failed+=("the README quickstart")
+    echo "test.sh: quickstart check took $(( $(date +%s) - target_started ))s"
     # The scan must be able to fail: a planted SSN has to be found.
     planted="$(mktemp -d)"
     printf 'caseId=CS-1 ssn=934-12-7765\n' >"$planted/planted.out"

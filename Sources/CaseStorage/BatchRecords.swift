@@ -179,7 +179,8 @@ public struct OutboxMessage: Sendable, Hashable {
     public var value: [UInt8]
     public var headers: [OutboxHeader]
     /// Seal key and value at rest: dead letters carry the original bytes,
-    /// which may hold an SSN (and an employer report's key is its SHA-256).
+    /// which may hold an SSN (and a producer may have keyed a report by one,
+    /// against the contract).
     public var containsPersonalData: Bool
     /// An ISSUE task's `dueBy`, kept beside the message for timeliness
     /// metrics (waiting, or published, past it); nil for anything else.

@@ -43,6 +43,7 @@ struct CaseCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.case"), attempts: 2)
                 defer { connection.close() }
+                try requireCurrentSchema(connection)
                 guard let view = try CaseReadModel(connection: connection).show(caseId: caseId, asOf: asOf) else {
                     printError("csworker: no case \(caseId)")
                     throw ServiceExit.usage

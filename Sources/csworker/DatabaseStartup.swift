@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import CaseStorage
 import Postgres
 
 /// Connects at startup, retrying while the server is unreachable (it may be
@@ -17,4 +18,14 @@ func connectDatabase(url: String, logger: Logger, attempts: Int = 6) throws -> P
         }
     }
     fatalError("unreachable")
+}
+
+/// Commands that read or write the cases stop with exit 64 and say what to
+/// do when the schema is missing or behind, instead of failing on a missing table.
+func requireCurrentSchema(_ connection: PostgresConnection) throws {
+    let pending = try Migrator.pending(connection)
+    guard pending.isEmpty else {
+        printError("csworker: the database schema is not current (\(pending.count) migrations missing): run csworker migrate")
+        throw ServiceExit.usage
+    }
 }

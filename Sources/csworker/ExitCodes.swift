@@ -20,7 +20,8 @@ enum ServiceExit {
             default: return internalError
             }
         case let error as PostgresError:
-            return error.isConnectionFailure ? unavailable : internalError
+            // A server at max_connections is as unavailable as one that does not answer.
+            return error.isConnectionFailure || error.kind == .tooManyConnections ? unavailable : internalError
         case is OperationsServer.BindFailure:
             return unavailable
         default:

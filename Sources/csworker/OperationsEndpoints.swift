@@ -37,7 +37,7 @@ struct OperationsOptions: ParsableArguments {
 
     /// The settings, flags over environment; a usage error (exit 64) names a bad one.
     func settings(environment: [String: String]) throws -> Settings {
-        let portText = portFlag ?? environment["CSE_HTTP_PORT"] ?? "8080"
+        let portText = Setting.httpPort.resolve(flag: portFlag, environment: environment).value ?? "8080"
         let port: Int?
         if portText.lowercased() == "off" {
             port = nil
@@ -47,19 +47,11 @@ struct OperationsOptions: ParsableArguments {
             }
             port = number
         }
-        let host = hostFlag ?? environment["CSE_HTTP_HOST"] ?? "0.0.0.0"
-        guard !host.isEmpty else { throw ValidationError("CSE_HTTP_HOST must not be empty") }
+        let host = Setting.httpHost.resolve(flag: hostFlag, environment: environment).value ?? "0.0.0.0"
         return Settings(
             port: port, host: host,
-            databaseInterval: try Self.seconds(databaseIntervalFlag, environment, "CSE_METRICS_DB_INTERVAL_SECONDS", default: 15),
-            retryLimit: try Self.seconds(retryLimitFlag, environment, "CSE_READY_MAX_RETRY_SECONDS", default: 30))
-    }
-
-    private static func seconds(_ flag: Int?, _ environment: [String: String], _ name: String, default value: Int) throws -> Int {
-        let text = flag.map(String.init) ?? environment[name]
-        guard let text else { return value }
-        guard let seconds = Int(text), seconds >= 1 else { throw ValidationError("\(name) must be a whole number of seconds, at least 1") }
-        return seconds
+            databaseInterval: try Setting.metricsInterval.integer(flag: databaseIntervalFlag, minimum: 1, environment: environment),
+            retryLimit: try Setting.readyRetryLimit.integer(flag: retryLimitFlag, minimum: 1, environment: environment))
     }
 }
 

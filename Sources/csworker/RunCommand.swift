@@ -61,11 +61,7 @@ struct RunCommand: AsyncParsableCommand {
                 relayConnection.close()
                 sweepConnection?.close()
             }
-            let pending = try Migrator.pending(workerConnection)
-            guard pending.isEmpty else {
-                printError("csworker: the database schema is not current (\(pending.count) migrations missing): run csworker migrate")
-                throw ServiceExit.usage
-            }
+            try requireCurrentSchema(workerConnection)
 
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
             producerConfiguration.properties = overrides

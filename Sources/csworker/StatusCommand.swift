@@ -48,6 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.status"))
             defer { connection.close() }
+            try requireCurrentSchema(connection)
             let status = ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter)
             if let target = waitForEvents {
                 try await wait(for: target, status: status)
@@ -156,8 +157,10 @@ enum StatusReport {
             lines.append("consumer lag of group \(lag.group): \(lag.total) records")
             for partition in lag.partitions {
                 let committed = partition.committed.map(String.init) ?? "none"
-                lines.append("  \(partition.topic)[\(partition.partition)]".padding(toLength: 36, withPad: " ", startingAt: 0)
-                    + " lag \(partition.lag) (committed \(committed), end \(partition.end))")
+                let name = "\(partition.topic)[\(partition.partition)]"
+                let width = lag.partitions.map { "\($0.topic)[\($0.partition)]".count }.max() ?? 0
+                lines.append("  " + name + String(repeating: " ", count: width - name.count)
+                    + "  lag \(partition.lag) (committed \(committed), end \(partition.end))")
             }
         } else {
             lines.append("consumer lag: set CSE_KAFKA_BROKERS or --brokers to read it")

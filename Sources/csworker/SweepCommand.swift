@@ -73,11 +73,7 @@ struct SweepCommand: AsyncParsableCommand {
             do {
                 let database = try connectDatabase(url: databaseURL, logger: logger)
                 defer { database.close() }
-                let pending = try Migrator.pending(database)
-                guard pending.isEmpty else {
-                    printError("csworker: the database schema is not current (\(pending.count) migrations missing): run csworker migrate")
-                    throw ServiceExit.usage
-                }
+                try requireCurrentSchema(database)
                 let sweep = ReferralSweep(
                     store: CaseStore(
                         connection: database, protector: protector, calendar: policy.calendar, cachedStates: 0, logger: logger),

@@ -23,13 +23,18 @@ import Testing
         #expect(flagged.port == 0 && flagged.databaseInterval == 5 && flagged.host == "127.0.0.1")
     }
 
+    @Test func anEmptyValueIsUnset() throws {
+        // One rule for every setting (Setting.resolve): an empty variable is as if it were not set.
+        #expect(try settings([], ["CSE_HTTP_PORT": "", "CSE_HTTP_HOST": ""]) == settings([], [:]))
+    }
+
     @Test func offTurnsTheServerOff() throws {
         #expect(try settings([], ["CSE_HTTP_PORT": "off"]).port == nil)
         #expect(try settings(["--http-port", "OFF"]).port == nil)
     }
 
     @Test(arguments: [
-        ("CSE_HTTP_PORT", "http"), ("CSE_HTTP_PORT", "70000"), ("CSE_HTTP_HOST", ""),
+        ("CSE_HTTP_PORT", "http"), ("CSE_HTTP_PORT", "70000"),
         ("CSE_METRICS_DB_INTERVAL_SECONDS", "0"), ("CSE_READY_MAX_RETRY_SECONDS", "soon"),
     ])
     func invalidValuesNameTheSetting(name: String, value: String) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CaseScenarios
 import Foundation
 import JSON
+import Postgres
 import Testing
 import TestSupport
 
@@ -98,14 +99,25 @@ import TestSupport
 
 /// The commands against the local broker and database (`eval "$(scripts/services.sh env)"`).
 @Suite(.serialized) struct CommandsAgainstServicesTests {
-    static func environment(prefix: String) throws -> [String: String] {
+    /// The services' environment with a topic prefix and a migrated scratch schema of its own (dropped by `drop`).
+    static func environment(prefix: String) async throws -> (environment: [String: String], drop: () -> Void) {
         var environment = ProcessInfo.processInfo.environment
         for name in ["CSE_KAFKA_BROKERS", "CSE_DATABASE_URL", "CSE_SSN_KEY"] {
             try #require(environment[name]?.isEmpty == false, "\(name) is not set: eval \"$(scripts/services.sh env)\" first")
         }
         environment["CSE_TOPIC_PREFIX"] = prefix
         environment["CSE_TOPIC_REPLICATION_FACTOR"] = "1"
-        return environment
+        let schema = "cli_" + UUID().uuidString.prefix(8).lowercased()
+        let admin = try TestDatabase.connect()
+        try admin.executeScript("CREATE SCHEMA \(schema)")
+        let url = try TestDatabase.url()
+        environment["CSE_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        let migrated = try await BuiltBinary.run(["migrate"], environment: environment)
+        try #require(migrated.status == 0, "migrate: \(migrated.stderr)")
+        return (environment, {
+            try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
+            admin.close()
+        })
     }
 
     static func inputRecords(_ environment: [String: String]) async throws -> Int64 {
@@ -118,7 +130,8 @@ import TestSupport
 
     @Test func eventsSendValidatesEverythingFirstThenKeysByContract() async throws {
         let prefix = "evsend-\(UInt32.random(in: 0...UInt32.max))."
-        let environment = try Self.environment(prefix: prefix)
+        let (environment, drop) = try await Self.environment(prefix: prefix)
+        defer { drop() }
         let ensure = try await BuiltBinary.run(["topics", "ensure", "--partitions", "2", "--json"], environment: environment)
         #expect(ensure.status == 0, "\(ensure.stderr)")
         #expect(try JSONValue.parse(Array(ensure.stdout.utf8))["replicationFactor"]?.intValue == 1)
@@ -150,8 +163,27 @@ import TestSupport
         #expect(feed.stderr.contains("--allow-existing-data"))
     }
 
+    @Test func readingAnUnmigratedDatabaseSaysToMigrate() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        let schema = "empty_" + UUID().uuidString.prefix(8).lowercased()
+        let admin = try TestDatabase.connect()
+        try admin.executeScript("CREATE SCHEMA \(schema)")
+        defer {
+            try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
+            admin.close()
+        }
+        let url = try TestDatabase.url()
+        environment["CSE_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        for arguments in [["status"], ["case", "show", "CS-1"]] {
+            let outcome = try await BuiltBinary.run(arguments, environment: environment)
+            #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("run csworker migrate"), "\(arguments)")
+        }
+    }
+
     @Test func waitingForEventsTimesOutWithItsOwnExitCode() async throws {
-        let environment = try Self.environment(prefix: "unused-")
+        let (environment, drop) = try await Self.environment(prefix: "unused-")
+        defer { drop() }
         let outcome = try await BuiltBinary.run(["status", "--wait-for-events", "999999999", "--timeout", "1"], environment: environment)
         #expect(outcome.status == 75, "\(outcome.stderr)")
     }

@@ -210,7 +210,7 @@ struct OperationsEndpointTests {
         #expect(exit.stderr.contains("cannot listen for HTTP on 127.0.0.1:\(occupant.port)"))
     }
 
-    @Test(arguments: ["8o80", "-1", "65536", ""])
+    @Test(arguments: ["8o80", "-1", "65536"])
     func anInvalidPortIsAUsageError(port: String) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["CSE_SSN_KEY"] = String(repeating: "ab", count: 32)
