@@ -16,6 +16,12 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(help: "Print the outcome as one JSON object.")
     var json = false
 
+    @Flag(help: "Change nothing: exit 0 when the schema is current, 75 while migrations are pending (an init container waits on it).")
+    var check = false
+
+    /// `--check` found migrations pending (sysexits' EX_TEMPFAIL: try again later).
+    static let pendingExit = ExitCode(75)
+
     @Option(name: .customLong("runtime-role"), help: ArgumentHelp(
         "The role the workers connect as; granted exactly the rights they need after migrating (env CSE_RUNTIME_ROLE, default csworker_runtime). Skipped when no such role exists.",
         valueName: "role"))
@@ -38,6 +44,22 @@ struct MigrateCommand: AsyncParsableCommand {
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: logger)
             defer { connection.close() }
+            if check {
+                let pending = try Migrator.pending(connection)
+                let latest = Migrator.migrations.map(\.version).max() ?? 0
+                if json {
+                    print(JSONValue.object([
+                        "current": .bool(pending.isEmpty), "pending": .array(pending.map { .int(Int64($0.version)) }),
+                        "schemaVersion": .int(Int64(latest)),
+                    ]).serializedString())
+                } else {
+                    print(pending.isEmpty
+                        ? "schema is current (version \(latest))"
+                        : "\(pending.count) migrations pending (\(pending.map { String($0.version) }.joined(separator: ", "))): run csworker migrate")
+                }
+                if !pending.isEmpty { throw Self.pendingExit }
+                return
+            }
             let applied = try Migrator.migrate(connection, logger: logger)
             let latest = Migrator.migrations.map(\.version).max() ?? 0
             if !json {

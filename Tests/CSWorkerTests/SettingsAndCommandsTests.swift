@@ -179,6 +179,13 @@ import TestSupport
             #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
             #expect(outcome.stderr.contains("run csworker migrate"), "\(arguments)")
         }
+        // An init container waits on `migrate --check`: 75 while pending, 0 once migrated.
+        let pending = try await BuiltBinary.run(["migrate", "--check"], environment: environment)
+        #expect(pending.status == 75, "\(pending.stdout) \(pending.stderr)")
+        #expect(try await BuiltBinary.run(["migrate", "--json"], environment: environment).status == 0)
+        let current = try await BuiltBinary.run(["migrate", "--check", "--json"], environment: environment)
+        #expect(current.status == 0)
+        #expect(try JSONValue.parse(Array(current.stdout.utf8))["current"] == .bool(true))
     }
 
     @Test func waitingForEventsTimesOutWithItsOwnExitCode() async throws {
