@@ -31,6 +31,13 @@ struct DeadLetterReplayTests {
                 occurredAt: ScenarioDate(stringLiteral: "2026-03-02").at(hour: 15)))
             #expect(h.collector.tasks.filter { $0.type == "income-withholding" }.isEmpty)
 
+            // A dry run (no producer) selects and reports, and neither sends nor marks.
+            let dry = try await DeadLetterReplay(store: store, producer: nil, topics: h.topics, logger: Services.logger)
+                .replay(.all, by: "test")
+            #expect(dry.replayed.map(\.messageId) == [letter.messageId])
+            #expect(try store.list(topic: h.topics.deadLetter).first?.replayedAt == nil)
+            #expect(try store.replays(of: [letter.messageId]).isEmpty)
+
             let replay = h.deadLetterReplay(store)
             // A class filter that matches nothing replays nothing.
             #expect(try await replay.replay(.all, errorClass: "malformed-json", by: "test").replayed.isEmpty)

@@ -34,6 +34,13 @@ struct SweepTests {
             #expect(may.tasks == 0)
 
             #expect(try sweep.run(asOf: "2026-06-01").tasks == 0)
+            // A dry run reports what the sweep would do and writes nothing.
+            let outboxBeforeJune = try h.count("SELECT count(*) FROM outbox")
+            let historyBeforeJune = try h.count("SELECT count(*) FROM case_history")
+            let dryJune = try sweep.run(asOf: "2026-06-02", dryRun: true)
+            #expect(dryJune.tasksByType == [.taxOffsetReferral: 1])
+            #expect(try h.count("SELECT count(*) FROM outbox") == outboxBeforeJune)
+            #expect(try h.count("SELECT count(*) FROM case_history") == historyBeforeJune)
             let june = try sweep.run(asOf: "2026-06-02")
             #expect(june.tasksByType == [.taxOffsetReferral: 1])
             let outboxAfterJune = try h.count("SELECT count(*) FROM outbox")
