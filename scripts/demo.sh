@@ -117,5 +117,13 @@ for n in 1 2; do
         status=1
     fi
 done
+# What `csworker console` needs to show this demo (README, "Web console").
+{
+    "$root/scripts/services.sh" env
+    printf 'export CSE_DATABASE_URL=%q\n' "$CSE_DATABASE_URL"
+    printf 'export CSE_TOPIC_PREFIX=%q\n' "$CSE_TOPIC_PREFIX"
+    printf 'export CSE_CONSUMER_GROUP=%q\n' "$CSE_CONSUMER_GROUP"
+} >"$logs/console.env"
+say "the demo's settings for csworker console: source .local/demo/console.env"
 say "done; services are still running (scripts/services.sh stop)"
 exit $status
