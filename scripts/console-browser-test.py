@@ -922,11 +922,12 @@ class ConsoleTest:
             past = self.count_figure(section, figures, f"past:{timeframe}")
             due = self.count_figure(section, figures, f"due-soon:{timeframe}")
             if timeframe in db_unpublished:
-                # Spelled out, so that a console counting only unpublished items shows as such.
-                self.results.check(section, f"figure past:{timeframe}", past == db_past[timeframe],
-                                   f"page {'missing' if past is None else past}, database {db_past[timeframe]} "
-                                   f"(ISSUE tasks due before today, unpublished or published late; "
-                                   f"unpublished only: {db_unpublished[timeframe]})")
+                # "Past" is open work beyond its deadline: notices not yet sent. Those sent late are
+                # history (the weekly bars), printed here for comparison.
+                self.results.check(section, f"figure past:{timeframe}", past == db_unpublished[timeframe],
+                                   f"page {'missing' if past is None else past}, database {db_unpublished[timeframe]} "
+                                   f"(ISSUE tasks due before today and not yet published; "
+                                   f"with those published late: {db_past[timeframe]})")
             elif timeframe in db_past:
                 self.results.compare(section, f"past:{timeframe}", past, db_past[timeframe])
             elif past is not None:
@@ -973,7 +974,8 @@ class ConsoleTest:
             self.click_and_wait(link[0], "case-list", section, f"/timeliness/{kind}")
         rows = self.row_ids("tr[data-case-id]", "data-case-id")
         if kind in OUTBOX_TIMEFRAMES:
-            query = f"SELECT DISTINCT case_id FROM ({self.outbox_past_sql(kind, 'convert_from(o.key, ' + literal('UTF8') + ') AS case_id')}) items"
+            query = (f"SELECT DISTINCT case_id FROM ({self.outbox_past_sql(kind, 'convert_from(o.key, ' + literal('UTF8') + ') AS case_id')}"
+                     f" AND o.published_at IS NULL) items")
         elif kind == "locate":
             query = f"""SELECT case_id FROM cases
                         WHERE stage = 'LOCATE' AND (state->>'locateRequestedOn')::date + 75 < {self.today}"""

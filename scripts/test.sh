@@ -49,6 +49,10 @@ else
         swift test --skip-build --filter "^$target\." 2>&1 | tee "$output_dir/$target.out" || failed+=("$target")
         echo "test.sh: $target took $(( $(date +%s) - target_started ))s"
     done
+    # The console in headless Chromium: every page against the database, a replay as an operator, none as a viewer.
+    target_started=$(date +%s)
+    "$root/scripts/console-browser-test.py" 2>&1 | tee "$output_dir/console-browser-test.out" || failed+=("the console browser test")
+    echo "test.sh: console browser test took $(( $(date +%s) - target_started ))s"
     # The README's quickstart, run as written against the local services.
     target_started=$(date +%s)
     "$root/scripts/quickstart-check.sh" 2>&1 | tee "$output_dir/quickstart-check.out" || failed+=("the README quickstart")

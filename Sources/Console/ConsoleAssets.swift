@@ -102,7 +102,8 @@ enum ConsoleAssets {
         .muted { color: var(--muted); }
         .error { color: var(--bad); font-weight: 600; }
         .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
-        .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .9rem 1rem; }
+        .grid.wide { grid-template-columns: minmax(260px, 1fr) minmax(0, 2fr); }
+        .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .9rem 1rem; min-width: 0; }
         .figures { display: flex; gap: 1.4rem; margin: .4rem 0; flex-wrap: wrap; }
         .figure b { display: block; font-size: 1.6rem; line-height: 1.2; }
         .figure.bad b { color: var(--bad); }
@@ -123,7 +124,7 @@ enum ConsoleAssets {
           header { padding: .5rem .7rem; }
           .who { margin-left: 0; }
           main { padding: .8rem .7rem 2rem; }
-          .grid { grid-template-columns: 1fr; }
+          .grid, .grid.wide { grid-template-columns: 1fr; }
           th, td { padding: .3rem .3rem; font-size: 14px; }
         }
         """
@@ -278,8 +279,8 @@ enum ConsoleAssets {
                   figure("waiting", "events waiting for their case or order" + (data.waiting.forCase + data.waiting.forOrder ? `, oldest ${age(data.waiting.oldestSeconds)}` : ""), count(data.waiting.forCase + data.waiting.forOrder)),
                   figure("waiting-person", "employer reports about people on no case", count(data.waiting.forPerson))),
                 el("section", { class: "card" }, el("h2", { text: "Events applied per minute, last 3 hours" }),
-                  bars(minutes.map((m) => byMinute.get(m) || 0), minutes.map((m) => m.slice(11)), "applied-chart", 120)),
-                el("div", { class: "grid" },
+                  bars(minutes.map((m) => byMinute.get(m) || 0), minutes.map((m) => new Date(m + ":00Z").toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })), "applied-chart", 120)),
+                el("div", { class: "grid wide" },
                   el("section", { class: "card" }, el("h2", { text: "Dead letters by class" }),
                     classes.length ? table(["Class", { label: "Dead letters", num: true }], classes.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num" }, el("span", { "data-figure": "deadletters:" + k, text: count(v) })))))
                       : el("p", { class: "muted", text: "none" })),

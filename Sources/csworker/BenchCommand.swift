@@ -70,6 +70,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Keep the worker processes' logs (printed path) after a successful run too; with CSE_LOG_LEVEL=debug they time every batch and relay pass.")
     var keepLogs = false
 
+    @Option(help: ArgumentHelp(
+        "Record where the workers' CPU goes over the throughput phase of every worker run (perf record -g), and write perf report by symbol into DIR, the top of it on stderr. Profiled figures carry perf's overhead.",
+        valueName: "DIR"))
+    var profile: String?
+
     @Option(help: "Seed of the generated mix.")
     var seed: UInt64 = 1
 
@@ -129,7 +134,7 @@ struct BenchCommand: AsyncParsableCommand {
             let bench = BenchRunner(
                 brokers: brokers, baseURL: baseURL, key: key, environment: environment, policy: policy,
                 partitions: partitions, timeout: .seconds(timeoutSeconds), topStatements: topStatements,
-                keepLogs: keepLogs, maxBatch: maxBatch)
+                keepLogs: keepLogs, maxBatch: maxBatch, profile: profile.map { URL(fileURLWithPath: $0) })
             var results: [(BenchColumn, [BenchFigures])] = []
             for mode in modes {
                 let modeCases = mode == .perEvent ? perEventCaseCount : cases
@@ -214,6 +219,8 @@ struct BenchRunner {
     let topStatements: Int
     let keepLogs: Bool
     let maxBatch: Int?
+    /// Where `--profile` writes; nil = no profiling.
+    let profile: URL?
     let logger: Logger = {
         var logger = Logger(label: "csworker.bench")
         logger.logLevel = .warning
@@ -284,11 +291,13 @@ struct BenchRunner {
             arguments: ["--drain-seconds", "2"] + (mode == .perEvent ? ["--max-batch", "1"] : maxBatch.map { ["--max-batch", "\($0)"] } ?? []),
             environment: workerEnvironment, logDirectory: logDirectory)
         group.startSampling()
+        let profiler = profile.map { BenchProfiler.start(directory: $0, label: id, pids: group.pids) }
         let cpuBefore = BenchCPU.now(workers: group.pids)
         do {
             let status = ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter)
             var polls = try await waitUntilDrained(expecting: events.count, status: status, workers: group)
             let cpu = (BenchCPU.now(workers: group.pids) - cpuBefore).perEvent(events.count)
+            profiler?.finish()
             let window = try BenchmarkReadings(connection: connection).window()
             polls += 1
             // Sessions report their counters to pg_stat_database within a second of going idle.
