@@ -23,11 +23,12 @@ struct MigrationTests {
         ).map { try $0.decode(String.self, column: 0) }
         #expect(
             tables == [
-                "case_history", "cases", "children", "employments", "ledger_entries", "outbox", "parked_events",
+                "case_history", "cases", "children", "dead_letter_replays", "employments", "ledger_entries", "outbox", "parked_events",
                 "parties", "processed_events", "referrals", "schema_migrations", "support_orders", "sweep_runs",
             ])
         // A table the runtime role has no line for would fail in production only.
         #expect(Set(tables) == Set(RuntimeGrants.tables.map(\.table)), "RuntimeGrants.tables lists every table")
+        #expect(Set(tables) == Set(RuntimeGrants.consoleTables.map(\.table)), "RuntimeGrants.consoleTables lists every table")
         let recorded = try scratch.connection.query("SELECT version, checksum FROM schema_migrations ORDER BY version")
         #expect(recorded.count == Migrator.migrations.count)
         #expect(try recorded[0].decode(String.self, column: 1) == Migrator.migrations[0].checksum)
