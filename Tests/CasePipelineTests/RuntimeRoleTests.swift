@@ -67,6 +67,51 @@ struct RuntimeRoleTests {
         #expect(try check.query("SELECT has_schema_privilege($1, current_schema(), 'CREATE')", role)[0].decode(Bool.self, column: 0) == false)
     }
 
+    /// The console's role reads every page's data and records replays, and can change nothing else.
+    @Test func migrateGrantsTheConsoleReadsAndTheReplayRecordOnly() async throws {
+        let role = "csw-Console \"\(Services.uniqueLabel())\""
+        let url = try Services.freshDatabase()
+        let admin = try PostgresConnection(connectionString: try Services.serverURL(), connectTimeout: .seconds(5))
+        try admin.executeScript("CREATE ROLE \(RuntimeGrants.quoted(role)) LOGIN")
+        defer {
+            Services.dropDatabase(url)
+            _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
+            admin.close()
+        }
+        let migrated = try await ChildProcess.run(
+            WorkerProcess.binary, ["migrate", "--database-url", url, "--console-role", role], environment: ProcessInfo.processInfo.environment)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("granted the console role \(role)"), "\(migrated.stdout)")
+
+        let console = try PostgresConnection(connectionString: Self.url(url, asUser: role), connectTimeout: .seconds(5))
+        defer { console.close() }
+        try await onThread {
+            let today = LocalDate(year: 2026, month: 12, day: 4)!
+            let supervision = SupervisionReader(connection: console, policy: Policy())
+            _ = try supervision.timeliness(today: today)
+            for id in SupervisionReader.timeframeIds { _ = try supervision.timeframeItems(id, today: today) }
+            _ = try supervision.caseload()
+            _ = try supervision.cases(stage: "ENFORCEMENT", program: nil, referral: "passport-denial")
+            _ = try supervision.appliedPerMinute(hours: 3)
+            _ = try supervision.deadLettersByClass(topic: "cse.deadletter.v1", errorClassHeader: DeadLetter.Header.errorClass)
+            _ = try CaseReadModel(connection: console).show(caseId: "CS-1", asOf: today)
+            _ = try OperationsReader(connection: console, timeZone: "America/Chicago").readOutboxAndWaiting()
+            let deadLetters = DeadLetterStore(connection: console, protector: SSNProtector(key: .random()))
+            _ = try deadLetters.list(topic: "cse.deadletter.v1")
+            _ = try deadLetters.allowReprocessing(eventId: UUID())
+            try deadLetters.markReplayed(messageId: UUID(), by: "op1")
+            #expect(try deadLetters.replays(of: []).isEmpty)
+        }
+        for statement in [
+            "INSERT INTO sweep_runs (as_of, cases_evaluated, tasks) VALUES ('2026-01-01', 0, 0)", "DELETE FROM case_history",
+            "UPDATE outbox SET published_at = now()", "UPDATE cases SET stage = 'CLOSED'", "DELETE FROM dead_letter_replays",
+            "CREATE TABLE intruder (id int)",
+        ] {
+            let error = #expect(throws: PostgresError.self, "\(statement)") { try console.executeScript(statement) }
+            #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
+        }
+    }
+
     @Test func aMissingRoleIsSkippedAndThePrivilegedOneRefused() async throws {
         let url = try Services.freshDatabase()
         defer { Services.dropDatabase(url) }
