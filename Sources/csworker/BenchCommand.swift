@@ -71,7 +71,7 @@ struct BenchCommand: AsyncParsableCommand {
     var keepLogs = false
 
     @Option(help: ArgumentHelp(
-        "Record where the workers' CPU goes over the throughput phase of every worker run (perf record -g), and write perf report by symbol into DIR, the top of it on stderr. Profiled figures carry perf's overhead.",
+        "Run every worker under perf record (cpu-clock, call graphs) and write perf report by symbol into DIR, the top of each on stderr. Use --rate 0 to profile the throughput phase alone. Profiled figures carry perf's overhead.",
         valueName: "DIR"))
     var profile: String?
 
@@ -286,18 +286,17 @@ struct BenchRunner {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
 
         let before = try databases.activity(of: database)
+        let profiler = profile.flatMap { BenchProfiler.make(directory: $0) }
         let group = try BenchWorkerGroup(
             count: workers,
             arguments: ["--drain-seconds", "2"] + (mode == .perEvent ? ["--max-batch", "1"] : maxBatch.map { ["--max-batch", "\($0)"] } ?? []),
-            environment: workerEnvironment, logDirectory: logDirectory)
+            environment: workerEnvironment, logDirectory: logDirectory, profiler: profiler, label: id)
         group.startSampling()
-        let profiler = profile.map { BenchProfiler.start(directory: $0, label: id, pids: group.pids) }
         let cpuBefore = BenchCPU.now(workers: group.pids)
         do {
             let status = ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter)
             var polls = try await waitUntilDrained(expecting: events.count, status: status, workers: group)
             let cpu = (BenchCPU.now(workers: group.pids) - cpuBefore).perEvent(events.count)
-            profiler?.finish()
             let window = try BenchmarkReadings(connection: connection).window()
             polls += 1
             // Sessions report their counters to pg_stat_database within a second of going idle.
@@ -349,6 +348,7 @@ struct BenchRunner {
             try await Task.sleep(for: .milliseconds(2_500))
             figures.restingRSSMiB = group.currentRSSMiB()
             await group.stop()
+            profiler?.report(labels: group.profileLabels)
             await dropTopics(topics, admin: kafkaAdmin)
             if keepLogs {
                 printError("bench: worker logs in \(logDirectory.path)")

@@ -9,8 +9,17 @@ final class BenchWorkerGroup: @unchecked Sendable {
     private let peaks: PeakReadings
     private var sampler: Task<Void, Never>?
 
+    /// The workers themselves: the launched processes, or with a profiler
+    /// the children of the perf processes that run them.
+    private let workerPids: [Int32]
+    /// Labels of the perf recordings, one per worker (empty without a profiler).
+    let profileLabels: [String]
+
     /// Starts `count` workers; their output goes to files under `logDirectory`.
-    init(count: Int, arguments: [String], environment: [String: String], logDirectory: URL) throws {
+    init(
+        count: Int, arguments: [String], environment: [String: String], logDirectory: URL, profiler: BenchProfiler? = nil,
+        label: String = "worker"
+    ) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var processes: [Process] = []
         var logFiles: [URL] = []
@@ -21,8 +30,14 @@ final class BenchWorkerGroup: @unchecked Sendable {
             }
             let handle = try FileHandle(forWritingTo: log)
             let process = Process()
-            process.executableURL = executable
-            process.arguments = ["run"] + arguments
+            if let profiler {
+                let wrapped = profiler.wrap(executable, ["run"] + arguments, label: "\(label)-worker\(index + 1)")
+                process.executableURL = wrapped.executable
+                process.arguments = wrapped.arguments
+            } else {
+                process.executableURL = executable
+                process.arguments = ["run"] + arguments
+            }
             process.environment = environment
             process.standardOutput = handle
             process.standardError = handle
@@ -33,13 +48,29 @@ final class BenchWorkerGroup: @unchecked Sendable {
         self.processes = processes
         self.logFiles = logFiles
         peaks = PeakReadings(count: count)
+        profileLabels = profiler == nil ? [] : (0..<count).map { "\(label)-worker\($0 + 1)" }
+        workerPids = try profiler == nil ? processes.map(\.processIdentifier) : processes.map { try Self.child(of: $0.processIdentifier) }
     }
 
-    var pids: [Int32] { processes.map(\.processIdentifier) }
+    var pids: [Int32] { workerPids }
+
+    /// The one child of `pid` (perf's workload), waited for up to 5 s.
+    static func child(of pid: Int32) throws -> Int32 {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8),
+                let child = text.split(separator: " ").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            {
+                return child
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw BenchFailure("perf did not start the worker within 5 s")
+    }
 
     /// Samples VmRSS every 200 ms until `stop`.
     func startSampling() {
-        let pids = processes.map(\.processIdentifier)
+        let pids = workerPids
         sampler = Task { [peaks] in
             while !Task.isCancelled {
                 let readings = pids.map { Self.statusField("VmRSS", pid: $0) ?? 0 }
@@ -62,7 +93,7 @@ final class BenchWorkerGroup: @unchecked Sendable {
     func peakRSSMiB() -> [Double] {
         let sampled = peaks.values
         return processes.enumerated().map { index, process in
-            let hwm = Self.statusField("VmHWM", pid: process.processIdentifier) ?? 0
+            let hwm = Self.statusField("VmHWM", pid: workerPids[processes.firstIndex { $0 === process } ?? 0]) ?? 0
             return Double(max(sampled[index], hwm)) / 1024
         }
     }
@@ -70,7 +101,7 @@ final class BenchWorkerGroup: @unchecked Sendable {
     /// RSS per worker in MiB now (caught up, before stopping): the steady state
     /// after the backlog, as against its peak.
     func currentRSSMiB() -> [Double] {
-        processes.map { Double(Self.statusField("VmRSS", pid: $0.processIdentifier) ?? 0) / 1024 }
+        workerPids.map { Double(Self.statusField("VmRSS", pid: $0) ?? 0) / 1024 }
     }
 
     /// SIGTERM one worker at a time, each waited for: Tansu 0.6 can wedge a
@@ -78,13 +109,15 @@ final class BenchWorkerGroup: @unchecked Sendable {
     /// has not stopped after `timeout`.
     func stop(timeout: Duration = .seconds(30)) async {
         sampler?.cancel()
-        for process in processes where process.isRunning {
-            process.terminate()
+        for (process, pid) in zip(processes, workerPids) where process.isRunning {
+            // The worker itself (under a profiler, perf then writes its data and exits).
+            kill(pid, SIGTERM)
             let deadline = ContinuousClock.now + timeout
             while process.isRunning && ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             if process.isRunning {
+                kill(pid, SIGKILL)
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
