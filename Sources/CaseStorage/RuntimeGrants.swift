@@ -66,8 +66,8 @@ public enum RuntimeGrants {
         public var description: String {
             switch self {
             case .runtimeRoleIsPrivileged(let role):
-                "the runtime role \(role) is the migrating role, owns the schema, or is a superuser; "
-                    + "it must be a separate, plain role (--runtime-role / CSE_RUNTIME_ROLE)"
+                "the role \(role) to be granted rights is the migrating role, owns the schema, or is a superuser; "
+                    + "it must be a separate, plain role (--runtime-role / CSE_RUNTIME_ROLE, --console-role / CSE_CONSOLE_ROLE)"
             }
         }
     }

@@ -31,6 +31,7 @@ public struct ConsoleServer: Service {
     let users: ConsoleUserFile
     let sessions: ConsoleSessions
     let throttle: LoginThrottle
+    let gate = SignInGate()
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
 
@@ -65,6 +66,8 @@ public struct ConsoleServer: Service {
         router.get("/assets/console.css") { _, _ in Self.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
         router.get("/assets/console.js") { _, _ in Self.asset(ConsoleAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("/login") { request, _ in self.loginPage(request) }
+        // For checks that use HEAD: the sign-in page is the one answer without a session.
+        router.head("/login") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"]) }
         router.post("/login") { request, _ in try await self.signIn(request) }
         router.post("/logout") { request, _ in try await self.signOut(request) }
         router.get("/") { request, _ in self.page(request) { _ in Self.redirect("/timeliness") } }
@@ -111,7 +114,7 @@ public struct ConsoleServer: Service {
             }
         }
         router.get("/api/cases/:caseId") { request, context in
-            guard self.sessions.session(request.cookies[Self.sessionCookie]?.value) != nil else { return Self.unauthorized() }
+            guard self.currentSession(request) != nil else { return Self.unauthorized() }
             let caseId = context.parameters.get("caseId") ?? ""
             guard Self.validCaseId(caseId) else { return Self.json(.notFound, .object(["error": .string("no such case")])) }
             do {
@@ -135,7 +138,7 @@ public struct ConsoleServer: Service {
     // MARK: sign-in
 
     func loginPage(_ request: Request, status: HTTPResponse.Status = .ok, message: String? = nil) -> Response {
-        if status == .ok, sessions.session(request.cookies[Self.sessionCookie]?.value) != nil { return Self.redirect("/timeliness") }
+        if status == .ok, currentSession(request) != nil { return Self.redirect("/timeliness") }
         let token = ConsoleSessions.token()
         var response = Self.html(status, ConsoleAssets.login(csrf: token, message: message))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, token, request, maxAge: 3600)))
@@ -158,8 +161,19 @@ public struct ConsoleServer: Service {
             return response
         }
         let users = self.users
-        let user = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try users.authenticate(name: name, password: password) }) }
+        await gate.enter()
+        let checked = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: Result { try users.authenticate(name: name, password: password) }) }
+        }
+        await gate.leave()
+        let user: ConsoleUser?
+        switch checked {
+        case .success(let found):
+            user = found
+        case .failure(let error):
+            // Not the user's fault: not counted against the name.
+            logger.error("console sign-in impossible: the users file cannot be used", metadata: ["error": "\(error)"])
+            return loginPage(request, status: .serviceUnavailable, message: "Sign-in is unavailable; the operators have been told.")
         }
         guard let user else {
             throttle.failed(name: name)
@@ -177,7 +191,7 @@ public struct ConsoleServer: Service {
 
     func signOut(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.redirect("/login") }
+        guard let session = currentSession(request) else { return Self.redirect("/login") }
         guard let sent = form["csrf"], PasswordHash.constantTimeEqual(Array(sent.utf8), Array(session.csrfToken.utf8)) else {
             return Self.json(.forbidden, .object(["error": .string("missing or wrong CSRF token")]))
         }
@@ -194,15 +208,29 @@ public struct ConsoleServer: Service {
 
     // MARK: session gates
 
+    /// The request's live session; a user removed from the users file (or
+    /// given another role) loses it within a minute.
+    func currentSession(_ request: Request) -> ConsoleSessions.Session? {
+        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return nil }
+        guard sessions.needsVerifying(session) else { return session }
+        guard users.stillValid(session.user) else {
+            sessions.end(session.id)
+            logger.notice("console session ended: the user was removed or changed", metadata: ["user": "\(session.user.name)"])
+            return nil
+        }
+        sessions.verified(session.id)
+        return session
+    }
+
     /// A page: the signed-in user's, or a redirect to sign in.
     func page(_ request: Request, _ body: (ConsoleSessions.Session) -> Response) -> Response {
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.redirect("/login") }
+        guard let session = currentSession(request) else { return Self.redirect("/login") }
         return body(session)
     }
 
     /// An API answer: 401 without a session, 404 for nil, 503 when the database fails.
     func api(_ request: Request, _ body: (ConsoleSessions.Session) async throws -> JSONValue?) async throws -> Response {
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.unauthorized() }
+        guard let session = currentSession(request) else { return Self.unauthorized() }
         do {
             guard let value = try await body(session) else { return Self.json(.notFound, .object(["error": .string("not found")])) }
             return Self.json(.ok, value)
@@ -212,7 +240,7 @@ public struct ConsoleServer: Service {
     }
 
     func replay(_ request: Request) async throws -> Response {
-        guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return Self.unauthorized() }
+        guard let session = currentSession(request) else { return Self.unauthorized() }
         guard let sent = request.headers[Self.csrfHeader],
             PasswordHash.constantTimeEqual(Array(sent.utf8), Array(session.csrfToken.utf8))
         else { return Self.json(.forbidden, .object(["error": .string("missing or wrong CSRF token")])) }

@@ -72,7 +72,10 @@ public struct ConsoleUserFile: Sendable {
     }
 
     func entries() throws -> [(user: ConsoleUser, hash: String)] {
-        guard let contents = FileManager.default.contents(atPath: path) else { return [] }
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            throw Problem(description: "the users file \(path) cannot be read (permissions?)")
+        }
         guard case .object(let root) = try JSONValue.parse(Array(contents)), case .array(let users)? = root["users"] else {
             throw Problem(description: "\(path): expected {\"users\": [...]}")
         }
@@ -99,6 +102,24 @@ public struct ConsoleUserFile: Sendable {
         guard password.count >= 12 else { throw Problem(description: "a password needs at least 12 characters") }
         var entries = try entries().filter { $0.user.name != name }
         entries.append((ConsoleUser(name: name, role: role), try PasswordHash.make(password: password)))
+        try write(entries)
+    }
+
+    /// Removes the user; false when there was none by that name. Sessions already open end at their expiry or a restart.
+    public func remove(name: String) throws -> Bool {
+        let all = try entries()
+        let kept = all.filter { $0.user.name != name }
+        guard kept.count < all.count else { return false }
+        try write(kept)
+        return true
+    }
+
+    /// Whether the user still exists with this role (a removed or demoted user's session ends).
+    public func stillValid(_ user: ConsoleUser) -> Bool {
+        (try? entries().contains { $0.user == user }) ?? false
+    }
+
+    private func write(_ entries: [(user: ConsoleUser, hash: String)]) throws {
         let document = JSONValue.object(["users": .array(entries.map { entry in
             .object(["name": .string(entry.user.name), "role": .string(entry.user.role.rawValue), "passwordHash": .string(entry.hash)])
         })])

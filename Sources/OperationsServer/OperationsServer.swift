@@ -43,6 +43,30 @@ public final class OperationsServer: Service, Sendable {
         }
     }
 
+    /// Fails with `BindFailure` when `host:port` cannot be bound now, so a
+    /// second process on a host stops before it connects to anything or joins
+    /// the group (the server binds for real later; this only catches the
+    /// common case early). Port 0 always passes. IPv4 literal or 0.0.0.0 hosts
+    /// are checked; names are left to the server.
+    public static func checkAvailable(host: String, port: Int) throws {
+        guard port != 0 else { return }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return }
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var reuse: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 {
+            throw BindFailure(host: host, port: port, reason: String(cString: strerror(errno)))
+        }
+    }
+
     /// The server could not listen on its address (in use, not permitted).
     public struct BindFailure: Error, CustomStringConvertible {
         public var host: String

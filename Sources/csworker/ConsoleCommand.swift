@@ -11,7 +11,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
         abstract: "Serve the web console for supervisors and operators, or manage its users.",
-        subcommands: [Serve.self, AddUser.self],
+        subcommands: [Serve.self, AddUser.self, RemoveUser.self],
         defaultSubcommand: Serve.self
     )
 
@@ -55,7 +55,10 @@ struct ConsoleCommand: AsyncParsableCommand {
                 throw ValidationError("no users file at \(usersFile.path): add a user first with `csworker console add-user NAME --role operator`")
             }
             let brokers = Setting.brokers.resolve(flag: kafka.brokersFlag).value == nil ? nil : try kafka.brokers()
-            let key = environment[SSNKey.environmentVariable].flatMap { try? SSNKey(encoded: $0) }
+            // Only replays need the key; a key that is set must be a valid one.
+            let key = try environment[SSNKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }.map { text in
+                do { return try SSNKey(encoded: text) } catch { throw ValidationError("\(error)") }
+            }
             let logger = Logger(label: "csworker.console")
             let data = ConsoleData(
                 configuration: ConsoleData.Configuration(
@@ -67,6 +70,9 @@ struct ConsoleCommand: AsyncParsableCommand {
                 users: usersFile, logger: logger,
                 onListening: { port in logger.info("console listening", metadata: ["port": "\(port)", "host": "\(host)"]) })
             try await reportingFailures {
+                let check = try connectDatabase(url: try database.url(), logger: logger)
+                defer { check.close() }
+                try requireCurrentSchema(check)
                 let group = ServiceGroup(configuration: ServiceGroupConfiguration(
                     services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
@@ -110,6 +116,28 @@ struct ConsoleCommand: AsyncParsableCommand {
                 throw ValidationError(problem.description)
             }
             print("\(name) (\(role.rawValue)) saved in \(users.file.path)")
+        }
+    }
+
+    struct RemoveUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-user",
+            abstract: "Remove a console user; their open sessions end within a minute."
+        )
+
+        @Argument(help: "The user's sign-in name.")
+        var name: String
+
+        @OptionGroup var users: UsersFileOptions
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            do {
+                guard try users.file.remove(name: name) else { throw ValidationError("no user \(name) in \(users.file.path)") }
+            } catch let problem as ConsoleUserFile.Problem {
+                throw ValidationError(problem.description)
+            }
+            print("\(name) removed from \(users.file.path)")
         }
     }
 }

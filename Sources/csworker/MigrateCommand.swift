@@ -40,6 +40,9 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let url = try database.url()
+        guard consoleRole != runtimeRole else {
+            throw ValidationError("--console-role / CSE_CONSOLE_ROLE must not be the runtime role \(runtimeRole): the console's grants would replace the workers' rights")
+        }
         let logger = Logger(label: "csworker.migrate")
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: logger)
@@ -80,8 +83,11 @@ struct MigrateCommand: AsyncParsableCommand {
                     ]).serializedString())
                     return
                 }
-                if consoleGrants == .granted {
+                switch consoleGrants {
+                case .granted:
                     print("granted the console role \(consoleRole) read access and the dead-letter replay record")
+                case .roleMissing:
+                    print("no role \(consoleRole) on this server: console grants skipped (set --console-role or CSE_CONSOLE_ROLE)")
                 }
                 switch grants {
                 case .granted:

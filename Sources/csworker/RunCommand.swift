@@ -4,6 +4,7 @@ import CasePipeline
 import CaseStorage
 import Foundation
 import Kafka
+import OperationsServer
 import Logging
 import Postgres
 import ServiceLifecycle
@@ -51,6 +52,10 @@ struct RunCommand: AsyncParsableCommand {
 
         MemoryTuning.limitArenas()
         try await reportingFailures {
+            // A taken port stops this process before it connects or joins the group.
+            if let port = operationsSettings.port {
+                try OperationsServer.checkAvailable(host: operationsSettings.host, port: port)
+            }
             let workerConnection = try connectDatabase(url: databaseURL, logger: logger)
             let relayConnection = try connectDatabase(url: databaseURL, logger: logger)
             // The daily sweep's own session (and thread): a sweep of every open case never stalls the consumer.

@@ -166,6 +166,14 @@ import TestSupport
         #expect(feed.stderr.contains("--allow-existing-data"))
     }
 
+    @Test func theConsoleRoleCannotBeTheRuntimeRole() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CSE_DATABASE_URL"] = "postgresql://worker@127.0.0.1:1/cases"
+        let outcome = try await BuiltBinary.run(["migrate", "--runtime-role", "csw_same", "--console-role", "csw_same"], environment: environment)
+        #expect(outcome.status == 64)
+        #expect(outcome.stderr.contains("CSE_CONSOLE_ROLE"), "\(outcome.stderr)")
+    }
+
     @Test func readingAnUnmigratedDatabaseSaysToMigrate() async throws {
         var environment = ProcessInfo.processInfo.environment
         let schema = "empty_" + UUID().uuidString.prefix(8).lowercased()

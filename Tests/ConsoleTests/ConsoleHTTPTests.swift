@@ -33,7 +33,7 @@ import TestSupport
         let topics: PipelineTopics
         let directory: URL
 
-        init(cases: Int = 40) throws {
+        init(cases: Int = 40, sessions: ConsoleSessions = ConsoleSessions()) throws {
             let topics = PipelineTopics(prefix: "console-test.")
             self.topics = topics
             schema = "console_" + UUID().uuidString.prefix(8).lowercased()
@@ -65,7 +65,8 @@ import TestSupport
                     databaseURL: url, policy: policy, topics: topics, group: "console-test", brokers: nil, kafkaProperties: [:],
                     ssnKey: nil),
                 logger: Logger(label: "console-test"))
-            server = ConsoleServer(configuration: ConsoleServer.Configuration(), data: data, users: users, logger: Logger(label: "console-test"))
+            server = ConsoleServer(
+                configuration: ConsoleServer.Configuration(), data: data, users: users, sessions: sessions, logger: Logger(label: "console-test"))
         }
 
         func count(_ sql: String) throws -> Int {
@@ -204,6 +205,24 @@ import TestSupport
                 body: Self.form(["csrf": viewer.csrf]))
             #expect(out.status == .seeOther)
             #expect(try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: viewer.cookie]).status == .unauthorized)
+        }
+    }
+
+    @Test func aRemovedOrDemotedUserLosesTheSession() async throws {
+        let fixture = try Fixture(cases: 2, sessions: ConsoleSessions(verifyEvery: .zero))
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let head = try await client.execute(uri: "/login", method: .head)
+            #expect(head.status == .ok, "HEAD /login answers for health checks")
+            let op = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            let viewer = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+            #expect(try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: op.cookie]).status == .ok)
+            #expect(try fixture.users.remove(name: "op1"))
+            #expect(try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: op.cookie]).status == .unauthorized)
+            try fixture.users.add(name: "viewer1", role: .operator, password: Self.viewerPassword)
+            #expect(try await client.execute(uri: "/api/caseload", method: .get, headers: [.cookie: viewer.cookie]).status == .unauthorized,
+                    "a changed role needs a new sign-in")
+            _ = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
         }
     }
 
