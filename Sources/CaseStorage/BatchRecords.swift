@@ -1,6 +1,7 @@
 import CaseContract
 import CaseDomain
 import Foundation
+import JSON
 
 /// An inbound event as the dedupe table records it.
 public struct ProcessedEvent: Sendable, Hashable {
@@ -165,6 +166,7 @@ public struct OutboxHeader: Sendable, Hashable, Codable {
         self.name = name
         self.value = value
     }
+
 }
 
 /// A message to publish after the batch commits: a task or a dead letter.

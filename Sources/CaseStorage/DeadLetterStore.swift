@@ -32,14 +32,12 @@ public final class DeadLetterStore: @unchecked Sendable {
     public func list(topic: String, limit: Int? = nil) throws -> [DeadLetterRecord] {
         let result = try connection.execute(
             prepared: DeadLetterSQL.list, parameters: [topic, Int64(limit ?? Int(Int64.max))])
-        let decoder = JSONDecoder()
         return try result.map { row in
             DeadLetterRecord(
                 id: try row.decode(Int64.self, column: 0), messageId: try row.decode(UUID.self, column: 1),
                 createdAt: try row.decode(Date.self, column: 2), publishedAt: try row.decode(Date?.self, column: 3),
                 replayedAt: try row.decode(Date?.self, column: 4),
-                headers: try decoder.decode(
-                    [OutboxHeader].self, from: Data(try row.decode(PostgresJSON.self, column: 5).bytes)))
+                headers: try OutboxHeader.list(json: try row.decode(PostgresJSON.self, column: 5).bytes))
         }.reversed()
     }
 
