@@ -34,6 +34,25 @@ struct CalendarHolidayTests {
         }
     }
 
+    /// The precomputed closed days say what the rules say, for every day of 1965-2155
+    /// (the table's edges and beyond included), with a removed rule and open and extra dates too.
+    @Test func precomputedClosedDaysAgreeWithTheRules() {
+        let calendars = [
+            BusinessCalendar(), BusinessCalendar().removing(.columbusDay),
+            BusinessCalendar(additionalHolidays: [LocalDate(year: 2026, month: 11, day: 27)!], openDates: [LocalDate(year: 2026, month: 12, day: 25)!]),
+        ]
+        var day = LocalDate(year: 1965, month: 1, day: 1)!
+        let end = LocalDate(year: 2155, month: 12, day: 31)!
+        while day <= end {
+            for calendar in calendars {
+                let byRules = !calendar.openDates.contains(day)
+                    && (calendar.additionalHolidays.contains(day) || calendar.observedHoliday(on: day) != nil)
+                if calendar.isHoliday(day) != byRules { Issue.record("\(day): isHoliday \(calendar.isHoliday(day)), rules \(byRules)") }
+            }
+            day = day.adding(days: 1)
+        }
+    }
+
     @Test func weekendShifts() {
         #expect(HolidayRule.independenceDay.actualDate(in: 2026) == day("2026-07-04"))
         #expect(calendar.isBusinessDay(day("2026-07-06")))  // Monday after: not a holiday

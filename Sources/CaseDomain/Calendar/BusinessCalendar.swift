@@ -14,6 +14,11 @@ public struct BusinessCalendar: Sendable, Hashable {
     public let additionalHolidays: Set<LocalDate>
     /// Dates that stay open even though a rule observes a holiday on them.
     public let openDates: Set<LocalDate>
+    /// Days (since 1970-01-01) the rules close in `precomputedYears`: deciding a
+    /// business day is then a set lookup instead of evaluating every rule for
+    /// the date's year and its neighbours (they showed in the workers' profile).
+    private let ruleClosedDays: Set<Int>
+    static let precomputedYears = 1970...2150
 
     public static let defaultTimeZoneIdentifier = "America/Chicago"
 
@@ -27,6 +32,13 @@ public struct BusinessCalendar: Sendable, Hashable {
         self.holidayRules = holidayRules
         self.additionalHolidays = additionalHolidays
         self.openDates = openDates
+        var closed = Set<Int>()
+        for rule in holidayRules {
+            for year in Self.precomputedYears {
+                if let date = rule.observedDate(in: year) { closed.insert(date.daysSinceEpoch) }
+            }
+        }
+        ruleClosedDays = closed
     }
 
     /// Nil when the identifier names no time zone known to the system (a configuration error).
@@ -71,8 +83,13 @@ public struct BusinessCalendar: Sendable, Hashable {
     }
 
     public func isHoliday(_ date: LocalDate) -> Bool {
-        if openDates.contains(date) { return false }
-        return additionalHolidays.contains(date) || observedHoliday(on: date) != nil
+        if !openDates.isEmpty, openDates.contains(date) { return false }
+        if !additionalHolidays.isEmpty, additionalHolidays.contains(date) { return true }
+        // Years at the range's edge may hold a neighbouring year's observed date: the rules decide those.
+        guard Self.precomputedYears.contains(date.year), date.year != Self.precomputedYears.lowerBound,
+            date.year != Self.precomputedYears.upperBound
+        else { return observedHoliday(on: date) != nil }
+        return ruleClosedDays.contains(date.daysSinceEpoch)
     }
 
     /// Every closed weekday-or-weekend date of `year`, sorted: observed rule dates that fall in
