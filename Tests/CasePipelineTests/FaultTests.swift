@@ -95,6 +95,15 @@ struct FaultTests {
             for _ in 0..<count { workers.append(try spawn()) }
         }
         for (index, part) in parts.enumerated() {
+            if index == 3 {
+                // The database restart must not land in the rebalance the graceful
+                // restart started: Tansu was seen never to finish a rebalance its
+                // members left mid-way while their sessions were down. Settle first,
+                // then produce, so batches are still in flight when it restarts.
+                try await eventually(timeout: .seconds(150), "the group settled after the graceful restart (logs in \(logs.path))") {
+                    workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }.allSatisfy(\.isConsuming)
+                }
+            }
             // A third of the part processed: counted from before it is produced (the
             // workers may be through it before this looks).
             let target = try observer.processed + part.count / 3
@@ -116,7 +125,17 @@ struct FaultTests {
                 // A graceful restart: SIGTERM finishes the batch in hand and exits 0.
                 if let graceful = workers.first(where: { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }) {
                     stoppedOnPurpose.insert(ObjectIdentifier(graceful))
+                    let others = workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }
+                    let assignedBefore = others.map(\.assignments)
                     #expect(graceful.terminate() == 0, "a gracefully stopped worker exits 0 (logs in \(logs.path))")
+                    // Its replacement joins once the others took over its partitions: Tansu
+                    // was seen never to finish a rebalance in which one member left and
+                    // another joined within the same second.
+                    try await eventually(timeout: .seconds(150), "the others took over after the graceful stop (logs in \(logs.path))") {
+                        zip(others, assignedBefore).allSatisfy { worker, before in
+                            !worker.isRunning || (worker.assignments > before && worker.isConsuming)
+                        }
+                    }
                     workers.append(try spawn())
                 }
             case 3:

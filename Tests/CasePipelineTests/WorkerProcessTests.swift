@@ -139,6 +139,12 @@ final class WorkerProcess: @unchecked Sendable {
         return latest?.contains(groupEvents[3]) ?? false
     }
 
+    /// How many assignments the worker has logged (a rebalance it took part in adds one).
+    var assignments: Int {
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { $0.contains("\"partitions assigned\"") }.count
+    }
+
     func kill() {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
