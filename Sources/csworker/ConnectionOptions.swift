@@ -37,6 +37,9 @@ struct KafkaOptions: ParsableArguments {
         return list
     }
 
+    /// Whether brokers are set at all (for commands where Kafka is optional).
+    var isConfigured: Bool { Setting.brokers.resolve(flag: brokersFlag).value != nil }
+
     func properties(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
         try Setting.kafkaProperties(flags: propertyFlags, environment: environment)
     }
@@ -47,7 +50,7 @@ struct GroupOptions: ParsableArguments {
     @Option(name: .customLong("group"), help: "Kafka consumer group (env CSE_CONSUMER_GROUP, default csworker).")
     var groupFlag: String?
 
-    var group: String { Setting.group.resolve(flag: groupFlag).value ?? "csworker" }
+    var group: String { Setting.group.text(flag: groupFlag) }
 }
 
 /// `--ssn-key-file` (CSE_SSN_KEY holds the key itself; the flag names a file

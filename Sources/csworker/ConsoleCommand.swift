@@ -48,13 +48,13 @@ struct ConsoleCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let port = try Setting.consolePort.integer(flag: port, minimum: 0)
             guard port <= 65535 else { throw ValidationError("CSE_CONSOLE_PORT / --port must be a port number, not \(port)") }
-            let host = Setting.consoleHost.resolve(flag: host).value ?? "0.0.0.0"
-            let secure = secureCookies || Setting.consoleSecureCookies.resolve(flag: nil).value?.lowercased() == "true"
+            let host = Setting.consoleHost.text(flag: host)
+            let secure = secureCookies || Setting.consoleSecureCookies.text(flag: nil).lowercased() == "true"
             let usersFile = users.file
             guard FileManager.default.fileExists(atPath: usersFile.path) else {
                 throw ValidationError("no users file at \(usersFile.path): add a user first with `csworker console add-user NAME --role operator`")
             }
-            let brokers = Setting.brokers.resolve(flag: kafka.brokersFlag).value == nil ? nil : try kafka.brokers()
+            let brokers = kafka.isConfigured ? try kafka.brokers() : nil
             // Only replays need the key; a key that is set must be a valid one.
             let key = try environment[SSNKey.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }.map { text in
                 do { return try SSNKey(encoded: text) } catch { throw ValidationError("\(error)") }
@@ -149,5 +149,5 @@ struct UsersFileOptions: ParsableArguments {
         valueName: "path"))
     var path: String?
 
-    var file: ConsoleUserFile { ConsoleUserFile(path: Setting.consoleUsersFile.resolve(flag: path).value ?? "console-users.json") }
+    var file: ConsoleUserFile { ConsoleUserFile(path: Setting.consoleUsersFile.text(flag: path)) }
 }

@@ -92,7 +92,7 @@ struct TopicOptions: ParsableArguments {
     var prefixFlag: String?
 
     var topics: PipelineTopics {
-        PipelineTopics(prefix: Setting.topicPrefix.resolve(flag: prefixFlag).value ?? "")
+        PipelineTopics(prefix: Setting.topicPrefix.text(flag: prefixFlag))
     }
 }
 

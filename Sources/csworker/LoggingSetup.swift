@@ -65,11 +65,7 @@ struct LoggingSettings: Equatable {
         return settings
     }
 
-    /// What `bootstrap` set up; loggers made later take its level.
-    nonisolated(unsafe) static var active = LoggingSettings(level: .info, format: .text)
-
     func bootstrap() {
-        Self.active = self
         let level = self.level
         switch format {
         case .json:

@@ -32,10 +32,10 @@ struct MigrateCommand: AsyncParsableCommand {
         valueName: "role"))
     var consoleRoleFlag: String?
 
-    var consoleRole: String { Setting.consoleRole.resolve(flag: consoleRoleFlag).value ?? "csworker_console" }
+    var consoleRole: String { Setting.consoleRole.text(flag: consoleRoleFlag) }
 
     var runtimeRole: String {
-        Setting.runtimeRole.resolve(flag: runtimeRoleFlag).value ?? "csworker_runtime"
+        Setting.runtimeRole.text(flag: runtimeRoleFlag)
     }
 
     func run() async throws {

@@ -37,7 +37,7 @@ struct OperationsOptions: ParsableArguments {
 
     /// The settings, flags over environment; a usage error (exit 64) names a bad one.
     func settings(environment: [String: String]) throws -> Settings {
-        let portText = Setting.httpPort.resolve(flag: portFlag, environment: environment).value ?? "8080"
+        let portText = Setting.httpPort.text(flag: portFlag, environment: environment)
         let port: Int?
         if portText.lowercased() == "off" {
             port = nil
@@ -47,7 +47,7 @@ struct OperationsOptions: ParsableArguments {
             }
             port = number
         }
-        let host = Setting.httpHost.resolve(flag: hostFlag, environment: environment).value ?? "0.0.0.0"
+        let host = Setting.httpHost.text(flag: hostFlag, environment: environment)
         return Settings(
             port: port, host: host,
             databaseInterval: try Setting.metricsInterval.integer(flag: databaseIntervalFlag, minimum: 1, environment: environment),

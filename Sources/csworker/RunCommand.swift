@@ -41,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
         let cachedCases = options.cachedCases
         let sweepAt = options.dailySweepAt
         let overrides = options.kafkaProperties
-        let logger = Self.logger(environment: ProcessInfo.processInfo.environment)
+        // Its level is the bootstrapped handler's (CSE_LOG_LEVEL / --log-level).
+        let logger = Logger(label: "csworker")
         let topics = options.topics
         let protector = SSNProtector(key: options.ssnKey)
         let operationsSettings = options.operations
@@ -194,11 +195,7 @@ struct RunCommand: AsyncParsableCommand {
         ])
     }
 
-    static func logger(environment: [String: String]) -> Logger {
-        var logger = Logger(label: "csworker")
-        logger.logLevel = LoggingSettings.active.level
-        return logger
-    }
+
 }
 
 extension Result where Failure == any Error {
@@ -286,7 +283,7 @@ struct RunOptions: ParsableArguments {
     }
 
     func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
-        let horizonText = Setting.unknownCaseHorizon.resolve(flag: unknownCaseHorizonFlag, environment: environment).value ?? "48h"
+        let horizonText = Setting.unknownCaseHorizon.text(flag: unknownCaseHorizonFlag, environment: environment)
         guard let horizon = DurationText.parse(horizonText) else {
             throw ValidationError("CSE_UNKNOWN_CASE_HORIZON / --unknown-case-horizon must be a duration such as 48h, 30m, 90s or 2d, not '\(horizonText)'")
         }

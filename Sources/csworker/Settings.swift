@@ -1,4 +1,5 @@
 import ArgumentParser
+import CasePipeline
 import Foundation
 import Kafka
 
@@ -36,6 +37,14 @@ struct Setting: Sendable, Hashable {
             if setting == .databaseURL { return Setting.maskingPassword(value) }
             return value
         }
+    }
+
+    /// The value of a setting that has a default (never unset).
+    func text(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        guard let value = resolve(flag: flag, environment: environment).value else {
+            preconditionFailure("\(self.environment) has no default: use resolve(flag:)")
+        }
+        return value
     }
 
     /// Flag over environment over default; empty values count as unset.
@@ -76,14 +85,18 @@ extension Setting {
     static let readyRetryLimit = Setting(
         "CSE_READY_MAX_RETRY_SECONDS", flag: "ready-max-retry-seconds", default: "30",
         "seconds a batch may keep failing transiently before /health/ready says not ready")
-    static let maxBatch = Setting("CSE_MAX_BATCH", flag: "max-batch", default: "2000", "most records applied in one transaction")
+    static let maxBatch = Setting(
+        "CSE_MAX_BATCH", flag: "max-batch", default: String(Worker.Configuration.defaultMaxBatch), "most records applied in one transaction")
     static let caughtUpBatch = Setting(
-        "CSE_CAUGHT_UP_BATCH", flag: "caught-up-batch", default: "500", "most records in one transaction while the worker keeps up")
+        "CSE_CAUGHT_UP_BATCH", flag: "caught-up-batch", default: String(Worker.Configuration.defaultCaughtUpBatch),
+        "most records in one transaction while the worker keeps up")
     static let cachedCases = Setting("CSE_CACHED_CASES", flag: "cached-cases", default: "2000", "case states kept in memory between batches")
     static let drainSeconds = Setting(
         "CSE_DRAIN_SECONDS", flag: "drain-seconds", default: "5", "seconds the relay keeps publishing after the consumer stopped")
     static let unknownCaseHorizon = Setting(
-        "CSE_UNKNOWN_CASE_HORIZON", flag: "unknown-case-horizon", default: "48h", "how long an event waits for its case before it is dead-lettered")
+        "CSE_UNKNOWN_CASE_HORIZON", flag: "unknown-case-horizon",
+        default: "\(Worker.Configuration.defaultWaitingHorizon.components.seconds / 3_600)h",
+        "how long an event waits for its case before it is dead-lettered")
     static let dailySweepAt = Setting("CSE_DAILY_SWEEP_AT", flag: "daily-sweep-at", "HH:MM of the in-process daily sweep (default off)")
     static let kafkaProperties = Setting(
         "CSE_KAFKA_<NAME>", flag: "kafka-property", "librdkafka property name=value (CSE_KAFKA_MAX_POLL_INTERVAL_MS=... is max.poll.interval.ms)")

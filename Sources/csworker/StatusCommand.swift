@@ -43,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         let url = try database.url()
         let topics = topicOptions.topics
         let policy = try policyOptions.load()
-        let brokers = kafka.brokersFlag == nil && Setting.brokers.resolve(flag: nil).value == nil ? nil : try kafka.brokers()
+        let brokers = kafka.isConfigured ? try kafka.brokers() : nil
         let properties = try kafka.properties()
         try await reportingFailures {
             let connection = try connectDatabase(url: url, logger: Logger(label: "csworker.status"))
