@@ -162,16 +162,10 @@ public final class OperationsReader: @unchecked Sendable {
             if let type = TaskType(rawValue: try row.decode(String.self, column: 0)) { pastDue[type] = try row.decode(Int.self, column: 1) }
         }
 
-        let outbox = try connection.query(
-            """
-            SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
-            FROM outbox WHERE published_at IS NULL
-            """)[0]
+        let outbox = try readOutboxAndWaiting()
         return OperationsReadings(
             casesByStage: casesByStage, openReferralsByType: referrals, tasksPastDueByType: pastDue,
-            outboxBacklog: try outbox.decode(Int.self, column: 0),
-            oldestUnpublishedSeconds: max(0, try outbox.decode(Double.self, column: 1)),
-            waiting: try OperationsReadings.Waiting.read(connection),
+            outboxBacklog: outbox.backlog, oldestUnpublishedSeconds: outbox.oldestSeconds, waiting: outbox.waiting,
             lastSweepFinished: try connection.query("SELECT extract(epoch FROM max(finished_at))::float8 FROM sweep_runs")[0]
                 .decode(Double?.self, column: 0))
     }

@@ -110,32 +110,34 @@ public struct SupervisionReader {
         ]
     }
 
-    /// Every timeframe as of `today` (the agency's date).
+    /// Every timeframe as of `today` (the agency's date): one pass over each
+    /// timeframe's items, grouped by the week of their deadline.
     public func timeliness(today: LocalDate) throws -> [Timeframe] {
         let firstWeek = Self.monday(of: today).adding(days: -7 * 11)
         return try definitions(today: today).map { definition in
-            let totals = try connection.query(
-                """
-                WITH items AS (\(definition.sql))
-                SELECT count(*) FILTER (WHERE open AND deadline < $1::date),
-                       count(*) FILTER (WHERE open AND deadline >= $1::date AND deadline < $1::date + 7)
-                FROM items
-                """, today.sqlText)[0]
+            var past = 0, dueSoon = 0
             var weekly: [LocalDate: Int] = [:]
             for row in try connection.query(
                 """
                 WITH items AS (\(definition.sql))
-                SELECT date_trunc('week', deadline)::date, count(*) FROM items
-                WHERE deadline >= $1::date AND deadline < $2::date
-                  AND ((open AND deadline < $2::date) OR (NOT open AND done_on > deadline))
-                GROUP BY 1
-                """, firstWeek.sqlText, today.sqlText)
+                SELECT date_trunc('week', deadline)::date::text,
+                       count(*) FILTER (WHERE open AND deadline < $1::date),
+                       count(*) FILTER (WHERE open AND deadline >= $1::date AND deadline < $1::date + 7),
+                       count(*) FILTER (WHERE deadline >= $2::date AND deadline < $1::date
+                                          AND (open OR done_on > deadline))
+                FROM items GROUP BY 1
+                """, today.sqlText, firstWeek.sqlText)
             {
-                if let week = LocalDate(iso8601: try row.decode(String.self, column: 0)) { weekly[week] = try row.decode(Int.self, column: 1) }
+                past += try row.decode(Int.self, column: 1)
+                dueSoon += try row.decode(Int.self, column: 2)
+                let missed = try row.decode(Int.self, column: 3)
+                if missed > 0, let week = try row.decode(String?.self, column: 0).flatMap(LocalDate.init(iso8601:)) {
+                    weekly[week] = missed
+                }
             }
             return Timeframe(
                 id: definition.id, title: definition.title, citation: definition.citation, rule: definition.rule,
-                past: try totals.decode(Int.self, column: 0), dueSoon: try totals.decode(Int.self, column: 1),
+                past: past, dueSoon: dueSoon,
                 weekly: (0..<12).map { index in
                     let week = firstWeek.adding(days: 7 * index)
                     return (week, weekly[week] ?? 0)

@@ -78,11 +78,6 @@ public final class ConsoleData: @unchecked Sendable {
         }
     }
 
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
 
     // MARK: pages
 
@@ -274,6 +269,14 @@ public final class ConsoleData: @unchecked Sendable {
             "skipped": .array(report.skipped.map { .object(["id": .string($0.record.messageId.uuidString.lowercased()), "reason": .string($0.reason)]) }),
             "unknownIds": .array(report.unknownIds.map { .string($0.uuidString.lowercased()) }),
         ])
+    }
+}
+
+/// Runs blocking work (a broker query, a password hash) on a dispatch thread,
+/// off the cooperative pool the HTTP handlers run on.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

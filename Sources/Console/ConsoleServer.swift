@@ -162,8 +162,11 @@ public struct ConsoleServer: Service {
         }
         let users = self.users
         await gate.enter()
-        let checked = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Result { try users.authenticate(name: name, password: password) }) }
+        let checked: Result<ConsoleUser?, any Error>
+        do {
+            checked = .success(try await blocking { try users.authenticate(name: name, password: password) })
+        } catch {
+            checked = .failure(error)
         }
         await gate.leave()
         let user: ConsoleUser?
