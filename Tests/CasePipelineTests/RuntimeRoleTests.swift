@@ -18,15 +18,9 @@ import TestSupport
 @Suite("Storage: the runtime role's rights", .timeLimit(.minutes(3)))
 struct RuntimeRoleTests {
     @Test func migrateGrantsWhatTheWorkerNeedsAndNoDDL() async throws {
-        let role = "csw-Runtime \"\(Services.uniqueLabel())\""
-        let url = try Services.freshDatabase()
-        let admin = try PostgresConnection(connectionString: try Services.serverURL(), connectTimeout: .seconds(5))
-        try admin.executeScript("CREATE ROLE \(RuntimeGrants.quoted(role)) LOGIN")
-        defer {
-            Services.dropDatabase(url)
-            _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
-            admin.close()
-        }
+        let scratch = try ScratchRole("csw-Runtime")
+        defer { scratch.drop() }
+        let (role, url) = (scratch.role, scratch.url)
         // Two at once, then again: the grants are idempotent and safe to run concurrently.
         let migrate: @Sendable () async throws -> ChildProcess.Outcome = {
             try await ChildProcess.run(
@@ -69,15 +63,9 @@ struct RuntimeRoleTests {
 
     /// The console's role reads every page's data and records replays, and can change nothing else.
     @Test func migrateGrantsTheConsoleReadsAndTheReplayRecordOnly() async throws {
-        let role = "csw-Console \"\(Services.uniqueLabel())\""
-        let url = try Services.freshDatabase()
-        let admin = try PostgresConnection(connectionString: try Services.serverURL(), connectTimeout: .seconds(5))
-        try admin.executeScript("CREATE ROLE \(RuntimeGrants.quoted(role)) LOGIN")
-        defer {
-            Services.dropDatabase(url)
-            _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
-            admin.close()
-        }
+        let scratch = try ScratchRole("csw-Console")
+        defer { scratch.drop() }
+        let (role, url) = (scratch.role, scratch.url)
         let migrated = try await ChildProcess.run(
             WorkerProcess.binary, ["migrate", "--database-url", url, "--console-role", role], environment: ProcessInfo.processInfo.environment)
         #expect(migrated.status == 0, "\(migrated.stderr)")
@@ -202,5 +190,26 @@ struct RuntimeRoleTests {
     static func url(_ url: String, asUser user: String) -> String {
         let encoded = user.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         return url + (url.contains("?") ? "&" : "?") + "user=" + encoded
+    }
+}
+
+/// A login role of the test's own (roles are cluster-wide: a name that needs
+/// quoting, dropped at the end) and a fresh database to grant it rights on.
+struct ScratchRole {
+    let role: String
+    let url: String
+    private let admin: PostgresConnection
+
+    init(_ prefix: String) throws {
+        role = "\(prefix) \"\(Services.uniqueLabel())\""
+        url = try Services.freshDatabase()
+        admin = try PostgresConnection(connectionString: try Services.serverURL(), connectTimeout: .seconds(5))
+        try admin.executeScript("CREATE ROLE \(RuntimeGrants.quoted(role)) LOGIN")
+    }
+
+    func drop() {
+        Services.dropDatabase(url)
+        _ = try? admin.executeScript("DROP ROLE IF EXISTS \(RuntimeGrants.quoted(role))")
+        admin.close()
     }
 }
