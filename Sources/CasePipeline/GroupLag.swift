@@ -1,3 +1,4 @@
+import JSON
 import Kafka
 import Logging
 
@@ -44,5 +45,20 @@ public struct GroupLag: Sendable, Hashable {
         return GroupLag(group: group, partitions: partitions.map { partition in
             Partition(topic: partition.topic, partition: partition.partition, committed: committed[partition], end: ends[partition] ?? 0)
         })
+    }
+}
+
+extension GroupLag {
+    /// `{group, total, partitions: [{topic, partition, committed, end, lag}]}`: `status --json` and the console's API.
+    public var json: JSONValue {
+        .object([
+            "group": .string(group), "total": .int(total),
+            "partitions": .array(partitions.map { partition in
+                .object([
+                    "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
+                    "committed": partition.committed.map { .int($0) } ?? .null, "end": .int(partition.end), "lag": .int(partition.lag),
+                ])
+            }),
+        ])
     }
 }

@@ -185,16 +185,7 @@ public final class ConsoleData: @unchecked Sendable {
                         brokers: brokers, properties: configuration.kafkaProperties, group: configuration.group,
                         topics: configuration.topics.input, timeout: .seconds(3), logger: Logger(label: "csworker.console"))
                 }
-                lag = .object([
-                    "group": .string(read.group), "total": .int(read.total),
-                    "partitions": .array(read.partitions.map { partition in
-                        .object([
-                            "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
-                            "committed": partition.committed.map { .int($0) } ?? .null, "end": .int(partition.end),
-                            "lag": .int(partition.lag),
-                        ])
-                    }),
-                ])
+                lag = read.json
             } catch {
                 lagError = .string("\(error)")
             }

@@ -197,15 +197,7 @@ enum StatusReport {
             "lastSweepFinished": readings.lastSweepFinished.map { .double($0) } ?? .null,
         ]
         if let lag {
-            object["consumerLag"] = .object([
-                "group": .string(lag.group), "total": .int(lag.total),
-                "partitions": .array(lag.partitions.map { partition in
-                    .object([
-                        "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
-                        "committed": partition.committed.map { .int($0) } ?? .null, "end": .int(partition.end), "lag": .int(partition.lag),
-                    ])
-                }),
-            ])
+            object["consumerLag"] = lag.json
         }
         return JSONValue.object(object).serializedString()
     }
