@@ -101,7 +101,7 @@ struct FaultTests {
                 // members left mid-way while their sessions were down. Settle first,
                 // then produce, so batches are still in flight when it restarts.
                 try await eventually(timeout: .seconds(150), "the group settled after the graceful restart (logs in \(logs.path))") {
-                    workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }.allSatisfy(\.isConsuming)
+                    workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }.allSatisfy { $0.isSettled() }
                 }
             }
             // A third of the part processed: counted from before it is produced (the
@@ -115,7 +115,7 @@ struct FaultTests {
             // (Not before the database restart: a settling group can leave nothing in flight.)
             if index != 3 {
                 try await eventually(timeout: .seconds(150), "every running worker has its assignment (logs in \(logs.path))") {
-                    workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }.allSatisfy(\.isConsuming)
+                    workers.filter { $0.isRunning && !stoppedOnPurpose.contains(ObjectIdentifier($0)) }.allSatisfy { $0.isSettled() }
                 }
             }
             switch index {
@@ -133,7 +133,7 @@ struct FaultTests {
                     // another joined within the same second.
                     try await eventually(timeout: .seconds(150), "the others took over after the graceful stop (logs in \(logs.path))") {
                         zip(others, assignedBefore).allSatisfy { worker, before in
-                            !worker.isRunning || (worker.assignments > before && worker.isConsuming)
+                            !worker.isRunning || (worker.assignments > before && worker.isSettled())
                         }
                     }
                     workers.append(try spawn())

@@ -139,6 +139,19 @@ final class WorkerProcess: @unchecked Sendable {
         return latest?.contains(groupEvents[3]) ?? false
     }
 
+    /// Consuming, with no group event for `quiet` (a rebalance round of Tansu
+    /// follows another every few seconds while departed members expire).
+    func isSettled(quiet: Duration = .seconds(7)) -> Bool {
+        guard isConsuming, let text = try? String(contentsOf: log, encoding: .utf8) else { return false }
+        let groupEvents = ["\"worker joined the consumer group\"", "\"partitions revoked\"", "\"partitions lost\"", "\"partitions assigned\""]
+        guard let latest = text.split(separator: "\n").last(where: { line in groupEvents.contains { line.contains($0) } }),
+            let stamp = latest.firstMatch(of: /"timestamp":"([^"]+)"/)?.1,
+            let at = try? Date(String(stamp), strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        else { return false }
+        let seconds = Double(quiet.components.seconds) + Double(quiet.components.attoseconds) / 1e18
+        return Date().timeIntervalSince(at) >= seconds
+    }
+
     /// How many assignments the worker has logged (a rebalance it took part in adds one).
     var assignments: Int {
         guard let text = try? String(contentsOf: log, encoding: .utf8) else { return 0 }
