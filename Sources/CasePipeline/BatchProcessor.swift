@@ -21,6 +21,9 @@ public struct BatchReport: Sendable, Hashable {
     /// Event applications that came before something their case had applied
     /// in business time, so the case was re-derived (`CaseTimeline`).
     public var rederived = 0
+    /// Of those, re-derivations that folded on from the case's checkpoint
+    /// (`CaseTimeline.Checkpoints`) instead of from its application.
+    public var rederivedFromCheckpoint = 0
     /// Tasks put in the outbox.
     public var tasks = 0
     /// The outcomes above by topic and event type, for metrics.
@@ -64,14 +67,24 @@ public final class BatchProcessor: @unchecked Sendable {
     private let topics: PipelineTopics
     private let policy: Policy
     private let logger: Logger
+    /// Part-way derivations of the cases this worker re-derived, kept between
+    /// batches: the next late event of such a case folds on from there.
+    private var checkpoints: CaseTimeline.Checkpoints
 
-    public init(store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger) {
+    public init(
+        store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
+        checkpointedCases: Int = BatchProcessor.defaultCheckpointedCases
+    ) {
+        self.checkpoints = CaseTimeline.Checkpoints(capacity: checkpointedCases)
         self.store = store
         self.protector = protector
         self.topics = topics
         self.policy = policy
         self.logger = logger
     }
+
+    /// Cases whose part-way derivation a worker keeps (`CaseTimeline.Checkpoints`).
+    public static let defaultCheckpointedCases = 2_000
 
     /// The longest any statement of a batch may run (see `CaseStore.batchTimeLimit`).
     public var batchTimeLimit: Duration? {
@@ -98,10 +111,12 @@ public final class BatchProcessor: @unchecked Sendable {
         guard !caseIds.isEmpty else { return report }
         try store.withBatch { transaction in
             var run = BatchRun(
-                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report)
+                transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report,
+                checkpoints: checkpoints)
             try run.expire(caseIds: caseIds, horizon: horizon)
             try run.save()
             report = run.report
+            checkpoints = run.checkpoints
         }
         return report
     }
@@ -112,7 +127,7 @@ public final class BatchProcessor: @unchecked Sendable {
         try store.withBatch { transaction in
             var run = BatchRun(
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger,
-                report: BatchReport())
+                report: BatchReport(), checkpoints: checkpoints)
             let admitted = try run.admit(records, decoded, contention: contention)
             var events: [(Event, DeadLetter.Source)] = []
             var refused: [OutboxMessage] = []
@@ -135,10 +150,15 @@ public final class BatchProcessor: @unchecked Sendable {
             }
             run.report.records = admitted.count
             run.report.deadLettered = refused.count
+            let resumedBefore = run.checkpoints.resumed
             try run.apply(events)
             run.outbox = refused + run.outbox
             try run.save()
+            run.report.rederivedFromCheckpoint = run.checkpoints.resumed - resumedBefore
             report = run.report
+            // Kept only from a batch that commits or fails as a whole: a checkpoint
+            // names its events, so one from a rolled-back batch simply never matches.
+            checkpoints = run.checkpoints
         }
         // Logged once the refusals are committed, not on every retry of the batch.
         let deferred = Set(report.deferred)
@@ -162,6 +182,7 @@ struct BatchRun {
     let policy: Policy
     let logger: Logger
     var report: BatchReport
+    var checkpoints: CaseTimeline.Checkpoints
 
     /// Case states as loaded (locked) and as changed so far; nil = no such case.
     private var states: [String: CaseState] = [:]
@@ -208,8 +229,9 @@ struct BatchRun {
 
     init(
         transaction: BatchTransaction, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
-        report: BatchReport
+        report: BatchReport, checkpoints: CaseTimeline.Checkpoints
     ) {
+        self.checkpoints = checkpoints
         self.transaction = transaction
         self.protector = protector
         self.topics = topics
@@ -518,7 +540,7 @@ struct BatchRun {
             if let state = states[caseId], CaseTimeline.needsEarlierEvents(pending.event, for: state, policy: policy) {
                 // A late event: the case is re-derived in business order.
                 result = try earlierEvents(of: caseId).flatMap {
-                    CaseTimeline.apply(pending.event, to: state, earlierEvents: $0, policy: policy)
+                    CaseTimeline.apply(pending.event, to: state, earlierEvents: $0, policy: policy, checkpoints: &checkpoints)
                 }
                 report.rederived += 1
             } else {

@@ -119,9 +119,11 @@ struct BusinessOrderPropertyTests {
     /// what cannot apply yet (no case, no such order, no such person) waits
     /// and is retried after every event that applies.
     struct Arrival {
-        var driver = CaseDriver()
+        var driver: CaseDriver
         var waiting: [Event] = []
         var refusals: [String] = []
+
+        init(checkpointedCases: Int = 0) { driver = CaseDriver(checkpointedCases: checkpointedCases) }
 
         mutating func receive(_ event: Event) {
             guard attempt(event) else {
@@ -223,5 +225,29 @@ struct BusinessOrderPropertyTests {
                 #expect(Self.inForce(arrival.driver.published) == Self.inForce(reference.published))
             }
         }
+    }
+    /// A late event re-derived from a checkpoint kept by an earlier late event
+    /// decides exactly what a re-derivation from the application decides: the
+    /// same tasks (ids and bytes), history lines and states, event by event.
+    @Test func reDerivingFromACheckpoint_decidesWhatReDerivingFromTheStartDecides() async {
+        let resumed = Counter()
+        await propertyCheck(count: 60, input: Self.streams) { program, address, steps, seeds in
+            let (events, _) = Self.stream(program: program, address: address, steps: steps)
+            for (index, order) in Self.arrivalOrders(events, seeds: seeds).enumerated() {
+                var fromStart = Arrival(), fromCheckpoint = Arrival(checkpointedCases: 4)
+                for event in order {
+                    fromStart.receive(event)
+                    fromCheckpoint.receive(event)
+                    #expect(fromCheckpoint.driver.state == fromStart.driver.state, "arrival order \(index): state differs")
+                }
+                #expect(fromCheckpoint.driver.published.map { $0.wireJSON() } == fromStart.driver.published.map { $0.wireJSON() },
+                        "arrival order \(index): published tasks differ")
+                #expect(fromCheckpoint.driver.changes == fromStart.driver.changes, "arrival order \(index): history differs")
+                #expect(fromCheckpoint.refusals == fromStart.refusals)
+                for _ in 0..<fromCheckpoint.driver.checkpoints.resumed { resumed.add() }
+            }
+        }
+        // The comparison means something only if checkpoints were used.
+        #expect(resumed.value > 200, "re-derivations from a checkpoint: \(resumed.value)")
     }
 }

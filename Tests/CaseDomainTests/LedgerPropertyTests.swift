@@ -1,3 +1,4 @@
+import Foundation
 import PropertyBased
 import Testing
 
@@ -216,4 +217,44 @@ struct LedgerPropertyTests {
             }
         }
     }
+    /// A payment received after every other is applied by carrying the allocation
+    /// walk on (`LedgerProjection.receivingLast`), not by a rebuild: every query
+    /// must answer as a ledger rebuilt from the same orders and payments.
+    @Test func paymentsInReceiptOrderMatchARebuild() async throws {
+        let carriedOn = Counter()
+        await propertyCheck(count: 200, input: Self.orders, Self.payments, Gen.int(in: -60...1_800).array(of: 12)) { orders, payments, offsets in
+            let inReceiptOrder = payments.sorted { $0.offset < $1.offset }
+            let ledger = try Self.ledger(orders, inReceiptOrder)
+            let rebuilt = Ledger(obligations: ledger.obligations, payments: ledger.payments, assignedToState: ledger.assignedToState)
+            #expect(ledger.allocations == rebuilt.allocations)
+            let dates = offsets.map { Self.base.adding(days: $0) } + payments.map { Self.base.adding(days: $0.offset) } + Self.months
+            for date in dates {
+                #expect(ledger.amountDue(through: date) == rebuilt.amountDue(through: date))
+                #expect(ledger.applied(through: date) == rebuilt.applied(through: date))
+                #expect(ledger.paid(through: date) == rebuilt.paid(through: date))
+                #expect(ledger.unappliedCredit(asOf: date) == rebuilt.unappliedCredit(asOf: date))
+                #expect(ledger.creditToRefund(asOf: date) == rebuilt.creditToRefund(asOf: date))
+                #expect(ledger.arrears(asOf: date) == rebuilt.arrears(asOf: date), "arrears on \(date)")
+                #expect(ledger.oldestUnpaidDueDate(asOf: date) == rebuilt.oldestUnpaidDueDate(asOf: date))
+                #expect(ledger.entries(through: date) == rebuilt.entries(through: date))
+            }
+            #expect(ledger.arrearsChangeDates(from: Self.base, before: Self.base.adding(days: 2_000))
+                == rebuilt.arrearsChangeDates(from: Self.base, before: Self.base.adding(days: 2_000)))
+            // The check means something only if the walk was carried on.
+            for count in inReceiptOrder.indices {
+                let earlier = Array(ledger.payments.prefix(count))
+                let projection = LedgerProjection(obligations: ledger.obligations, payments: earlier)
+                if projection.receivingLast(ledger.payments[count]) != nil { carriedOn.add() }
+            }
+        }
+        #expect(carriedOn.value > 100, "payments applied by carrying the walk on: \(carriedOn.value)")
+    }
+}
+
+/// Counts across property-check iterations.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

@@ -90,13 +90,21 @@ struct CaseDriver {
     private(set) var published: [CaseTask] = []
     /// Every event applied so far: what storage keeps for re-deriving a case.
     private(set) var applied: [Event] = []
+    /// Part-way derivations kept between late events (none unless asked for).
+    var checkpoints: CaseTimeline.Checkpoints
+    /// Every history line, in the order written.
+    private(set) var changes: [String] = []
 
-    init(policy: Policy = Policy()) { self.policy = policy }
+    init(policy: Policy = Policy(), checkpointedCases: Int = 0) {
+        self.policy = policy
+        checkpoints = CaseTimeline.Checkpoints(capacity: checkpointedCases)
+    }
 
     @discardableResult
     mutating func apply(_ event: Event, sourceLocation: SourceLocation = #_sourceLocation) throws -> RuleOutcome {
-        let outcome = try CaseTimeline.apply(event, to: state, earlierEvents: applied, policy: policy).get()
+        let outcome = try CaseTimeline.apply(event, to: state, earlierEvents: applied, policy: policy, checkpoints: &checkpoints).get()
         state = outcome.state
+        changes += outcome.changes
         published += outcome.tasks
         if !outcome.wasDuplicate { applied.append(event) }
         return outcome

@@ -146,8 +146,15 @@ public struct Ledger: Sendable {
         guard amountCents > 0 else { throw .nonPositivePayment(paymentId: id, cents: amountCents) }
         try Self.requireNonNegative("amountCents", amountCents)
         let payment = Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState)
-        payments.insert(payment, at: payments.firstIndex { Payment.allocationOrder(payment, $0) } ?? payments.endIndex)
-        rebuild()
+        if let index = payments.firstIndex(where: { Payment.allocationOrder(payment, $0) }) {
+            payments.insert(payment, at: index)
+            rebuild()
+        } else {
+            payments.append(payment)
+            // The usual collection, received after every other and fully applied: the
+            // allocation walk goes on from where it stopped (the same result as a rebuild).
+            if let next = projection.receivingLast(payment) { projection = next } else { rebuild() }
+        }
         return allocation(ofPayment: id)!
     }
 

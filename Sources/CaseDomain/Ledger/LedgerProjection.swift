@@ -32,6 +32,12 @@ struct LedgerProjection: Sendable {
     /// Held credit meets charges at most this far ahead (a century after the last
     /// payment or explicit charge); beyond it, it stays held.
     private var extensionLimit: LedgerMonth?
+    /// Buckets before it can take nothing more, ever.
+    private var oldestOpen = 0
+    /// No credit was held after the last payment, so the walk through time ended
+    /// exactly where this projection stands: a payment received after every
+    /// other can carry the walk on (`receivingLast`) instead of a rebuild.
+    private var walkIsResumable = false
 
     init() {}
 
@@ -74,73 +80,18 @@ struct LedgerProjection: Sendable {
     /// first (oldest charge first), then the payments received that day are applied
     /// (the month's support, then the oldest arrears); what they cannot apply is held.
     private mutating func allocate(_ payments: [Payment]) {
-        var oldestOpen = 0  // buckets before it can take nothing more, ever
-        var applied: [Cents] = [], toArrears: [Cents] = [], creditApplied: [Cents] = []
         var held: [HeldCredit] = []
         var rooms = Self.roomEvents(buckets, from: 0)
         var nextRoom = 0
-
-        func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool) {
-            buckets[i].applied += amount
-            buckets[i].applications.append(.init(date: date, amountCents: amount))
-            applicationDates.append(date)
-            applied.append(amount)
-            toArrears.append(arrears ? amount : 0)
-        }
-
-        /// Held credit meets a charge that just fell due (or grew).
-        func applyHeld(toBucket i: Int, on date: LocalDate) {
-            var room = buckets[i].payable(asOf: date) - buckets[i].applied
-            let arrears = buckets[i].month.map { $0 != LedgerMonth(date) } ?? true
-            while room > 0, !held.isEmpty {
-                let amount = min(room, held[0].remaining)
-                room -= amount
-                held[0].remaining -= amount
-                record(amount, bucket: i, on: date, arrears: arrears)
-                allocations[held[0].allocation].creditApplications.append(CreditApplication(
-                    appliedOn: date,
-                    charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
-                                              dueOn: buckets[i].firstDue, amountCents: amount)))
-                creditApplicationDates.append(date)
-                creditApplied.append(amount)
-                if held[0].remaining == 0 { held.removeFirst() }
-            }
-        }
-
         for payment in payments {
             // Charges due on or before the receipt date come first (charges before payments on one day).
             while nextRoom < rooms.count, rooms[nextRoom].date <= payment.receivedOn {
-                if !held.isEmpty { applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date) }
+                if !held.isEmpty { applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date, from: &held) }
                 nextRoom += 1
             }
-            var remaining = payment.amountCents
-            var allocation = PaymentAllocation(paymentId: payment.id, receivedOn: payment.receivedOn, amountCents: payment.amountCents,
-                                               arrearsAssignedToState: payment.arrearsAssignedToState,
-                                               toCurrentSupport: [], toArrears: [], unappliedCents: 0)
-            let month = LedgerMonth(payment.receivedOn)
-            // First pass: the receipt month's support; second pass: everything else due, oldest first.
-            for currentPass in [true, false] {
-                var i = oldestOpen
-                while remaining > 0, i < buckets.count, buckets[i].firstDue <= payment.receivedOn {
-                    defer { i += 1 }
-                    guard (buckets[i].month == month) == currentPass else { continue }
-                    let room = buckets[i].payable(asOf: payment.receivedOn) - buckets[i].applied
-                    guard room > 0 else { continue }
-                    let amount = min(room, remaining)
-                    remaining -= amount
-                    record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass)
-                    let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
-                                                        dueOn: buckets[i].firstDue, amountCents: amount)
-                    if currentPass { allocation.toCurrentSupport.append(application) } else { allocation.toArrears.append(application) }
-                }
-            }
-            while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
-            allocation.unappliedCents = remaining
-            allocationIndex[payment.id] = allocations.count
-            if remaining > 0 { held.append(HeldCredit(allocation: allocations.count, remaining: remaining)) }
-            allocations.append(allocation)
-            paymentDates.append(payment.receivedOn)
+            receive(payment, holding: &held)
         }
+        walkIsResumable = held.isEmpty
         // After the last payment, held credit keeps meeting charges as they fall due,
         // into months no payment reached: they get buckets as far as the credit goes.
         while !held.isEmpty {
@@ -150,17 +101,111 @@ struct LedgerProjection: Sendable {
                 guard buckets.count > first else { break }
                 rooms += Self.roomEvents(buckets, from: first)
             }
-            applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date)
+            applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date, from: &held)
             nextRoom += 1
         }
         for credit in held { allocations[credit.allocation].neverAppliedCents = credit.remaining }
-
-        appliedTotals = Self.runningTotals(applied)
-        appliedToArrearsTotals = Self.runningTotals(toArrears)
-        creditAppliedTotals = Self.runningTotals(creditApplied)
-        paidTotals = Self.runningTotals(allocations.map(\.amountCents))
-        heldAtReceiptTotals = Self.runningTotals(allocations.map(\.unappliedCents))
         neverAppliedTotals = Self.runningTotals(allocations.map(\.neverAppliedCents))
+    }
+
+    /// The projection with `payment` applied, when it was received after every
+    /// payment so far (allocation order) and nothing was held: the walk goes on
+    /// from where it stopped, months the payment reaches past the horizon get
+    /// their buckets, and the result equals a rebuild. Nil when the walk cannot
+    /// simply go on (credit held before, or left by this payment): rebuild then.
+    func receivingLast(_ payment: Payment) -> LedgerProjection? {
+        guard walkIsResumable, let horizon, paymentDates.last.map({ $0 <= payment.receivedOn }) ?? false else { return nil }
+        var next = self
+        let month = LedgerMonth(payment.receivedOn)
+        if month > horizon {
+            next.appendRunBuckets(after: horizon, through: month)
+            next.horizon = month
+            next.extensionLimit = month.adding(1_200)
+        }
+        var held: [HeldCredit] = []
+        next.receive(payment, holding: &held)
+        guard held.isEmpty else { return nil }
+        next.neverAppliedTotals.append(next.neverAppliedTotals.last ?? 0)
+        return next
+    }
+
+    /// Buckets for the plain run months in `(after, through]` (no explicit charge
+    /// falls there: the horizon already covers every one).
+    private mutating func appendRunBuckets(after start: LedgerMonth, through end: LedgerMonth) {
+        var added: [Bucket] = []
+        for run in runs {
+            let last = min(run.last ?? end, end)
+            let first = max(run.first, start.adding(1))
+            guard last >= first else { continue }
+            for index in first.index...last.index {
+                let month = LedgerMonth(index: index)
+                var bucket = Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)])
+                bucket.finishSteps()
+                added.append(bucket)
+            }
+        }
+        added.sort { $0.firstDue != $1.firstDue ? $0.firstDue < $1.firstDue : $0.orderId < $1.orderId }
+        buckets += added
+    }
+
+    /// Applies one payment on its receipt date: the receipt month's support,
+    /// then everything else due, oldest first; what is left is held.
+    private mutating func receive(_ payment: Payment, holding held: inout [HeldCredit]) {
+        var remaining = payment.amountCents
+        var allocation = PaymentAllocation(paymentId: payment.id, receivedOn: payment.receivedOn, amountCents: payment.amountCents,
+                                           arrearsAssignedToState: payment.arrearsAssignedToState,
+                                           toCurrentSupport: [], toArrears: [], unappliedCents: 0)
+        let month = LedgerMonth(payment.receivedOn)
+        for currentPass in [true, false] {
+            var i = oldestOpen
+            while remaining > 0, i < buckets.count, buckets[i].firstDue <= payment.receivedOn {
+                defer { i += 1 }
+                guard (buckets[i].month == month) == currentPass else { continue }
+                let room = buckets[i].payable(asOf: payment.receivedOn) - buckets[i].applied
+                guard room > 0 else { continue }
+                let amount = min(room, remaining)
+                remaining -= amount
+                record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass)
+                let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
+                                                    dueOn: buckets[i].firstDue, amountCents: amount)
+                if currentPass { allocation.toCurrentSupport.append(application) } else { allocation.toArrears.append(application) }
+            }
+        }
+        while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
+        allocation.unappliedCents = remaining
+        allocationIndex[payment.id] = allocations.count
+        if remaining > 0 { held.append(HeldCredit(allocation: allocations.count, remaining: remaining)) }
+        allocations.append(allocation)
+        paymentDates.append(payment.receivedOn)
+        paidTotals.append((paidTotals.last ?? 0) + payment.amountCents)
+        heldAtReceiptTotals.append((heldAtReceiptTotals.last ?? 0) + remaining)
+    }
+
+    private mutating func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool) {
+        buckets[i].applied += amount
+        buckets[i].applications.append(.init(date: date, amountCents: amount))
+        applicationDates.append(date)
+        appliedTotals.append((appliedTotals.last ?? 0) + amount)
+        appliedToArrearsTotals.append((appliedToArrearsTotals.last ?? 0) + (arrears ? amount : 0))
+    }
+
+    /// Held credit meets a charge that just fell due (or grew).
+    private mutating func applyHeld(toBucket i: Int, on date: LocalDate, from held: inout [HeldCredit]) {
+        var room = buckets[i].payable(asOf: date) - buckets[i].applied
+        let arrears = buckets[i].month.map { $0 != LedgerMonth(date) } ?? true
+        while room > 0, !held.isEmpty {
+            let amount = min(room, held[0].remaining)
+            room -= amount
+            held[0].remaining -= amount
+            record(amount, bucket: i, on: date, arrears: arrears)
+            allocations[held[0].allocation].creditApplications.append(CreditApplication(
+                appliedOn: date,
+                charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
+                                          dueOn: buckets[i].firstDue, amountCents: amount)))
+            creditApplicationDates.append(date)
+            creditAppliedTotals.append((creditAppliedTotals.last ?? 0) + amount)
+            if held[0].remaining == 0 { held.removeFirst() }
+        }
     }
 
     /// The dates on which each bucket's charge falls due or grows, in date order

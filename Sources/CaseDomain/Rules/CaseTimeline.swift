@@ -53,23 +53,100 @@ public enum CaseTimeline {
     /// Applies `event` to the case in business order. `earlierEvents` must hold
     /// every event applied to the case so far (any order; the application among
     /// them) when `needsEarlierEvents` says so; otherwise it is not read.
+    ///
+    /// `checkpoints` carries part-way derivations from one late event of a case
+    /// to the next (the caller keeps it between them, or passes a fresh one): a
+    /// late event whose earlier events begin with a checkpoint's folds on from
+    /// there instead of from the application. The result is the same either way.
     public static func apply(
-        _ event: Event, to state: CaseState?, earlierEvents: @autoclosure () -> [Event], policy: Policy
+        _ event: Event, to state: CaseState?, earlierEvents: @autoclosure () -> [Event], policy: Policy,
+        checkpoints: inout Checkpoints
     ) -> Result<RuleOutcome, RuleError> {
         guard let state, needsEarlierEvents(event, for: state, policy: policy) else {
             return CaseRules.apply(event, to: state, policy: policy)
         }
         do {
-            return .success(try merge(event, into: state, earlierEvents: earlierEvents(), policy: policy))
+            return .success(try merge(event, into: state, earlierEvents: earlierEvents(), policy: policy, checkpoints: &checkpoints))
         } catch {
             return .failure(error)
         }
     }
 
+    /// Same, with no derivation kept from an earlier late event.
+    public static func apply(
+        _ event: Event, to state: CaseState?, earlierEvents: @autoclosure () -> [Event], policy: Policy
+    ) -> Result<RuleOutcome, RuleError> {
+        var checkpoints = Checkpoints(capacity: 0)
+        return apply(event, to: state, earlierEvents: earlierEvents(), policy: policy, checkpoints: &checkpoints)
+    }
+
+    /// Part-way derivations of cases, at most `capacity` (the least recently
+    /// used go first). A checkpoint is the fold of a case's application and
+    /// the first events after it, named by id: derivation is a pure function of
+    /// those events in that order (and the policy, one per process), so folding
+    /// on from it is folding from the start. A late event's case is re-derived
+    /// from scratch when its earlier events do not begin with the checkpoint's
+    /// (an even later event arrived, or an SSN a report may name changed).
+    public struct Checkpoints: Sendable {
+        struct Entry: Sendable {
+            var applicationId: UUID
+            var obligorSSNs: Set<SSN>
+            /// The ids of the events after the application folded in, in business order.
+            var folded: [UUID]
+            var derivation: Derivation
+            var used: UInt64
+        }
+
+        public let capacity: Int
+        private var entries: [String: Entry] = [:]
+        private var tick: UInt64 = 0
+        /// Late events whose case was folded on from a checkpoint / from its application.
+        public private(set) var resumed = 0, fromStart = 0
+
+        public init(capacity: Int) { self.capacity = max(0, capacity) }
+
+        public var count: Int { entries.count }
+
+        /// The derivation through the longest prefix of `ordered` the case's
+        /// checkpoint covers, and how many events of `ordered.rest` it folded.
+        mutating func start(_ ordered: Ordered, caseId: String, before position: Int) -> (Derivation, Int)? {
+            guard let entry = entries[caseId], entry.applicationId == ordered.application.id,
+                entry.obligorSSNs == ordered.obligorSSNs, entry.folded.count <= position,
+                ordered.rest[..<entry.folded.count].elementsEqual(entry.folded, by: { $0.id == $1 })
+            else {
+                fromStart += 1
+                return nil
+            }
+            tick += 1
+            entries[caseId]!.used = tick
+            resumed += 1
+            return (entry.derivation, entry.folded.count)
+        }
+
+        mutating func keep(_ derivation: Derivation, of ordered: Ordered, through count: Int, caseId: String) {
+            guard capacity > 0 else { return }
+            var kept = derivation
+            // Only the late event's own history lines are ever read back.
+            kept.changes = [:]
+            tick += 1
+            entries[caseId] = Entry(
+                applicationId: ordered.application.id, obligorSSNs: ordered.obligorSSNs,
+                folded: ordered.rest[..<count].map(\.id), derivation: kept, used: tick)
+            if entries.count > capacity {
+                // Evict the least recently used half in one go: amortised O(1) per keep.
+                let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
+                entries = entries.filter { $0.value.used >= cutoff }
+            }
+        }
+
+        /// Forgets a case (its derivation no longer starts where the checkpoint says).
+        public mutating func forget(_ caseId: String) { entries[caseId] = nil }
+    }
+
     // MARK: Re-deriving a case
 
     /// One business-order derivation of a case.
-    struct Derivation {
+    struct Derivation: Sendable {
         var state: CaseState
         /// Every task the events decided, in order.
         var tasks: [CaseTask]
@@ -153,17 +230,31 @@ public enum CaseTimeline {
     /// A late event: the case re-derived without and with it, the difference
     /// published as corrections caused by it. The two derivations share every
     /// event before the late one, so that part is folded once.
-    static func merge(_ event: Event, into state: CaseState, earlierEvents: [Event], policy: Policy) throws(RuleError) -> RuleOutcome {
+    static func merge(
+        _ event: Event, into state: CaseState, earlierEvents: [Event], policy: Policy, checkpoints: inout Checkpoints
+    ) throws(RuleError) -> RuleOutcome {
         let earlier = earlierEvents.filter { $0.id != event.id }
         let through = state.referralsEvaluatedThrough
         let ordered = try Ordered(earlier + [event], caseId: state.caseId)
         let position = ordered.rest.firstIndex { $0.id == event.id } ?? ordered.rest.endIndex
-        var prefix = try ordered.open(policy: policy)
-        ordered.fold(&prefix, ordered.rest[..<position], policy: policy)
+        var prefix: Derivation
+        if let (resumed, folded) = checkpoints.start(ordered, caseId: state.caseId, before: position) {
+            prefix = resumed
+            ordered.fold(&prefix, ordered.rest[folded..<position], policy: policy)
+        } else {
+            prefix = try ordered.open(policy: policy)
+            ordered.fold(&prefix, ordered.rest[..<position], policy: policy)
+        }
         var before = prefix, after = prefix
         ordered.fold(&before, ordered.rest[position...].dropFirst(), policy: policy)
         ordered.finish(&before, through: through, policy: policy)
-        ordered.fold(&after, ordered.rest[position...], policy: policy)
+        ordered.fold(&after, ordered.rest[position...].prefix(1), policy: policy)
+        // The next late event of this case usually comes after this one (its
+        // partition is read in business order): it starts from here.
+        if after.refused[event.id] == nil {
+            checkpoints.keep(after, of: ordered, through: min(position + 1, ordered.rest.count), caseId: state.caseId)
+        }
+        ordered.fold(&after, ordered.rest[position...].dropFirst(), policy: policy)
         ordered.finish(&after, through: through, policy: policy)
         if let refusal = after.refused[event.id] { throw refusal }
 
