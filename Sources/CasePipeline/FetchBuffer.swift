@@ -95,35 +95,39 @@ struct FetchBuffer {
         }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
-    /// Up to `limit` records: repeatedly the earliest head among the partitions.
+    /// Up to `limit` records: repeatedly the earliest head among the partitions
+    /// (same time: the lower topic and partition).
     mutating func takeBatch(limit: Int) -> [InboundRecord] {
         var batch: [InboundRecord] = []
         batch.reserveCapacity(min(limit, count))
-        while batch.count < limit, count > 0 {
-            var best: (partition: TopicPartition, entry: Entry)?
-            for (partition, queue) in queues {
-                let head = heads[partition, default: 0]
-                guard head < queue.count else { continue }
-                let entry = queue[head]
-                if let current = best, !Self.precedes(entry, partition, current.entry, current.partition) { continue }
-                best = (partition, entry)
+        // The partitions with something buffered and their read positions, in
+        // (topic, partition) order so the first of equal times wins the tie.
+        var cursors: [(partition: TopicPartition, queue: [Entry], head: Int)] = queues.compactMap { partition, queue in
+            let head = heads[partition, default: 0]
+            return head < queue.count ? (partition, queue, head) : nil
+        }
+        cursors.sort { ($0.partition.topic, $0.partition.partition) < ($1.partition.topic, $1.partition.partition) }
+        var exhausted: [TopicPartition] = []
+        while batch.count < limit, !cursors.isEmpty {
+            var best = 0
+            var bestAt = cursors[0].queue[cursors[0].head].occurredAt
+            for i in cursors.indices.dropFirst() {
+                let at = cursors[i].queue[cursors[i].head].occurredAt
+                if at < bestAt {
+                    best = i
+                    bestAt = at
+                }
             }
-            guard let (partition, entry) = best else { break }
-            batch.append(entry.record)
-            let next = heads[partition, default: 0] + 1
-            if next == queues[partition]!.count {
-                queues[partition] = nil
-                heads[partition] = nil
-            } else {
-                heads[partition] = next
-            }
+            batch.append(cursors[best].queue[cursors[best].head].record)
+            cursors[best].head += 1
             count -= 1
+            if cursors[best].head == cursors[best].queue.count { exhausted.append(cursors.remove(at: best).partition) }
+        }
+        for cursor in cursors { heads[cursor.partition] = cursor.head }
+        for partition in exhausted {
+            queues[partition] = nil
+            heads[partition] = nil
         }
         return batch
-    }
-
-    private static func precedes(_ a: Entry, _ pa: TopicPartition, _ b: Entry, _ pb: TopicPartition) -> Bool {
-        if a.occurredAt != b.occurredAt { return a.occurredAt < b.occurredAt }
-        return (pa.topic, pa.partition) < (pb.topic, pb.partition)
     }
 }

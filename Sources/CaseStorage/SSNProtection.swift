@@ -136,6 +136,10 @@ public struct SSNProtector: Sendable {
     /// (several per event on the hot path).
     private let keyedHMAC: HMAC<SHA256>
     private let sealKey: SymmetricKey
+    /// Hashes already computed, shared by every copy: the same people come
+    /// back batch after batch (each event's identities, each changed case's
+    /// parties), and a lookup costs a fraction of an HMAC.
+    private let memo = HashMemo()
 
     public init(key: SSNKey) {
         let salt = Array("csworker ssn protection".utf8)
@@ -147,9 +151,33 @@ public struct SSNProtector: Sendable {
     }
 
     public func hash(_ ssn: SSN) -> SSNHash {
+        if let known = memo.value(for: ssn.digits) { return known }
         var hmac = keyedHMAC
         hmac.update(data: Array(ssn.digits.utf8))
-        return SSNHash(bytes: Array(hmac.finalize()))
+        let hash = SSNHash(bytes: Array(hmac.finalize()))
+        memo.store(hash, for: ssn.digits)
+        return hash
+    }
+
+    /// A bounded map from SSN digits to their hash (emptied when full: the
+    /// people of current work come back within a few batches).
+    final class HashMemo: @unchecked Sendable {
+        static let capacity = 50_000
+        private let lock = NSLock()
+        private var hashes: [String: SSNHash] = [:]
+
+        func value(for digits: String) -> SSNHash? {
+            lock.lock()
+            defer { lock.unlock() }
+            return hashes[digits]
+        }
+
+        func store(_ hash: SSNHash, for digits: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            if hashes.count >= Self.capacity { hashes.removeAll(keepingCapacity: true) }
+            hashes[digits] = hash
+        }
     }
 
     /// AES-256-GCM, nonce || ciphertext || tag. `context` is authenticated but

@@ -14,6 +14,14 @@ extension JSONValue {
         String(decoding: serialized(), as: UTF8.self)
     }
 
+    /// Keys in UTF-8 byte order. For ASCII keys (every key of the contract)
+    /// String's own `<` is that order and takes the stdlib's fast path.
+    static func sortedKeys(_ fields: [String: JSONValue]) -> [String] {
+        let keys = Array(fields.keys)
+        if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) { return keys.sorted() }
+        return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
     private func write(into out: inout [UInt8]) {
         switch self {
         case .null:
@@ -41,7 +49,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
-            let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let keys = Self.sortedKeys(fields)
             for (n, key) in keys.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 JSONOutput.appendString(key, to: &out)
