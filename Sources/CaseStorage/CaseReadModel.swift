@@ -4,7 +4,7 @@ import Postgres
 
 /// What `csworker case show` prints. JSON field names are the contract's
 /// (`caseId`, `program`, `stage`, `arrearsCents`, `monthlySupportCents`,
-/// `employer`, `referrals`, `history`); `asOf` and `parties` are additions.
+/// `employer`, `referrals`, `history`); `asOf`, `parties` and `ledger` are additions.
 /// SSNs appear only masked.
 public struct CaseView: Codable, Sendable, Hashable {
     public struct Employer: Codable, Sendable, Hashable {
@@ -38,6 +38,15 @@ public struct CaseView: Codable, Sendable, Hashable {
         public var dueBy: String
     }
 
+    /// One line of the account: a charge (`accrual`, `judgment`, `adjustment`) or a `payment`.
+    public struct LedgerLine: Codable, Sendable, Hashable {
+        public var kind: String
+        public var date: String
+        public var amountCents: Int64
+        /// The order a charge is for, or the payment's id.
+        public var referenceId: String
+    }
+
     public struct HistoryItem: Codable, Sendable, Hashable {
         public var seq: Int64
         public var eventId: String
@@ -61,11 +70,14 @@ public struct CaseView: Codable, Sendable, Hashable {
     /// Active arrears referrals, by task type.
     public var referrals: [Referral]
     public var parties: [Party]
+    /// The account through `asOf`, oldest first: derived from the case's ledger
+    /// when read (charges fall due with time; no stored row goes stale).
+    public var ledger: [LedgerLine]
     /// Events applied, oldest first, with the tasks each caused.
     public var history: [HistoryItem]
 
     private enum CodingKeys: String, CodingKey {
-        case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, history
+        case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, ledger, history
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +91,7 @@ public struct CaseView: Codable, Sendable, Hashable {
         try c.encode(employer, forKey: .employer)  // explicit null when there is none
         try c.encode(referrals, forKey: .referrals)
         try c.encode(parties, forKey: .parties)
+        try c.encode(ledger, forKey: .ledger)
         try c.encode(history, forKey: .history)
     }
 
@@ -113,6 +126,14 @@ public struct CaseView: Codable, Sendable, Hashable {
             for referral in referrals {
                 lines.append(
                     "  \(referral.type) since \(referral.issuedOn) at arrears \(dollars(referral.arrearsCents))")
+            }
+        }
+        if ledger.isEmpty {
+            lines.append("Account through \(asOf): no charges or payments")
+        } else {
+            lines.append("Account through \(asOf):")
+            for line in ledger {
+                lines.append("  \(line.date) \(line.kind) \(dollars(line.amountCents)) (\(line.referenceId))")
             }
         }
         lines.append("History (\(history.count) events):")
@@ -188,7 +209,11 @@ public struct CaseReadModel {
                     type: $0.type.rawValue, issuedOn: $0.issuedOn.description, arrearsCents: $0.arrearsCents,
                     taskId: $0.taskId.lowercasedText)
             },
-            parties: parties, history: history)
+            parties: parties,
+            ledger: state.ledger.entries(through: asOf).map {
+                CaseView.LedgerLine(kind: $0.kind.rawValue, date: $0.date.description, amountCents: $0.amountCents, referenceId: $0.referenceId)
+            },
+            history: history)
     }
 
     static func timestamp(_ date: Date) -> String {

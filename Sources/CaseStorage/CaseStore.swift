@@ -39,7 +39,7 @@ public final class CaseStore: @unchecked Sendable {
     public var batchTimeLimit: Duration?
 
     /// `calendar` turns the latest event time into the business date the
-    /// `cases.arrears_cents` and `ledger_entries` projections are computed as of.
+    /// `cases.arrears_cents` projection is computed as of.
     /// `cachedStates` bounds the committed states kept in memory (0: none).
     public init(
         connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar,
@@ -410,13 +410,8 @@ public final class BatchTransaction {
             versions.append(base + Int64(change.history.count))
             lastEventAt.append(eventAt)
 
-            let old = previous.map { previous in
-                previous.projection
-                    ?? CaseProjection(
-                        state: previous.state, ledgerThrough: store.calendar.businessDate(of: previous.lastEventAt),
-                        protector: protector)
-            }
-            let new = CaseProjection(state: change.state, ledgerThrough: asOf, protector: protector)
+            let old = previous.map { $0.projection ?? CaseProjection(state: $0.state, protector: protector) }
+            let new = CaseProjection(state: change.state, protector: protector)
             projections.add(caseId: caseId, old: old, new: new)
             for (offset, entry) in change.history.enumerated() {
                 let sealed = try entry.event.map {

@@ -55,6 +55,7 @@ public enum Migrator {
         Migration(version: 7, name: "case_history: the applied event, sealed, for re-deriving a case", sql: SchemaV7.sql),
         Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
         Migration(version: 9, name: "dead_letter_replays: who replayed what, when; processed_events by time", sql: SchemaV9.sql),
+        Migration(version: 10, name: "ledger_entries dropped: the account's lines are derived where read", sql: SchemaV10.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -371,5 +372,15 @@ enum SchemaV9 {
         -- Events applied per minute (the console's operations chart): rows arrive in
         -- time order, so a BRIN index costs the hot path next to nothing.
         CREATE INDEX processed_events_processed_at ON processed_events USING brin (processed_at);
+        """
+}
+
+enum SchemaV10 {
+    static let sql = """
+        -- The account's lines (charges, adjustments, payments) are a function of the
+        -- case's ledger, which the snapshot in cases.state holds: `csworker case show`
+        -- derives them as of any date. Kept as rows they cost a write per event and
+        -- went stale as months fell due; nothing in the service read them.
+        DROP TABLE ledger_entries;
         """
 }

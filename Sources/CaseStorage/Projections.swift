@@ -41,8 +41,8 @@ extension LocalDate {
 /// The SQL-facing projections of one case state. Each table's rows are
 /// computed in Swift, compared with the rows of the state loaded at the start
 /// of the batch, and only tables whose rows differ are rewritten for that case
-/// (a remittance rewrites the ledger, not the parties). The ledger is
-/// append-mostly, so only its rows from the first difference on are rewritten.
+/// (an employer report rewrites the employments, not the parties). The
+/// account's lines are not projected: `case show` derives them from the state.
 struct CaseProjection: Equatable {
     struct Party: Equatable {
         var role: String
@@ -81,13 +81,6 @@ struct CaseProjection: Equatable {
         var medicalCoverage: String?
     }
 
-    struct LedgerRow: Equatable {
-        var kind: String
-        var date: String
-        var amountCents: Int64
-        var referenceId: String
-    }
-
     struct Referral: Equatable {
         var taskType: String
         var arrearsCents: Int64
@@ -99,10 +92,9 @@ struct CaseProjection: Equatable {
     var children: [Child]
     var orders: [Order]
     var employments: [EmploymentRow]
-    var ledger: [LedgerRow]
     var referrals: [Referral]
 
-    init(state: CaseState, ledgerThrough asOf: LocalDate, protector: SSNProtector) {
+    init(state: CaseState, protector: SSNProtector) {
         func party(_ record: PartyRecord, role: String) -> Party {
             Party(
                 role: role, partyId: record.partyId, firstName: record.firstName, lastName: record.lastName,
@@ -138,11 +130,6 @@ struct CaseProjection: Equatable {
                 withholdingStatus: employment.withholding.rawValue,
                 medicalCoverage: employment.medicalCoverage?.rawValue)
         }
-        ledger = state.ledger.entries(through: asOf).map { entry in
-            LedgerRow(
-                kind: entry.kind.rawValue, date: entry.date.sqlText, amountCents: entry.amountCents,
-                referenceId: entry.referenceId)
-        }
         referrals = state.referrals.map { referral in
             Referral(
                 taskType: referral.type.rawValue, arrearsCents: referral.arrearsCents,
@@ -173,10 +160,6 @@ struct ProjectionWrites {
     var employmentDeletes: [String] = []
     var employmentCase: [String] = [], employmentFein: [String] = [], employmentName: [String?] = []
     var employmentSince: [String] = [], employmentWithholding: [String] = [], employmentCoverage: [String?] = []
-
-    var ledgerTrimCase: [String] = [], ledgerTrimFrom: [Int32] = []
-    var ledgerCase: [String] = [], ledgerSeq: [Int32] = [], ledgerKind: [String] = []
-    var ledgerDate: [String] = [], ledgerAmount: [Int64] = [], ledgerReference: [String] = []
 
     var referralDeletes: [String] = []
     var referralCase: [String] = [], referralType: [String] = [], referralArrears: [Int64] = []
@@ -233,24 +216,6 @@ struct ProjectionWrites {
                 employmentCoverage.append(employment.medicalCoverage)
             }
         }
-        if old?.ledger != new.ledger {
-            // Rows before the first difference stay (usually all of them: the
-            // ledger is append-mostly); a backdated entry rewrites from its place on.
-            let oldRows = old?.ledger ?? []
-            let kept = zip(oldRows, new.ledger).prefix { $0 == $1 }.count
-            if kept < oldRows.count {
-                ledgerTrimCase.append(caseId)
-                ledgerTrimFrom.append(Int32(kept))
-            }
-            for (seq, row) in new.ledger.enumerated().dropFirst(kept) {
-                ledgerCase.append(caseId)
-                ledgerSeq.append(Int32(seq))
-                ledgerKind.append(row.kind)
-                ledgerDate.append(row.date)
-                ledgerAmount.append(row.amountCents)
-                ledgerReference.append(row.referenceId)
-            }
-        }
         if old?.referrals != new.referrals {
             if old != nil { referralDeletes.append(caseId) }
             for referral in new.referrals {
@@ -272,7 +237,6 @@ struct ProjectionWrites {
         delete(ProjectionSQL.deleteChildren, childDeletes)
         delete(ProjectionSQL.deleteOrders, orderDeletes)
         delete(ProjectionSQL.deleteEmployments, employmentDeletes)
-        if !ledgerTrimCase.isEmpty { pipeline.execute(ProjectionSQL.trimLedger, ledgerTrimCase, ledgerTrimFrom) }
         delete(ProjectionSQL.deleteReferrals, referralDeletes)
         if !partyCase.isEmpty {
             pipeline.execute(
@@ -292,11 +256,6 @@ struct ProjectionWrites {
                 ProjectionSQL.insertEmployments, employmentCase, employmentFein, employmentName, employmentSince,
                 employmentWithholding, employmentCoverage)
         }
-        if !ledgerCase.isEmpty {
-            pipeline.execute(
-                ProjectionSQL.insertLedger, ledgerCase, ledgerSeq, ledgerKind, ledgerDate, ledgerAmount,
-                ledgerReference)
-        }
         if !referralCase.isEmpty {
             pipeline.execute(
                 ProjectionSQL.insertReferrals, referralCase, referralType, referralArrears, referralSince,
@@ -314,13 +273,6 @@ enum ProjectionSQL {
         name: "cs_delete_orders", sql: "DELETE FROM support_orders WHERE case_id = ANY($1::text[])")
     static let deleteEmployments = PreparedStatement(
         name: "cs_delete_employments", sql: "DELETE FROM employments WHERE case_id = ANY($1::text[])")
-    /// Per case, its rows from a sequence number on.
-    static let trimLedger = PreparedStatement(
-        name: "cs_trim_ledger",
-        sql: """
-            DELETE FROM ledger_entries l USING unnest($1::text[], $2::int4[]) AS t(case_id, from_seq)
-            WHERE l.case_id = t.case_id AND l.seq >= t.from_seq
-            """)
     static let deleteReferrals = PreparedStatement(
         name: "cs_delete_referrals", sql: "DELETE FROM referrals WHERE case_id = ANY($1::text[])")
 
@@ -351,12 +303,6 @@ enum ProjectionSQL {
         sql: """
             INSERT INTO employments (case_id, fein, employer_name, since, withholding_status, medical_coverage)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[])
-            """)
-    static let insertLedger = PreparedStatement(
-        name: "cs_insert_ledger",
-        sql: """
-            INSERT INTO ledger_entries (case_id, seq, kind, entry_date, amount_cents, reference_id)
-            SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::date[], $5::int8[], $6::text[])
             """)
     static let insertReferrals = PreparedStatement(
         name: "cs_insert_referrals",

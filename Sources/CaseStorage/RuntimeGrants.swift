@@ -20,7 +20,6 @@ public enum RuntimeGrants {
         ("children", ["SELECT", "INSERT", "DELETE"]),
         ("support_orders", ["SELECT", "INSERT", "DELETE"]),
         ("employments", ["SELECT", "INSERT", "DELETE"]),
-        ("ledger_entries", ["SELECT", "INSERT", "DELETE"]),
         ("referrals", ["SELECT", "INSERT", "DELETE"]),
         // Append-only.
         ("case_history", ["SELECT", "INSERT"]),
@@ -41,7 +40,7 @@ public enum RuntimeGrants {
     public static let consoleTables: [(table: String, privileges: [String])] = [
         ("schema_migrations", ["SELECT"]),
         ("cases", ["SELECT"]), ("parties", ["SELECT"]), ("children", ["SELECT"]), ("support_orders", ["SELECT"]),
-        ("employments", ["SELECT"]), ("ledger_entries", ["SELECT"]), ("referrals", ["SELECT"]), ("case_history", ["SELECT"]),
+        ("employments", ["SELECT"]), ("referrals", ["SELECT"]), ("case_history", ["SELECT"]),
         ("parked_events", ["SELECT"]), ("sweep_runs", ["SELECT"]),
         // A replayed event's dead-lettered record is forgotten so the workers take it again.
         ("processed_events", ["SELECT", "DELETE"]),

@@ -131,26 +131,20 @@ struct BatchTransactionTests {
         }
     }
 
-    @Test("a backdated payment rewrites the ledger rows from its place on, not the ones before it")
-    func backdatedPaymentKeepsTheLedgerBeforeIt() throws {
-        try withMigratedStore("ledgertrim") { scratch, store, _ in
+    @Test("case show derives the account's lines from the stored ledger: a backdated payment shows in its place")
+    func caseShowDerivesTheAccount() throws {
+        try withMigratedStore("ledgerlines") { scratch, store, _ in
             let events = lifeOfCase("CS-210")
             let (state, history) = try builder.apply(events)
             try store.withBatch { batch in
                 _ = try batch.lockAndLoad(caseIds: ["CS-210"])
                 try batch.save(cases: [CaseChange(state: state, history: history)])
             }
-            func rows() throws -> [(seq: Int, xmin: String, text: String)] {
-                try scratch.connection.query(
-                    """
-                    SELECT seq, xmin::text, kind || ' ' || entry_date::text || ' ' || amount_cents || ' ' || reference_id
-                    FROM ledger_entries ORDER BY seq
-                    """
-                ).map { (try $0.decode(Int.self, column: 0), try $0.decode(String.self, column: 1), try $0.decode(String.self, column: 2)) }
-            }
-            let before = try rows()
+            let reader = CaseReadModel(connection: scratch.connection)
+            let asOf = LocalDate("2026-04-12")!
+            let before = try #require(try reader.show(caseId: "CS-210", asOf: asOf)).ledger
 
-            // Received in March, reported after April's payment: it sorts between March's and April's rows.
+            // Received in March, reported after April's payment: it sorts between March's and April's lines.
             let backdated = ScenarioEvents.remittance(
                 payments: [(caseId: "CS-210", amountCents: 5_000)], receivedOn: "2026-03-20",
                 occurredAt: ScenarioDate("2026-04-12").afternoon)
@@ -159,16 +153,18 @@ struct BatchTransactionTests {
                 let (next, more) = try builder.apply([backdated], to: loaded["CS-210"])
                 try batch.save(cases: [CaseChange(state: next, history: more)])
             }
-            let after = try rows()
+            let after = try #require(try reader.show(caseId: "CS-210", asOf: asOf)).ledger
 
             let (final, _) = try builder.apply(events + [backdated])
-            let expected = final.ledger.entries(through: LocalDate("2026-04-12")!)
-            #expect(after.map(\.text) == expected.map { "\($0.kind.rawValue) \($0.date) \($0.amountCents) \($0.referenceId)" })
-            #expect(after.map(\.seq) == Array(0..<expected.count))
-            let firstChanged = try #require(before.indices.first { before[$0].text != after[$0].text })
-            #expect(firstChanged > 0)
-            #expect(after.prefix(firstChanged).map(\.xmin) == before.prefix(firstChanged).map(\.xmin), "rows before it were rewritten")
-            #expect(after.dropFirst(firstChanged).allSatisfy { row in !before.contains { $0.xmin == row.xmin } })
+            let expected = final.ledger.entries(through: asOf)
+            #expect(after.map { "\($0.kind) \($0.date) \($0.amountCents) \($0.referenceId)" }
+                == expected.map { "\($0.kind.rawValue) \($0.date) \($0.amountCents) \($0.referenceId)" })
+            #expect(after.count == before.count + 1)
+            let inserted = try #require(after.firstIndex { $0.date == "2026-03-20" && $0.kind == "payment" && $0.amountCents == 5_000 })
+            #expect(inserted > 0 && inserted < after.count - 1, "the backdated payment sits between earlier and later lines")
+            // Charges fall due with time: a later as-of date shows months no event wrote.
+            let later = try #require(try reader.show(caseId: "CS-210", asOf: LocalDate("2026-07-02")!)).ledger
+            #expect(later.filter { $0.kind == "accrual" }.count > after.filter { $0.kind == "accrual" }.count)
         }
     }
 
@@ -182,7 +178,6 @@ struct BatchTransactionTests {
                 try batch.save(cases: [CaseChange(state: first, history: firstHistory)])
             }
             #expect(try count(scratch.connection, "employments") == 0)
-            let ledgerBefore = try count(scratch.connection, "ledger_entries")
 
             try store.withBatch { batch in
                 let loaded = try batch.lockAndLoad(caseIds: ["CS-200"])
@@ -214,20 +209,6 @@ struct BatchTransactionTests {
             let employments = try c.query("SELECT fein, withholding_status FROM employments")
             #expect(employments.count == 1)
             #expect(try employments[0].decode(String.self, column: 0) == state.employments[0].fein.digits)
-
-            // The ledger grew by appending; the rows equal a from-scratch projection.
-            let expected = state.ledger.entries(through: LocalDate("2026-04-10")!)
-            let ledger = try c.query(
-                "SELECT seq, kind, entry_date::text, amount_cents, reference_id FROM ledger_entries ORDER BY seq")
-            #expect(ledger.count == expected.count)
-            #expect(ledger.count > ledgerBefore)
-            for (row, entry) in zip(ledger, expected) {
-                #expect(try row.decode(String.self, column: 1) == entry.kind.rawValue)
-                #expect(try row.decode(String.self, column: 2) == entry.date.description)
-                #expect(try row.decode(Int64.self, column: 3) == entry.amountCents)
-                #expect(try row.decode(String.self, column: 4) == entry.referenceId)
-            }
-            #expect(try ledger.map { try $0.decode(Int.self, column: 0) } == Array(0..<expected.count))
 
             let referrals = try c.query("SELECT task_type FROM referrals ORDER BY task_type")
             #expect(try referrals.map { try $0.decode(String.self, column: 0) } == state.referrals.map(\.type.rawValue))
@@ -339,7 +320,7 @@ struct BatchTransactionTests {
                 }
             }
             for table in [
-                "cases", "parties", "children", "support_orders", "employments", "ledger_entries", "referrals",
+                "cases", "parties", "children", "support_orders", "employments", "referrals",
                 "case_history", "processed_events", "parked_events", "outbox",
             ] {
                 #expect(try count(scratch.connection, table) == 0, "\(table) kept rows")
