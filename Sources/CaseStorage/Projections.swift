@@ -13,6 +13,11 @@ struct Bytea: PostgresArrayElement, Hashable, Sendable {
     static var postgresElementType: PostgresTypeOID { .bytea }
 
     var postgresArrayElementText: String? { "\\x" + Self.hex(bytes) }
+    static var postgresBinaryElements: Bool { true }
+    func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        out.append(contentsOf: bytes)
+        return true
+    }
 
     /// Lower-case hex without a prefix.
     static func hex(_ bytes: [UInt8]) -> String {

@@ -115,6 +115,11 @@ extension SSNHash: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .bytea }
     public var postgresParameter: PostgresParameterValue { bytes.postgresParameter }
     public var postgresArrayElementText: String? { "\\x" + hex }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        out.append(contentsOf: bytes)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws { self.init(bytes: try [UInt8](postgresCell: cell)) }
 }
 

@@ -118,15 +118,30 @@ public protocol PostgresArrayElement {
     /// Reads one element; `cell.bytes` is nil for a NULL element.
     init(postgresArrayElement cell: PostgresCell) throws
 
-    /// How a whole array of this element is sent; defaults to an array literal.
+    /// Whether `appendPostgresBinaryElement` writes the element type's binary
+    /// form; arrays of it are then sent in binary format (`PostgresBinaryArray`).
+    static var postgresBinaryElements: Bool { get }
+    /// Appends the element's binary form; false for NULL (nothing appended).
+    func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool
+
+    /// How a whole array of this element is sent; defaults to binary format
+    /// when the element has one, an array literal otherwise.
     static func postgresArrayParameter(_ elements: [Self]) -> PostgresParameterValue
     /// How a whole array of this element is read; defaults to parsing a literal.
     static func postgresArray(from cell: PostgresCell) throws -> [Self]
 }
 
 extension PostgresArrayElement {
+    public static var postgresBinaryElements: Bool { false }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        preconditionFailure("\(Self.self) has no binary form")
+    }
+
     public static func postgresArrayParameter(_ elements: [Self]) -> PostgresParameterValue {
-        PostgresParameterValue(
+        if postgresBinaryElements {
+            return PostgresParameterValue(type: postgresArrayType, bytes: PostgresBinaryArray.encode(elements), binary: true)
+        }
+        return PostgresParameterValue(
             type: postgresArrayType,
             bytes: PostgresArrayLiteral.encode(elements.map(\.postgresArrayElementText)))
     }
@@ -194,6 +209,10 @@ extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public static var postgresArrayType: PostgresTypeOID { Wrapped.postgresArrayType }
     public static var postgresElementType: PostgresTypeOID { Wrapped.postgresElementType }
     public var postgresArrayElementText: String? { self?.postgresArrayElementText }
+    public static var postgresBinaryElements: Bool { Wrapped.postgresBinaryElements }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        self?.appendPostgresBinaryElement(to: &out) ?? false
+    }
     public init(postgresArrayElement cell: PostgresCell) throws {
         self = cell.isNull ? nil : try Wrapped(postgresArrayElement: cell)
     }
@@ -209,6 +228,11 @@ extension String: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
         PostgresParameterValue(type: .unspecified, bytes: Array(utf8))
     }
     public var postgresArrayElementText: String? { self }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        out.append(contentsOf: utf8)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws {
         self = try cell.text()
     }
@@ -258,6 +282,11 @@ extension Int64: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .int8 }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .int8, text: description) }
     public var postgresArrayElementText: String? { description }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        PostgresBinaryArray.append(self, to: &out)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws { self = try decodeInteger(cell) }
 }
 
@@ -266,6 +295,11 @@ extension Int: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .int8 }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .int8, text: description) }
     public var postgresArrayElementText: String? { description }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        PostgresBinaryArray.append(Int64(self), to: &out)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws { self = try decodeInteger(cell) }
 }
 
@@ -274,6 +308,11 @@ extension Int32: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .int4 }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .int4, text: description) }
     public var postgresArrayElementText: String? { description }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        PostgresBinaryArray.append(self, to: &out)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws { self = try decodeInteger(cell) }
 }
 
@@ -282,6 +321,11 @@ extension Int16: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .int2 }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .int2, text: description) }
     public var postgresArrayElementText: String? { description }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        PostgresBinaryArray.append(self, to: &out)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws { self = try decodeInteger(cell) }
 }
 
@@ -292,6 +336,11 @@ extension Bool: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .bool }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .bool, text: self ? "t" : "f") }
     public var postgresArrayElementText: String? { self ? "t" : "f" }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        out.append(self ? 1 : 0)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws {
         let bytes = try cell.nonNullBytes()
         switch (bytes.count, bytes.first) {
@@ -333,6 +382,11 @@ extension UUID: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public static var postgresElementType: PostgresTypeOID { .uuid }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: .uuid, text: uuidString) }
     public var postgresArrayElementText: String? { uuidString }
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        withUnsafeBytes(of: uuid) { out.append(contentsOf: $0) }
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws {
         guard let value = UUID(uuidString: try cell.text()) else { throw cell.decodingError("is not a UUID") }
         self = value
@@ -428,6 +482,13 @@ public struct PostgresJSON: PostgresEncodable, PostgresDecodable, PostgresArrayE
     public static var postgresElementType: PostgresTypeOID { .jsonb }
     public var postgresParameter: PostgresParameterValue { PostgresParameterValue(type: type, bytes: bytes) }
     public var postgresArrayElementText: String? { text }
+    /// jsonb's binary form: a version byte (1), then the text.
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        out.append(1)
+        out.append(contentsOf: bytes)
+        return true
+    }
     public init(postgresCell cell: PostgresCell) throws {
         self.init(bytes: Array(try cell.nonNullBytes()), type: cell.type == .json ? .json : .jsonb)
     }

@@ -18,6 +18,12 @@ extension Date: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     }
 
     public var postgresArrayElementText: String? { PostgresTimestamp.format(self) }
+    /// timestamptz's binary form: microseconds since 2000-01-01 00:00 UTC.
+    public static var postgresBinaryElements: Bool { true }
+    public func appendPostgresBinaryElement(to out: inout [UInt8]) -> Bool {
+        PostgresBinaryArray.append(PostgresTimestamp.micros(self) - PostgresTimestamp.postgresEpochMicros, to: &out)
+        return true
+    }
 
     public init(postgresCell cell: PostgresCell) throws {
         guard let date = PostgresTimestamp.parse(try cell.nonNullBytes()) else {
@@ -32,6 +38,8 @@ enum PostgresTimestamp {
     static let microsPerDay: Int64 = 86_400 * microsPerSecond
     /// Seconds between 1970-01-01 and Foundation's 2001-01-01 reference date.
     static let referenceOffsetMicros: Int64 = 978_307_200 * microsPerSecond
+    /// Microseconds between 1970-01-01 and the server's epoch, 2000-01-01.
+    static let postgresEpochMicros: Int64 = 946_684_800 * microsPerSecond
 
     static func micros(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSinceReferenceDate * 1_000_000).rounded()) + referenceOffsetMicros

@@ -179,6 +179,41 @@ struct CodingTests {
         #expect(try roundTrip(documents, as: "jsonb[]").map(\.text) == [#"{"a": "x,\"y\"}"}"#, "[1, 2]"])
     }
 
+    /// Arrays of these element types go in binary format; what the server
+    /// reads must be what a literal would have said, casts included.
+    @Test func binaryArraysMeanWhatLiteralsMeant() throws {
+        #expect([String]().postgresParameter.binary && [Int64]().postgresParameter.binary)
+        #expect([UUID?]().postgresParameter.binary && [Date]().postgresParameter.binary && [Bool]().postgresParameter.binary)
+        #expect([PostgresJSON]().postgresParameter.binary && [Int16]().postgresParameter.binary)
+        #expect(![Double]().postgresParameter.binary, "float8 arrays stay literals")
+
+        #expect(try roundTrip([Int16.min, -1, 0, Int16.max], as: "int2[]") == [Int16.min, -1, 0, Int16.max])
+        #expect(try roundTrip([Int32.min, Int32.max], as: "int4[]") == [Int32.min, Int32.max])
+        // Before and after the server's epoch (2000-01-01), to the microsecond.
+        let instants = [
+            Date(timeIntervalSince1970: -86_400.000_001), Date(timeIntervalSince1970: 946_684_799.999_999),
+            Date(timeIntervalSince1970: 946_684_800), Date(timeIntervalSince1970: 1_795_000_000.123_456),
+        ]
+        // (A Date is a Double: it comes back within a microsecond, as through text.)
+        for (back, sent) in zip(try roundTrip(instants, as: "timestamptz[]"), instants) {
+            #expect(abs(back.timeIntervalSince(sent)) < 0.000_001)
+        }
+        #expect(try serverElements(instants, as: "timestamptz[]")
+            == instants.map { try! connection.query("SELECT $1::timestamptz::text", $0)[0].decode(String.self, column: 0) })
+        // Text elements cast by the statement, element by element.
+        let days: [String?] = ["2026-03-01", nil, "1999-12-31"]
+        #expect(try serverElements(days, as: "date[]") == days)
+        #expect(try connection.query("SELECT ($1::text[])::date[] = '{2026-03-01,NULL,1999-12-31}'::date[]", days)[0]
+            .decode(Bool.self, column: 0))
+        let bigText = String(repeating: "ü", count: 40_000)
+        #expect(try roundTrip([bigText, ""], as: "text[]") == [bigText, ""])
+        let nested: [PostgresJSON?] = [PostgresJSON(#"{"k": [1, {"z": null}]}"#), nil]
+        #expect(try roundTrip(nested, as: "jsonb[]").map { $0?.text } == [#"{"k": [1, {"z": null}]}"#, nil])
+        // A NUL byte cannot be text: the server refuses the element rather than cutting it short.
+        let error = postgresError { try connection.execute("SELECT $1::text[]", ["a\u{0}b"]) }
+        #expect(error != nil)
+    }
+
     @Test func setBasedInsertThroughUnnest() throws {
         try withScratchSchema("unnest") { scratch in
             let db = scratch.connection
