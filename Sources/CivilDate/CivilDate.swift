@@ -45,6 +45,9 @@ public enum CivilDate {
     }
 
     /// `YYYY-MM-DD` exactly (four-digit year, two-digit month and day), naming a real day.
+    /// Inlinable: every date in every event comes through here, and unspecialised
+    /// (a generic collection across the module boundary) each byte cost a witness call.
+    @inlinable
     public static func parseISO8601(_ utf8: some Collection<UInt8>) -> (year: Int, month: Int, day: Int)? {
         guard utf8.count == 10 else { return nil }
         var parts = (0, 0, 0)

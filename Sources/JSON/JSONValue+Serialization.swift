@@ -14,12 +14,11 @@ extension JSONValue {
         String(decoding: serialized(), as: UTF8.self)
     }
 
-    /// Keys in UTF-8 byte order. For ASCII keys (every key of the contract)
+    /// Members in their keys' UTF-8 byte order. For ASCII keys (every key of the contract)
     /// String's own `<` is that order and takes the stdlib's fast path.
-    static func sortedKeys(_ fields: [String: JSONValue]) -> [String] {
-        let keys = Array(fields.keys)
-        if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) { return keys.sorted() }
-        return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    static func sortedMembers(_ fields: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        if fields.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) { return fields.sorted { $0.key < $1.key } }
+        return fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
     private func write(into out: inout [UInt8]) {
@@ -49,12 +48,11 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
-            let keys = Self.sortedKeys(fields)
-            for (n, key) in keys.enumerated() {
+            for (n, member) in Self.sortedMembers(fields).enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
-                JSONOutput.appendString(key, to: &out)
+                JSONOutput.appendString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                fields[key]!.write(into: &out)
+                member.value.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
