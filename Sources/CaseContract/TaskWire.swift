@@ -8,22 +8,29 @@ import JSON
 /// whitespace, so the same task is always the same bytes.
 extension CaseTask {
     /// The Kafka message value.
-    public func wireJSON() -> [UInt8] { wireValue.serialized() }
+    public func wireJSON() -> [UInt8] { wireMembers.serialized() }
 
-    public var wireValue: JSONValue {
-        .object([
-            "id": .string(id.lowercasedText),
-            "type": .string(type.rawValue),
-            "caseId": .string(caseId),
-            "createdAt": .string(RFC3339.utcString(createdAt)),
-            "dueBy": .string(dueBy.description),
-            "causationId": .string(causationId.lowercasedText),
-            "data": .object(wireData),
-        ])
-    }
+    public var wireValue: JSONValue { wireMembers.object }
 
     /// `data`: the typed payload's fields and `action`.
     public var wireData: [String: JSONValue] {
+        guard case .object(let fields) = wireDataMembers.object else { return [:] }
+        return fields
+    }
+
+    var wireMembers: JSONMembers {
+        var envelope = JSONMembers()
+        envelope["id"] = .string(id.lowercasedText)
+        envelope["type"] = .string(type.rawValue)
+        envelope["caseId"] = .string(caseId)
+        envelope["createdAt"] = .string(RFC3339.utcString(createdAt))
+        envelope["dueBy"] = .string(dueBy.description)
+        envelope["causationId"] = .string(causationId.lowercasedText)
+        envelope[object: "data"] = wireDataMembers
+        return envelope
+    }
+
+    var wireDataMembers: JSONMembers {
         var fields = data.wireFields
         fields["action"] = .string(action.rawValue)
         if withdrawnAsCorrection { fields["reason"] = .string(TaskWire.correctionReason) }
@@ -38,8 +45,8 @@ public enum TaskWire {
 }
 
 extension TaskData {
-    var wireFields: [String: JSONValue] {
-        var f: [String: JSONValue] = [:]
+    var wireFields: JSONMembers {
+        var f = JSONMembers()
         switch self {
         case .incomeWithholding(let notice):
             f["employer"] = notice.employer.wire

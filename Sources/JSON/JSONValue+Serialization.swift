@@ -21,7 +21,7 @@ extension JSONValue {
         return fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
-    private func write(into out: inout [UInt8]) {
+    func write(into out: inout [UInt8]) {
         switch self {
         case .null:
             JSONOutput.appendLiteral("null", to: &out)

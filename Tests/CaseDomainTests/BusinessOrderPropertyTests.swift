@@ -204,6 +204,8 @@ struct BusinessOrderPropertyTests {
                 var contents: [UUID: [UInt8]] = [:]
                 for task in arrival.driver.published {
                     let bytes = task.wireJSON()
+                    // The members writer and the JSON tree's serializer write the same canonical bytes.
+                    #expect(bytes == task.wireValue.serialized())
                     #expect(contents.updateValue(bytes, forKey: task.id).map { $0 == bytes } ?? true, "task \(task.id) published twice, differently")
                 }
             }
