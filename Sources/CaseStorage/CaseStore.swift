@@ -505,18 +505,31 @@ struct HistoryWrites {
         eventIds.append(entry.eventId)
         eventTypes.append(entry.eventType)
         occurredAt.append(entry.occurredAt)
-        // JSONValue's serializer: a JSONEncoder per row would dominate the batch.
-        changes.append(PostgresJSON(bytes: JSONValue.array(entry.changes.map(JSONValue.string)).serialized()))
+        // Written straight to bytes (both columns are jsonb: the server normalises them).
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        for (n, change) in entry.changes.enumerated() {
+            if n > 0 { json.append(UInt8(ascii: ",")) }
+            JSONOutput.appendString(change, to: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+        changes.append(PostgresJSON(bytes: json))
         // uuid[] per row travels as its array literal; unnest cannot take a 2-D ragged array.
         taskIds.append("{" + entry.tasks.map { $0.id.lowercasedText }.joined(separator: ",") + "}")
-        let summaries = JSONValue.array(
-            entry.tasks.map { task in
-                .object([
-                    "id": .string(task.id.lowercasedText), "type": .string(task.type.rawValue),
-                    "action": .string(task.action.rawValue), "dueBy": .string(task.dueBy.description),
-                ])
-            })
-        tasks.append(PostgresJSON(bytes: summaries.serialized()))
+        json = [UInt8(ascii: "[")]
+        for (n, task) in entry.tasks.enumerated() {
+            if n > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: #"{"action":"#.utf8)
+            JSONOutput.appendString(task.action.rawValue, to: &json)
+            json.append(contentsOf: #","dueBy":"#.utf8)
+            JSONOutput.appendString(task.dueBy.description, to: &json)
+            json.append(contentsOf: #","id":"#.utf8)
+            JSONOutput.appendString(task.id.lowercasedText, to: &json)
+            json.append(contentsOf: #","type":"#.utf8)
+            JSONOutput.appendString(task.type.rawValue, to: &json)
+            json.append(UInt8(ascii: "}"))
+        }
+        json.append(UInt8(ascii: "]"))
+        tasks.append(PostgresJSON(bytes: json))
     }
 
     func enqueue(on pipeline: PostgresPipeline) {
