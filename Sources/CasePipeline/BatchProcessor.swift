@@ -70,12 +70,15 @@ public final class BatchProcessor: @unchecked Sendable {
     /// Part-way derivations of the cases this worker re-derived, kept between
     /// batches: the next late event of such a case folds on from there.
     private var checkpoints: CaseTimeline.Checkpoints
+    /// The committed events of the cases re-derived lately, decoded.
+    private let earlierEvents: CommittedEvents
 
     public init(
         store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
         checkpointedCases: Int = BatchProcessor.defaultCheckpointedCases
     ) {
         self.checkpoints = CaseTimeline.Checkpoints(capacity: checkpointedCases)
+        self.earlierEvents = CommittedEvents(capacity: checkpointedCases)
         self.store = store
         self.protector = protector
         self.topics = topics
@@ -112,9 +115,9 @@ public final class BatchProcessor: @unchecked Sendable {
         try store.withBatch { transaction in
             var run = BatchRun(
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger, report: report,
-                checkpoints: checkpoints)
+                checkpoints: checkpoints, earlierEvents: earlierEvents)
             try run.expire(caseIds: caseIds, horizon: horizon)
-            try run.save()
+            _ = try run.save()
             report = run.report
             checkpoints = run.checkpoints
         }
@@ -124,10 +127,11 @@ public final class BatchProcessor: @unchecked Sendable {
     public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
         let decoded = records.map { $0.decoded ?? EventDecoder.decode($0.value) }
         var report = BatchReport()
+        var committed: [CommittedEvents.Entry] = []
         try store.withBatch { transaction in
             var run = BatchRun(
                 transaction: transaction, protector: protector, topics: topics, policy: policy, logger: logger,
-                report: BatchReport(), checkpoints: checkpoints)
+                report: BatchReport(), checkpoints: checkpoints, earlierEvents: earlierEvents)
             let admitted = try run.admit(records, decoded, contention: contention)
             var events: [(Event, DeadLetter.Source)] = []
             var refused: [OutboxMessage] = []
@@ -153,13 +157,15 @@ public final class BatchProcessor: @unchecked Sendable {
             let resumedBefore = run.checkpoints.resumed
             try run.apply(events)
             run.outbox = refused + run.outbox
-            try run.save()
+            committed = try run.save()
             run.report.rederivedFromCheckpoint = run.checkpoints.resumed - resumedBefore
             report = run.report
             // Kept only from a batch that commits or fails as a whole: a checkpoint
             // names its events, so one from a rolled-back batch simply never matches.
             checkpoints = run.checkpoints
         }
+        // Committed: the events these cases hold now are known without reading them back.
+        for entry in committed { earlierEvents.put(entry) }
         // Logged once the refusals are committed, not on every retry of the batch.
         let deferred = Set(report.deferred)
         for (index, result) in decoded.enumerated() where !deferred.contains(index) {
@@ -183,6 +189,7 @@ struct BatchRun {
     let logger: Logger
     var report: BatchReport
     var checkpoints: CaseTimeline.Checkpoints
+    let earlierEventsCache: CommittedEvents
 
     /// Case states as loaded (locked) and as changed so far; nil = no such case.
     private var states: [String: CaseState] = [:]
@@ -229,9 +236,10 @@ struct BatchRun {
 
     init(
         transaction: BatchTransaction, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
-        report: BatchReport, checkpoints: CaseTimeline.Checkpoints
+        report: BatchReport, checkpoints: CaseTimeline.Checkpoints, earlierEvents: CommittedEvents
     ) {
         self.checkpoints = checkpoints
+        self.earlierEventsCache = earlierEvents
         self.transaction = transaction
         self.protector = protector
         self.topics = topics
@@ -420,8 +428,10 @@ struct BatchRun {
         }
     }
 
-    /// Everything the batch decided, in one round of writes.
-    mutating func save() throws {
+    /// Everything the batch decided, in one round of writes; returns the
+    /// committed events of the cases whose events were read (the caller keeps
+    /// them once the transaction commits).
+    mutating func save() throws -> [CommittedEvents.Entry] {
         // Taken from parking (or parked in this batch) and still unmatched: parked again as they were.
         let stillParked = (toPark + takenFromStorage).filter {
             !unparkedIds.contains(ParkedKey(eventId: $0.eventId, match: $0.match))
@@ -432,6 +442,11 @@ struct BatchRun {
         let unparked = Set(takenFromStorage.map(\.eventId))
         let changedOutcomes = outcomes.filter { $0.value != .applied || unparked.contains($0.key) }
         try transaction.save(cases: changes, outbox: outbox, parked: stillParked, outcomes: changedOutcomes)
+        return committedEvents.compactMap { caseId, committed in
+            transaction.version(of: caseId).map {
+                CommittedEvents.Entry(caseId: caseId, version: $0, events: committed + (appliedInBatch[caseId] ?? []))
+            }
+        }
     }
 
     // MARK: routing
@@ -612,7 +627,15 @@ struct BatchRun {
     /// A case with an event that no longer decodes is left out: its late
     /// events are refused (`earlierEventsMissing`) rather than mis-derived.
     private mutating func readEarlierEvents(of caseIds: Set<String>) throws {
-        let wanted = caseIds.filter { committedEvents[$0] == nil }
+        var wanted = Set<String>()
+        for caseId in caseIds where committedEvents[caseId] == nil {
+            // Kept from an earlier batch of this worker, if nobody changed the case since.
+            if let version = transaction.version(of: caseId), let known = earlierEventsCache.events(of: caseId, version: version) {
+                committedEvents[caseId] = known
+            } else {
+                wanted.insert(caseId)
+            }
+        }
         guard !wanted.isEmpty else { return }
         let read = try transaction.earlierEvents(caseIds: wanted)
         for caseId in wanted {
@@ -720,6 +743,44 @@ struct BatchRun {
         case .termination(let termination): termination.employee.ssn
         case .quarterlyWage(let wage): wage.employee.ssn
         default: nil
+        }
+    }
+}
+
+/// The committed events of the cases a worker re-derived lately, decoded, with
+/// the case version they make up: the next late event of such a case needs
+/// them all again, and reading them back (sealed, from history) and decoding
+/// them cost more than folding them. An entry counts only while the case's
+/// version is the one it was kept at (another worker's batch, or a sweep,
+/// changes the version). Bounded: the least recently used half goes when full.
+/// One per worker thread.
+final class CommittedEvents {
+    struct Entry {
+        var caseId: String
+        var version: Int64
+        var events: [Event]
+    }
+
+    private var entries: [String: (entry: Entry, used: UInt64)] = [:]
+    private var tick: UInt64 = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    func events(of caseId: String, version: Int64) -> [Event]? {
+        guard let found = entries[caseId], found.entry.version == version else { return nil }
+        tick += 1
+        entries[caseId]!.used = tick
+        return found.entry.events
+    }
+
+    func put(_ entry: Entry) {
+        guard capacity > 0 else { return }
+        tick += 1
+        entries[entry.caseId] = (entry, tick)
+        if entries.count > capacity {
+            let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
+            entries = entries.filter { $0.value.used >= cutoff }
         }
     }
 }

@@ -144,6 +144,10 @@ public final class BatchTransaction {
         self.store = store
     }
 
+    /// The case's version as `lockAndLoad` read it, or as this batch's `save`
+    /// wrote it; nil for a case not loaded (or not existing).
+    public func version(of caseId: String) -> Int64? { loaded[caseId]?.version }
+
     private func checkOpen(_ operation: String) throws {
         guard isOpen else {
             throw PostgresError(kind: .misuse, message: "batch transaction already ended", operation: operation)
