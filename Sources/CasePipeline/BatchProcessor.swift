@@ -761,26 +761,14 @@ final class CommittedEvents {
         var events: [Event]
     }
 
-    private var entries: [String: (entry: Entry, used: UInt64)] = [:]
-    private var tick: UInt64 = 0
-    let capacity: Int
+    private var entries: RecentlyUsed<String, Entry>
 
-    init(capacity: Int) { self.capacity = max(0, capacity) }
+    init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
     func events(of caseId: String, version: Int64) -> [Event]? {
-        guard let found = entries[caseId], found.entry.version == version else { return nil }
-        tick += 1
-        entries[caseId]!.used = tick
-        return found.entry.events
+        guard entries.peek(caseId)?.version == version else { return nil }
+        return entries.use(caseId)?.events
     }
 
-    func put(_ entry: Entry) {
-        guard capacity > 0 else { return }
-        tick += 1
-        entries[entry.caseId] = (entry, tick)
-        if entries.count > capacity {
-            let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
-            entries = entries.filter { $0.value.used >= cutoff }
-        }
-    }
+    func put(_ entry: Entry) { entries.put(entry.caseId, entry) }
 }

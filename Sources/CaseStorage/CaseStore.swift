@@ -79,45 +79,27 @@ public final class CaseStore: @unchecked Sendable {
 /// is decoded only when the row's version differs from the cached one, i.e.
 /// when another worker (or nobody, yet) applied events to it since.
 final class StateCache {
-    private var entries: [String: (loaded: LoadedCase, used: UInt64)] = [:]
-    private var tick: UInt64 = 0
-    let capacity: Int
+    private var entries: RecentlyUsed<String, LoadedCase>
 
-    init(capacity: Int) {
-        self.capacity = max(0, capacity)
-    }
+    init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
+    var capacity: Int { entries.capacity }
     var count: Int { entries.count }
 
-    func get(_ caseId: String) -> LoadedCase? {
-        guard var entry = entries[caseId] else { return nil }
-        tick += 1
-        entry.used = tick
-        entries[caseId] = entry
-        return entry.loaded
-    }
+    func get(_ caseId: String) -> LoadedCase? { entries.use(caseId) }
 
     func versions(of caseIds: some Sequence<String>) -> (ids: [String], versions: [Int64]) {
         var ids: [String] = [], versions: [Int64] = []
         for caseId in caseIds {
-            if let entry = entries[caseId] {
+            if let loaded = entries.peek(caseId) {
                 ids.append(caseId)
-                versions.append(entry.loaded.version)
+                versions.append(loaded.version)
             }
         }
         return (ids, versions)
     }
 
-    func put(_ caseId: String, _ loaded: LoadedCase) {
-        guard capacity > 0 else { return }
-        tick += 1
-        entries[caseId] = (loaded, tick)
-        if entries.count > capacity {
-            // Evict the least recently used half in one go: amortised O(1) per put.
-            let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
-            entries = entries.filter { $0.value.used >= cutoff }
-        }
-    }
+    func put(_ caseId: String, _ loaded: LoadedCase) { entries.put(caseId, loaded) }
 }
 
 /// A case as loaded under its row lock.

@@ -164,24 +164,21 @@ public struct SSNProtector: Sendable {
         return hash
     }
 
-    /// A bounded map from SSN digits to their hash (emptied when full: the
-    /// people of current work come back within a few batches).
+    /// SSN digits to their hash, bounded (`RecentlyUsed`), shared by threads.
     final class HashMemo: @unchecked Sendable {
-        static let capacity = 50_000
         private let lock = NSLock()
-        private var hashes: [String: SSNHash] = [:]
+        private var hashes = RecentlyUsed<String, SSNHash>(capacity: 50_000)
 
         func value(for digits: String) -> SSNHash? {
             lock.lock()
             defer { lock.unlock() }
-            return hashes[digits]
+            return hashes.use(digits)
         }
 
         func store(_ hash: SSNHash, for digits: String) {
             lock.lock()
             defer { lock.unlock() }
-            if hashes.count >= Self.capacity { hashes.removeAll(keepingCapacity: true) }
-            hashes[digits] = hash
+            hashes.put(digits, hash)
         }
     }
 

@@ -94,31 +94,28 @@ public enum CaseTimeline {
             /// The ids of the events after the application folded in, in business order.
             var folded: [UUID]
             var derivation: Derivation
-            var used: UInt64
         }
 
-        public let capacity: Int
-        private var entries: [String: Entry] = [:]
-        private var tick: UInt64 = 0
+        private var entries: RecentlyUsed<String, Entry>
         /// Late events whose case was folded on from a checkpoint / from its application.
         public private(set) var resumed = 0, fromStart = 0
 
-        public init(capacity: Int) { self.capacity = max(0, capacity) }
+        public init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
+        public var capacity: Int { entries.capacity }
         public var count: Int { entries.count }
 
         /// The derivation through the longest prefix of `ordered` the case's
         /// checkpoint covers, and how many events of `ordered.rest` it folded.
         mutating func start(_ ordered: Ordered, caseId: String, before position: Int) -> (Derivation, Int)? {
-            guard let entry = entries[caseId], entry.applicationId == ordered.application.id,
+            guard let entry = entries.peek(caseId), entry.applicationId == ordered.application.id,
                 entry.obligorSSNs == ordered.obligorSSNs, entry.folded.count <= position,
                 ordered.rest[..<entry.folded.count].elementsEqual(entry.folded, by: { $0.id == $1 })
             else {
                 fromStart += 1
                 return nil
             }
-            tick += 1
-            entries[caseId]!.used = tick
+            _ = entries.use(caseId)
             resumed += 1
             return (entry.derivation, entry.folded.count)
         }
@@ -128,19 +125,13 @@ public enum CaseTimeline {
             var kept = derivation
             // Only the late event's own history lines are ever read back.
             kept.changes = [:]
-            tick += 1
-            entries[caseId] = Entry(
+            entries.put(caseId, Entry(
                 applicationId: ordered.application.id, obligorSSNs: ordered.obligorSSNs,
-                folded: ordered.rest[..<count].map(\.id), derivation: kept, used: tick)
-            if entries.count > capacity {
-                // Evict the least recently used half in one go: amortised O(1) per keep.
-                let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
-                entries = entries.filter { $0.value.used >= cutoff }
-            }
+                folded: ordered.rest[..<count].map(\.id), derivation: kept))
         }
 
         /// Forgets a case (its derivation no longer starts where the checkpoint says).
-        public mutating func forget(_ caseId: String) { entries[caseId] = nil }
+        public mutating func forget(_ caseId: String) { entries.remove(caseId) }
     }
 
     // MARK: Re-deriving a case
