@@ -78,7 +78,9 @@ public final class BatchProcessor: @unchecked Sendable {
         checkpointedCases: Int = BatchProcessor.defaultCheckpointedCases
     ) {
         self.checkpoints = CaseTimeline.Checkpoints(capacity: checkpointedCases)
-        self.earlierEvents = CommittedEvents(capacity: checkpointedCases)
+        // A case's decoded events weigh far more than its checkpoint (a state and
+        // its last task per target): fewer are kept, so a worker's memory stays low.
+        self.earlierEvents = CommittedEvents(capacity: checkpointedCases / 4)
         self.store = store
         self.protector = protector
         self.topics = topics

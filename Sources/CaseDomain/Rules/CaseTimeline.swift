@@ -139,8 +139,9 @@ public enum CaseTimeline {
     /// One business-order derivation of a case.
     struct Derivation: Sendable {
         var state: CaseState
-        /// Every task the events decided, in order.
-        var tasks: [CaseTask]
+        /// Per task type and target, the last task the events decided: all
+        /// that corrections compare (and all a checkpoint needs to keep).
+        var tasks = Corrections.LastTasks()
         var changes: [UUID: [String]]
         /// Events the rules refused at their place in business order.
         var refused: [UUID: RuleError]
@@ -179,7 +180,9 @@ public enum CaseTimeline {
         /// The case as its application opened it.
         func open(policy: Policy) throws(RuleError) -> Derivation {
             let opened = try CaseRules.applying(application, to: nil, policy: policy, obligorSSNs: obligorSSNs)
-            return Derivation(state: opened.state, tasks: opened.tasks, changes: [application.id: opened.changes], refused: [:])
+            var derivation = Derivation(state: opened.state, changes: [application.id: opened.changes], refused: [:])
+            derivation.tasks.record(opened.tasks)
+            return derivation
         }
 
         /// `derivation` carried on through `events` (in business order).
@@ -188,7 +191,7 @@ public enum CaseTimeline {
                 do {
                     let outcome = try CaseRules.applying(event, to: derivation.state, policy: policy, obligorSSNs: obligorSSNs)
                     derivation.state = outcome.state
-                    derivation.tasks += outcome.tasks
+                    derivation.tasks.record(outcome.tasks)
                     derivation.changes[event.id] = outcome.changes
                 } catch {
                     derivation.refused[event.id] = error
@@ -204,7 +207,7 @@ public enum CaseTimeline {
                               businessDate: policy.calendar.businessDate(of: last.occurredAt))
             run.advance(to: through)
             derivation.state = run.state
-            derivation.tasks += run.tasks
+            derivation.tasks.record(run.tasks)
         }
     }
 
@@ -272,8 +275,8 @@ public enum CaseTimeline {
 struct Corrections {
     private(set) var tasks: [CaseTask] = []
 
-    init(before: [CaseTask], after: [CaseTask], causedBy event: Event, caseId: String, businessDate: LocalDate) {
-        let was = Self.lastByTarget(before), now = Self.lastByTarget(after)
+    init(before: LastTasks, after: LastTasks, causedBy event: Event, caseId: String, businessDate: LocalDate) {
+        let was = before.byTarget, now = after.byTarget
         for key in Set(was.keys).union(now.keys).sorted() {
             let old = was[key], new = now[key]
             let wasInForce = old?.action == .issue, isInForce = new?.action == .issue
@@ -297,16 +300,19 @@ struct Corrections {
         tasks.sort(by: CaseTask.publicationOrder)
     }
 
-    struct Key: Hashable, Comparable {
+    struct Key: Hashable, Comparable, Sendable {
         var type: TaskType
         var target: String
         static func < (a: Key, b: Key) -> Bool { (a.type.rawValue, a.target) < (b.type.rawValue, b.target) }
     }
 
-    static func lastByTarget(_ tasks: [CaseTask]) -> [Key: CaseTask] {
-        var last: [Key: CaseTask] = [:]
-        for task in tasks { last[Key(type: task.type, target: task.target)] = task }
-        return last
+    /// Per task type and target, the last task decided.
+    struct LastTasks: Sendable {
+        private(set) var byTarget: [Key: CaseTask] = [:]
+
+        mutating func record(_ tasks: [CaseTask]) {
+            for task in tasks { byTarget[Key(type: task.type, target: task.target)] = task }
+        }
     }
 }
 
