@@ -147,6 +147,26 @@ struct RulesEmployerTests {
         #expect(driver.current.employments[0].medicalCoverage == .enrolled)
     }
 
+    /// Found by the rules' property test: an acceptance that crosses the
+    /// notice's withdrawal must not put withholding back in force, or the
+    /// employer's later termination withdraws it a second time.
+    @Test func iwoResponse_acceptingAWithdrawnNotice_putsNothingInForce() throws {
+        var driver = try withOrder(Fx.order(), ncp: Fx.ncp(employer: Fx.acme))
+        #expect(driver.current.employments[0].withholding == .issued)
+        // Support modified to nothing: the notice is withdrawn.
+        let modified = try driver.apply(Fx.event(2, on: "2026-03-26", .orderModified(OrderModification(
+            orderId: "O-1", monthlySupportCents: 0, effectiveOn: Fx.date("2026-04-01"), medicalSupportOrdered: false))))
+        #expect(try modified.only(.incomeWithholding).actionValue == "WITHDRAW")
+        let accepted = try driver.apply(Fx.employerReport(3, on: "2026-04-14", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: Fx.acme.fein), status: .accepted))))
+        #expect(accepted.tasks.isEmpty)
+        #expect(driver.current.employments[0].withholding == .none)
+        #expect(accepted.changes.contains { $0.contains("no longer in force") })
+        let terminated = try driver.apply(Fx.employerReport(4, on: "2026-04-15", .termination(Termination(
+            employee: Employee(ssn: Fx.ncpSSN), employer: EmployerRef(fein: Fx.acme.fein), terminatedOn: Fx.date("2026-04-15")))))
+        #expect(terminated.tasks(.incomeWithholding).isEmpty, "withdrawn once already")
+    }
+
     @Test func iwoResponse_acceptedByAnUnknownEmployer_recordsTheEmployment() throws {
         var driver = try withOrder()
         let outcome = try driver.apply(Fx.employerReport(2, on: "2026-03-09", .iwoResponse(IWOResponse(

@@ -63,18 +63,23 @@ extension RuleRun {
             endEmployment(fein: fein, endedOn: businessDate, reason: "NOT_EMPLOYED")
         case .accepted:
             if let index = state.employments.firstIndex(where: { $0.fein == fein }) {
-                if let order = state.activeOrder {
-                    state.employments[index].withholding = .accepted
-                    if state.employments[index].withholdingOrderId == nil {
-                        state.employments[index].withholdingOrderId = order.orderId
-                    }
+                guard state.employments[index].withholding != .none else {
+                    // The answer crossed the notice's withdrawal (nothing left to withhold,
+                    // the order ended): no withholding is in force to accept, and none
+                    // may later be withdrawn twice.
+                    note("employer \(fein) accepted an income withholding order no longer in force: nothing to withhold")
+                    break
+                }
+                state.employments[index].withholding = .accepted
+                if state.employments[index].withholdingOrderId == nil {
+                    state.employments[index].withholdingOrderId = state.activeOrder?.orderId
                 }
             } else {
                 // An answer to a notice sent before this service held the case: the
-                // employer confirms the employment, and with an order in force the
-                // withholding is in place (without one there is nothing to withhold).
+                // employer confirms the employment, and with an order in force that
+                // has something to withhold the withholding is in place.
                 var employment = Employment(fein: fein, name: response.employer.name, address: response.employer.address, since: businessDate)
-                if let order = state.activeOrder {
+                if let order = state.activeOrder, order.monthlyWithholdingCents > 0 {
                     employment.withholding = .accepted
                     employment.withholdingOrderId = order.orderId
                 }
