@@ -162,8 +162,8 @@ public final class BatchProcessor: @unchecked Sendable {
             committed = try run.save()
             run.report.rederivedFromCheckpoint = run.checkpoints.resumed - resumedBefore
             report = run.report
-            // Kept only from a batch that commits or fails as a whole: a checkpoint
-            // names its events, so one from a rolled-back batch simply never matches.
+            // Kept even if the commit then fails: a checkpoint names the events it
+            // folded, so one from a rolled-back batch matches only if they come again.
             checkpoints = run.checkpoints
         }
         // Committed: the events these cases hold now are known without reading them back.

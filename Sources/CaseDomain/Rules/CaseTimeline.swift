@@ -97,8 +97,8 @@ public enum CaseTimeline {
         }
 
         private var entries: RecentlyUsed<String, Entry>
-        /// Late events whose case was folded on from a checkpoint / from its application.
-        public private(set) var resumed = 0, fromStart = 0
+        /// Late events whose case was folded on from a checkpoint.
+        public private(set) var resumed = 0
 
         public init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
@@ -112,7 +112,6 @@ public enum CaseTimeline {
                 entry.obligorSSNs == ordered.obligorSSNs, entry.folded.count <= position,
                 ordered.rest[..<entry.folded.count].elementsEqual(entry.folded, by: { $0.id == $1 })
             else {
-                fromStart += 1
                 return nil
             }
             _ = entries.use(caseId)
@@ -129,9 +128,6 @@ public enum CaseTimeline {
                 applicationId: ordered.application.id, obligorSSNs: ordered.obligorSSNs,
                 folded: ordered.rest[..<count].map(\.id), derivation: kept))
         }
-
-        /// Forgets a case (its derivation no longer starts where the checkpoint says).
-        public mutating func forget(_ caseId: String) { entries.remove(caseId) }
     }
 
     // MARK: Re-deriving a case
