@@ -83,9 +83,6 @@ final class StateCache {
 
     init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
-    var capacity: Int { entries.capacity }
-    var count: Int { entries.count }
-
     func get(_ caseId: String) -> LoadedCase? { entries.use(caseId) }
 
     func versions(of caseIds: some Sequence<String>) -> (ids: [String], versions: [Int64]) {
@@ -504,15 +501,12 @@ struct HistoryWrites {
         json = [UInt8(ascii: "[")]
         for (n, task) in entry.tasks.enumerated() {
             if n > 0 { json.append(UInt8(ascii: ",")) }
-            json.append(contentsOf: #"{"action":"#.utf8)
-            JSONOutput.appendString(task.action.rawValue, to: &json)
-            json.append(contentsOf: #","dueBy":"#.utf8)
-            JSONOutput.appendString(task.dueBy.description, to: &json)
-            json.append(contentsOf: #","id":"#.utf8)
-            JSONOutput.appendString(task.id.lowercasedText, to: &json)
-            json.append(contentsOf: #","type":"#.utf8)
-            JSONOutput.appendString(task.type.rawValue, to: &json)
-            json.append(UInt8(ascii: "}"))
+            var summary = JSONMembers()
+            summary["id"] = .string(task.id.lowercasedText)
+            summary["type"] = .string(task.type.rawValue)
+            summary["action"] = .string(task.action.rawValue)
+            summary["dueBy"] = .string(task.dueBy.description)
+            summary.write(into: &json)
         }
         json.append(UInt8(ascii: "]"))
         tasks.append(PostgresJSON(bytes: json))

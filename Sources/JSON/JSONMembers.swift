@@ -58,19 +58,11 @@ public struct JSONMembers: Sendable {
     }
 
     public func write(into out: inout [UInt8]) {
-        let ascii = members.allSatisfy { $0.key.utf8.allSatisfy { $0 < 0x80 } }
-        let sorted = ascii
-            ? members.sorted { $0.key < $1.key } : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        out.append(UInt8(ascii: "{"))
-        for (n, member) in sorted.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            JSONOutput.appendString(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch member.value {
+        JSONValue.writeObject(members, into: &out) { value, out in
+            switch value {
             case .json(let json): json.write(into: &out)
             case .members(let nested): nested.write(into: &out)
             }
         }
-        out.append(UInt8(ascii: "}"))
     }
 }

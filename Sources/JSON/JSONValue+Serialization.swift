@@ -14,11 +14,24 @@ extension JSONValue {
         String(decoding: serialized(), as: UTF8.self)
     }
 
-    /// Members in their keys' UTF-8 byte order. For ASCII keys (every key of the contract)
-    /// String's own `<` is that order and takes the stdlib's fast path.
-    static func sortedMembers(_ fields: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        if fields.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) { return fields.sorted { $0.key < $1.key } }
-        return fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    /// `{"key":value,...}` with the members in their keys' UTF-8 byte order (the
+    /// canonical form of `.object` and of `JSONMembers`). For ASCII keys (every
+    /// key of the contract) String's own `<` is that order and takes the
+    /// stdlib's fast path.
+    static func writeObject<Value>(
+        _ members: some Collection<(key: String, value: Value)>, into out: inout [UInt8],
+        value writeValue: (Value, inout [UInt8]) -> Void
+    ) {
+        let sorted = members.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } })
+            ? members.sorted { $0.key < $1.key } : members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        out.append(UInt8(ascii: "{"))
+        for (n, member) in sorted.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            JSONOutput.appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            writeValue(member.value, &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     func write(into out: inout [UInt8]) {
@@ -47,14 +60,7 @@ extension JSONValue {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            out.append(UInt8(ascii: "{"))
-            for (n, member) in Self.sortedMembers(fields).enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
-                JSONOutput.appendString(member.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            Self.writeObject(fields, into: &out) { value, out in value.write(into: &out) }
         }
     }
 }

@@ -153,7 +153,12 @@ struct BatchTransactionTests {
                 let (next, more) = try builder.apply([backdated], to: loaded["CS-210"])
                 try batch.save(cases: [CaseChange(state: next, history: more)])
             }
-            let after = try #require(try reader.show(caseId: "CS-210", asOf: asOf)).ledger
+            let view = try #require(try reader.show(caseId: "CS-210", asOf: asOf))
+            let after = view.ledger
+            // Both forms carry the lines: `ledger` in JSON, "Account through" in text.
+            #expect(try view.json().contains(#""ledger" : ["#))
+            #expect(view.text.contains("Account through 2026-04-12:"))
+            #expect(view.text.contains("2026-03-20 payment $50.00"))
 
             let (final, _) = try builder.apply(events + [backdated])
             let expected = final.ledger.entries(through: asOf)

@@ -132,20 +132,21 @@ struct LedgerProjection: Sendable {
     /// Buckets for the plain run months in `(after, through]` (no explicit charge
     /// falls there: the horizon already covers every one).
     private mutating func appendRunBuckets(after start: LedgerMonth, through end: LedgerMonth) {
-        var added: [Bucket] = []
-        for run in runs {
-            let last = min(run.last ?? end, end)
-            let first = max(run.first, start.adding(1))
-            guard last >= first else { continue }
-            for index in first.index...last.index {
-                let month = LedgerMonth(index: index)
-                var bucket = Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)])
-                bucket.finishSteps()
-                added.append(bucket)
-            }
+        var month = start
+        while month < end {
+            month = month.adding(1)
+            buckets += runBuckets(in: month)
         }
-        added.sort { $0.firstDue != $1.firstDue ? $0.firstDue < $1.firstDue : $0.orderId < $1.orderId }
-        buckets += added
+    }
+
+    /// The buckets of a month past the horizon: one per order whose regular
+    /// support runs that month, in order id order (after every earlier month's).
+    private func runBuckets(in month: LedgerMonth) -> [Bucket] {
+        runs.filter { $0.first <= month && ($0.last.map { month <= $0 } ?? true) }.map { run in
+            var bucket = Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)])
+            bucket.finishSteps()
+            return bucket
+        }.sorted { $0.orderId < $1.orderId }
     }
 
     /// Applies one payment on its receipt date: the receipt month's support,
@@ -225,21 +226,13 @@ struct LedgerProjection: Sendable {
         guard let start = horizon, let limit = extensionLimit else { return }
         var month = start
         var covered: Cents = 0
-        var added: [Bucket] = []
         while covered < credit, month < limit {
             month = month.adding(1)
-            var any = false
-            for run in runs where run.first <= month && (run.last.map { month <= $0 } ?? true) {
-                any = true
-                var bucket = Bucket(orderId: run.orderId, month: month, firstDue: month.first, changes: [(month.first, run.amountCents)])
-                bucket.finishSteps()
-                added.append(bucket)
-                covered += run.amountCents
-            }
-            if !any, !runs.contains(where: { $0.last.map { month < $0 } ?? true }) { break }
+            let inMonth = runBuckets(in: month)
+            buckets += inMonth
+            covered += inMonth.reduce(0) { $0 + $1.finalPayable }
+            if inMonth.isEmpty, !runs.contains(where: { $0.last.map { month < $0 } ?? true }) { break }
         }
-        added.sort { $0.firstDue != $1.firstDue ? $0.firstDue < $1.firstDue : $0.orderId < $1.orderId }
-        buckets += added
         horizon = month
     }
 

@@ -103,7 +103,6 @@ public enum CaseTimeline {
         public init(capacity: Int) { entries = RecentlyUsed(capacity: capacity) }
 
         public var capacity: Int { entries.capacity }
-        public var count: Int { entries.count }
 
         /// The derivation through the longest prefix of `ordered` the case's
         /// checkpoint covers, and how many events of `ordered.rest` it folded.
