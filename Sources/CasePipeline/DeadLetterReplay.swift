@@ -92,7 +92,7 @@ extension DeadLetterReplay {
     /// may be undecodable: that is often why it was refused).
     static func eventMetadata(_ value: [UInt8]) -> Logger.Metadata {
         guard case .success(let event) = EventDecoder.decode(value) else { return EventLog.undecodable }
-        return EventLog.metadata(event, caseId: BatchRun.namedCaseId(event))
+        return EventLog.metadata(event, caseId: BatchRouter.namedCaseId(event))
     }
 }
 

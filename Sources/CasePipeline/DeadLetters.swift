@@ -35,6 +35,10 @@ public enum DeadLetter {
             self.init(topic: record.topic, partition: record.partition, offset: record.offset, key: record.key ?? [], value: record.value)
         }
 
+        init(_ parked: ParkedEvent) {
+            self.init(topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value)
+        }
+
         init(topic: String, partition: Int32, offset: Int64, key: [UInt8], value: [UInt8]) {
             self.topic = topic
             self.partition = partition

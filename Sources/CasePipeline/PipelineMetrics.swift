@@ -284,7 +284,7 @@ extension OutboxRow {
     }
 }
 
-extension BatchRun {
+extension BatchRouter {
     mutating func tally(_ outcome: EventTally.Outcome, _ pending: PendingEvent, reason: String = "") {
         report.tally.add(outcome, topic: pending.source.topic, type: pending.event.type, reason: reason)
     }

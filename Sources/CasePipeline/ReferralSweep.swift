@@ -59,8 +59,9 @@ public struct ReferralSweep {
             guard let last = caseIds.last else { break }
             after = last
             try store.withBatch { batch in
-                try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: caseIds)
-                let states = try batch.lockAndLoad(caseIds: caseIds)
+                let claimed = try batch.claim(IdentityClaim(caseIds: Set(caseIds)), contention: .wait)
+                let loaded = try claimed.load(CaseLoad(caseIds: Set(caseIds)))
+                let states = loaded.states
                 var changes: [CaseChange] = []
                 var outbox: [OutboxMessage] = []
                 for caseId in caseIds.sorted() {
@@ -87,7 +88,7 @@ public struct ReferralSweep {
                     }
                 }
                 report.casesChanged += changes.count
-                if !dryRun { try batch.save(cases: changes, outbox: outbox) }
+                if !dryRun { _ = try loaded.save(BatchWrites(cases: changes, outbox: outbox)) }
             }
         }
         logger.info("sweep finished", metadata: [

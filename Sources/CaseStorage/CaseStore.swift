@@ -10,22 +10,15 @@ import Postgres
 /// per polled batch. Like the connection, a store is used by one thread at a
 /// time.
 ///
-/// A batch goes through `withBatch` in this order (the order is what keeps
-/// concurrent workers deadlock-free and keeps parked events from being
-/// stranded):
-///  1. `recordEvents` -- dedupe: only the ids it returns are new;
-///  2. `lockIdentities(ssnHashes:caseIds:)` -- once, with every SSN hash and
-///     every case id the events name (intake/court case ids, remittance
-///     payment case ids, iwo-response case ids);
-///  3. `noncustodialCases(forSSNHashes:)` -- which cases each reported person
-///     is the NCP on (committed rows only: cases opened earlier in the same
-///     batch are the caller's to match in memory);
-///     `takeParked(forSSNHashes:caseIds:)` -- parked events that can now apply
-///     (deleted here; park them again if they still cannot);
-///  4. `lockAndLoad(caseIds:)` -- row locks, current states;
-///  5. (the caller applies the rules in memory)
-///  6. `save(cases:outbox:parked:outcomes:)` -- everything written in one
-///     round trip. The transaction commits when the body returns.
+/// A batch is three phases, each a type only the one before hands out (see
+/// `BatchPhases.swift`): `withBatch` gives a `BatchTransaction`, whose `claim`
+/// takes the identity locks and resolves reported people to their cases
+/// (`ClaimedIdentities`); its `load` records the event ids, takes what was
+/// parked for them and locks and loads the cases (`LoadedCases`); its `save`
+/// writes everything the batch decided. Each phase is one round trip, so a
+/// batch costs BEGIN, claim, load, save, COMMIT (plus a read of the earlier
+/// events of cases a late event re-derives). The order is what keeps
+/// concurrent workers deadlock-free and parked events from being stranded.
 public final class CaseStore: @unchecked Sendable {
     public let connection: PostgresConnection
     let protector: SSNProtector
@@ -62,8 +55,8 @@ public final class CaseStore: @unchecked Sendable {
             if let limit = batchTimeLimit {
                 let (seconds, attoseconds) = limit.components
                 let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-                // For this transaction only (is_local).
-                try connection.execute(prepared: BatchSQL.batchTimeLimit, parameters: ["\(milliseconds)ms"])
+                // Travels with the batch's first statements, not in a round trip of its own.
+                batch.pendingTimeLimit = "\(milliseconds)ms"
             }
             return try body(batch)
         }
@@ -108,11 +101,15 @@ struct LoadedCase {
     var projection: CaseProjection? = nil
 }
 
-/// The statements of one batch. Only valid inside `CaseStore.withBatch`.
+/// The statements of one batch. Only valid inside `CaseStore.withBatch`; the
+/// pipeline reaches them through the phases (`claim`, then `load`, then
+/// `save`), tests and the sweep's internals one by one.
 public final class BatchTransaction {
     let store: CaseStore
     var connection: PostgresConnection { store.connection }
     var isOpen = true
+    /// The transaction's statement_timeout, sent with its first statements.
+    var pendingTimeLimit: String?
     /// States loaded by `lockAndLoad`: the base for versions, history
     /// sequence numbers and projection diffs.
     var loaded: [String: LoadedCase] = [:]
@@ -125,34 +122,62 @@ public final class BatchTransaction {
 
     /// The case's version as `lockAndLoad` read it, or as this batch's `save`
     /// wrote it; nil for a case not loaded (or not existing).
-    public func version(of caseId: String) -> Int64? { loaded[caseId]?.version }
+    func version(of caseId: String) -> Int64? { loaded[caseId]?.version }
 
-    private func checkOpen(_ operation: String) throws {
+    func checkOpen(_ operation: String) throws {
         guard isOpen else {
             throw PostgresError(kind: .misuse, message: "batch transaction already ended", operation: operation)
         }
     }
 
-    // MARK: 1. dedupe
+    /// Sends the queued statements in one round trip (with the time limit
+    /// first, when it has not gone yet); results in queue order.
+    func run(_ pipeline: PostgresPipeline) throws -> [PostgresResult] {
+        guard let limit = pendingTimeLimit else { return pipeline.count > 0 ? try connection.run(pipeline) : [] }
+        let withLimit = PostgresPipeline()
+        withLimit.execute(prepared: BatchSQL.batchTimeLimit, parameters: [limit])
+        withLimit.append(contentsOf: pipeline)
+        let results = try connection.run(withLimit)
+        pendingTimeLimit = nil
+        return Array(results.dropFirst())
+    }
+
+    /// One statement (through `run`, so the time limit goes first).
+    func execute(_ statement: PreparedStatement, _ parameters: [any PostgresEncodable]) throws -> PostgresResult {
+        let pipeline = PostgresPipeline()
+        pipeline.execute(prepared: statement, parameters: parameters)
+        return try run(pipeline)[0]
+    }
+
+    // MARK: dedupe
 
     /// Inserts the event ids; returns those not seen before (a redelivered id,
     /// or the second occurrence of an id within `events`, is not new). New
     /// ids are recorded with outcome `applied` unless `save(outcomes:)` says
     /// otherwise.
-    public func recordEvents(_ events: [ProcessedEvent]) throws -> Set<UUID> {
+    func recordEvents(_ events: [ProcessedEvent]) throws -> Set<UUID> {
         try checkOpen("recordEvents")
+        let pipeline = PostgresPipeline()
+        guard let index = enqueueRecordEvents(events, on: pipeline) else { return [] }
+        return try freshIds(try run(pipeline)[index])
+    }
+
+    func enqueueRecordEvents(_ events: [ProcessedEvent], on pipeline: PostgresPipeline) -> Int? {
         var seen = Set<UUID>()
         let unique = events.filter { seen.insert($0.eventId).inserted }
-        guard !unique.isEmpty else { return [] }
-        let result = try connection.execute(
+        guard !unique.isEmpty else { return nil }
+        return pipeline.execute(
             prepared: BatchSQL.recordEvents,
             parameters: [unique.map(\.eventId), unique.map(\.topic), unique.map(\.partition), unique.map(\.offset)])
+    }
+
+    func freshIds(_ result: PostgresResult) throws -> Set<UUID> {
         var fresh = Set<UUID>(minimumCapacity: result.rowCount)
         for row in result { fresh.insert(try row.decode(UUID.self, column: 0)) }
         return fresh
     }
 
-    // MARK: 2. identity locks
+    // MARK: identity locks
 
     /// Transaction-scoped advisory locks on every SSN hash and case id in
     /// play, taken in one global (sorted) order in one statement. This
@@ -160,54 +185,82 @@ public final class BatchTransaction {
     /// and a remittance against the intake opening its case, so nothing is
     /// parked while the transaction that would match it commits. Call once
     /// per batch, before `takeParked` and `lockAndLoad`.
-    public func lockIdentities(ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>) throws {
+    func lockIdentities(ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>) throws {
         try checkOpen("lockIdentities")
-        var keys = Set(ssnHashes.map(\.lockKey))
-        for caseId in caseIds { keys.insert(Self.lockKey(caseId: caseId)) }
-        guard !keys.isEmpty else { return }
-        try connection.execute(prepared: BatchSQL.lockIdentities, parameters: [keys.sorted()])
+        let pipeline = PostgresPipeline()
+        guard enqueueLocks(IdentityKeys(ssnHashes: ssnHashes, caseIds: caseIds), wait: true, on: pipeline) != nil else { return }
+        _ = try run(pipeline)
     }
 
     /// The same locks without waiting: takes what is free and returns the SSN
     /// hashes and case ids another transaction holds. Never waits, so never
     /// deadlocks; the caller leaves the work needing a busy one for later.
-    public func tryLockIdentities(
+    func tryLockIdentities(
         ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>
     ) throws -> (ssnHashes: Set<SSNHash>, caseIds: Set<String>) {
         try checkOpen("tryLockIdentities")
-        var owners: [Int64: LockOwner] = [:]
-        for hash in ssnHashes { owners[hash.lockKey] = .ssn(hash) }
-        for caseId in caseIds { owners[Self.lockKey(caseId: caseId)] = .caseId(caseId) }
-        guard !owners.isEmpty else { return ([], []) }
-        let result = try connection.execute(prepared: BatchSQL.tryLockIdentities, parameters: [owners.keys.sorted()])
-        var busy: (ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [])
-        for row in result {
-            switch owners[try row.decode(Int64.self, column: 0)] {
-            case .ssn(let hash): busy.ssnHashes.insert(hash)
-            case .caseId(let caseId): busy.caseIds.insert(caseId)
-            case nil: break
-            }
-        }
-        return busy
+        let keys = IdentityKeys(ssnHashes: ssnHashes, caseIds: caseIds)
+        let pipeline = PostgresPipeline()
+        guard let index = enqueueLocks(keys, wait: false, on: pipeline) else { return ([], []) }
+        return try keys.busy(try run(pipeline)[index])
     }
 
-    private enum LockOwner {
-        case ssn(SSNHash)
-        case caseId(String)
+    /// Queues the locks of `keys` (waiting for each, or taking only the free ones).
+    func enqueueLocks(_ keys: IdentityKeys, wait: Bool, on pipeline: PostgresPipeline) -> Int? {
+        guard !keys.owners.isEmpty else { return nil }
+        return pipeline.execute(
+            prepared: wait ? BatchSQL.lockIdentities : BatchSQL.tryLockIdentities, parameters: [keys.owners.keys.sorted()])
+    }
+
+    /// The advisory lock keys of some SSN hashes and case ids, and whose each is.
+    struct IdentityKeys {
+        enum Owner {
+            case ssn(SSNHash)
+            case caseId(String)
+        }
+
+        var owners: [Int64: Owner] = [:]
+
+        init(ssnHashes: some Collection<SSNHash>, caseIds: some Collection<String>) {
+            for hash in ssnHashes { owners[hash.lockKey] = .ssn(hash) }
+            for caseId in caseIds { owners[BatchTransaction.lockKey(caseId: caseId)] = .caseId(caseId) }
+        }
+
+        /// The SSN hashes and case ids whose keys a try-lock returned (held elsewhere).
+        func busy(_ result: PostgresResult) throws -> (ssnHashes: Set<SSNHash>, caseIds: Set<String>) {
+            var busy: (ssnHashes: Set<SSNHash>, caseIds: Set<String>) = ([], [])
+            for row in result {
+                switch owners[try row.decode(Int64.self, column: 0)] {
+                case .ssn(let hash): busy.ssnHashes.insert(hash)
+                case .caseId(let caseId): busy.caseIds.insert(caseId)
+                case nil: break
+                }
+            }
+            return busy
+        }
     }
 
     static func lockKey(caseId: String) -> Int64 {
         SHA256.hash(data: Array("case:\(caseId)".utf8)).prefix(8).reduce(0) { $0 << 8 | Int64($1) }
     }
 
-    // MARK: 3. resolve and unpark
+    // MARK: resolve and unpark
 
     /// For each hash, the cases (sorted) on which that person is the
     /// noncustodial parent; hashes that match nothing are absent.
-    public func noncustodialCases(forSSNHashes hashes: some Collection<SSNHash>) throws -> [SSNHash: [String]] {
+    func noncustodialCases(forSSNHashes hashes: some Collection<SSNHash>) throws -> [SSNHash: [String]] {
         try checkOpen("noncustodialCases")
-        guard !hashes.isEmpty else { return [:] }
-        let result = try connection.execute(prepared: BatchSQL.noncustodialCases, parameters: [Array(Set(hashes))])
+        let pipeline = PostgresPipeline()
+        guard let index = enqueueNoncustodialCases(hashes, on: pipeline) else { return [:] }
+        return try noncustodialCases(try run(pipeline)[index])
+    }
+
+    func enqueueNoncustodialCases(_ hashes: some Collection<SSNHash>, on pipeline: PostgresPipeline) -> Int? {
+        guard !hashes.isEmpty else { return nil }
+        return pipeline.execute(prepared: BatchSQL.noncustodialCases, parameters: [Array(Set(hashes))])
+    }
+
+    func noncustodialCases(_ result: PostgresResult) throws -> [SSNHash: [String]] {
         var cases: [SSNHash: [String]] = [:]
         for row in result {
             cases[try row.decode(SSNHash.self, column: 0), default: []].append(try row.decode(String.self, column: 1))
@@ -219,19 +272,32 @@ public final class BatchTransaction {
     /// ids, or (case, order) pairs, oldest first (by topic, partition,
     /// offset). They are gone once the batch commits; park again what still
     /// cannot apply (their `parkedAt` goes back with them).
-    public func takeParked(
+    func takeParked(
         forSSNHashes hashes: some Collection<SSNHash>, caseIds: some Collection<String>,
         orders: some Collection<(caseId: String, orderId: String)> = [(caseId: String, orderId: String)](),
         ordersOfCases: some Collection<String> = [String]()
     ) throws -> [ParkedEvent] {
         try checkOpen("takeParked")
-        guard !hashes.isEmpty || !caseIds.isEmpty || !orders.isEmpty || !ordersOfCases.isEmpty else { return [] }
-        let result = try connection.execute(
+        let matches = ParkedMatches(
+            ssnHashes: Set(hashes), caseIds: Set(caseIds), orders: orders.map { ($0.caseId, $0.orderId) },
+            ordersOfCases: Set(ordersOfCases))
+        let pipeline = PostgresPipeline()
+        guard let index = enqueueTakeParked(matches, on: pipeline) else { return [] }
+        return try parkedEvents(try run(pipeline)[index])
+    }
+
+    func enqueueTakeParked(_ matches: ParkedMatches, on pipeline: PostgresPipeline) -> Int? {
+        guard !matches.isEmpty else { return nil }
+        return pipeline.execute(
             prepared: BatchSQL.takeParked,
             parameters: [
-                hashes.map(\.hex), Array(caseIds), orders.map { ParkedEvent.Match.orderKey(caseId: $0.caseId, orderId: $0.orderId) },
-                Array(ordersOfCases),
+                matches.ssnHashes.map(\.hex), Array(matches.caseIds),
+                matches.orders.map { ParkedEvent.Match.orderKey(caseId: $0.caseId, orderId: $0.orderId) },
+                Array(matches.ordersOfCases),
             ])
+    }
+
+    func parkedEvents(_ result: PostgresResult) throws -> [ParkedEvent] {
         var events: [ParkedEvent] = []
         events.reserveCapacity(result.rowCount)
         for row in result {
@@ -252,18 +318,26 @@ public final class BatchTransaction {
         return events.sorted { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }
     }
 
-    // MARK: 4. lock and load
+    // MARK: lock and load
 
     /// Locks the existing case rows (`FOR UPDATE`, in case id order) and
-    /// returns their states; ids without a case are absent. Call once per batch.
-    public func lockAndLoad(caseIds: some Collection<String>) throws -> [String: CaseState] {
+    /// returns their states; ids without a case are absent.
+    func lockAndLoad(caseIds: some Collection<String>) throws -> [String: CaseState] {
         try checkOpen("lockAndLoad")
-        guard !caseIds.isEmpty else { return [:] }
+        let pipeline = PostgresPipeline()
+        guard let index = enqueueLockAndLoad(caseIds, on: pipeline) else { return [:] }
+        return try loadedStates(try run(pipeline)[index])
+    }
+
+    func enqueueLockAndLoad(_ caseIds: some Collection<String>, on pipeline: PostgresPipeline) -> Int? {
+        guard !caseIds.isEmpty else { return nil }
         locked.formUnion(caseIds)
         let ids = Array(Set(caseIds))
         let cached = store.cache.versions(of: ids)
-        let result = try connection.execute(
-            prepared: BatchSQL.lockAndLoad, parameters: [ids, cached.ids, cached.versions])
+        return pipeline.execute(prepared: BatchSQL.lockAndLoad, parameters: [ids, cached.ids, cached.versions])
+    }
+
+    func loadedStates(_ result: PostgresResult) throws -> [String: CaseState] {
         let codec = CaseSnapshotCodec(protector: store.protector)
         var states: [String: CaseState] = [:]
         states.reserveCapacity(result.rowCount)
@@ -291,16 +365,16 @@ public final class BatchTransaction {
         return states
     }
 
-    // MARK: 5. earlier events
+    // MARK: earlier events
 
     /// The events applied to each case so far (original bytes, opened), for
     /// re-deriving a case a late event belongs in. Cases must be locked
     /// (`lockAndLoad`). Sweep entries and rows written before the events were
     /// kept (schema version 7) have none.
-    public func earlierEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
+    func earlierEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
         try checkOpen("earlierEvents")
         guard !caseIds.isEmpty else { return [:] }
-        let result = try connection.execute(prepared: BatchSQL.earlierEvents, parameters: [Array(Set(caseIds))])
+        let result = try execute(BatchSQL.earlierEvents, [Array(Set(caseIds))])
         var events: [String: [[UInt8]]] = [:]
         for row in result {
             let caseId = try row.decode(String.self, column: 0)
@@ -312,7 +386,7 @@ public final class BatchTransaction {
         return events
     }
 
-    // MARK: 6. save
+    // MARK: save
 
     /// Writes everything the batch produced in one pipelined round trip:
     /// case rows (upsert), projections of changed cases, history, outbox
@@ -322,7 +396,7 @@ public final class BatchTransaction {
     ///
     /// Every case in `cases` must have been passed to `lockAndLoad` (new cases
     /// too, so their absence was observed under the identity lock).
-    public func save(
+    func save(
         cases: [CaseChange], outbox: [OutboxMessage] = [], parked: [ParkedEvent] = [],
         outcomes: [UUID: EventOutcome] = [:]
     ) throws {
@@ -332,17 +406,16 @@ public final class BatchTransaction {
         try enqueueOutbox(outbox, on: pipeline)
         try enqueuePark(parked, on: pipeline)
         enqueueOutcomes(outcomes, on: pipeline)
-        guard pipeline.count > 0 else { return }
-        _ = try connection.run(pipeline)
+        _ = try run(pipeline)
     }
 
     /// Same as `save(outbox:)` alone.
-    public func enqueueOutbox(_ messages: [OutboxMessage]) throws {
+    func enqueueOutbox(_ messages: [OutboxMessage]) throws {
         try save(cases: [], outbox: messages)
     }
 
     /// Same as `save(parked:)` alone.
-    public func park(_ events: [ParkedEvent]) throws {
+    func park(_ events: [ParkedEvent]) throws {
         try save(cases: [], parked: events)
     }
 

@@ -56,6 +56,13 @@ public final class PostgresPipeline {
     }
 }
 
+extension PostgresPipeline {
+    /// Queues `other`'s statements after this one's (their results follow).
+    public func append(contentsOf other: PostgresPipeline) {
+        entries.append(contentsOf: other.entries)
+    }
+}
+
 extension PostgresConnection {
     /// Queues statements in `body`, sends them as one pipeline, and returns
     /// their results in queue order.

@@ -114,7 +114,7 @@ private struct CaseHolder {
         let holding = Task {
             try await onThread {
                 try store.withBatch { batch in
-                    try batch.lockIdentities(ssnHashes: [SSNHash](), caseIds: [caseId])
+                    _ = try batch.claim(IdentityClaim(caseIds: [caseId]), contention: .wait)
                     locked.signal()
                     release.wait()
                 }

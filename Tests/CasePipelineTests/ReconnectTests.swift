@@ -1,7 +1,7 @@
 import CaseContract
 import CaseDomain
 import CasePipeline
-import CaseStorage
+@testable import CaseStorage
 import Foundation
 import Kafka
 import Postgres

@@ -1,7 +1,7 @@
 import CaseContract
 import CaseDomain
 import CaseScenarios
-import CaseStorage
+@testable import CaseStorage
 import Foundation
 import Postgres
 import Testing

@@ -1,6 +1,6 @@
 import CaseDomain
 import CaseScenarios
-import CaseStorage
+@testable import CaseStorage
 import Foundation
 import Postgres
 import Testing

@@ -1,5 +1,5 @@
 import CaseContract
-import CaseStorage
+@testable import CaseStorage
 import Foundation
 import Postgres
 import Testing

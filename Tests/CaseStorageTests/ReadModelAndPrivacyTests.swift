@@ -2,7 +2,7 @@ import Crypto
 import CaseContract
 import CaseDomain
 import CaseScenarios
-import CaseStorage
+@testable import CaseStorage
 import Foundation
 import Postgres
 import Testing
