@@ -24,6 +24,8 @@ struct BatchRouter {
 
     /// Case states as loaded (locked) and as changed so far; nil = no such case.
     private var states: [String: CaseState]
+    /// The cases that existed when loaded.
+    private let loadedCaseIds: Set<String>
     private var history: [String: [HistoryEntry]] = [:]
     private var changedOrder: [String] = []
     /// The cases each reported SSN hash is the noncustodial parent on (committed rows).
@@ -77,6 +79,7 @@ struct BatchRouter {
         self.policy = policy
         self.logger = logger
         self.states = states
+        self.loadedCaseIds = Set(states.keys)
         self.resolved = resolved
         self.takenFromStorage = parked
         self.identitiesById = identities
@@ -311,6 +314,8 @@ struct BatchRouter {
     /// routing when the committed events were not read.
     private func earlierEvents(of caseId: String) throws(EarlierEventsNeeded) -> Result<[Event], RuleError> {
         switch earlier.committed(caseId) {
+        // A case this batch opened has nothing committed.
+        case .unread where !loadedCaseIds.contains(caseId): return .success(appliedInBatch[caseId] ?? [])
         case .unread: throw EarlierEventsNeeded(caseIds: [caseId])
         case .unreadable: return .failure(.earlierEventsMissing(caseId: caseId))
         case .read(let committed): return .success(committed + (appliedInBatch[caseId] ?? []))
