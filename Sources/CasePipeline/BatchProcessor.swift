@@ -24,6 +24,9 @@ public struct BatchReport: Sendable, Hashable {
     /// Of those, re-derivations that folded on from the case's checkpoint
     /// (`CaseTimeline.Checkpoints`) instead of from its application.
     public var rederivedFromCheckpoint = 0
+    /// Statements that read re-derived cases' committed events from history
+    /// (the first before routing, for the cases the loaded states show late).
+    public var historyReads = 0
     /// Tasks put in the outbox.
     public var tasks = 0
     /// The outcomes above by topic and event type, for metrics.
@@ -104,10 +107,8 @@ public final class BatchProcessor: @unchecked Sendable {
         return try store.withBatch { transaction in
             let claimed = try transaction.claim(IdentityClaim(caseIds: caseIds), contention: .wait)
             let loaded = try claimed.load(CaseLoad(parked: ParkedMatches(caseIds: caseIds, ordersOfCases: caseIds), caseIds: caseIds))
-            var earlier = EarlierEvents()
-            let router = try route(loaded, earlier: &earlier, report: BatchReport(), resolved: [:], identities: [:]) {
-                router throws(EarlierEventsNeeded) in try router.expire(horizon: horizon, now: now)
-            }
+            var router = router(loaded, report: BatchReport())
+            try router.expire(horizon: horizon, now: now)
             _ = try loaded.save(router.writes)
             checkpoints = router.checkpoints
             return router.report
@@ -158,12 +159,15 @@ public final class BatchProcessor: @unchecked Sendable {
                 base.tally.add(.duplicate, topic: source.topic, type: event.type)
             }
 
-            // Decide in memory; late events' cases have their committed events read first.
-            var earlier = EarlierEvents()
-            let router = try route(
-                loaded, earlier: &earlier, report: base, resolved: resolved, identities: admission.byEventId, outbox: refused,
-                late: { $0.lateCases(of: fresh) }
-            ) { router throws(EarlierEventsNeeded) in try router.apply(fresh) }
+            // Decide in memory; the committed events of cases late events
+            // re-derive are read first, in one statement, as far as the loaded
+            // states tell.
+            var router = router(loaded, report: base, resolved: resolved, identities: admission.byEventId, outbox: refused)
+            try router.earlier.prefetch(router.lateCases(of: fresh))
+            let resumedBefore = router.checkpoints.resumed
+            try router.apply(fresh)
+            router.report.rederivedFromCheckpoint = router.checkpoints.resumed - resumedBefore
+            router.report.historyReads = router.earlier.reads
 
             // 3. Save.
             let versions = try loaded.save(router.writes)
@@ -171,8 +175,9 @@ public final class BatchProcessor: @unchecked Sendable {
             // Kept even if the commit then fails: a checkpoint names the events it
             // folded, so one from a rolled-back batch matches only if they come again.
             checkpoints = router.checkpoints
-            committed = earlier.events.compactMap { caseId, events in
-                versions[caseId].map {
+            committed = router.earlier.events.compactMap { caseId, events in
+                guard let events else { return nil }
+                return versions[caseId].map {
                     CommittedEvents.Entry(caseId: caseId, version: $0, events: events + (router.appliedInBatch[caseId] ?? []))
                 }
             }
@@ -192,63 +197,16 @@ public final class BatchProcessor: @unchecked Sendable {
         return report
     }
 
-    /// Runs `decide` on a router over what was loaded. When it stops for the
-    /// committed events of a case (a late event's), reads them (kept from an
-    /// earlier batch when the case's version is the same) and routes again
-    /// from the start: routing is a function of what was loaded, so the
-    /// second run decides what one run with everything read would have.
-    private func route(
-        _ loaded: borrowing LoadedCases, earlier: inout EarlierEvents, report: BatchReport, resolved: [SSNHash: [String]],
-        identities: [UUID: Identities], outbox: [OutboxMessage] = [], late: (BatchRouter) -> Set<String> = { _ in [] },
-        _ decide: (inout BatchRouter) throws(EarlierEventsNeeded) -> Void
-    ) throws -> BatchRouter {
-        func router() -> BatchRouter {
-            BatchRouter(
-                protector: protector, topics: topics, policy: policy, logger: logger, states: loaded.states, resolved: resolved,
-                parked: loaded.parked, identities: identities, earlier: earlier, checkpoints: checkpoints, report: report,
-                outbox: outbox)
-        }
-        try read(late(router()), of: loaded, into: &earlier)
-        while true {
-            var attempt = router()
-            let resumedBefore = attempt.checkpoints.resumed
-            do {
-                try decide(&attempt)
-                attempt.report.rederivedFromCheckpoint = attempt.checkpoints.resumed - resumedBefore
-                return attempt
-            } catch {
-                // The checkpoints it made stay (each names the events it folded).
-                checkpoints = attempt.checkpoints
-                try read(error.caseIds, of: loaded, into: &earlier)
-            }
-        }
-    }
-
-    /// Reads and decodes the committed events of these cases (one
-    /// statement). A case with an event that no longer decodes is marked
-    /// unreadable: its late events are refused (`earlierEventsMissing`)
-    /// rather than mis-derived.
-    private func read(_ caseIds: Set<String>, of loaded: borrowing LoadedCases, into earlier: inout EarlierEvents) throws {
-        var wanted = Set<String>()
-        for caseId in caseIds where !earlier.contains(caseId) {
-            // Kept from an earlier batch of this worker, if nobody changed the case since.
-            if let version = loaded.version(of: caseId), let known = earlierEvents.events(of: caseId, version: version) {
-                earlier.events[caseId] = known
-            } else {
-                wanted.insert(caseId)
-            }
-        }
-        guard !wanted.isEmpty else { return }
-        let read = try loaded.earlierEvents(caseIds: wanted)
-        for caseId in wanted {
-            var decoded: [Event] = []
-            decoded.reserveCapacity(read[caseId]?.count ?? 0)
-            for bytes in read[caseId] ?? [] {
-                guard case .success(let event) = EventDecoder.decode(bytes) else { break }
-                decoded.append(event)
-            }
-            if decoded.count == read[caseId]?.count ?? 0 { earlier.events[caseId] = decoded } else { earlier.unreadable.insert(caseId) }
-        }
+    /// A router over what the batch loaded.
+    private func router(
+        _ loaded: borrowing LoadedCases, report: BatchReport, resolved: [SSNHash: [String]] = [:],
+        identities: [UUID: Identities] = [:], outbox: [OutboxMessage] = []
+    ) -> BatchRouter {
+        BatchRouter(
+            protector: protector, topics: topics, policy: policy, logger: logger, states: loaded.states, resolved: resolved,
+            parked: TakenFromParking(loaded.parked), identities: identities,
+            earlier: EarlierEvents(source: loaded.history, kept: earlierEvents), checkpoints: checkpoints, report: report,
+            outbox: outbox)
     }
 }
 

@@ -8,10 +8,10 @@ import Logging
 /// (`LoadedCases`): each event goes to its cases (by case id, by the
 /// employee's SSN hash, by remittance payment) in business order and the
 /// rules apply; what cannot apply yet waits (parked) for its case, order or
-/// person; late events re-derive their cases (`CaseTimeline`). No I/O: the
-/// one thing it may lack, the committed events of a case a late event
-/// re-derives, stops it with `EarlierEventsNeeded`, and the caller reads them
-/// and routes again from the start.
+/// person; late events re-derive their cases (`CaseTimeline`). Its one
+/// read, the committed events of a case a late event re-derives, goes through
+/// `EarlierEvents` and its `CommittedEventSource` (the transaction, or memory
+/// in tests); everything else is decided in memory.
 struct BatchRouter {
     let protector: SSNProtector
     let topics: PipelineTopics
@@ -20,7 +20,7 @@ struct BatchRouter {
     var report: BatchReport
     var checkpoints: CaseTimeline.Checkpoints
     /// Committed events of cases late events re-derive.
-    private let earlier: EarlierEvents
+    let earlier: EarlierEvents
 
     /// Case states as loaded (locked) and as changed so far; nil = no such case.
     private var states: [String: CaseState]
@@ -39,6 +39,8 @@ struct BatchRouter {
     private var waitingBySSN: [SSNHash: [PendingEvent]] = [:]
     private var waitingByCase: [String: [PendingEvent]] = [:]
     private var waitingByOrder: [OrderKey: [PendingEvent]] = [:]
+    /// Waiting events released (their case, order or person came), latest first.
+    private var released: [Release] = []
     /// Parked events taken from storage and applied; the rest go back.
     private var unparkedIds = Set<ParkedKey>()
     private var outcomes: [UUID: EventOutcome] = [:]
@@ -48,6 +50,8 @@ struct BatchRouter {
     private var outbox: [OutboxMessage]
     private var toPark: [ParkedEvent] = []
     private let takenFromStorage: [ParkedEvent]
+    /// Those of them that decode (one that a changed decoder refuses stays parked).
+    private let taken: [PendingEvent]
 
     struct PendingEvent {
         var event: Event
@@ -70,7 +74,7 @@ struct BatchRouter {
     /// `outbox`: dead letters decided before routing (undecodable records).
     init(
         protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
-        states: [String: CaseState], resolved: [SSNHash: [String]], parked: [ParkedEvent],
+        states: [String: CaseState], resolved: [SSNHash: [String]], parked: TakenFromParking,
         identities: [UUID: Identities], earlier: EarlierEvents, checkpoints: CaseTimeline.Checkpoints,
         report: BatchReport, outbox: [OutboxMessage] = []
     ) {
@@ -81,7 +85,8 @@ struct BatchRouter {
         self.states = states
         self.loadedCaseIds = Set(states.keys)
         self.resolved = resolved
-        self.takenFromStorage = parked
+        self.takenFromStorage = parked.all
+        self.taken = parked.decoded
         self.identitiesById = identities
         self.earlier = earlier
         self.checkpoints = checkpoints
@@ -100,20 +105,57 @@ struct BatchRouter {
     /// come in order, and only an event older than what earlier batches
     /// applied re-derives its case. Parked events taken out wait again for
     /// what they need, so the events that bring it pick them up.
-    mutating func apply(_ events: [(Event, DeadLetter.Source)]) throws(EarlierEventsNeeded) {
+    mutating func apply(_ events: [(Event, DeadLetter.Source)]) throws {
         for (event, _) in events {
             guard let reported = identity(of: event).reported, let cases = resolved[reported] else { continue }
             casesByNCP[reported, default: []].formUnion(cases)
             for caseId in cases { ncpOfCase[caseId] = reported }
         }
-        for parked in takenFromStorage {
-            // It decoded when it was parked; if a changed decoder refuses it now, it stays parked.
-            guard case .success(let event) = EventDecoder.decode(parked.value) else { continue }
-            waitingFor(parked.match, PendingEvent(event: event, source: DeadLetter.Source(parked), parked: parked))
+        for pending in taken { waitingFor(pending.parked!.match, pending) }
+        // Released waiting events join the batch's events at their business
+        // position: applied at once, an employer report dated after events still
+        // to come would make each of those late for its case.
+        let ordered = events.sorted { EventPosition($0.0) < EventPosition($1.0) }
+        var next = 0
+        while true {
+            if let step = released.last, next == ordered.count || step.position < EventPosition(ordered[next].0) {
+                released.removeLast()
+                try perform(step)
+            } else if next < ordered.count {
+                try route(PendingEvent(event: ordered[next].0, source: ordered[next].1, parked: nil))
+                next += 1
+            } else {
+                return
+            }
         }
-        for (event, source) in events.sorted(by: { EventPosition($0.0) < EventPosition($1.0) }) {
-            try route(PendingEvent(event: event, source: source, parked: nil))
+    }
+
+    /// A waiting event whose case, order or person has come: routed (nil
+    /// case) or applied to its case at its turn in business order.
+    struct Release {
+        var pending: PendingEvent
+        var caseId: String?
+        var position: EventPosition
+    }
+
+    private mutating func release(_ pending: PendingEvent, to caseId: String?) {
+        let position = EventPosition(pending.event)
+        // Kept latest first: the next to go is the last.
+        var low = 0, high = released.count
+        while low < high {
+            let middle = (low + high) / 2
+            if released[middle].position < position { high = middle } else { low = middle + 1 }
         }
+        released.insert(Release(pending: pending, caseId: caseId, position: position), at: low)
+    }
+
+    private mutating func perform(_ step: Release) throws {
+        if let caseId = step.caseId { try applyToCases(step.pending, [caseId]) } else { try route(step.pending) }
+    }
+
+    /// Everything released so far, in business order (and what that releases).
+    private mutating func performReleased() throws {
+        while let step = released.popLast() { try perform(step) }
     }
 
     /// The cases these events will re-derive as far as the loaded states
@@ -121,10 +163,29 @@ struct BatchRouter {
     /// events are read before routing, in one statement.
     func lateCases(of events: [(Event, DeadLetter.Source)]) -> Set<String> {
         var late = Set<String>()
+        func check(_ event: Event, _ caseIds: some Sequence<String>) {
+            for caseId in caseIds where !late.contains(caseId) {
+                if let state = states[caseId], CaseTimeline.needsEarlierEvents(event, for: state, policy: policy) { late.insert(caseId) }
+            }
+        }
         for (event, _) in events {
             guard let identity = identitiesById[event.id] else { continue }
-            for caseId in identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? []) where !late.contains(caseId) {
-                if let state = states[caseId], CaseTimeline.needsEarlierEvents(event, for: state, policy: policy) { late.insert(caseId) }
+            check(event, identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? []))
+        }
+        // Taken out of parking: older than most. Those waiting for a person
+        // apply once an event brings that person, to all their cases.
+        var arriving: [SSNHash: [String]] = [:]
+        for (event, _) in events {
+            guard let identity = identitiesById[event.id], let caseId = event.caseId else { continue }
+            for hash in identity.ssnHashes where hash != identity.reported { arriving[hash, default: []].append(caseId) }
+        }
+        for pending in taken {
+            switch pending.parked!.match {
+            case .ssn(let hash):
+                // Once a case brings the person, the report goes to every case they are the parent on.
+                guard let bringing = arriving[hash] else { continue }
+                check(pending.event, bringing + (casesByNCP[hash] ?? []) + (resolved[hash] ?? []))
+            case .caseId(let caseId), .order(let caseId, _): check(pending.event, [caseId])
             }
         }
         return late
@@ -154,7 +215,7 @@ struct BatchRouter {
 
     // MARK: routing
 
-    private mutating func route(_ pending: PendingEvent) throws(EarlierEventsNeeded) {
+    private mutating func route(_ pending: PendingEvent) throws {
         let event = pending.event
         switch event.payload {
         case .newHire, .termination, .quarterlyWage:
@@ -198,13 +259,9 @@ struct BatchRouter {
     /// order: dead letters (`unknown-case`, or the rules' refusal of an order
     /// never entered). Any whose case or order exists by now are applied
     /// instead; younger ones keep waiting.
-    mutating func expire(horizon: Duration, now: Date) throws(EarlierEventsNeeded) {
+    mutating func expire(horizon: Duration, now: Date) throws {
         let cutoff = now.addingTimeInterval(-horizon.seconds)
-        let waiting = takenFromStorage.compactMap { parked -> PendingEvent? in
-            guard case .success(let event) = EventDecoder.decode(parked.value) else { return nil }
-            return PendingEvent(event: event, source: DeadLetter.Source(parked), parked: parked)
-        }
-        for pending in waiting.sorted(by: Self.businessOrder) {
+        for pending in taken.sorted(by: Self.businessOrder) {
             let parked = pending.parked!, event = pending.event
             guard let caseId = parked.match.caseId else { continue }
             let refusal: RuleError
@@ -212,12 +269,14 @@ struct BatchRouter {
             case .order(_, let orderId):
                 if states[caseId]?.orders.contains(where: { $0.orderId == orderId }) == true {
                     try applyToCases(pending, [caseId])
+                    try performReleased()
                     continue
                 }
                 refusal = .unknownOrder(caseId: caseId, orderId: orderId)
             default:
                 if states[caseId] != nil {
                     try applyToCases(pending, [caseId])
+                    try performReleased()
                     continue
                 }
                 refusal = .unknownCase(caseId: caseId)
@@ -241,7 +300,7 @@ struct BatchRouter {
 
     /// Applies the event to each case; a refusal by one case dead-letters the
     /// event for that case without undoing it on the others.
-    private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) throws(EarlierEventsNeeded) {
+    private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) throws {
         var appliedAnywhere = false
         var refusedAnywhere = false
         var refusal = ""
@@ -249,7 +308,8 @@ struct BatchRouter {
             let result: Result<RuleOutcome, RuleError>
             if let state = states[caseId], CaseTimeline.needsEarlierEvents(pending.event, for: state, policy: policy) {
                 // A late event: the case is re-derived in business order.
-                result = try earlierEvents(of: caseId).flatMap {
+                let earlier = try earlierEvents(of: caseId)
+                result = earlier.flatMap {
                     CaseTimeline.apply(pending.event, to: state, earlierEvents: $0, policy: policy, checkpoints: &checkpoints)
                 }
                 report.rederived += 1
@@ -276,7 +336,7 @@ struct BatchRouter {
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
                     "unparked": "\(pending.parked != nil)",
                 ]))
-                try caseChanged(caseId, before: before)
+                caseChanged(caseId, before: before)
             case .failure(.unknownOrder(let caseId, let orderId)) where caseIds.count == 1 && Self.namesAnOrder(pending.event):
                 // It overtook the order it modifies or ends: it waits for it.
                 park(pending, match: .order(caseId: caseId, orderId: orderId))
@@ -310,16 +370,12 @@ struct BatchRouter {
 
     /// Every event applied to the case so far: those committed (kept sealed in
     /// its history) and those applied earlier in this batch. Fails (the late
-    /// event is then refused) when a kept event no longer decodes; stops the
-    /// routing when the committed events were not read.
-    private func earlierEvents(of caseId: String) throws(EarlierEventsNeeded) -> Result<[Event], RuleError> {
-        switch earlier.committed(caseId) {
+    /// event is then refused) when a kept event no longer decodes.
+    private func earlierEvents(of caseId: String) throws -> Result<[Event], RuleError> {
         // A case this batch opened has nothing committed.
-        case .unread where !loadedCaseIds.contains(caseId): return .success(appliedInBatch[caseId] ?? [])
-        case .unread: throw EarlierEventsNeeded(caseIds: [caseId])
-        case .unreadable: return .failure(.earlierEventsMissing(caseId: caseId))
-        case .read(let committed): return .success(committed + (appliedInBatch[caseId] ?? []))
-        }
+        guard loadedCaseIds.contains(caseId) else { return .success(appliedInBatch[caseId] ?? []) }
+        guard let committed = try earlier.committed(caseId) else { return .failure(.earlierEventsMissing(caseId: caseId)) }
+        return .success(committed + (appliedInBatch[caseId] ?? []))
     }
 
     /// An order modification or termination: it can overtake the order it names.
@@ -331,8 +387,8 @@ struct BatchRouter {
     }
 
     /// A case opened, its noncustodial parent's SSN changed, or an order was
-    /// entered: apply what waited for it.
-    private mutating func caseChanged(_ caseId: String, before: CaseState?) throws(EarlierEventsNeeded) {
+    /// entered: release what waited for it.
+    private mutating func caseChanged(_ caseId: String, before: CaseState?) {
         guard let state = states[caseId] else { return }
         let newHash = state.noncustodialParty.ssn.map(protector.hash)
         if newHash != ncpOfCase[caseId] {
@@ -341,20 +397,18 @@ struct BatchRouter {
             if let newHash {
                 casesByNCP[newHash, default: []].insert(caseId)
                 if let waiting = waitingBySSN.removeValue(forKey: newHash) {
-                    for pending in waiting.sorted(by: Self.businessOrder) { try route(pending) }
+                    for pending in waiting { release(pending, to: nil) }
                 }
             }
         }
         if before == nil, let waiting = waitingByCase.removeValue(forKey: caseId) {
-            for pending in waiting.sorted(by: Self.businessOrder) {
-                // A remittance waits once per unopened case; apply only this case's payments.
-                try applyToCases(pending, [caseId])
-            }
+            // A remittance waits once per unopened case; apply only this case's payments.
+            for pending in waiting { release(pending, to: caseId) }
         }
         let knownOrders = Set(before?.orders.map(\.orderId) ?? [])
         for order in state.orders where !knownOrders.contains(order.orderId) {
             guard let waiting = waitingByOrder.removeValue(forKey: OrderKey(caseId: caseId, orderId: order.orderId)) else { continue }
-            for pending in waiting.sorted(by: Self.businessOrder) { try applyToCases(pending, [caseId]) }
+            for pending in waiting { release(pending, to: caseId) }
         }
     }
 
@@ -417,27 +471,68 @@ struct BatchRouter {
     }
 }
 
-/// The committed events of a case were needed and not read (`BatchRouter`).
-struct EarlierEventsNeeded: Error {
-    var caseIds: Set<String>
+/// Parked events a batch took out of parking, decoded once for every routing pass.
+struct TakenFromParking {
+    let all: [ParkedEvent]
+    let decoded: [BatchRouter.PendingEvent]
+
+    init(_ parked: [ParkedEvent]) {
+        all = parked
+        decoded = parked.compactMap { parked in
+            // It decoded when it was parked; if a changed decoder refuses it now, it stays parked.
+            guard case .success(let event) = EventDecoder.decode(parked.value) else { return nil }
+            return BatchRouter.PendingEvent(event: event, source: DeadLetter.Source(parked), parked: parked)
+        }
+    }
 }
 
-/// Committed events of cases, decoded, as read for a batch.
-struct EarlierEvents {
-    enum Lookup {
-        case read([Event])
-        /// One of them no longer decodes: the case's late events are refused.
-        case unreadable
-        case unread
+/// The committed events of the cases a batch re-derives, decoded: read from
+/// the source once per case (those `prefetch` names in one statement),
+/// taken from the worker's `CommittedEvents` when the case's version is the
+/// one they were kept at.
+final class EarlierEvents {
+    private let source: any CommittedEventSource
+    private let kept: CommittedEvents?
+    /// Decoded per case; nil = one of them no longer decodes (its late events are refused).
+    private(set) var events: [String: [Event]?] = [:]
+    /// Statements that read history (for the batch's report).
+    private(set) var reads = 0
+
+    init(source: any CommittedEventSource, kept: CommittedEvents? = nil) {
+        self.source = source
+        self.kept = kept
     }
 
-    var events: [String: [Event]] = [:]
-    var unreadable: Set<String> = []
-
-    func committed(_ caseId: String) -> Lookup {
-        if let events = events[caseId] { return .read(events) }
-        return unreadable.contains(caseId) ? .unreadable : .unread
+    /// The case's committed events; nil when one no longer decodes.
+    func committed(_ caseId: String) throws -> [Event]? {
+        if let known = events[caseId] { return known }
+        try prefetch([caseId])
+        return events[caseId] ?? nil
     }
 
-    func contains(_ caseId: String) -> Bool { events[caseId] != nil || unreadable.contains(caseId) }
+    /// Reads the committed events of these cases in one statement (those not known yet).
+    func prefetch(_ caseIds: Set<String>) throws {
+        var wanted = Set<String>()
+        for caseId in caseIds where events[caseId] == nil {
+            // Kept from an earlier batch of this worker, if nobody changed the case since.
+            if let version = source.version(of: caseId), let known = kept?.events(of: caseId, version: version) {
+                events[caseId] = known
+            } else {
+                wanted.insert(caseId)
+            }
+        }
+        guard !wanted.isEmpty else { return }
+        reads += 1
+        let read = try source.committedEvents(caseIds: wanted)
+        for caseId in wanted {
+            let bytes = read[caseId] ?? []
+            var decoded: [Event] = []
+            decoded.reserveCapacity(bytes.count)
+            for event in bytes {
+                guard case .success(let event) = EventDecoder.decode(event) else { break }
+                decoded.append(event)
+            }
+            events[caseId] = decoded.count == bytes.count ? decoded : .some(nil)
+        }
+    }
 }

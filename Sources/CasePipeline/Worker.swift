@@ -325,7 +325,7 @@ public final class Worker: LoopService, @unchecked Sendable {
                 logger.debug("batch applied", metadata: [
                     "records": "\(held.count)", "applied": "\(report.applied)", "deadLettered": "\(report.deadLettered)",
                     "parked": "\(report.parked)", "duplicates": "\(report.duplicates)", "tasks": "\(report.tasks)",
-                    "rederived": "\(report.rederived)", "fromCheckpoint": "\(report.rederivedFromCheckpoint)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                    "rederived": "\(report.rederived)", "fromCheckpoint": "\(report.rederivedFromCheckpoint)", "historyReads": "\(report.historyReads)", "ms": "\((ContinuousClock.now - started).milliseconds)",
                 ])
                 break
             } catch where StorageFailure.isOverTimeLimit(error) {

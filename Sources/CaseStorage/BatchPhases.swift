@@ -169,14 +169,8 @@ public struct LoadedCases: ~Copyable {
     /// States of the loaded cases that exist.
     public let states: [String: CaseState]
 
-    /// The case's version as loaded; nil for a case not loaded (or not existing).
-    public func version(of caseId: String) -> Int64? { transaction.version(of: caseId) }
-
-    /// The events applied to each of these loaded cases so far (original
-    /// bytes), for re-deriving a case a late event belongs in.
-    public func earlierEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
-        try transaction.earlierEvents(caseIds: caseIds)
-    }
+    /// The committed events of the loaded cases, read on demand until `save`.
+    public var history: CaseHistory { CaseHistory(transaction: transaction) }
 
     /// Phase 3, one round trip: writes case rows, projections, history,
     /// outbox messages, parked events and outcomes. Returns the version each
@@ -184,5 +178,28 @@ public struct LoadedCases: ~Copyable {
     public consuming func save(_ writes: BatchWrites) throws -> [String: Int64] {
         try transaction.save(cases: writes.cases, outbox: writes.outbox, parked: writes.parked, outcomes: writes.outcomes)
         return transaction.loaded.mapValues(\.version)
+    }
+}
+
+/// Where routing reads the events a case has committed, for re-deriving a
+/// case a late event belongs in: the batch's transaction (`CaseHistory`), or
+/// memory in tests.
+public protocol CommittedEventSource {
+    /// The case's version as loaded; nil for a case not loaded (or not existing).
+    func version(of caseId: String) -> Int64?
+    /// The events applied to each of these cases so far, original bytes, in
+    /// the order applied (one statement).
+    func committedEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]]
+}
+
+/// The loaded cases' committed events, read inside the batch's transaction
+/// (only `LoadedCases` hands one out; it fails once the transaction ended).
+public struct CaseHistory: CommittedEventSource {
+    let transaction: BatchTransaction
+
+    public func version(of caseId: String) -> Int64? { transaction.version(of: caseId) }
+
+    public func committedEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
+        try transaction.earlierEvents(caseIds: caseIds)
     }
 }

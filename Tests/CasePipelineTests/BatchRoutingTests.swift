@@ -27,20 +27,20 @@ struct BatchRoutingTests {
 
     static func router(
         _ events: [(Event, DeadLetter.Source)], states: [String: CaseState] = [:], resolved: [SSNHash: [String]] = [:],
-        parked: [ParkedEvent] = [], earlier: EarlierEvents = EarlierEvents()
+        parked: [ParkedEvent] = [], history: History = History()
     ) -> BatchRouter {
         let admission = BatchAdmission(events.map { .success($0.0) }, protector: protector)
         return BatchRouter(
             protector: protector, topics: PipelineTopics(), policy: Policy(), logger: Logger(label: "test"), states: states,
-            resolved: resolved, parked: parked, identities: admission.byEventId, earlier: earlier,
+            resolved: resolved, parked: TakenFromParking(parked), identities: admission.byEventId, earlier: EarlierEvents(source: history),
             checkpoints: CaseTimeline.Checkpoints(capacity: 10), report: BatchReport())
     }
 
     static func route(
         _ events: [(Event, DeadLetter.Source)], states: [String: CaseState] = [:], resolved: [SSNHash: [String]] = [:],
-        parked: [ParkedEvent] = [], earlier: EarlierEvents = EarlierEvents()
-    ) throws(EarlierEventsNeeded) -> BatchRouter {
-        var router = router(events, states: states, resolved: resolved, parked: parked, earlier: earlier)
+        parked: [ParkedEvent] = [], history: History = History()
+    ) throws -> BatchRouter {
+        var router = router(events, states: states, resolved: resolved, parked: parked, history: history)
         try router.apply(events)
         return router
     }
@@ -137,30 +137,43 @@ struct BatchRoutingTests {
         #expect(next.outcomes.values.allSatisfy { $0 == .applied })
     }
 
-    @Test("a late event stops routing until its case's committed events are read, then decides as business order does")
+    @Test("a late event reads its case's committed events once and decides as business order does")
     func lateEvent() throws {
         let life = Self.decoded(Self.life())
         let committed = [life[0], life[1], life[3]]
         let loaded = try Self.route(committed).writes.cases[0].state
-        // The new hire occurred before the payment already applied.
-        do {
-            _ = try Self.route([life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]])
-            Issue.record("routing went on without the case's committed events")
-        } catch {
-            #expect(error.caseIds == ["C-1"])
-        }
-        let router = try Self.route(
-            [life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]],
-            earlier: EarlierEvents(events: ["C-1": committed.map(\.0)]))
+        // The new hire occurred before the payment already applied: the case's
+        // committed events are read (once), and it decides as business order does.
+        let history = History(events: ["C-1": committed.map(\.1.value)])
+        #expect(Self.router([life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]]).lateCases(of: [life[2]]) == ["C-1"])
+        #expect(Self.router([life[3]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]]).lateCases(of: [life[3]]).isEmpty)
+        let router = try Self.route([life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]], history: history)
+        #expect(history.reads == [["C-1"]])
         #expect(router.report.rederived == 1)
         let inOrder = try Self.route(life).writes.cases[0].state
         #expect(router.writes.cases[0].state == inOrder)
 
         // History that no longer decodes: the late event is refused, not mis-derived.
         let unreadable = try Self.route(
-            [life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]], earlier: EarlierEvents(unreadable: ["C-1"]))
+            [life[2]], states: ["C-1": loaded], resolved: [Self.ncpHash: ["C-1"]],
+            history: History(events: ["C-1": committed.map(\.1.value) + [Array("{".utf8)]]))
         #expect(unreadable.writes.cases.isEmpty)
         #expect(unreadable.report.deadLettered == 1)
+    }
+}
+
+/// Committed events in memory, with the reads asked of it.
+final class History: CommittedEventSource {
+    let events: [String: [[UInt8]]]
+    private(set) var reads: [Set<String>] = []
+
+    init(events: [String: [[UInt8]]] = [:]) { self.events = events }
+
+    func version(of caseId: String) -> Int64? { events[caseId].map { Int64($0.count) } }
+
+    func committedEvents(caseIds: some Collection<String>) throws -> [String: [[UInt8]]] {
+        reads.append(Set(caseIds))
+        return events.filter { caseIds.contains($0.key) }
     }
 }
 
