@@ -41,10 +41,12 @@ public struct BatchReport: Sendable, Hashable {
 }
 
 /// Turns a batch of consumed records into case changes, tasks and dead
-/// letters, all written in ONE storage transaction: decode, record event ids
-/// (redeliveries stop there), route each event to its cases (by case id, by
-/// the employee's SSN hash, by remittance payment), apply the rules per case
-/// in offset order, and save.
+/// letters, all written in ONE storage transaction of three phases: claim
+/// the people and cases the records name (`BatchAdmission`), load (record
+/// event ids -- redeliveries stop there --, take what was parked for them,
+/// lock and load their cases), decide in memory (`BatchRouter`: each event to
+/// its cases by case id, the employee's SSN hash or remittance payment, the
+/// rules in business order), and save.
 ///
 /// Throws only infrastructure errors (the transaction then rolled back and the
 /// batch can be retried as a whole); every problem with the input itself

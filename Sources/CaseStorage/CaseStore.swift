@@ -15,9 +15,10 @@ import Postgres
 /// takes the identity locks and resolves reported people to their cases
 /// (`ClaimedIdentities`); its `load` records the event ids, takes what was
 /// parked for them and locks and loads the cases (`LoadedCases`); its `save`
-/// writes everything the batch decided. Each phase is one round trip, so a
-/// batch costs BEGIN, claim, load, save, COMMIT (plus a read of the earlier
-/// events of cases a late event re-derives). The order is what keeps
+/// writes everything the batch decided. Each phase is one round trip (the
+/// claim two when deferring to another worker), so a batch costs BEGIN,
+/// claim, load, save, COMMIT, plus a read of the committed events of cases
+/// late events re-derive (`LoadedCases.history`). The order is what keeps
 /// concurrent workers deadlock-free and parked events from being stranded.
 public final class CaseStore: @unchecked Sendable {
     public let connection: PostgresConnection
