@@ -137,6 +137,22 @@ struct BatchRoutingTests {
         #expect(next.outcomes.values.allSatisfy { $0 == .applied })
     }
 
+    @Test("a waiting event released by the batch applies at its business position, so nothing after it turns late")
+    func releasedInBusinessOrder() throws {
+        let life = Self.decoded(Self.life())
+        // The new hire (March) waited for its person; the batch brings the intake
+        // (January), the order (January) and a payment (April).
+        let waited = try Self.route([life[2]]).writes.parked
+        #expect(waited.map(\.match) == [.ssn(Self.ncpHash)])
+        let router = try Self.route([life[0], life[1], life[3]], parked: waited)
+        // Applied at once after the intake, the new hire would make the order late.
+        #expect(router.report.rederived == 0)
+        #expect(router.writes.cases[0].history.map(\.eventType) == [
+            "intake.application", "court.order-established", "employer.new-hire", "employer.withholding-remittance",
+        ])
+        #expect(router.writes.cases[0].state == (try Self.route(life).writes.cases[0].state))
+    }
+
     @Test("a late event reads its case's committed events once and decides as business order does")
     func lateEvent() throws {
         let life = Self.decoded(Self.life())
