@@ -89,6 +89,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// `fetch.wait.max.ms`: how long the broker may hold a fetch waiting for
     /// `fetch.min.bytes`; nil = librdkafka's default (500 ms).
     public var fetchWaitMax: Duration? = nil
+    /// `queued.max.messages.kbytes`: how much the consumer fetches ahead of
+    /// `poll` (all partitions together); nil = librdkafka's default (64 MiB).
+    public var prefetchKilobytes: Int? = nil
     /// How long `subscribe` waits for any broker to answer before failing
     /// with `.brokersUnreachable`, and how long all brokers may stay down
     /// while polling before `poll` fails the same way.
@@ -120,6 +123,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let fetchMaxBytes { result.append(("fetch.max.bytes", String(fetchMaxBytes))) }
         if let maxPartitionFetchBytes { result.append(("max.partition.fetch.bytes", String(maxPartitionFetchBytes))) }
         if let fetchWaitMax { result.append(("fetch.wait.max.ms", String(fetchWaitMax.milliseconds))) }
+        if let prefetchKilobytes { result.append(("queued.max.messages.kbytes", String(prefetchKilobytes))) }
         result += security.properties
         result += try KafkaConfigurationOverrides.checked(
             properties, managed: ["enable.auto.commit": "false", "enable.auto.offset.store": "false"], for: .consumer)

@@ -84,6 +84,12 @@ struct RunCommand: AsyncParsableCommand {
             // messages arrive meanwhile (Tansu 0.6, as measured by `csworker bench`)
             // adds up to this much to every event's latency; Kafka answers at once.
             consumerConfiguration.fetchWaitMax = .milliseconds(100)
+            // In a backlog librdkafka fetches up to 64 MiB ahead, all of it in the
+            // worker's memory; a few batches' worth (a batch of 2,000 is ~2 MiB)
+            // keeps it as busy. The bench's whole input is ~20 MiB, so its peak RSS
+            // barely moves (interleaved runs: no change beyond the noise); a real
+            // backlog of millions of events would hold 64 MiB per worker.
+            consumerConfiguration.prefetchKilobytes = 8 * 1024
             consumerConfiguration.properties = overrides
             var workerConfiguration = Worker.Configuration(consumer: consumerConfiguration, topics: topics)
             workerConfiguration.maxBatch = maxBatch

@@ -1,4 +1,4 @@
-import Kafka
+@testable import Kafka
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -42,6 +42,18 @@ import Testing
         #expect(!consumerText.contains("linger.ms=7"))
         #expect(producerText.contains("linger.ms=7") && !producerText.contains("session.timeout.ms"))
         #expect(consumerText.contains("security.protocol=plaintext") && producerText.contains("security.protocol=plaintext"))
+    }
+
+    /// The typed consumer settings reach librdkafka under their names; a property set by name wins.
+    @Test func typedConsumerSettingsMapToTheirProperties() throws {
+        var consumer = KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"], groupId: "g")
+        consumer.fetchWaitMax = .milliseconds(100)
+        consumer.prefetchKilobytes = 8 * 1024
+        let typed = Dictionary(try consumer.librdkafkaProperties(), uniquingKeysWith: { $1 })
+        #expect(typed["fetch.wait.max.ms"] == "100" && typed["queued.max.messages.kbytes"] == "8192")
+        consumer.properties = ["queued.max.messages.kbytes": "65536"]
+        let overridden = Dictionary(try consumer.librdkafkaProperties(), uniquingKeysWith: { $1 })
+        #expect(overridden["queued.max.messages.kbytes"] == "65536")
     }
 
     @Test func secretValuesAreRedacted() {
