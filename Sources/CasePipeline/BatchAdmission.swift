@@ -79,7 +79,7 @@ struct BatchAdmission {
             guard let identity = byEventId[event.id] else { continue }
             load.caseIds.formUnion(identity.caseIds)
             if let reported = identity.reported { load.caseIds.formUnion(resolved[reported] ?? []) }
-            load.parked.ssnHashes.formUnion(identity.ssnHashes.filter { $0 != identity.reported })
+            load.parked.ssnHashes.formUnion(identity.arriving)
             guard let caseId = event.caseId else { continue }
             switch event.payload {
             case .intakeApplication(let application):
@@ -104,6 +104,10 @@ struct Identities {
     /// parent an intake or party update brings.
     var ssnHashes: [SSNHash] = []
     var caseIds: [String] = []
+
+    /// The people the event brings to its case (not the one it reports on):
+    /// what waited for them can apply now.
+    var arriving: [SSNHash] { ssnHashes.filter { $0 != reported } }
 
     init(_ event: Event, protector: SSNProtector) {
         if let ssn = BatchRouter.employeeSSN(event) {

@@ -168,16 +168,14 @@ struct BatchRouter {
                 if let state = states[caseId], CaseTimeline.needsEarlierEvents(event, for: state, policy: policy) { late.insert(caseId) }
             }
         }
+        // Taken out of parking (below): those waiting for a person apply once
+        // an event brings that person, to all their cases.
+        var arriving: [SSNHash: [String]] = [:]
         for (event, _) in events {
             guard let identity = identitiesById[event.id] else { continue }
             check(event, identity.caseIds + (identity.reported.flatMap { resolved[$0] } ?? []))
-        }
-        // Taken out of parking: older than most. Those waiting for a person
-        // apply once an event brings that person, to all their cases.
-        var arriving: [SSNHash: [String]] = [:]
-        for (event, _) in events {
-            guard let identity = identitiesById[event.id], let caseId = event.caseId else { continue }
-            for hash in identity.ssnHashes where hash != identity.reported { arriving[hash, default: []].append(caseId) }
+            guard let caseId = event.caseId else { continue }
+            for hash in identity.arriving { arriving[hash, default: []].append(caseId) }
         }
         for pending in taken {
             switch pending.parked!.match {
