@@ -221,7 +221,9 @@ if [ "$("$root/scripts/services.sh" status | grep -c running || true)" -lt 2 ]; 
     say "starting the local services"
     "$root/scripts/services.sh" start >/dev/null
 fi
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^CSE_' || true)
+# csworker's settings come only from the README's blocks; CSE_LOCAL_* say
+# where the local services run (their ports), so they stay.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^CSE_' | grep -v '^CSE_LOCAL_' || true)
 eval "$("$root/scripts/services.sh" env)"
 for name in "${supplied[@]}"; do
     [ -n "${!name:-}" ] || fail "scripts/services.sh env did not set $name"
