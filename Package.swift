@@ -137,6 +137,7 @@ let package = Package(
             name: "CaseScenarios",
             dependencies: [
                 "CivilDate",
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -196,6 +197,7 @@ let package = Package(
             dependencies: [
                 "CaseContract",
                 "CaseDomain",
+                "CaseScenarios",
                 "JSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -219,6 +221,7 @@ let package = Package(
             dependencies: [
                 "CaseStorage", "CaseContract", "CaseDomain", "CaseScenarios", "JSON", "Postgres", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

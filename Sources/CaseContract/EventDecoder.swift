@@ -60,7 +60,7 @@ public enum EventDecoder {
         switch type {
         case .intakeApplication: .intakeApplication(try intakeApplication(data))
         case .intakePartyUpdate: .partyUpdate(try partyUpdate(data))
-        case .intakeClosureRequest: .closureRequest(ClosureRequest(reason: try data.string("reason")))
+        case .intakeClosureRequest: .closureRequest(ClosureRequest(reason: try data.string("reason", .freeText)))
         case .employerNewHire: .newHire(try newHire(data))
         case .employerTermination: .termination(try termination(data))
         case .employerQuarterlyWage: .quarterlyWage(try quarterlyWage(data))
@@ -81,13 +81,13 @@ public enum EventDecoder {
             .hearingScheduled(
                 HearingScheduled(
                     hearingId: try data.string("hearingId"), hearingType: try data.oneOf("hearingType", HearingType.self),
-                    scheduledFor: try data.timestamp("scheduledFor"), courtName: try data.string("courtName")))
+                    scheduledFor: try data.timestamp("scheduledFor"), courtName: try data.text("courtName")))
         case .courtServiceCompleted: .serviceCompleted(try serviceOfProcess(data))
         case .courtServiceFailed: .serviceFailed(try serviceOfProcess(data))
         case .courtContemptFinding:
             .contemptFinding(
                 ContemptFinding(
-                    purgeAmountCents: try data.cents("purgeAmountCents"), complianceDueOn: try data.date("complianceDueOn")))
+                    purgeAmountCents: try data.receivedCents("purgeAmountCents"), complianceDueOn: try data.date("complianceDueOn")))
         }
     }
 
@@ -95,14 +95,14 @@ public enum EventDecoder {
 
     static func address(_ r: FieldReader) throws(EventDecodingError) -> Address {
         Address(
-            line1: try r.string("line1"), city: try r.string("city"), state: try r.state("state"),
+            line1: try r.text("line1"), city: try r.text("city"), state: try r.state("state"),
             postalCode: try r.postalCode("postalCode"))
     }
 
     /// `fein` always; `name` and `address` required where the contract lists them, validated wherever present.
     static func employer(_ r: FieldReader, requireName: Bool, requireAddress: Bool) throws(EventDecodingError) -> EmployerRef {
         let fein = try r.fein("fein")
-        let name = requireName ? try r.string("name") : try r.optional("name", r.string)
+        let name = requireName ? try r.text("name") : try r.optional("name", r.text)
         let location = requireAddress ? try address(r.object("address")) : try r.optionalObject("address", address)
         return EmployerRef(fein: fein, name: name, address: location)
     }
@@ -115,8 +115,8 @@ public enum EventDecoder {
     static func party(_ r: FieldReader) throws(EventDecodingError) -> Party {
         Party(
             partyId: try r.string("partyId"),
-            firstName: try r.string("firstName"),
-            lastName: try r.string("lastName"),
+            firstName: try r.text("firstName"),
+            lastName: try r.text("lastName"),
             dateOfBirth: try r.optional("dateOfBirth", r.date),
             ssn: try r.optional("ssn", r.ssn),
             address: try r.optionalObject("address", address),
@@ -125,14 +125,14 @@ public enum EventDecoder {
 
     static func child(_ r: FieldReader) throws(EventDecodingError) -> Child {
         Child(
-            childId: try r.string("childId"), firstName: try r.string("firstName"), lastName: try r.string("lastName"),
+            childId: try r.string("childId"), firstName: try r.text("firstName"), lastName: try r.text("lastName"),
             dateOfBirth: try r.date("dateOfBirth"), paternityEstablished: try r.bool("paternityEstablished"))
     }
 
     static func employee(_ r: FieldReader, requireNames: Bool) throws(EventDecodingError) -> Employee {
         let ssn = try r.ssn("ssn")
-        let firstName = requireNames ? try r.string("firstName") : try r.optional("firstName", r.string)
-        let lastName = requireNames ? try r.string("lastName") : try r.optional("lastName", r.string)
+        let firstName = requireNames ? try r.text("firstName") : try r.optional("firstName", r.text)
+        let lastName = requireNames ? try r.text("lastName") : try r.optional("lastName", r.text)
         return Employee(
             ssn: ssn, firstName: firstName, lastName: lastName,
             address: try r.optionalObject("address", address))
@@ -157,7 +157,7 @@ public enum EventDecoder {
         let receivedOn = try r.date("receivedOn")
         let custodialParty = try party(r.object("custodialParty"))
         let noncustodialParty = try party(r.object("noncustodialParty"))
-        for element in try r.nonEmptyObjects("children") {
+        for element in try r.nonEmptyObjects("children", maximum: InputLimits.maximumChildren) {
             children.append(try child(element))
         }
         return IntakeApplication(
@@ -213,8 +213,8 @@ public enum EventDecoder {
         let payDate = try r.date("payDate")
         let receivedOn = try r.date("receivedOn")
         var payments: [RemittancePayment] = []
-        for element in try r.nonEmptyObjects("payments") {
-            payments.append(RemittancePayment(caseId: try element.string("caseId"), amountCents: try element.cents("amountCents")))
+        for element in try r.nonEmptyObjects("payments", maximum: InputLimits.maximumPayments) {
+            payments.append(RemittancePayment(caseId: try element.string("caseId"), amountCents: try element.receivedCents("amountCents")))
         }
         return WithholdingRemittance(employer: employer, payDate: payDate, receivedOn: receivedOn, payments: payments)
     }

@@ -79,12 +79,17 @@ struct FieldReader {
         return s
     }
 
-    /// Identifiers, names and free text: a non-empty string.
-    func string(_ key: String) throws(EventDecodingError) -> String {
+    /// Identifiers, names and free text: a non-empty string within the
+    /// bounds of its kind (`TextKind`): no control characters, bounded length.
+    func string(_ key: String, _ kind: TextKind = .identifier) throws(EventDecodingError) -> String {
         let s = try rawString(key)
         guard !s.isEmpty else { throw violation(key, "must not be empty") }
+        guard kind.accepts(s) else { throw violation(key, kind.rule) }
         return s
     }
+
+    /// A name or other one line of text (`TextKind.text`).
+    func text(_ key: String) throws(EventDecodingError) -> String { try string(key, .text) }
 
     func bool(_ key: String) throws(EventDecodingError) -> Bool {
         let value = try value(key)
@@ -92,23 +97,38 @@ struct FieldReader {
         return b
     }
 
-    /// A non-negative whole number of cents. JSON has one number type, so
-    /// `1250.0` is the integer 1250 (as JSON Schema's `integer` has it), but
-    /// `12.5` and the string `"1250"` are rejected.
-    func cents(_ key: String) throws(EventDecodingError) -> Cents {
+    /// A whole number of cents from `minimum` (0 for ordered amounts, which may
+    /// be zero; 1 for money received) to `InputLimits.maximumCents`. JSON has one
+    /// number type, so `1250.0` is the integer 1250 (as JSON Schema's `integer`
+    /// has it), but `12.5` and the string `"1250"` are rejected.
+    func cents(_ key: String) throws(EventDecodingError) -> Cents { try cents(key, minimum: 0) }
+
+    private func cents(_ key: String, minimum: Cents) throws(EventDecodingError) -> Cents {
+        let cents: Cents
         switch try value(key) {
-        case .int(let i) where i >= 0:
-            return i
-        case .double(let d) where d >= 0 && d < 9_223_372_036_854_775_808.0 && d.rounded(.towardZero) == d:
-            return Cents(d)
-        default:
-            throw violation(key, "must be a non-negative integer number of cents")
+        case .int(let i):
+            cents = i
+        case .double(let d) where d.rounded(.towardZero) == d && abs(d) <= Double(InputLimits.maximumCents):
+            cents = Cents(d)
+        case .double:
+            throw violation(key, "must be an integer number of cents from \(minimum) to \(InputLimits.maximumCents)")
+        case let other:
+            throw wrongType(key, expected: "an integer number of cents", got: other)
         }
+        guard cents >= minimum, cents <= InputLimits.maximumCents else {
+            throw violation(key, "must be an integer number of cents from \(minimum) to \(InputLimits.maximumCents)")
+        }
+        return cents
     }
 
+    /// Money received: at least one cent.
+    func receivedCents(_ key: String) throws(EventDecodingError) -> Cents { try cents(key, minimum: 1) }
+
+    static let dateRule = "must be a date YYYY-MM-DD that exists on the calendar, from \(InputLimits.earliestDate) to \(InputLimits.latestDate)"
+
     func date(_ key: String) throws(EventDecodingError) -> LocalDate {
-        guard let date = LocalDate(iso8601: try rawString(key)), date.year >= 1 else {
-            throw violation(key, "must be a date YYYY-MM-DD that exists on the calendar")
+        guard let date = LocalDate(iso8601: try rawString(key)), InputLimits.dates.contains(date) else {
+            throw violation(key, Self.dateRule)
         }
         return date
     }
@@ -116,6 +136,9 @@ struct FieldReader {
     func timestamp(_ key: String) throws(EventDecodingError) -> Date {
         guard let date = Timestamp.parse(try rawString(key)) else {
             throw violation(key, "must be an RFC 3339 timestamp YYYY-MM-DDTHH:MM:SS[.fraction] with Z or a ±HH:MM offset")
+        }
+        guard date >= InputLimits.earliestInstant, date < InputLimits.instantAfterLatest else {
+            throw violation(key, "must lie from \(InputLimits.earliestDate) to \(InputLimits.latestDate) (UTC)")
         }
         return date
     }
@@ -138,8 +161,10 @@ struct FieldReader {
     }
 
     func quarter(_ key: String) throws(EventDecodingError) -> Quarter {
-        guard let quarter = Quarter(try rawString(key)) else {
-            throw violation(key, "must be a quarter written YYYYQn with n from 1 to 4")
+        guard let quarter = Quarter(try rawString(key)),
+            (InputLimits.earliestDate.year...InputLimits.latestDate.year).contains(quarter.year)
+        else {
+            throw violation(key, "must be a quarter written YYYYQn with n from 1 to 4, from \(InputLimits.earliestDate.year) to \(InputLimits.latestDate.year)")
         }
         return quarter
     }
@@ -183,11 +208,12 @@ struct FieldReader {
         fields[key] == nil ? nil : try decode(object(key))
     }
 
-    /// An array of objects with at least one element.
-    func nonEmptyObjects(_ key: String) throws(EventDecodingError) -> [FieldReader] {
+    /// An array of objects with at least one element and at most `maximum`.
+    func nonEmptyObjects(_ key: String, maximum: Int) throws(EventDecodingError) -> [FieldReader] {
         let value = try value(key)
         guard case .array(let elements) = value else { throw wrongType(key, expected: "an array", got: value) }
         guard !elements.isEmpty else { throw violation(key, "must contain at least one item") }
+        guard elements.count <= maximum else { throw violation(key, "must contain at most \(maximum) items") }
         let arrayPath = path.appending(key)
         var readers: [FieldReader] = []
         readers.reserveCapacity(elements.count)

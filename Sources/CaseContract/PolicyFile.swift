@@ -19,6 +19,7 @@ import JSON
 ///   "timeframes": {"locateDays": 60, "withholdingNoticeBusinessDays": 2},
 ///   "thresholds": {"creditBureauCents": 50000, "licenseSuspensionMonthsOfSupport": 2},
 ///   "withholdingLimit": {"obligorSupportsAnotherFamily": false},
+///   "inputBounds": {"paymentCents": 50000000, "futureToleranceHours": 12},
 ///   "referralsNeedingService": ["license-suspension"],
 ///   "assistancePrograms": ["TANF", "FOSTER_CARE"]
 /// }
@@ -56,6 +57,7 @@ public enum PolicyFile {
             "withholdingLimit": .object(
                 Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int($0.read(policy))) })
                     .merging(["obligorSupportsAnotherFamily": .bool(policy.obligorSupportsAnotherFamily)]) { $1 }),
+            "inputBounds": .object(Dictionary(uniqueKeysWithValues: Setting.inputBounds.map { ($0.key, .int($0.read(policy))) })),
             "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
             "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
         ]
@@ -142,6 +144,15 @@ public enum PolicyFile {
             Setting(key: "licenseSuspensionMonthsOfSupport", path: \.licenseSuspensionMonthsOfSupport, range: 1...120),
             Setting(key: "closureArrearsCents", cents: \.closureArrearsThresholdCents, range: cents),
         ]
+        /// Caps on amounts in events, never above the contract's bound.
+        static let amounts = 1...Int(InputLimits.maximumCents)
+        static let inputBounds: [Setting] = [
+            Setting(key: "paymentCents", cents: \.amountCaps.paymentCents, range: amounts),
+            Setting(key: "monthlyCents", cents: \.amountCaps.monthlyCents, range: amounts),
+            Setting(key: "judgmentCents", cents: \.amountCaps.judgmentCents, range: amounts),
+            Setting(key: "wagesCents", cents: \.amountCaps.wagesCents, range: amounts),
+            Setting(key: "futureToleranceHours", path: \.futureToleranceHours, range: 0...720),
+        ]
         static let withholdingLimit: [Setting] = [
             Setting(key: "percentSupportingAnotherFamily", path: \.ccpaLimitPercentSupportingAnotherFamily, range: 0...100),
             Setting(key: "percentOtherwise", path: \.ccpaLimitPercentOtherwise, range: 0...100),
@@ -156,7 +167,7 @@ public enum PolicyFile {
 
         mutating func policy(_ document: JSONValue) throws(PolicyFileError) -> Policy {
             let top = try object(document, at: nil)
-            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit",
+            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit", "inputBounds",
                                     "referralsNeedingService", "assistancePrograms"], at: nil)
             var zone = policy.calendar.timeZoneIdentifier
             if let value = top["timeZone"] {
@@ -187,6 +198,7 @@ public enum PolicyFile {
                 timeZone: TimeZone(identifier: zone)!, holidayRules: rules, additionalHolidays: added, openDates: open)
             try numbers(top["timeframes"], Setting.timeframes, at: "timeframes")
             try numbers(top["thresholds"], Setting.thresholds, at: "thresholds")
+            try numbers(top["inputBounds"], Setting.inputBounds, at: "inputBounds")
             if let value = top["withholdingLimit"] {
                 var limit = try object(value, at: "withholdingLimit")
                 if let supports = limit.removeValue(forKey: "obligorSupportsAnotherFamily") {

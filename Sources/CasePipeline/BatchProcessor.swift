@@ -38,6 +38,21 @@ public struct BatchReport: Sendable, Hashable {
     public var deferred: [Int] = []
 
     public init() {}
+
+    /// Adds what another batch (a piece of a narrowed one) did.
+    public mutating func add(_ other: BatchReport) {
+        records += other.records
+        applied += other.applied
+        deadLettered += other.deadLettered
+        parked += other.parked
+        unparked += other.unparked
+        duplicates += other.duplicates
+        rederived += other.rederived
+        rederivedFromCheckpoint += other.rederivedFromCheckpoint
+        historyReads += other.historyReads
+        tasks += other.tasks
+        tally.add(other.tally)
+    }
 }
 
 /// Turns a batch of consumed records into case changes, tasks and dead
@@ -105,20 +120,78 @@ public final class BatchProcessor: @unchecked Sendable {
     public func expireParked(olderThan horizon: Duration) throws -> BatchReport {
         let caseIds = Set(try store.casesWithExpiredParkedEvents(olderThan: horizon, limit: 200))
         guard !caseIds.isEmpty else { return BatchReport() }
+        do {
+            return try expire(caseIds, horizon: horizon, refusing: nil)
+        } catch where ProcessingFailure.canBeCausedByInput(error) {
+            // One case's waiting events fail for good: expire case by case, and
+            // set aside the waiting events of a case that fails alone.
+            var report = BatchReport()
+            for caseId in caseIds.sorted() {
+                do {
+                    report.add(try expire([caseId], horizon: horizon, refusing: nil))
+                } catch where ProcessingFailure.canBeCausedByInput(error) {
+                    report.add(try expire([caseId], horizon: horizon, refusing: error))
+                }
+            }
+            return report
+        }
+    }
+
+    /// One transaction over `caseIds`' waiting events; with `refusing`, every
+    /// one of them is dead-lettered as `processing-failed` instead of applied.
+    private func expire(_ caseIds: Set<String>, horizon: Duration, refusing failure: (any Error)?) throws -> BatchReport {
         let now = Date()
         return try store.withBatch { transaction in
             let claimed = try transaction.claim(IdentityClaim(caseIds: caseIds), contention: .wait)
             let loaded = try claimed.load(CaseLoad(parked: ParkedMatches(caseIds: caseIds, ordersOfCases: caseIds), caseIds: caseIds))
             var router = router(loaded, report: BatchReport())
-            try router.expire(horizon: horizon, now: now)
+            if let failure {
+                router.refuseTaken(reason: ProcessingFailure.reason(failure))
+            } else {
+                try router.expire(horizon: horizon, now: now)
+            }
             _ = try loaded.save(router.writes)
             checkpoints = router.checkpoints
             return router.report
         }
     }
 
+    /// Dead-letters one record that fails every batch holding it for a reason
+    /// no retry can change (found by the worker's narrowing): the original
+    /// bytes as `processing-failed`, with a reason naming the failure's class
+    /// and statement, never a value. Its own transaction, so the rest of the
+    /// batch commits without it.
+    public func refuse(_ record: InboundRecord, because failure: any Error) throws -> BatchReport {
+        let eventId = try? (record.decoded ?? EventDecoder.decode(record.value)).get().id
+        let reason = ProcessingFailure.reason(failure)
+        let message = DeadLetter.message(
+            for: DeadLetter.Source(record), eventId: eventId, errorClass: ProcessingFailure.errorClass, reason: reason,
+            scope: ProcessingFailure.errorClass, topics: topics)
+        try store.withBatch { transaction in
+            let claimed = try transaction.claim(IdentityClaim(), contention: .wait)
+            let loaded = try claimed.load(CaseLoad(caseIds: []))
+            _ = try loaded.save(BatchWrites(outbox: [message]))
+        }
+        logger.error("dead-lettering a record that fails every batch holding it", metadata: [
+            "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+            "class": "\(ProcessingFailure.errorClass)", "reason": "\(reason)",
+        ])
+        var report = BatchReport()
+        report.records = 1
+        report.deadLettered = 1
+        report.tally.add(.deadLettered, topic: record.topic, type: nil, reason: ProcessingFailure.errorClass)
+        return report
+    }
+
     public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
-        let decoded = records.map { $0.decoded ?? EventDecoder.decode($0.value) }
+        let decoded = records.map { record in
+            let result = record.decoded ?? EventDecoder.decode(record.value)
+            // Bounds that need the policy or the time of the report.
+            guard case .success(let event) = result,
+                let violation = InputLimits.violation(in: event, policy: policy, reportedAt: record.reportedAt)
+            else { return result }
+            return .failure(violation)
+        }
         let admission = BatchAdmission(decoded, protector: protector)
         var report = BatchReport()
         var committed: [CommittedEvents.Entry] = []

@@ -296,6 +296,26 @@ struct BatchRouter {
         }
     }
 
+    /// Dead-letters every waiting event taken as `processing-failed`, applying
+    /// none: they make their case's transaction fail for good (`reason` says
+    /// how, without values), so they must not wait to fail again.
+    mutating func refuseTaken(reason: String) {
+        for pending in taken.sorted(by: Self.businessOrder) {
+            let parked = pending.parked!
+            unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match))
+            report.deadLettered += 1
+            tally(.deadLettered, pending, reason: ProcessingFailure.errorClass)
+            logger.error(
+                "dead-lettering a waiting event that fails its case's transaction",
+                metadata: EventLog.metadata(pending.event, caseId: parked.match.caseId).adding(["reason": "\(reason)"]))
+            outbox.append(DeadLetter.message(
+                for: pending.source, eventId: pending.event.id, errorClass: ProcessingFailure.errorClass, reason: reason,
+                scope: "\(ProcessingFailure.errorClass)|\(parked.match.caseId ?? "")", topics: topics))
+            if case .withholdingRemittance = pending.event.payload { continue }
+            outcomes[pending.event.id] = .deadLettered
+        }
+    }
+
     /// Applies the event to each case; a refusal by one case dead-letters the
     /// event for that case without undoing it on the others.
     private mutating func applyToCases(_ pending: PendingEvent, _ caseIds: [String]) throws {

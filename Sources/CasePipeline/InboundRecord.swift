@@ -1,5 +1,6 @@
 import CaseContract
 import CaseDomain
+import Foundation
 import Kafka
 
 /// One consumed input message, in the pipeline's own terms so the processor
@@ -25,6 +26,14 @@ public struct InboundRecord: Sendable, Hashable {
         self.key = key
         self.value = value
         self.timestampMilliseconds = timestampMilliseconds
+    }
+
+    /// When the event was reported: the broker's timestamp (the same on every
+    /// redelivery, so the future-`occurredAt` check decides the same each time),
+    /// or now when the record carries none.
+    public var reportedAt: Date {
+        guard let milliseconds = timestampMilliseconds, milliseconds > 0 else { return Date() }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }

@@ -273,6 +273,11 @@ public struct EventTally: Sendable, Hashable {
         counts[Key(outcome: outcome, topic: topic, type: type?.rawValue ?? "none", reason: reason), default: 0] += 1
     }
 
+    /// Adds another tally's counts.
+    public mutating func add(_ other: EventTally) {
+        counts.merge(other.counts, uniquingKeysWith: +)
+    }
+
     public func count(_ outcome: Outcome) -> Int {
         counts.filter { $0.key.outcome == outcome }.values.reduce(0, +)
     }

@@ -22,6 +22,8 @@ public struct ReferralSweep {
         public var tasksByType: [TaskType: Int] = [:]
         /// The outbox message ids of the tasks enqueued (a re-run's are already there and skipped).
         public var taskIds: [UUID] = []
+        /// Cases whose evaluation failed for good (logged with the reason); the sweep went on without them.
+        public var casesSetAside: [String] = []
 
         public var tasks: Int { tasksByType.values.reduce(0, +) }
     }
@@ -58,37 +60,22 @@ public struct ReferralSweep {
             let caseIds = try store.openCaseIds(after: after, limit: batchSize)
             guard let last = caseIds.last else { break }
             after = last
-            try store.withBatch { batch in
-                let claimed = try batch.claim(IdentityClaim(caseIds: Set(caseIds)), contention: .wait)
-                let loaded = try claimed.load(CaseLoad(caseIds: Set(caseIds)))
-                let states = loaded.states
-                var changes: [CaseChange] = []
-                var outbox: [OutboxMessage] = []
-                for caseId in caseIds.sorted() {
-                    // Closed between the page query and the lock: nothing accrues.
-                    guard let state = states[caseId], !state.isClosed else { continue }
-                    report.casesEvaluated += 1
-                    let outcome = CaseRules.reevaluate(state, asOf: asOf, causationId: causationId, policy: policy)
-                    logger.debug("sweep re-evaluated a case", metadata: EventLog.sweep(causationId: causationId, caseId: caseId).adding([
-                        "asOf": "\(asOf)", "tasks": "\(outcome.tasks.count)",
-                    ]))
-                    // Only moving `referralsEvaluatedThrough` is not worth a history entry per case per day.
-                    guard !outcome.tasks.isEmpty || !outcome.changes.isEmpty else { continue }
-                    changes.append(CaseChange(state: outcome.state, history: [
-                        HistoryEntry(
-                            eventId: causationId, eventType: Self.historyEventType, occurredAt: createdAt,
-                            changes: outcome.changes, tasks: outcome.tasks),
-                    ]))
-                    for task in outcome.tasks {
-                        var message = OutboxMessage(task: task)
-                        message.topic = topics.tasks(task.type)
-                        outbox.append(message)
-                        report.tasksByType[task.type, default: 0] += 1
-                        report.taskIds.append(task.id)
+            do {
+                try sweep(caseIds, asOf: asOf, causationId: causationId, createdAt: createdAt, dryRun: dryRun, into: &report)
+            } catch where ProcessingFailure.canBeCausedByInput(error) {
+                // A case whose state or rules fail for good must not stop the
+                // sweep of every case after it: case by case, setting aside
+                // the one that fails alone.
+                for caseId in caseIds {
+                    do {
+                        try sweep([caseId], asOf: asOf, causationId: causationId, createdAt: createdAt, dryRun: dryRun, into: &report)
+                    } catch where ProcessingFailure.canBeCausedByInput(error) {
+                        report.casesSetAside.append(caseId)
+                        logger.error("sweep set a case aside: it fails for good", metadata: EventLog.sweep(causationId: causationId, caseId: caseId).adding([
+                            "asOf": "\(asOf)", "reason": "\(ProcessingFailure.reason(error))",
+                        ]))
                     }
                 }
-                report.casesChanged += changes.count
-                if !dryRun { _ = try loaded.save(BatchWrites(cases: changes, outbox: outbox)) }
             }
         }
         logger.info("sweep finished", metadata: [
@@ -96,5 +83,49 @@ public struct ReferralSweep {
             "tasks": "\(report.tasks)",
         ])
         return report
+    }
+
+    /// One transaction over a page of cases.
+    private func sweep(
+        _ caseIds: [String], asOf: LocalDate, causationId: UUID, createdAt: Date, dryRun: Bool, into report: inout Report
+    ) throws {
+        var page = Report(asOf: asOf)
+        try store.withBatch { batch in
+            let claimed = try batch.claim(IdentityClaim(caseIds: Set(caseIds)), contention: .wait)
+            let loaded = try claimed.load(CaseLoad(caseIds: Set(caseIds)))
+            let states = loaded.states
+            var changes: [CaseChange] = []
+            var outbox: [OutboxMessage] = []
+            for caseId in caseIds.sorted() {
+                // Closed between the page query and the lock: nothing accrues.
+                guard let state = states[caseId], !state.isClosed else { continue }
+                page.casesEvaluated += 1
+                let outcome = CaseRules.reevaluate(state, asOf: asOf, causationId: causationId, policy: policy)
+                logger.debug("sweep re-evaluated a case", metadata: EventLog.sweep(causationId: causationId, caseId: caseId).adding([
+                    "asOf": "\(asOf)", "tasks": "\(outcome.tasks.count)",
+                ]))
+                // Only moving `referralsEvaluatedThrough` is not worth a history entry per case per day.
+                guard !outcome.tasks.isEmpty || !outcome.changes.isEmpty else { continue }
+                changes.append(CaseChange(state: outcome.state, history: [
+                    HistoryEntry(
+                        eventId: causationId, eventType: Self.historyEventType, occurredAt: createdAt,
+                        changes: outcome.changes, tasks: outcome.tasks),
+                ]))
+                for task in outcome.tasks {
+                    var message = OutboxMessage(task: task)
+                    message.topic = topics.tasks(task.type)
+                    outbox.append(message)
+                    page.tasksByType[task.type, default: 0] += 1
+                    page.taskIds.append(task.id)
+                }
+            }
+            page.casesChanged += changes.count
+            if !dryRun { _ = try loaded.save(BatchWrites(cases: changes, outbox: outbox)) }
+        }
+        // Counted once committed: a page that fails and is swept again case by case counts once.
+        report.casesEvaluated += page.casesEvaluated
+        report.casesChanged += page.casesChanged
+        report.tasksByType.merge(page.tasksByType, uniquingKeysWith: +)
+        report.taskIds += page.taskIds
     }
 }

@@ -242,10 +242,16 @@ public final class Worker: LoopService, @unchecked Sendable {
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
             metrics.record(report.tally)
             onBatchCommitted()
-        } catch where RetryClassifier.isRetriable(error) {
+        } catch where RetryClassifier.isRetriable(error) || StorageFailure.isOverTimeLimit(error) {
             counters.withLock { $0.retries += 1 }
             metrics.retried(.sweep)
             logger.warning("sweep of waiting events failed; will retry", metadata: ["error": "\(error)"])
+            processor.recover()
+        } catch where !StorageFailure.isDeploymentProblem(error) {
+            // expireParked narrows by case itself; what still fails is not one case's.
+            counters.withLock { $0.retries += 1 }
+            metrics.retried(.sweep)
+            logger.error("sweep of waiting events failed; will retry", metadata: ["reason": "\(ProcessingFailure.reason(error))"])
             processor.recover()
         }
     }
@@ -345,6 +351,26 @@ public final class Worker: LoopService, @unchecked Sendable {
                 logger.warning("batch ran past its time limit; split", metadata: [
                     "limit": "\(configuration.batchTimeLimit)", "records": "\(held.count)", "error": "\(error)",
                 ])
+            } catch where ProcessingFailure.canBeCausedByInput(error) {
+                // Some record makes this batch fail for good: apply the rest in
+                // pieces and dead-letter the records that fail alone. A passing
+                // failure meanwhile goes to the retry below (pieces already
+                // committed come again as duplicates).
+                logger.warning("batch failed for good; narrowing it to the records that cause it", metadata: [
+                    "records": "\(held.count)", "reason": "\(ProcessingFailure.reason(error))",
+                ])
+                do {
+                    let report = try narrow(held, failure: error)
+                    for record in held where !deferrals.isEmpty { deferrals[record.position] = nil }
+                    counters.withLock { $0.record(report) }
+                    metrics.batchApplied(held, report: report, took: ContinuousClock.now - started)
+                    break
+                } catch where RetryClassifier.isRetriable(error) || StorageFailure.isOverTimeLimit(error) {
+                    logger.warning("narrowing met a passing failure; the batch goes again", metadata: ["error": "\(error)"])
+                    processor.recover()
+                    let revoked = try keepPolling(consumer, for: backoff.next(), into: &buffer)
+                    held.removeAll { revoked.contains($0.topicPartition) }
+                }
             } catch where RetryClassifier.isRetriable(error) {
                 switch state.withLock({ $0.lifecycle.batchFailed(at: .now) }) {
                 case .abandonBatch:
@@ -376,6 +402,12 @@ public final class Worker: LoopService, @unchecked Sendable {
                            metadata: ["error": "\(error)"])
         }
         onBatchCommitted()
+    }
+
+    private func narrow(_ records: [InboundRecord], failure: any Error) throws -> BatchReport {
+        try BatchNarrowing.apply(
+            records, failedWith: failure, process: { try processor.process($0, contention: .wait) },
+            refuse: { try processor.refuse($0, because: $1) })
     }
 
     /// Overlapping with other workers' batches is the normal case: leave what

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What population of cases to simulate and how its events should look.
 /// Shares are probabilities in 0...1, drawn per case (per child for paternity).
 public struct ScenarioConfiguration: Sendable, Hashable {
@@ -34,7 +36,7 @@ public struct ScenarioConfiguration: Sendable, Hashable {
     public var poisonMix: PoisonMix
 
     public init(
-        cases: Int = 1_000, seed: UInt64 = 1, startDate: ScenarioDate = "2026-01-05", months: Int = 12,
+        cases: Int = 1_000, seed: UInt64 = 1, startDate: ScenarioDate = Self.defaultStartDate, months: Int = 12,
         intakeMonths: Int? = nil, caseIdPrefix: String = "CS", programMix: ProgramMix = ProgramMix(),
         unknownAddressShare: Double = 0.20, unknownEmployerShare: Double = 0.45, unknownSSNShare: Double = 0.10,
         childWithoutPaternityShare: Double = 0.25, existingOrderShare: Double = 0.20,
@@ -64,9 +66,26 @@ public struct ScenarioConfiguration: Sendable, Hashable {
         ScenarioConfiguration(cases: cases, seed: seed, months: months, poisonShare: 0)
     }
 
+    /// A fixed Monday whose 12 months lie in the past, so tests generate the
+    /// same events every day and none later than the day they run (workers
+    /// refuse an `occurredAt` past the time it was reported).
+    public static let defaultStartDate: ScenarioDate = "2025-11-03"
+
     /// The demo and integration tests: every path, including 1% poison.
-    public static func demo(cases: Int = 1_000, seed: UInt64 = 1, months: Int = 12) -> ScenarioConfiguration {
-        ScenarioConfiguration(cases: cases, seed: seed, months: months, poisonShare: 0.01)
+
+    /// `csworker feed` and the demo: business time ends on the Monday at or
+    /// before `today` and starts `months` earlier, so nothing is dated after
+    /// the day it runs.
+    public static func demo(cases: Int = 1_000, seed: UInt64 = 1, months: Int = 12, today: Date = Date()) -> ScenarioConfiguration {
+        ScenarioConfiguration(cases: cases, seed: seed, startDate: startDate(endingBy: today, months: months), months: months, poisonShare: 0.01)
+    }
+
+    /// The Monday `months` before the last Monday on or before `today`.
+    public static func startDate(endingBy today: Date, months: Int) -> ScenarioDate {
+        let monday = ScenarioDate(today)
+        let end = monday.adding(days: -monday.weekday)
+        let start = end.adding(months: -months)
+        return start.adding(days: -start.weekday)
     }
 
     var intakeDays: Int {

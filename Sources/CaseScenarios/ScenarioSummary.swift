@@ -8,6 +8,8 @@ public struct ScenarioSummary: Sendable, Hashable, CustomStringConvertible {
     public var byType: [String: Int] = [:]
     public var byTopic: [String: Int] = [:]
     public var poisonByClass: [PoisonClass: Int] = [:]
+    /// Mutated records mixed in (`Mutations`), by kind; counted apart from `events`.
+    public var mutantsByKind: [Mutations.Kind: Int] = [:]
     public var firstOccurredAt: Date?
     public var lastOccurredAt: Date?
 
@@ -34,6 +36,10 @@ public struct ScenarioSummary: Sendable, Hashable, CustomStringConvertible {
         lastOccurredAt = event.occurredAt
     }
 
+    public mutating func recordMutant(_ kind: Mutations.Kind) {
+        mutantsByKind[kind, default: 0] += 1
+    }
+
     public var description: String {
         var lines = ["\(events) events (\(bytes / 1024) KiB) for \(cases) cases"]
         if let first = firstOccurredAt, let last = lastOccurredAt {
@@ -48,6 +54,12 @@ public struct ScenarioSummary: Sendable, Hashable, CustomStringConvertible {
         lines.append("poison: \(poison)")
         for kind in PoisonClass.allCases where poisonByClass[kind, default: 0] > 0 {
             lines.append("  \(kind.rawValue): \(poisonByClass[kind]!)")
+        }
+        if !mutantsByKind.isEmpty {
+            lines.append("mutants: \(mutantsByKind.values.reduce(0, +))")
+            for kind in Mutations.Kind.allCases where mutantsByKind[kind, default: 0] > 0 {
+                lines.append("  \(kind.rawValue): \(mutantsByKind[kind]!)")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -35,6 +35,9 @@ struct SplitMix64 {
         return range.lowerBound + Int(next().multipliedFullWidth(by: span).high)
     }
 
+    /// Uniform in `0..<bound`.
+    mutating func below(_ bound: Int) -> Int { int(0...(bound - 1)) }
+
     /// Uniform in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 

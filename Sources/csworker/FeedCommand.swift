@@ -35,6 +35,11 @@ struct FeedCommand: AsyncParsableCommand {
     @Option(help: "Share of messages that are poison (meant for the dead-letter topic), 0...0.5.")
     var poisonShare: Double = 0.01
 
+    @Option(help: ArgumentHelp(
+        "Share of records that are mutants of valid ones (fields deleted, types swapped, overflowing numbers, NUL and control characters, 10 KB strings, deep nesting, 50,000-item arrays, dates past the range, duplicate keys, invalid UTF-8, 900 KB records), 0...0.9.",
+        discussion: "Mutants name only FZ- cases and SSNs with serial 0000, so the valid part decides as it would without them."))
+    var mutations: Double = 0
+
     @Option(help: "Case id prefix (give runs that share a database different prefixes).")
     var casePrefix: String = "CS"
 
@@ -42,6 +47,7 @@ struct FeedCommand: AsyncParsableCommand {
         guard cases >= 1 else { throw ValidationError("--cases must be at least 1") }
         guard months >= 1 else { throw ValidationError("--months must be at least 1") }
         guard (0...0.5).contains(poisonShare) else { throw ValidationError("--poison-share must be within 0...0.5") }
+        guard (0...0.9).contains(mutations) else { throw ValidationError("--mutations must be within 0...0.9") }
     }
 
     func run() async throws {
@@ -70,9 +76,14 @@ struct FeedCommand: AsyncParsableCommand {
                 chunk.removeAll(keepingCapacity: true)
                 progress.update("\(summary.events) events produced (\(rate(summary.events, since: started)) events/s)")
             }
+            var mixer = Mutations.Mixer(share: mutations, seed: seed)
             for event in ScenarioGenerator(scenario) {
                 summary.record(event)
                 chunk.append(KafkaOutgoingMessage(topic: topics.prefix + event.topic, key: event.key, value: event.value))
+                for (mutant, kind) in mixer.mutants(after: event) {
+                    summary.recordMutant(kind)
+                    chunk.append(KafkaOutgoingMessage(topic: topics.prefix + mutant.topic, key: mutant.key, value: mutant.value))
+                }
                 // Small acknowledged chunks keep each partition's record batches short, so
                 // consumers see the topics interleaved in business-time order, as a live feed
                 // would deliver them, rather than months of one topic at a time.

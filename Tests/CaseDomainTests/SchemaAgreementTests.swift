@@ -1,4 +1,5 @@
 import CaseContract
+import CaseScenarios
 import JSON
 import Foundation
 import Testing
@@ -212,6 +213,11 @@ enum Mutation {
         "intake.application", "court.order-established", "employer.new-hire", "intake.party-update", "court.unknown",
         [], [[:]], [:], ["fein": "561234567"], ["ssn": "923456789"],
         ["line1": "1 Main St", "city": "Raleigh", "state": "NC", "postalCode": "27601"],
+        // The bounds of issue 20: control characters, lengths, amounts, date ranges.
+        "Ro\u{0}bert", "Smith\nJones", "tab\there", "esc\u{1B}[2J", "c1\u{85}", .string(String(repeating: "x", count: 100)),
+        .string(String(repeating: "x", count: 101)), .string(String(repeating: "y", count: 201)), .int(1),
+        .int(100_000_000_000), .int(100_000_000_001), "1899-12-31", "1900-01-01", "2199-12-31", "2200-01-01", "0000Q1", "2199Q4",
+        "2200Q1", "0001-01-01T00:00:00Z", "2199-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
     ]
 
     static func apply(to document: JSONValue, using rng: inout SplitMix) -> JSONValue {
@@ -224,45 +230,10 @@ enum Mutation {
         }
     }
 
-    /// Paths to every value in the tree (objects and arrays included), as keys or decimal indexes.
-    static func leafPaths(_ value: JSONValue, prefix: [String]) -> [[String]] {
-        switch value {
-        case .object(let fields):
-            return fields.keys.sorted().flatMap { key in [prefix + [key]] + leafPaths(fields[key]!, prefix: prefix + [key]) }
-        case .array(let elements):
-            return elements.indices.flatMap { n in [prefix + ["\(n)"]] + leafPaths(elements[n], prefix: prefix + ["\(n)"]) }
-        default:
-            return []
-        }
-    }
-
+    // The document walking is the fuzzer's (CaseScenarios.Mutations): one copy.
+    static func leafPaths(_ value: JSONValue, prefix: [String]) -> [[String]] { Mutations.leafPaths(value, prefix: prefix) }
     static func setting(_ value: JSONValue, at path: [String], to replacement: JSONValue) -> JSONValue {
-        guard let head = path.first else { return replacement }
-        switch value {
-        case .object(var fields):
-            fields[head] = setting(fields[head] ?? .null, at: Array(path.dropFirst()), to: replacement)
-            return .object(fields)
-        case .array(var elements):
-            guard let n = Int(head), elements.indices.contains(n) else { return value }
-            elements[n] = setting(elements[n], at: Array(path.dropFirst()), to: replacement)
-            return .array(elements)
-        default:
-            return value
-        }
+        Mutations.setting(value, at: path, to: replacement)
     }
-
-    static func removing(_ value: JSONValue, at path: [String]) -> JSONValue {
-        guard let head = path.first else { return value }
-        switch value {
-        case .object(var fields):
-            fields[head] = path.count == 1 ? nil : fields[head].map { removing($0, at: Array(path.dropFirst())) }
-            return .object(fields)
-        case .array(var elements):
-            guard let n = Int(head), elements.indices.contains(n) else { return value }
-            if path.count == 1 { elements.remove(at: n) } else { elements[n] = removing(elements[n], at: Array(path.dropFirst())) }
-            return .array(elements)
-        default:
-            return value
-        }
-    }
+    static func removing(_ value: JSONValue, at path: [String]) -> JSONValue { Mutations.removing(value, at: path) }
 }

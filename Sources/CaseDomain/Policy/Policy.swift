@@ -62,6 +62,16 @@ public struct Policy: Sendable, Hashable {
     public var ccpaArrearsSurchargePercent: Int = 5
     public var ccpaArrearsAgeWeeks: Int = 12
 
+    // MARK: Input bounds
+
+    /// The largest amount the agency accepts per kind of amount; above it an
+    /// event is a `schema-violation` naming the field (a keying error, not money).
+    public var amountCaps = AmountCaps()
+    /// An event's `occurredAt` may lie at most this many hours after the broker
+    /// received it (clocks differ a little; an event cannot be reported before
+    /// it happened).
+    public var futureToleranceHours: Int = 24
+
     // MARK: Programs and calendar
 
     /// Programs whose cases count as assistance: the lower tax-offset threshold
@@ -88,4 +98,19 @@ public struct Policy: Sendable, Hashable {
         (obligorSupportsAnotherFamily ? ccpaLimitPercentSupportingAnotherFamily : ccpaLimitPercentOtherwise)
             + (arrearsOlderThanLimit ? ccpaArrearsSurchargePercent : 0)
     }
+}
+
+/// Per-kind ceilings on amounts in events, in cents. Each is at most the
+/// contract's bound (`$1 billion`, schemas/events/common.json).
+public struct AmountCaps: Sendable, Hashable {
+    /// One payment received (a remittance's payment for one case).
+    public var paymentCents: Cents = 100_000_000
+    /// Monthly current support and a monthly arrears payment ($100,000).
+    public var monthlyCents: Cents = 10_000_000
+    /// Judgment arrears and a contempt purge amount ($10 million).
+    public var judgmentCents: Cents = 1_000_000_000
+    /// One quarter's wages from one employer ($100 million).
+    public var wagesCents: Cents = 10_000_000_000
+
+    public init() {}
 }

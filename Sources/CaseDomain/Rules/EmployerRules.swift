@@ -103,7 +103,13 @@ extension RuleRun {
     mutating func handleRemittance(_ remittance: WithholdingRemittance, eventId: UUID) throws(RuleError) {
         let mine = remittance.payments.filter { $0.caseId == state.caseId }
         guard !mine.isEmpty else { throw .noPaymentForCase(caseId: state.caseId) }
-        let amount = mine.reduce(Cents(0)) { $0 + $1.amountCents }
+        // Each payment on its own: a negative line must not hide inside a positive sum.
+        if let line = mine.first(where: { $0.amountCents <= 0 }) {
+            throw .ledgerRejected(caseId: state.caseId, .nonPositivePayment(paymentId: "\(eventId.lowercasedText):\(state.caseId)", cents: line.amountCents))
+        }
+        guard let amount = Money.sum(mine.map(\.amountCents)), amount <= Ledger.maximumAmountCents else {
+            throw .ledgerRejected(caseId: state.caseId, .amountTooLarge(field: "payments.amountCents", cents: .max))
+        }
         let paymentId = "\(eventId.lowercasedText):\(state.caseId)"
         let allocation: PaymentAllocation
         do {

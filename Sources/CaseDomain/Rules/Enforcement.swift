@@ -190,7 +190,8 @@ extension RuleRun {
         case .licenseSuspension:
             // After termination, the support the order last set still measures the debt.
             let monthly = state.activeOrder?.monthlySupportCents ?? state.orders.last?.monthlySupportCents ?? 0
-            return monthly > 0 ? Cents(policy.licenseSuspensionMonthsOfSupport) * monthly : nil
+            // Saturates: a threshold past 2^63 cents is one no arrears reach.
+            return monthly > 0 ? Money.product(monthly, Int64(policy.licenseSuspensionMonthsOfSupport)) ?? .max : nil
         default: return nil
         }
     }
