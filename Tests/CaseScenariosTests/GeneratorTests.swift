@@ -42,14 +42,28 @@ import Testing
     }
 
     @Test func occurredAtNeverDecreasesAndStaysInThePeriod() {
-        let config = ScenarioConfiguration.demo(cases: 200, seed: 7)
-        let start = config.startDate.at(hour: 0)
-        let end = config.startDate.adding(months: 12).at(hour: 0)
-        for stream in [Streams.demo, Streams.clean] {
+        for (stream, config) in [(Streams.demo, ScenarioConfiguration.demo(cases: 200, seed: 7)), (Streams.clean, .benchmark(cases: 200, seed: 11))] {
+            let start = config.startDate.at(hour: 0)
+            let end = config.startDate.adding(months: 12).at(hour: 0)
             #expect(zip(stream, stream.dropFirst()).allSatisfy { $0.occurredAt <= $1.occurredAt })
             #expect(stream.first!.occurredAt >= start)
             #expect(stream.last!.occurredAt < end)
         }
+    }
+
+    /// Workers refuse an `occurredAt` past the time it was reported, so the
+    /// demo's and feed's business time must end by the day they run.
+    @Test(arguments: ["2026-12-07T18:00:00Z", "2027-02-28T00:00:00Z", "2030-03-03T12:00:00Z"])
+    func theDemosBusinessTime_endsByTheDayItRuns(today text: String) throws {
+        let today = try #require(ISO8601DateFormatter().date(from: text))
+        for months in [1, 12, 24] {
+            let config = ScenarioConfiguration.demo(cases: 20, seed: 3, months: months, today: today)
+            #expect(config.startDate.weekday == 0, "starts on a Monday")
+            #expect(config.endDate.at(hour: 0) <= today)
+            let stream = Array(ScenarioGenerator(config))
+            #expect(stream.allSatisfy { $0.occurredAt <= today }, "\(months) months before \(text)")
+        }
+        #expect(Array(ScenarioGenerator(.benchmark(cases: 20, seed: 3))).allSatisfy { $0.occurredAt <= today })
     }
 
     @Test func keysFollowTheContract() throws {
