@@ -183,7 +183,12 @@ public final class BatchProcessor: @unchecked Sendable {
         return report
     }
 
-    public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
+    /// `releasingWaiting: false` applies the records without taking the events
+    /// that wait for them: how narrowing tells a record that fails from the
+    /// waiting events it would release (those stay until expiry sets them aside).
+    public func process(
+        _ records: [InboundRecord], contention: LockContention = .wait, releasingWaiting: Bool = true
+    ) throws -> BatchReport {
         let decoded = records.map { record in
             let result = record.decoded ?? EventDecoder.decode(record.value)
             // Bounds that need the policy or the time of the report.
@@ -227,7 +232,9 @@ public final class BatchProcessor: @unchecked Sendable {
 
             // 2. Record the ids (redeliveries of applied events stop here), take
             // what was parked for them, lock and load their cases.
-            let loaded = try claimed.load(admission.load(events, resolved: resolved))
+            var request = admission.load(events, resolved: resolved)
+            if !releasingWaiting { request.parked = ParkedMatches() }
+            let loaded = try claimed.load(request)
             let fresh = events.filter { loaded.fresh.contains($0.0.id) }
             base.duplicates += events.count - fresh.count
             for (event, source) in events where !loaded.fresh.contains(event.id) {

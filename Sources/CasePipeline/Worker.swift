@@ -407,6 +407,13 @@ public final class Worker: LoopService, @unchecked Sendable {
     private func narrow(_ records: [InboundRecord], failure: any Error) throws -> BatchReport {
         try BatchNarrowing.apply(
             records, failedWith: failure, process: { try processor.process($0, contention: .wait) },
+            applyAlone: { record in
+                let report = try processor.process([record], contention: .wait, releasingWaiting: false)
+                logger.error("a record applied only without the events waiting for it: one of those fails; they wait until expiry sets them aside", metadata: [
+                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                ])
+                return report
+            },
             refuse: { try processor.refuse($0, because: $1) })
     }
 
