@@ -18,7 +18,7 @@ enum ConsoleAssets {
 
     /// A user-typed name for the log: digits hidden (someone may type an SSN in the name field), at most 64 characters.
     static func printable(_ name: String) -> String {
-        String(name.prefix(64).map { $0.isNumber ? "#" : ($0.isASCII && !$0.isNewline ? $0 : "?") })
+        String(TerminalText.printable(name).prefix(64).map { $0.isNumber ? "#" : ($0.isASCII ? $0 : "?") })
     }
 
     static func head(title: String, csrf: String) -> String {
