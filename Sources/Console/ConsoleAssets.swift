@@ -1,3 +1,5 @@
+import CaseStorage
+
 /// The console's HTML, CSS and JavaScript, served from the binary: no CDN,
 /// no external fonts or scripts. Charts are inline SVG drawn by console.js.
 enum ConsoleAssets {

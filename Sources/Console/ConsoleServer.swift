@@ -4,7 +4,6 @@ import Hummingbird
 import JSON
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// `csworker console`: the supervisors' and operators' web console. Every
 /// page and API answer needs a signed-in session; pages are HTML shells that
@@ -36,18 +35,16 @@ public struct ConsoleServer: Service {
     let users: ConsoleUserFile
     let sessions: ConsoleSessions
     let throttle: LoginThrottle
-    let gate: SignInGate
+    let gate = SignInGate()
     /// Password checks started (tests: parallel guesses must not all reach one).
-    let passwordChecks = Atomic<Int>(0)
+    let passwordChecks = Tally()
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
 
     public init(
         configuration: Configuration, data: ConsoleData, users: ConsoleUserFile, sessions: ConsoleSessions = ConsoleSessions(),
-        throttle: LoginThrottle = LoginThrottle(), gate: SignInGate = SignInGate(), logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        throttle: LoginThrottle = LoginThrottle(), logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
-        self.gate = gate
         self.configuration = configuration
         self.data = data
         self.users = users
@@ -186,7 +183,7 @@ public struct ConsoleServer: Service {
             response.headers[.retryAfter] = "2"
             return response
         }
-        passwordChecks.add(1, ordering: .relaxed)
+        passwordChecks.add()
         let users = self.users
         let checked: Result<ConsoleUserFile.Verified?, any Error>
         do {

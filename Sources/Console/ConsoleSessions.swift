@@ -249,6 +249,14 @@ public final class LoginThrottle: Sendable {
     }
 }
 
+/// A count shared by concurrent requests.
+final class Tally: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
 /// At most `limit` password checks at once, and at most `queue` waiting:
 /// each scrypt check takes 32 MiB and ~100 ms of a core, so a burst of
 /// sign-ins queues briefly instead of exhausting memory and CPU, and a

@@ -213,7 +213,7 @@ import TestSupport
                 }
                 return try await group.reduce(into: [(HTTPResponse.Status, Bool)]()) { $0.append($1) }
             }
-            let checked = fixture.server.passwordChecks.load(ordering: .relaxed)
+            let checked = fixture.server.passwordChecks.value
             #expect(checked <= 5, "\(checked) guesses reached the password check")
             #expect(statuses.filter { $0.0 == .unauthorized }.count == checked)
             let refused = statuses.filter { $0.0 == .tooManyRequests }
@@ -222,7 +222,7 @@ import TestSupport
             // A name no user can have is refused without a check or a record.
             let long = try await Self.attempt(client, name: String(repeating: "x", count: 65), password: "anything at all")
             #expect(long.status == .unauthorized)
-            #expect(fixture.server.passwordChecks.load(ordering: .relaxed) == checked)
+            #expect(fixture.server.passwordChecks.value == checked)
             #expect(fixture.server.throttle.sizes.byName == 1)
             // Other users are not locked out by op1's guesses.
             _ = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
@@ -464,22 +464,10 @@ import TestSupport
     /// One address's guesses lock that address, not the name: the operator elsewhere waits a second, not 15 minutes.
     @Test func guessesBackOffPerAddressAndBrieflyPerName() async throws {
         let throttle = LoginThrottle(longestNameBackoff: .seconds(4))
-        for _ in 1...5 {
-            guard case .check(let ticket) = throttle.admit(name: "op1", client: "198.51.100.7") else {
-                Issue.record("refused too early")
-                return
-            }
-            throttle.failed(ticket)
-        }
-        guard case .wait(let attacker) = throttle.admit(name: "op1", client: "198.51.100.7") else {
-            Issue.record("the guessing address may guess again")
-            return
-        }
+        #expect((1...5).allSatisfy { _ in throttle.failedGuess(name: "op1", client: "198.51.100.7") })
+        let attacker = try #require(throttle.wait(name: "op1", client: "198.51.100.7"), "the guessing address may guess again")
         #expect(attacker > .seconds(14 * 60))
-        guard case .wait(let named) = throttle.admit(name: "op1", client: "203.0.113.5") else {
-            Issue.record("no backoff for the guessed name")
-            return
-        }
+        let named = try #require(throttle.wait(name: "op1", client: "203.0.113.5"), "no backoff for the guessed name")
         #expect(named <= .seconds(1))
         try await Task.sleep(for: named + .milliseconds(50))
         guard case .check(let operatorsTry) = throttle.admit(name: "op1", client: "203.0.113.5") else {
@@ -487,49 +475,28 @@ import TestSupport
             return
         }
         // Only one check of a backed-off name runs at a time.
-        #expect(throttle.admit(name: "op1", client: "192.0.2.1") == .wait(.seconds(1)))
+        #expect(throttle.wait(name: "op1", client: "192.0.2.1") == .seconds(1))
         throttle.succeeded(operatorsTry)
-        #expect(throttle.admit(name: "op1", client: "192.0.2.1") != .wait(.seconds(1)))
+        #expect(throttle.wait(name: "op1", client: "192.0.2.1") == nil, "a sign-in clears the name's failures")
+
         // A further failure doubles the name's backoff (to at most its cap).
         let spread = LoginThrottle(longestNameBackoff: .seconds(4))
-        for index in 0..<6 {
-            if index == 5 { try await Task.sleep(for: .milliseconds(1_050)) }
-            guard case .check(let ticket) = spread.admit(name: "op2", client: "192.0.2.\(index)") else {
-                Issue.record("failure \(index + 1) refused")
-                return
-            }
-            spread.failed(ticket)
-        }
-        guard case .wait(let doubled) = spread.admit(name: "op2", client: "192.0.2.200") else {
-            Issue.record("no backoff after six failures")
-            return
-        }
+        #expect((0..<5).allSatisfy { spread.failedGuess(name: "op2", client: "192.0.2.\($0)") })
+        try await Task.sleep(for: .milliseconds(1_050))
+        #expect(spread.failedGuess(name: "op2", client: "192.0.2.5"))
+        let doubled = try #require(spread.wait(name: "op2", client: "192.0.2.200"), "no backoff after six failures")
         #expect(doubled > .seconds(1) && doubled <= .seconds(2))
+
         // One address spraying names stops after 20 guesses.
         let spray = LoginThrottle()
-        for index in 0..<20 {
-            guard case .check(let ticket) = spray.admit(name: "user\(index)", client: "198.51.100.9") else {
-                Issue.record("guess \(index + 1) refused")
-                return
-            }
-            spray.failed(ticket)
-        }
-        guard case .wait(let sprayed) = spray.admit(name: "user99", client: "198.51.100.9") else {
-            Issue.record("the spraying address may go on")
-            return
-        }
+        #expect((0..<20).allSatisfy { spray.failedGuess(name: "user\($0)", client: "198.51.100.9") })
+        let sprayed = try #require(spray.wait(name: "user99", client: "198.51.100.9"), "the spraying address may go on")
         #expect(sprayed > .seconds(14 * 60))
     }
 
     @Test func failureRecordsAreBounded() {
         let throttle = LoginThrottle(capacity: 100)
-        for index in 0..<1_000 {
-            guard case .check(let ticket) = throttle.admit(name: "name\(index)", client: "10.0.\(index / 256).\(index % 256)") else {
-                Issue.record("refused \(index)")
-                return
-            }
-            throttle.failed(ticket)
-        }
+        #expect((0..<1_000).allSatisfy { throttle.failedGuess(name: "name\($0)", client: "10.0.\($0 / 256).\($0 % 256)") })
         let sizes = throttle.sizes
         #expect(sizes.byClientAndName <= 100 && sizes.byClient <= 100 && sizes.byName <= 100, "\(sizes)")
     }
@@ -553,5 +520,20 @@ import TestSupport
         try await Task.sleep(for: .milliseconds(300))
         #expect(sessions.session(session.id) == nil, "idle too long")
         #expect(sessions.session("nonsense") == nil)
+    }
+}
+
+extension LoginThrottle {
+    /// A wrong guess; false when it was refused before the check.
+    func failedGuess(name: String, client: String) -> Bool {
+        guard case .check(let ticket) = admit(name: name, client: client) else { return false }
+        failed(ticket)
+        return true
+    }
+
+    /// How long a guess would wait; nil when it is admitted (and then it counts as running).
+    func wait(name: String, client: String) -> Duration? {
+        guard case .wait(let wait) = admit(name: name, client: client) else { return nil }
+        return wait
     }
 }
