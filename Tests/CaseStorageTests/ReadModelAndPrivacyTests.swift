@@ -63,7 +63,7 @@ struct ReadModelAndPrivacyTests {
 
     @Test("case show's text drops terminal control sequences carried by names and other event text")
     func showStripsControlSequences() throws {
-        try withMigratedStore("show-escapes") { scratch, store, _ in
+        try withMigratedStore("show_escapes") { scratch, store, _ in
             _ = try saveLife(store, caseId: "CS-801")
             var view = try #require(try CaseReadModel(connection: scratch.connection).show(caseId: "CS-801", asOf: LocalDate("2026-05-15")!))
             // A window retitle (OSC), a screen clear and recolour (CSI), a C1 CSI, a newline faking a line, a bidi override.
