@@ -1,3 +1,4 @@
+import CaseStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -223,7 +224,8 @@ public struct ConsoleServer: Service {
         if configuration.trustForwardedFor, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
             let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
-            return String(last.prefix(64))
+            // Bounded, and printable: it is logged and kept as a key.
+            return TerminalText.printable(String(last.prefix(64)))
         }
         return context.peerAddress ?? "unknown"
     }
