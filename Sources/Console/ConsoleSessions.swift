@@ -38,11 +38,12 @@ public final class ConsoleSessions: Sendable {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
-    public func start(_ user: ConsoleUser, credential: String = "", stamp: ConsoleUserFile.Stamp? = nil) -> Session {
+    /// A new session for `user`, bound to `credential` (`ConsoleUserFile.Verified`); checked against the users file at its first use.
+    public func start(_ user: ConsoleUser, credential: String) -> Session {
         let now = ContinuousClock.now
         let session = Session(
             id: Self.token(), user: user, credential: credential, csrfToken: Self.token(), started: now, lastSeen: now, verified: now,
-            verifiedStamp: stamp)
+            verifiedStamp: nil)
         sessions.withLock { all in
             all = all.filter { now - $0.value.lastSeen < idleLimit && now - $0.value.started < absoluteLimit }
             all[session.id] = session

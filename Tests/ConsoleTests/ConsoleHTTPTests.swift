@@ -521,7 +521,7 @@ import TestSupport
 
     @Test func sessionsExpire() async throws {
         let sessions = ConsoleSessions(idleLimit: .milliseconds(200), absoluteLimit: .seconds(10))
-        let session = sessions.start(ConsoleUser(name: "alice", role: .viewer))
+        let session = sessions.start(ConsoleUser(name: "alice", role: .viewer), credential: "none")
         #expect(sessions.session(session.id) != nil)
         try await Task.sleep(for: .milliseconds(300))
         #expect(sessions.session(session.id) == nil, "idle too long")
