@@ -102,7 +102,8 @@ public struct CaseView: Codable, Sendable, Hashable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// The human form.
+    /// The human form, for a terminal: free text from events (names,
+    /// employers, change summaries) loses any control sequence it carries.
     public var text: String {
         let dollars = Money.dollars
         var lines = [
@@ -144,7 +145,7 @@ public struct CaseView: Codable, Sendable, Hashable {
                 lines.append("       -> task \(task.type) \(task.action) due \(task.dueBy) (\(task.id))")
             }
         }
-        return lines.joined(separator: "\n")
+        return lines.map(TerminalText.printable).joined(separator: "\n")
     }
 }
 

@@ -49,6 +49,19 @@ public enum RuntimeGrants {
         ("dead_letter_replays", ["SELECT", "INSERT"]),
     ]
 
+    /// Columns the console's role may not read, though it reads the rest of
+    /// their tables: the sealed SSNs and events, and the SSN HMACs (with the
+    /// key, 10^9 candidates are quickly tried). The console faces the web and
+    /// shows masked SSNs only (`parties.ssn_last4`). `outbox.key`/`value`
+    /// stay readable: task keys are the case ids timeliness reads, and a
+    /// replay must open the dead letter it publishes again.
+    public static let consoleHiddenColumns: [String: Set<String>] = [
+        "cases": ["sealed_ssns"],
+        "case_history": ["sealed_event"],
+        "parked_events": ["sealed_key", "sealed_value"],
+        "parties": ["ssn_hash"],
+    ]
+
     /// Sequences behind serial columns: inserting takes the next value.
     public static let sequences = ["outbox_id_seq"]
 
@@ -74,10 +87,13 @@ public enum RuntimeGrants {
     /// Makes `role`'s rights on the schema (the connection's current schema)
     /// exactly the lists above, in one transaction: revoke everything on our
     /// tables and sequences, grant what is listed. Idempotent; concurrent
-    /// sessions see the old rights or the new, never none.
+    /// sessions see the old rights or the new, never none. A table with
+    /// `hiddenColumns` gets SELECT on each of its other columns instead of
+    /// the table (a column added later stays hidden until the next `migrate`).
     public static func apply(
         _ connection: PostgresConnection, role: String,
-        tables: [(table: String, privileges: [String])] = tables, sequences: [String] = sequences
+        tables: [(table: String, privileges: [String])] = tables, sequences: [String] = sequences,
+        hiddenColumns: [String: Set<String>] = [:]
     ) throws -> Outcome {
         let row = try connection.query(
             """
@@ -97,6 +113,18 @@ public enum RuntimeGrants {
             "GRANT USAGE ON SCHEMA \(schema) TO \(grantee)",
         ]
         for (table, privileges) in tables {
+            var privileges = privileges
+            if let hidden = hiddenColumns[table], let select = privileges.firstIndex(of: "SELECT") {
+                let readable = try connection.query(
+                    """
+                    SELECT attname FROM pg_attribute
+                    WHERE attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) AND attnum > 0 AND NOT attisdropped
+                    ORDER BY attnum
+                    """, table
+                ).map { try $0.decode(String.self, column: 0) }.filter { !hidden.contains($0) }
+                privileges[select] = "SELECT (\(readable.map(quoted).joined(separator: ", ")))"
+            }
+            // Revoking on the table revokes its column grants too.
             statements.append("REVOKE ALL ON TABLE \(schema).\(quoted(table)) FROM \(grantee)")
             statements.append("GRANT \(privileges.joined(separator: ", ")) ON TABLE \(schema).\(quoted(table)) TO \(grantee)")
         }

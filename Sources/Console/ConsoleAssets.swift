@@ -1,3 +1,5 @@
+import CaseStorage
+
 /// The console's HTML, CSS and JavaScript, served from the binary: no CDN,
 /// no external fonts or scripts. Charts are inline SVG drawn by console.js.
 enum ConsoleAssets {
@@ -18,7 +20,7 @@ enum ConsoleAssets {
 
     /// A user-typed name for the log: digits hidden (someone may type an SSN in the name field), at most 64 characters.
     static func printable(_ name: String) -> String {
-        String(name.prefix(64).map { $0.isNumber ? "#" : ($0.isASCII && !$0.isNewline ? $0 : "?") })
+        String(TerminalText.printable(name).prefix(64).map { $0.isNumber ? "#" : ($0.isASCII ? $0 : "?") })
     }
 
     static func head(title: String, csrf: String) -> String {

@@ -1,3 +1,4 @@
+import CaseStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,13 +13,17 @@ public struct ConsoleServer: Service {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
-        /// Mark cookies Secure even without `X-Forwarded-Proto: https` (TLS terminated in front of the console).
+        /// Mark cookies Secure and send HSTS even without `X-Forwarded-Proto: https` (TLS terminated in front of the console).
         public var secureCookies: Bool
+        /// Take the client's address for sign-in limits from the last `X-Forwarded-For` entry
+        /// (the one the proxy in front appended); otherwise every client behind it shares its address.
+        public var trustForwardedFor: Bool
 
-        public init(host: String = "0.0.0.0", port: Int = 8090, secureCookies: Bool = false) {
+        public init(host: String = "0.0.0.0", port: Int = 8090, secureCookies: Bool = false, trustForwardedFor: Bool = false) {
             self.host = host
             self.port = port
             self.secureCookies = secureCookies
+            self.trustForwardedFor = trustForwardedFor
         }
     }
 
@@ -32,6 +37,8 @@ public struct ConsoleServer: Service {
     let sessions: ConsoleSessions
     let throttle: LoginThrottle
     let gate = SignInGate()
+    /// Password checks started (tests: parallel guesses must not all reach one).
+    let passwordChecks = Tally()
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
 
@@ -60,19 +67,19 @@ public struct ConsoleServer: Service {
 
     // MARK: routes
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: SecurityHeaders())
+    func router() -> Router<ConsoleRequestContext> {
+        let router = Router(context: ConsoleRequestContext.self)
+        router.add(middleware: SecurityHeaders(secureCookies: configuration.secureCookies))
         router.get("/assets/console.css") { _, _ in Self.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
         router.get("/assets/console.js") { _, _ in Self.asset(ConsoleAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("/login") { request, _ in self.loginPage(request) }
         // For checks that use HEAD: the sign-in page is the one answer without a session.
         router.head("/login") { _, _ in Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"]) }
-        router.post("/login") { request, _ in try await self.signIn(request) }
+        router.post("/login") { request, context in try await self.signIn(request, client: self.clientAddress(request, context)) }
         router.post("/logout") { request, _ in try await self.signOut(request) }
         router.get("/") { request, _ in self.page(request) { _ in Self.redirect("/timeliness") } }
 
-        let pages: [(path: RouterPath, name: String, title: String, api: @Sendable (Request, BasicRequestContext) -> String)] = [
+        let pages: [(path: RouterPath, name: String, title: String, api: @Sendable (Request, ConsoleRequestContext) -> String)] = [
             ("/timeliness", "timeliness", "Timeliness", { _, _ in "/api/timeliness" }),
             ("/timeliness/:id", "case-list", "Timeliness", { request, context in
                 "/api/timeliness/\(Self.pathSafe(context.parameters.get("id") ?? ""))" + Self.query(request, ["dueSoon"])
@@ -145,7 +152,7 @@ public struct ConsoleServer: Service {
         return response
     }
 
-    func signIn(_ request: Request) async throws -> Response {
+    func signIn(_ request: Request, client: String) async throws -> Response {
         let form = try await Self.form(request)
         let name = form["name"] ?? ""
         let password = form["password"] ?? ""
@@ -154,42 +161,73 @@ public struct ConsoleServer: Service {
         else {
             return loginPage(request, status: .forbidden, message: "The sign-in form expired; please try again.")
         }
-        if let wait = throttle.retryAfter(name: name) {
-            var response = loginPage(
-                request, status: .tooManyRequests, message: "Too many failed sign-ins; try again in \(Int(wait.components.seconds / 60) + 1) minutes.")
-            response.headers[.retryAfter] = "\(wait.components.seconds + 1)"
+        // No user has a longer name: refused without a password check or a record.
+        guard name.count <= ConsoleUserFile.longestName else {
+            return loginPage(request, status: .unauthorized, message: "Wrong name or password.")
+        }
+        // Counted before the check starts, so parallel guesses cannot all pass.
+        let ticket: LoginThrottle.Ticket
+        switch throttle.admit(name: name, client: client) {
+        case .wait(let wait):
+            let seconds = max(1, Int((wait + .milliseconds(999)).components.seconds))
+            let when = seconds < 120 ? "\(seconds) seconds" : "\(seconds / 60 + 1) minutes"
+            var response = loginPage(request, status: .tooManyRequests, message: "Too many sign-in attempts; try again in \(when).")
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        case .check(let admitted):
+            ticket = admitted
+        }
+        guard await gate.enter() else {
+            throttle.abandoned(ticket)
+            logger.warning("console sign-in refused: too many password checks waiting")
+            var response = loginPage(request, status: .serviceUnavailable, message: "Sign-in is busy; please try again in a moment.")
+            response.headers[.retryAfter] = "2"
             return response
         }
+        passwordChecks.add()
         let users = self.users
-        await gate.enter()
-        let checked: Result<ConsoleUser?, any Error>
+        let checked: Result<ConsoleUserFile.Verified?, any Error>
         do {
-            checked = .success(try await blocking { try users.authenticate(name: name, password: password) })
+            checked = .success(try await blocking { try users.verify(name: name, password: password) })
         } catch {
             checked = .failure(error)
         }
         await gate.leave()
-        let user: ConsoleUser?
+        let verified: ConsoleUserFile.Verified?
         switch checked {
         case .success(let found):
-            user = found
+            verified = found
         case .failure(let error):
             // Not the user's fault: not counted against the name.
+            throttle.abandoned(ticket)
             logger.error("console sign-in impossible: the users file cannot be used", metadata: ["error": "\(error)"])
             return loginPage(request, status: .serviceUnavailable, message: "Sign-in is unavailable; the operators have been told.")
         }
-        guard let user else {
-            throttle.failed(name: name)
-            logger.notice("console sign-in refused", metadata: ["user": "\(ConsoleAssets.printable(name))"])
+        guard let verified else {
+            throttle.failed(ticket)
+            logger.notice("console sign-in refused", metadata: ["user": "\(ConsoleAssets.printable(name))", "client": "\(client)"])
             return loginPage(request, status: .unauthorized, message: "Wrong name or password.")
         }
-        throttle.succeeded(name: name)
-        let session = sessions.start(user)
+        throttle.succeeded(ticket)
+        let user = verified.user
+        let session = sessions.start(user, credential: verified.credential)
         logger.info("console sign-in", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
         var response = Self.redirect("/timeliness")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.id, request, maxAge: nil)))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.loginCookie, "", request, maxAge: 0)))
         return response
+    }
+
+    /// Who is signing in, for the sign-in limits: the peer's address, or the
+    /// proxy's report of it when configured to trust one.
+    func clientAddress(_ request: Request, _ context: ConsoleRequestContext) -> String {
+        if configuration.trustForwardedFor, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+        {
+            // Bounded, and printable: it is logged and kept as a key.
+            return TerminalText.printable(String(last.prefix(64)))
+        }
+        return context.peerAddress ?? "unknown"
     }
 
     func signOut(_ request: Request) async throws -> Response {
@@ -205,23 +243,31 @@ public struct ConsoleServer: Service {
     }
 
     func cookie(_ name: String, _ value: String, _ request: Request, maxAge: Int?) -> String {
-        let secure = configuration.secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        let secure = Self.overTLS(request, secureCookies: configuration.secureCookies)
         return "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") + (maxAge.map { "; Max-Age=\($0)" } ?? "")
+    }
+
+    /// Whether the browser reached the console over TLS (terminated in front of it).
+    static func overTLS(_ request: Request, secureCookies: Bool) -> Bool {
+        secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
     }
 
     // MARK: session gates
 
-    /// The request's live session; a user removed from the users file (or
-    /// given another role) loses it within a minute.
+    /// The request's live session. A user removed from the users file, given
+    /// another role or a new password loses it: at the next request once the
+    /// file has changed (`console add-user` in another process rewrites it),
+    /// and in any case within a minute.
     func currentSession(_ request: Request) -> ConsoleSessions.Session? {
         guard let session = sessions.session(request.cookies[Self.sessionCookie]?.value) else { return nil }
-        guard sessions.needsVerifying(session) else { return session }
-        guard users.stillValid(session.user) else {
+        let stamp = users.stamp()
+        guard sessions.needsVerifying(session, stamp: stamp) else { return session }
+        guard users.stillValid(session.user, credential: session.credential) else {
             sessions.end(session.id)
             logger.notice("console session ended: the user was removed or changed", metadata: ["user": "\(session.user.name)"])
             return nil
         }
-        sessions.verified(session.id)
+        sessions.verified(session.id, stamp: stamp)
         return session
     }
 
@@ -328,13 +374,30 @@ public struct ConsoleServer: Service {
     }
 }
 
+/// The console's request context: Hummingbird's, plus the peer's IP address.
+public struct ConsoleRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// nil when the peer has none (in-process tests, a Unix socket).
+    public let peerAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+}
+
 /// On every answer: nothing cached (pages carry case data), no framing, no
-/// sniffing, scripts and styles only from the console itself.
+/// sniffing, scripts and styles only from the console itself; over TLS,
+/// browsers are told to come back only over TLS (HSTS, one year).
 struct SecurityHeaders: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ConsoleRequestContext
+    let secureCookies: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
+        if ConsoleServer.overTLS(request, secureCookies: secureCookies) {
+            response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000"
+        }
         response.headers[.cacheControl] = "no-store"
         response.headers[HTTPField.Name("Pragma")!] = "no-cache"
         response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"

@@ -61,14 +61,32 @@ public struct ConsoleUserFile: Sendable {
         public var description: String
     }
 
+    /// A user who gave the right password, and a fingerprint of the password hash
+    /// they were checked against: a session ends when the file holds another.
+    public struct Verified: Sendable, Equatable {
+        public var user: ConsoleUser
+        public var credential: String
+    }
+
+    /// How the file was when last looked at (inode, size, modification time):
+    /// `add-user` replaces it (a new inode), so a changed stamp means another read.
+    public struct Stamp: Sendable, Equatable {
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+    }
+
     public let path: String
 
     public init(path: String) {
         self.path = path
     }
 
+    public static let longestName = 64
+
     static func validName(_ name: String) -> Bool {
-        (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        (1...longestName).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
     func entries() throws -> [(user: ConsoleUser, hash: String)] {
@@ -89,9 +107,20 @@ public struct ConsoleUserFile: Sendable {
 
     /// The user with this name and password, or nil (the cost is the same either way).
     public func authenticate(name: String, password: String) throws -> ConsoleUser? {
+        try verify(name: name, password: password)?.user
+    }
+
+    /// `authenticate`, with the credential a session is bound to.
+    public func verify(name: String, password: String) throws -> Verified? {
         let found = try entries().first { $0.user.name == name }
         let matches = PasswordHash.verify(password: password, encoded: found?.hash ?? PasswordHash.decoy)
-        return found != nil && matches ? found!.user : nil
+        guard let found, matches else { return nil }
+        return Verified(user: found.user, credential: Self.fingerprint(found.hash))
+    }
+
+    /// Names the stored hash without holding it (a new password means a new salt, so a new fingerprint).
+    static func fingerprint(_ hash: String) -> String {
+        SHA256.hash(data: Array(hash.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Adds the user, or replaces the password and role of one with that name.
@@ -105,7 +134,7 @@ public struct ConsoleUserFile: Sendable {
         try write(entries)
     }
 
-    /// Removes the user; false when there was none by that name. Sessions already open end at their expiry or a restart.
+    /// Removes the user; false when there was none by that name. Their open sessions end at their next request.
     public func remove(name: String) throws -> Bool {
         let all = try entries()
         let kept = all.filter { $0.user.name != name }
@@ -114,9 +143,19 @@ public struct ConsoleUserFile: Sendable {
         return true
     }
 
-    /// Whether the user still exists with this role (a removed or demoted user's session ends).
-    public func stillValid(_ user: ConsoleUser) -> Bool {
-        (try? entries().contains { $0.user == user }) ?? false
+    /// Whether the user still exists with this role and password (a removed, demoted
+    /// or re-passworded user's session ends).
+    public func stillValid(_ user: ConsoleUser, credential: String) -> Bool {
+        (try? entries().contains { $0.user == user && Self.fingerprint($0.hash) == credential }) ?? false
+    }
+
+    /// nil when the file cannot be looked at (then sessions are checked against it anyway).
+    public func stamp() -> Stamp? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Stamp(
+            inode: UInt64(info.st_ino), size: Int64(info.st_size), modifiedSeconds: Int(info.st_mtim.tv_sec),
+            modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
     }
 
     private func write(_ entries: [(user: ConsoleUser, hash: String)]) throws {

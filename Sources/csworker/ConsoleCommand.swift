@@ -22,8 +22,11 @@ struct ConsoleCommand: AsyncParsableCommand {
             discussion: """
                 Sign-in is required for every page and API answer; users come from --users-file (see `console
                 add-user`). Needs CSE_DATABASE_URL (the console role of deploy/postgres-roles.sql); CSE_KAFKA_BROKERS
-                for the consumer lag and replays; CSE_SSN_KEY for replays (dead letters are sealed). Serve it behind
-                TLS: cookies are marked Secure with --secure-cookies or when the proxy sends X-Forwarded-Proto: https.
+                for the consumer lag and replays; CSE_SSN_KEY for replays only (dead letters are sealed; without it
+                the console holds no key, and its role cannot read the sealed columns either way). Serve it behind
+                TLS: cookies are marked Secure, and HSTS sent, with --secure-cookies or when the proxy sends
+                X-Forwarded-Proto: https. Behind a proxy, --trust-forwarded-for makes the sign-in limits per client
+                address use the address the proxy reports.
                 """
         )
 
@@ -41,8 +44,11 @@ struct ConsoleCommand: AsyncParsableCommand {
         @Option(help: "Address to listen on (env CSE_CONSOLE_HOST, default 0.0.0.0).")
         var host: String?
 
-        @Flag(help: "Mark session cookies Secure (env CSE_CONSOLE_SECURE_COOKIES=true).")
+        @Flag(help: "Mark session cookies Secure and send HSTS (env CSE_CONSOLE_SECURE_COOKIES=true).")
         var secureCookies = false
+
+        @Flag(help: "Limit sign-ins per client by the last X-Forwarded-For address (env CSE_CONSOLE_TRUST_FORWARDED_FOR=true).")
+        var trustForwardedFor = false
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -50,6 +56,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             guard port <= 65535 else { throw ValidationError("CSE_CONSOLE_PORT / --port must be a port number, not \(port)") }
             let host = Setting.consoleHost.text(flag: host)
             let secure = secureCookies || Setting.consoleSecureCookies.text(flag: nil).lowercased() == "true"
+            let forwarded = trustForwardedFor || Setting.consoleTrustForwardedFor.text(flag: nil).lowercased() == "true"
             let usersFile = users.file
             guard FileManager.default.fileExists(atPath: usersFile.path) else {
                 throw ValidationError("no users file at \(usersFile.path): add a user first with `csworker console add-user NAME --role operator`")
@@ -66,7 +73,8 @@ struct ConsoleCommand: AsyncParsableCommand {
                     group: groupOptions.group, brokers: brokers, kafkaProperties: try kafka.properties(), ssnKey: key),
                 logger: logger)
             let server = ConsoleServer(
-                configuration: ConsoleServer.Configuration(host: host, port: port, secureCookies: secure), data: data,
+                configuration: ConsoleServer.Configuration(host: host, port: port, secureCookies: secure, trustForwardedFor: forwarded),
+                data: data,
                 users: usersFile, logger: logger,
                 onListening: { port in logger.info("console listening", metadata: ["port": "\(port)", "host": "\(host)"]) })
             try await reportingFailures {

@@ -116,7 +116,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
                     print("\(verb) \(record.messageId.uuidString.lowercased()) -> \(record.header(DeadLetter.Header.sourceTopic) ?? "?")")
                 }
                 for (record, reason) in report.skipped {
-                    print("\(dryRun ? "would skip" : "skipped") \(record.messageId.uuidString.lowercased()): \(reason)")
+                    print("\(dryRun ? "would skip" : "skipped") \(record.messageId.uuidString.lowercased()): \(TerminalText.printable(reason))")
                 }
                 print("\(report.replayed.count) \(verb), \(report.skipped.count) \(dryRun ? "would be skipped (dry run: nothing sent)" : "skipped")")
                 if !report.unknownIds.isEmpty {
@@ -157,7 +157,8 @@ enum DeadLetterLine {
             var line = "\(f["id"]!)  \(f["when"]!)  \(f["sourceTopic"]!)[\(f["sourcePartition"]!)]@\(f["sourceOffset"]!)  \(f["errorClass"]!): \(f["reason"]!)"
             if let event = f["eventId"], !event.isEmpty { line += "  event \(event)" }
             if let replayed = f["replayedAt"], !replayed.isEmpty { line += "  (replayed \(replayed))" }
-            return line
+            // Reasons and ids come from the refused event: no control sequence reaches the terminal.
+            return TerminalText.printable(line)
         }.joined(separator: "\n")
     }
 }

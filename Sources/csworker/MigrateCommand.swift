@@ -72,7 +72,8 @@ struct MigrateCommand: AsyncParsableCommand {
             do {
                 let grants = try RuntimeGrants.apply(connection, role: runtimeRole)
                 let consoleGrants = try RuntimeGrants.apply(
-                    connection, role: consoleRole, tables: RuntimeGrants.consoleTables, sequences: [])
+                    connection, role: consoleRole, tables: RuntimeGrants.consoleTables, sequences: [],
+                    hiddenColumns: RuntimeGrants.consoleHiddenColumns)
                 if json {
                     print(JSONValue.object([
                         "schemaVersion": .int(Int64(latest)),

@@ -115,7 +115,10 @@ extension Setting {
         "CSE_CONSOLE_USERS_FILE", flag: "users-file", default: "console-users.json", "the console's users and password hashes")
     static let consoleSecureCookies = Setting(
         "CSE_CONSOLE_SECURE_COOKIES", flag: "secure-cookies", default: "false",
-        "mark session cookies Secure (TLS terminated in front of the console); automatic with X-Forwarded-Proto: https")
+        "mark session cookies Secure and send HSTS (TLS terminated in front of the console); automatic with X-Forwarded-Proto: https")
+    static let consoleTrustForwardedFor = Setting(
+        "CSE_CONSOLE_TRUST_FORWARDED_FOR", flag: "trust-forwarded-for", default: "false",
+        "sign-in limits per client take its address from the last X-Forwarded-For entry (the proxy in front appends it)")
     static let topicPartitions = Setting("CSE_TOPIC_PARTITIONS", flag: "partitions", default: "12", "partitions of topics created by topics ensure")
     static let topicReplicationFactor = Setting(
         "CSE_TOPIC_REPLICATION_FACTOR", flag: "replication-factor", default: "3", "replication factor of topics created by topics ensure")
@@ -123,7 +126,8 @@ extension Setting {
     static let all: [Setting] = [
         .brokers, .databaseURL, .group, .topicPrefix, .ssnKey, .policyFile,
         .httpPort, .httpHost, .metricsInterval, .readyRetryLimit, .maxBatch, .caughtUpBatch, .cachedCases, .drainSeconds,
-        .unknownCaseHorizon, .dailySweepAt, .kafkaProperties, .logLevel, .logFormat, .runtimeRole, .consoleRole, .consolePort, .consoleHost, .consoleUsersFile, .consoleSecureCookies, .topicPartitions,
+        .unknownCaseHorizon, .dailySweepAt, .kafkaProperties, .logLevel, .logFormat, .runtimeRole, .consoleRole, .consolePort, .consoleHost, .consoleUsersFile, .consoleSecureCookies,
+        .consoleTrustForwardedFor, .topicPartitions,
         .topicReplicationFactor,
     ]
 

@@ -61,7 +61,7 @@ struct RuntimeRoleTests {
         #expect(try check.query("SELECT has_schema_privilege($1, current_schema(), 'CREATE')", role)[0].decode(Bool.self, column: 0) == false)
     }
 
-    /// The console's role reads every page's data and records replays, and can change nothing else.
+    /// The console's role reads every page's data (but no sealed column) and records replays, and can change nothing else.
     @Test func migrateGrantsTheConsoleReadsAndTheReplayRecordOnly() async throws {
         let scratch = try ScratchRole("csw-Console")
         defer { scratch.drop() }
@@ -94,6 +94,9 @@ struct RuntimeRoleTests {
             "INSERT INTO sweep_runs (as_of, cases_evaluated, tasks) VALUES ('2026-01-01', 0, 0)", "DELETE FROM case_history",
             "UPDATE outbox SET published_at = now()", "UPDATE cases SET stage = 'CLOSED'", "DELETE FROM dead_letter_replays",
             "CREATE TABLE intruder (id int)",
+            // The sealed columns and SSN hashes: the console faces the web.
+            "SELECT sealed_ssns FROM cases", "SELECT * FROM cases", "SELECT sealed_event FROM case_history",
+            "SELECT sealed_key, sealed_value FROM parked_events", "SELECT ssn_hash FROM parties",
         ] {
             let error = #expect(throws: PostgresError.self, "\(statement)") { try console.executeScript(statement) }
             #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")

@@ -61,6 +61,24 @@ struct ReadModelAndPrivacyTests {
         }
     }
 
+    @Test("case show's text drops terminal control sequences carried by names and other event text")
+    func showStripsControlSequences() throws {
+        try withMigratedStore("show_escapes") { scratch, store, _ in
+            _ = try saveLife(store, caseId: "CS-801")
+            var view = try #require(try CaseReadModel(connection: scratch.connection).show(caseId: "CS-801", asOf: LocalDate("2026-05-15")!))
+            // A window retitle (OSC), a screen clear and recolour (CSI), a C1 CSI, a newline faking a line, a bidi override.
+            view.parties[0].name = "Ann\u{1B}]0;owned\u{07}e \u{1B}[2J\u{1B}[31mDoe\u{9B}1A\nfake line\u{202E}x"
+            view.employer?.name = "Acme\u{1B}P+q\u{1B}\\ Corp\u{7F}"
+            view.history[0].changes.append("moved\u{1B}7\r to \u{1B}[1;1Hnowhere")
+            let text = view.text
+            #expect(text.contains("Anne Doefake linex"), "\(text.debugDescription)")
+            #expect(text.contains("Employer: Acme Corp (FEIN"))
+            #expect(text.contains("- moved to nowhere"))
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" })
+            #expect(TerminalText.printable("plain Ünïcode name") == "plain Ünïcode name")
+        }
+    }
+
     @Test("employer is an explicit null when none is known")
     func nullEmployer() throws {
         try withMigratedStore("nullemployer") { scratch, store, _ in

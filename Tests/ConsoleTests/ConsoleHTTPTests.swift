@@ -33,7 +33,10 @@ import TestSupport
         let topics: PipelineTopics
         let directory: URL
 
-        init(cases: Int = 40, sessions: ConsoleSessions = ConsoleSessions()) throws {
+        init(
+            cases: Int = 40, sessions: ConsoleSessions = ConsoleSessions(),
+            configuration: ConsoleServer.Configuration = ConsoleServer.Configuration()
+        ) throws {
             let topics = PipelineTopics(prefix: "console-test.")
             self.topics = topics
             schema = "console_" + UUID().uuidString.prefix(8).lowercased()
@@ -66,7 +69,18 @@ import TestSupport
                     ssnKey: nil),
                 logger: Logger(label: "console-test"))
             server = ConsoleServer(
-                configuration: ConsoleServer.Configuration(), data: data, users: users, sessions: sessions, logger: Logger(label: "console-test"))
+                configuration: configuration, data: data, users: users, sessions: sessions, logger: Logger(label: "console-test"))
+        }
+
+        /// The same console, reading the database as `role` (e.g. one granted the console role's rights).
+        func server(asRole role: String) -> ConsoleServer {
+            let encoded = role.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let data = ConsoleData(
+                configuration: ConsoleData.Configuration(
+                    databaseURL: url + "&user=" + encoded, policy: Policy(), topics: topics, group: "console-test", brokers: nil,
+                    kafkaProperties: [:], ssnKey: nil),
+                logger: Logger(label: "console-test"))
+            return ConsoleServer(configuration: ConsoleServer.Configuration(), data: data, users: users, logger: Logger(label: "console-test"))
         }
 
         func count(_ sql: String) throws -> Int {
@@ -80,6 +94,10 @@ import TestSupport
         }
 
         func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+            try await test(server, body)
+        }
+
+        func test(_ server: ConsoleServer, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
             let app = Application(router: server.router())
             try await app.test(.router) { client in try await body(client) }
         }
@@ -169,6 +187,130 @@ import TestSupport
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: Self.form(["name": "viewer1", "password": Self.viewerPassword]))
             #expect(forged.status == .forbidden)
+        }
+    }
+
+    /// A sign-in attempt with a valid form token.
+    static func attempt(_ client: any TestClientProtocol, name: String, password: String) async throws -> TestResponse {
+        let token = String(repeating: "5a", count: 32)
+        return try await client.execute(
+            uri: "/login", method: .post,
+            headers: [.cookie: "\(ConsoleServer.loginCookie)=\(token)", .contentType: "application/x-www-form-urlencoded"],
+            body: form(["csrf": token, "name": name, "password": password]))
+    }
+
+    /// Guesses count when they start: 300 at once for one name reach the password check at most 5 times.
+    @Test func parallelGuessesForOneNameAreCheckedAtMostFiveTimes() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Bool).self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        let answer = try await Self.attempt(client, name: "op1", password: "wrong guess \(index)")
+                        return (answer.status, answer.headers[.retryAfter] != nil)
+                    }
+                }
+                return try await group.reduce(into: [(HTTPResponse.Status, Bool)]()) { $0.append($1) }
+            }
+            let checked = fixture.server.passwordChecks.value
+            #expect((1...5).contains(checked), "\(checked) guesses reached the password check")
+            #expect(statuses.filter { $0.0 == .unauthorized }.count == checked)
+            let refused = statuses.filter { $0.0 == .tooManyRequests }
+            #expect(refused.count == 300 - checked)
+            #expect(refused.allSatisfy { $0.1 }, "every refusal says when to come back (Retry-After)")
+            // A name no user can have is refused without a check or a record.
+            let long = try await Self.attempt(client, name: String(repeating: "x", count: 65), password: "anything at all")
+            #expect(long.status == .unauthorized)
+            #expect(fixture.server.passwordChecks.value == checked)
+            #expect(fixture.server.throttle.sizes.byName == 1)
+            // Other users are not locked out by op1's guesses.
+            _ = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+        }
+    }
+
+    /// A new password (`console add-user` for an existing name, here or in another process) ends the user's sessions at once.
+    @Test func aNewPasswordEndsTheUsersSessions() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        try await fixture.test { client in
+            let op = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            let viewer = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+            #expect(try await client.execute(uri: "/api/timeliness", method: .get, headers: [.cookie: op.cookie]).status == .ok)
+            // As an administrator would: `console add-user` in a process of its own, while the console runs.
+            let added = try await ChildProcess.run(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "printf '%s\\n' 'a brand new password' | \"$0\" console add-user op1 --role operator --password-stdin --users-file \"$1\"",
+                 ChildProcess.csworker.path, fixture.users.path])
+            #expect(added.status == 0, "\(added.stderr)")
+            #expect(try await client.execute(uri: "/api/timeliness", method: .get, headers: [.cookie: op.cookie]).status == .unauthorized,
+                    "at once, not at the next regular check a minute later")
+            #expect(try await client.execute(uri: "/timeliness", method: .get, headers: [.cookie: op.cookie]).headers[.location] == "/login")
+            #expect(try await client.execute(uri: "/api/timeliness", method: .get, headers: [.cookie: viewer.cookie]).status == .ok,
+                    "another user's session is untouched")
+            let refused = try await Self.attempt(client, name: "op1", password: Self.operatorPassword)
+            #expect(refused.status == .unauthorized, "the old password no longer signs in")
+            let again = try await Self.signIn(client, name: "op1", password: "a brand new password")
+            #expect(try await client.execute(uri: "/api/timeliness", method: .get, headers: [.cookie: again.cookie]).status == .ok)
+        }
+    }
+
+    /// The console's database role reads every page's data but not the sealed columns, whatever key the console holds.
+    @Test func theSealedColumnsAreRefusedToTheConsoleRole() async throws {
+        let fixture = try Fixture(cases: 5)
+        defer { fixture.drop() }
+        let role = "csw_console_" + UUID().uuidString.prefix(8).lowercased()
+        try fixture.admin.executeScript("CREATE ROLE \(role) LOGIN")
+        defer { _ = try? fixture.admin.executeScript("DROP OWNED BY \(role); DROP ROLE IF EXISTS \(role)") }
+        try fixture.admin.execute("SELECT set_config('search_path', $1, false)", fixture.schema)
+        #expect(try RuntimeGrants.apply(
+            fixture.admin, role: role, tables: RuntimeGrants.consoleTables, sequences: [], hiddenColumns: RuntimeGrants.consoleHiddenColumns)
+            == .granted)
+        let console = try PostgresConnection(connectionString: fixture.url + "&user=\(role)", connectTimeout: .seconds(5))
+        defer { console.close() }
+        for statement in [
+            "SELECT sealed_ssns FROM cases", "SELECT * FROM cases", "SELECT sealed_event FROM case_history",
+            "SELECT sealed_key FROM parked_events", "SELECT sealed_value FROM parked_events", "SELECT ssn_hash FROM parties",
+            "SELECT case_id FROM cases WHERE sealed_ssns IS NOT NULL",
+        ] {
+            let error = #expect(throws: PostgresError.self, "\(statement)") { _ = try console.query(statement) }
+            #expect(error?.sqlState == "42501", "\(statement): \(String(describing: error))")
+        }
+        #expect(try console.query("SELECT count(*) FROM cases")[0].decode(Int.self, column: 0) == 5)
+        let sealedRows = try fixture.count("SELECT count(*) FROM cases WHERE sealed_ssns IS NOT NULL")
+        #expect(sealedRows > 0, "the sealed column has something to protect")
+        // Every page and API answer still works as the console role.
+        try await fixture.test(fixture.server(asRole: role)) { client in
+            let signedIn = try await Self.signIn(client, name: "op1", password: Self.operatorPassword)
+            var caseId = ""
+            let list = try JSONValue.parse(Array(buffer: try await client.execute(
+                uri: "/api/caseload/cases", method: .get, headers: [.cookie: signedIn.cookie]).body))
+            caseId = try #require(list["cases"]?.arrayValue?.first?["caseId"]?.stringValue)
+            for path in Self.apis + ["/api/cases/\(caseId)"] + SupervisionReader.timeframeIds.map({ "/api/timeliness/\($0)" }) {
+                let answer = try await client.execute(uri: path, method: .get, headers: [.cookie: signedIn.cookie])
+                #expect(answer.status == .ok || (answer.status == .notFound && path.contains("CS-0000001")), "\(path): \(answer.status)")
+            }
+        }
+    }
+
+    @Test func hstsOnlyOverTLS() async throws {
+        let fixture = try Fixture(cases: 2)
+        defer { fixture.drop() }
+        let hsts = HTTPField.Name("Strict-Transport-Security")!
+        try await fixture.test { client in
+            let proxied = try await client.execute(uri: "/login", method: .get, headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            #expect(proxied.headers[hsts] == "max-age=31536000")
+            let plain = try await client.execute(uri: "/login", method: .get)
+            #expect(plain.headers[hsts] == nil, "over plain HTTP the header means nothing and would be a lie")
+        }
+        let secured = ConsoleServer(
+            configuration: ConsoleServer.Configuration(secureCookies: true), data: fixture.server.data, users: fixture.users,
+            logger: Logger(label: "console-test"))
+        try await fixture.test(secured) { client in
+            for path in ["/login", "/api/caseload", "/assets/console.js"] {
+                let answer = try await client.execute(uri: path, method: .get)
+                #expect(answer.headers[hsts] == "max-age=31536000", "\(path)")
+            }
         }
     }
 
@@ -325,12 +467,79 @@ import TestSupport
         #expect(throws: ConsoleUserFile.Problem.self) { try file.add(name: "bad name", role: .viewer, password: "long enough password") }
     }
 
+    /// One address's guesses lock that address, not the name: the operator elsewhere waits a second, not 15 minutes.
+    @Test func guessesBackOffPerAddressAndBrieflyPerName() async throws {
+        let throttle = LoginThrottle(longestNameBackoff: .seconds(4))
+        #expect((1...5).allSatisfy { _ in throttle.failedGuess(name: "op1", client: "198.51.100.7") })
+        let attacker = try #require(throttle.wait(name: "op1", client: "198.51.100.7"), "the guessing address may guess again")
+        #expect(attacker > .seconds(14 * 60))
+        let named = try #require(throttle.wait(name: "op1", client: "203.0.113.5"), "no backoff for the guessed name")
+        #expect(named <= .seconds(1))
+        try await Task.sleep(for: named + .milliseconds(50))
+        guard case .check(let operatorsTry) = throttle.admit(name: "op1", client: "203.0.113.5") else {
+            Issue.record("the operator at another address is still locked out")
+            return
+        }
+        // Only one check of a backed-off name runs at a time.
+        #expect(throttle.wait(name: "op1", client: "192.0.2.1") == .seconds(1))
+        throttle.succeeded(operatorsTry)
+        #expect(throttle.wait(name: "op1", client: "192.0.2.1") == nil, "a sign-in clears the name's failures")
+
+        // A further failure doubles the name's backoff (to at most its cap).
+        let spread = LoginThrottle(longestNameBackoff: .seconds(4))
+        #expect((0..<5).allSatisfy { spread.failedGuess(name: "op2", client: "192.0.2.\($0)") })
+        try await Task.sleep(for: .milliseconds(1_050))
+        #expect(spread.failedGuess(name: "op2", client: "192.0.2.5"))
+        let doubled = try #require(spread.wait(name: "op2", client: "192.0.2.200"), "no backoff after six failures")
+        #expect(doubled > .seconds(1) && doubled <= .seconds(2))
+
+        // One address spraying names stops after 20 guesses.
+        let spray = LoginThrottle()
+        #expect((0..<20).allSatisfy { spray.failedGuess(name: "user\($0)", client: "198.51.100.9") })
+        let sprayed = try #require(spray.wait(name: "user99", client: "198.51.100.9"), "the spraying address may go on")
+        #expect(sprayed > .seconds(14 * 60))
+    }
+
+    @Test func failureRecordsAreBounded() {
+        let throttle = LoginThrottle(capacity: 100)
+        #expect((0..<1_000).allSatisfy { throttle.failedGuess(name: "name\($0)", client: "10.0.\($0 / 256).\($0 % 256)") })
+        let sizes = throttle.sizes
+        #expect(sizes.byClientAndName <= 100 && sizes.byClient <= 100 && sizes.byName <= 100, "\(sizes)")
+    }
+
+    @Test func thePasswordCheckQueueIsCapped() async throws {
+        let gate = SignInGate(limit: 1, queue: 1)
+        #expect(await gate.enter())
+        let queued = Task { await gate.enter() }
+        while await gate.waitingCount == 0 { await Task.yield() }
+        #expect(await gate.enter() == false, "a third caller is refused rather than queued")
+        await gate.leave()
+        #expect(await queued.value)
+        await gate.leave()
+        #expect(await gate.enter())
+    }
+
     @Test func sessionsExpire() async throws {
         let sessions = ConsoleSessions(idleLimit: .milliseconds(200), absoluteLimit: .seconds(10))
-        let session = sessions.start(ConsoleUser(name: "alice", role: .viewer))
+        let session = sessions.start(ConsoleUser(name: "alice", role: .viewer), credential: "none")
         #expect(sessions.session(session.id) != nil)
         try await Task.sleep(for: .milliseconds(300))
         #expect(sessions.session(session.id) == nil, "idle too long")
         #expect(sessions.session("nonsense") == nil)
+    }
+}
+
+extension LoginThrottle {
+    /// A wrong guess; false when it was refused before the check.
+    func failedGuess(name: String, client: String) -> Bool {
+        guard case .check(let ticket) = admit(name: name, client: client) else { return false }
+        failed(ticket)
+        return true
+    }
+
+    /// How long a guess would wait; nil when it is admitted (and then it counts as running).
+    func wait(name: String, client: String) -> Duration? {
+        guard case .wait(let wait) = admit(name: name, client: client) else { return nil }
+        return wait
     }
 }
