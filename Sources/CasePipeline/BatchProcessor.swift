@@ -74,6 +74,8 @@ public final class BatchProcessor: @unchecked Sendable {
     private let topics: PipelineTopics
     private let policy: Policy
     private let logger: Logger
+    /// Named in every dead letter's provenance.
+    private let consumerGroup: String
     /// Part-way derivations of the cases this worker re-derived, kept between
     /// batches: the next late event of such a case folds on from there.
     private var checkpoints: CaseTimeline.Checkpoints
@@ -82,8 +84,9 @@ public final class BatchProcessor: @unchecked Sendable {
 
     public init(
         store: CaseStore, protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
-        checkpointedCases: Int = BatchProcessor.defaultCheckpointedCases
+        consumerGroup: String = "", checkpointedCases: Int = BatchProcessor.defaultCheckpointedCases
     ) {
+        self.consumerGroup = consumerGroup
         self.checkpoints = CaseTimeline.Checkpoints(capacity: checkpointedCases)
         // A case's decoded events weigh far more than its checkpoint (a state and
         // its last task per target): fewer are kept, so a worker's memory stays low.
@@ -166,7 +169,7 @@ public final class BatchProcessor: @unchecked Sendable {
         let reason = ProcessingFailure.reason(failure)
         let message = DeadLetter.message(
             for: DeadLetter.Source(record), eventId: eventId, errorClass: ProcessingFailure.errorClass, reason: reason,
-            scope: ProcessingFailure.errorClass, topics: topics)
+            scope: ProcessingFailure.errorClass, topics: topics, provenance: DeadLetter.Provenance(consumerGroup: consumerGroup))
         try store.withBatch { transaction in
             let claimed = try transaction.claim(IdentityClaim(), contention: .wait)
             let loaded = try claimed.load(CaseLoad(caseIds: []))
@@ -198,6 +201,7 @@ public final class BatchProcessor: @unchecked Sendable {
             return .failure(violation)
         }
         let admission = BatchAdmission(decoded, protector: protector)
+        let provenance = DeadLetter.Provenance(consumerGroup: consumerGroup)
         var report = BatchReport()
         var committed: [CommittedEvents.Entry] = []
         try store.withBatch { transaction in
@@ -224,7 +228,7 @@ public final class BatchProcessor: @unchecked Sendable {
                 case .failure(let error):
                     refused.append(DeadLetter.message(
                         for: DeadLetter.Source(records[index]), eventId: nil, errorClass: error.kind.rawValue,
-                        reason: DeadLetter.reason(error), topics: topics))
+                        reason: DeadLetter.reason(error), topics: topics, provenance: provenance))
                     base.tally.add(.deadLettered, topic: records[index].topic, type: nil, reason: error.kind.rawValue)
                 }
             }
@@ -285,7 +289,8 @@ public final class BatchProcessor: @unchecked Sendable {
         identities: [UUID: Identities] = [:], outbox: [OutboxMessage] = []
     ) -> BatchRouter {
         BatchRouter(
-            protector: protector, topics: topics, policy: policy, logger: logger, states: loaded.states, resolved: resolved,
+            protector: protector, topics: topics, policy: policy, logger: logger,
+            provenance: DeadLetter.Provenance(consumerGroup: consumerGroup), states: loaded.states, resolved: resolved,
             parked: TakenFromParking(loaded.parked), identities: identities,
             earlier: EarlierEvents(source: loaded.history, kept: earlierEvents), checkpoints: checkpoints, report: report,
             outbox: outbox)

@@ -17,6 +17,8 @@ struct BatchRouter {
     let topics: PipelineTopics
     let policy: Policy
     let logger: Logger
+    /// Who refuses, and when, for the batch's dead letters.
+    let provenance: DeadLetter.Provenance
     var report: BatchReport
     var checkpoints: CaseTimeline.Checkpoints
     /// Committed events of cases late events re-derive.
@@ -74,7 +76,7 @@ struct BatchRouter {
     /// `outbox`: dead letters decided before routing (undecodable records).
     init(
         protector: SSNProtector, topics: PipelineTopics, policy: Policy, logger: Logger,
-        states: [String: CaseState], resolved: [SSNHash: [String]], parked: TakenFromParking,
+        provenance: DeadLetter.Provenance = DeadLetter.Provenance(consumerGroup: ""), states: [String: CaseState], resolved: [SSNHash: [String]], parked: TakenFromParking,
         identities: [UUID: Identities], earlier: EarlierEvents, checkpoints: CaseTimeline.Checkpoints,
         report: BatchReport, outbox: [OutboxMessage] = []
     ) {
@@ -82,6 +84,7 @@ struct BatchRouter {
         self.topics = topics
         self.policy = policy
         self.logger = logger
+        self.provenance = provenance
         self.states = states
         self.loadedCaseIds = Set(states.keys)
         self.resolved = resolved
@@ -289,7 +292,7 @@ struct BatchRouter {
                 metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "\(refusal.deadLetterClass)"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: refusal.deadLetterClass,
-                reason: DeadLetter.reason(refusal), scope: caseId, topics: topics))
+                reason: DeadLetter.reason(refusal), scope: caseId, topics: topics, provenance: provenance))
             // A remittance may have been applied to its other cases; it keeps that outcome.
             if case .withholdingRemittance = event.payload { continue }
             outcomes[event.id] = .deadLettered
@@ -310,7 +313,7 @@ struct BatchRouter {
                 metadata: EventLog.metadata(pending.event, caseId: parked.match.caseId).adding(["reason": "\(reason)"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: pending.event.id, errorClass: ProcessingFailure.errorClass, reason: reason,
-                scope: "\(ProcessingFailure.errorClass)|\(parked.match.caseId ?? "")", topics: topics))
+                scope: "\(ProcessingFailure.errorClass)|\(parked.match.caseId ?? "")", topics: topics, provenance: provenance))
             if case .withholdingRemittance = pending.event.payload { continue }
             outcomes[pending.event.id] = .deadLettered
         }
@@ -367,7 +370,7 @@ struct BatchRouter {
                     metadata: EventLog.metadata(pending.event, caseId: caseId).adding(["class": "\(error.deadLetterClass)"]))
                 outbox.append(DeadLetter.message(
                     for: pending.source, eventId: pending.event.id, errorClass: error.deadLetterClass,
-                    reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics))
+                    reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics, provenance: provenance))
             }
         }
         if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
@@ -439,10 +442,12 @@ struct BatchRouter {
         // It waited for something else (its case, now open): that wait is over.
         if let parked = pending.parked { unparkedIds.insert(ParkedKey(eventId: parked.eventId, match: parked.match)) }
         // Waiting anew, for something else: the horizon still counts from when it was first parked.
-        let parked = ParkedEvent(
+        var parked = ParkedEvent(
             eventId: pending.event.id, match: match, topic: pending.source.topic, partition: pending.source.partition,
             offset: pending.source.offset, key: pending.source.key, value: pending.source.value,
             parkedAt: pending.parked?.parkedAt)
+        parked.headers = pending.source.keptHeaders
+        parked.timestampMilliseconds = pending.source.timestampMilliseconds
         toPark.append(parked)
         if pending.parked == nil {
             report.parked += 1

@@ -75,7 +75,7 @@ public struct DeadLetterReplay {
             if let eventId = record.eventId { try store.allowReprocessing(eventId: eventId) }
             let message = KafkaOutgoingMessage(
                 topic: source, key: original.key.isEmpty ? nil : original.key, value: original.value,
-                headers: [KafkaHeader(Self.replayHeader, record.messageId.lowercasedText)])
+                headers: Self.headers(replaying: record))
             for delivery in try await producer.sendAll([message]) { _ = try delivery.get() }
             try store.markReplayed(messageId: record.messageId, by: who)
             report.replayed.append(record)
@@ -88,6 +88,22 @@ public struct DeadLetterReplay {
 }
 
 extension DeadLetterReplay {
+    /// A replayed record carries the producer's headers back (its trace
+    /// context among them), which dead letter it replays, when the event first
+    /// failed and how often: if it fails again, its dead letter continues the chain.
+    static func headers(replaying record: DeadLetterRecord) -> [KafkaHeader] {
+        var headers: [KafkaHeader] = []
+        for header in record.headers where header.name.hasPrefix(DeadLetter.Header.originalPrefix)
+            && header.name != DeadLetter.Header.originalTimestamp
+        {
+            headers.append(KafkaHeader(String(header.name.dropFirst(DeadLetter.Header.originalPrefix.count)), header.value))
+        }
+        headers.append(KafkaHeader(replayHeader, record.messageId.lowercasedText))
+        if let first = record.header(DeadLetter.Header.firstFailedAt) { headers.append(KafkaHeader(DeadLetter.Header.firstFailedAt, first)) }
+        headers.append(KafkaHeader(DeadLetter.Header.attempts, record.header(DeadLetter.Header.attempts) ?? "1"))
+        return headers
+    }
+
     /// The replayed event's keys, read from its original bytes (a dead letter
     /// may be undecodable: that is often why it was refused).
     static func eventMetadata(_ value: [UInt8]) -> Logger.Metadata {

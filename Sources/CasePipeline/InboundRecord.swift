@@ -14,6 +14,8 @@ public struct InboundRecord: Sendable, Hashable {
     /// Milliseconds since the Unix epoch, as the broker stamped it (diagnostics only;
     /// business time comes from the event's `occurredAt`).
     public var timestampMilliseconds: Int64?
+    /// The record's headers (trace context, a replay's provenance); dead letters keep them.
+    public var headers: [KafkaHeader] = []
     /// `value` decoded, when whoever made the record needed the event already
     /// (the worker's fetch buffer orders batches by business time); nil: the
     /// processor decodes `value`.
@@ -43,5 +45,6 @@ public struct InboundRecord: Sendable, Hashable {
         self.init(
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
             value: message.value ?? [], timestampMilliseconds: message.timestampMilliseconds)
+        headers = message.headers
     }
 }

@@ -138,6 +138,10 @@ public struct ParkedEvent: Sendable, Hashable {
     public var value: [UInt8]
     /// Set on events read back by `takeParked`.
     public var parkedAt: Date?
+    /// The record's headers (already filtered to printable producer metadata)
+    /// and broker timestamp, for the dead letter it may become.
+    public var headers: [OutboxHeader] = []
+    public var timestampMilliseconds: Int64?
 
     public init(
         eventId: UUID, match: Match, topic: String, partition: Int32, offset: Int64, key: [UInt8], value: [UInt8],

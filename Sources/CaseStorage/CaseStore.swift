@@ -314,6 +314,8 @@ public final class BatchTransaction {
                 key: [], value: [], parkedAt: try row.decode(Date.self, column: 8))
             event.key = try store.protector.open(try row.decode([UInt8].self, column: 6), context: event.sealContext)
             event.value = try store.protector.open(try row.decode([UInt8].self, column: 7), context: event.sealContext)
+            event.headers = try OutboxHeader.list(json: try row.decode(PostgresJSON.self, column: 9).bytes)
+            event.timestampMilliseconds = try row.decode(Int64?.self, column: 10)
             events.append(event)
         }
         return events.sorted { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }
@@ -522,9 +524,12 @@ public final class BatchTransaction {
         guard !events.isEmpty else { return }
         var kinds: [String] = [], matchKeys: [String] = [], ids: [UUID] = [], topics: [String] = []
         var partitions: [Int32] = [], offsets: [Int64] = [], keys: [Bytea] = [], values: [Bytea] = []
-        var parkedAt: [Date?] = []
+        var parkedAt: [Date?] = [], headers: [PostgresJSON] = [], timestamps: [Int64?] = []
         for event in events {
             parkedAt.append(event.parkedAt)
+            headers.append(PostgresJSON(bytes: JSONValue.array(
+                event.headers.map { .object(["name": .string($0.name), "value": .string($0.value)]) }).serialized()))
+            timestamps.append(event.timestampMilliseconds)
             kinds.append(event.match.kind)
             matchKeys.append(event.match.key)
             ids.append(event.eventId)
@@ -535,7 +540,8 @@ public final class BatchTransaction {
             values.append(Bytea(try store.protector.seal(event.value, context: event.sealContext)))
         }
         pipeline.execute(
-            prepared: BatchSQL.park, parameters: [kinds, matchKeys, ids, topics, partitions, offsets, keys, values, parkedAt])
+            prepared: BatchSQL.park,
+            parameters: [kinds, matchKeys, ids, topics, partitions, offsets, keys, values, parkedAt, headers, timestamps])
     }
 
     private func enqueueOutcomes(_ outcomes: [UUID: EventOutcome], on pipeline: PostgresPipeline) {
@@ -633,7 +639,8 @@ enum BatchSQL {
                OR (match_kind = 'case' AND match_key = ANY($2::text[]))
                OR (match_kind = 'order' AND match_key = ANY($3::text[]))
                OR (match_kind = 'order' AND split_part(match_key, chr(31), 1) = ANY($4::text[]))
-            RETURNING match_kind, match_key, event_id, topic, "partition", "offset", sealed_key, sealed_value, parked_at
+            RETURNING match_kind, match_key, event_id, topic, "partition", "offset", sealed_key, sealed_value, parked_at,
+                      headers, record_timestamp_ms
             """)
 
     static let lockAndLoad = PreparedStatement(
@@ -714,10 +721,10 @@ enum BatchSQL {
         name: "cs_park",
         sql: """
             INSERT INTO parked_events (match_kind, match_key, event_id, topic, "partition", "offset", sealed_key,
-                                       sealed_value, parked_at)
-            SELECT k, mk, e, t, p, o, sk, sv, coalesce(pa, now())
+                                       sealed_value, parked_at, headers, record_timestamp_ms)
+            SELECT k, mk, e, t, p, o, sk, sv, coalesce(pa, now()), h, ts
             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int4[], $6::int8[], $7::bytea[],
-                        $8::bytea[], $9::timestamptz[]) AS u(k, mk, e, t, p, o, sk, sv, pa)
+                        $8::bytea[], $9::timestamptz[], $10::jsonb[], $11::int8[]) AS u(k, mk, e, t, p, o, sk, sv, pa, h, ts)
             ON CONFLICT (match_kind, match_key, event_id) DO NOTHING
             """)
 

@@ -56,6 +56,7 @@ public enum Migrator {
         Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
         Migration(version: 9, name: "dead_letter_replays: who replayed what, when; processed_events by time", sql: SchemaV9.sql),
         Migration(version: 10, name: "ledger_entries dropped: the account's lines are derived where read", sql: SchemaV10.sql),
+        Migration(version: 13, name: "parked_events: the record's headers and broker timestamp", sql: SchemaV13.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -382,5 +383,16 @@ enum SchemaV10 {
         -- derives them as of any date. Kept as rows they cost a write per event and
         -- went stale as months fell due; nothing in the service read them.
         DROP TABLE ledger_entries;
+        """
+}
+
+/// Version 13. A waiting event keeps its record's headers (trace context, a
+/// replay's provenance) and broker timestamp, so the dead letter it may become
+/// after the horizon carries them like one refused at once.
+enum SchemaV13 {
+    static let sql = """
+        ALTER TABLE parked_events
+            ADD COLUMN headers jsonb NOT NULL DEFAULT '[]',   -- [{"name": ..., "value": ...}], printable values only
+            ADD COLUMN record_timestamp_ms bigint;
         """
 }

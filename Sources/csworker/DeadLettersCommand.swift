@@ -141,11 +141,29 @@ enum DeadLetterLine {
             ("errorClass", record.header(DeadLetter.Header.errorClass) ?? ""),
             ("reason", record.header(DeadLetter.Header.reason) ?? ""),
             ("replayedAt", record.replayedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? ""),
+            ("replayOf", record.header(DeadLetter.Header.replayOf) ?? ""),
+            ("attempts", record.header(DeadLetter.Header.attempts) ?? ""),
+            ("firstFailedAt", record.header(DeadLetter.Header.firstFailedAt) ?? ""),
+            ("consumerGroup", record.header(DeadLetter.Header.consumerGroup) ?? ""),
+            ("originalTimestamp", record.header(DeadLetter.Header.originalTimestamp) ?? ""),
         ]
     }
 
+    /// The producer's headers the record carried (trace context and the like).
+    static func originalHeaders(_ record: DeadLetterRecord) -> [String: String] {
+        var found: [String: String] = [:]
+        for header in record.headers where header.name.hasPrefix(DeadLetter.Header.originalPrefix)
+            && header.name != DeadLetter.Header.originalTimestamp
+        {
+            found[String(header.name.dropFirst(DeadLetter.Header.originalPrefix.count))] = header.value
+        }
+        return found
+    }
+
     static func json(_ record: DeadLetterRecord) -> String {
-        let object = Dictionary(uniqueKeysWithValues: fields(record).filter { !$0.1.isEmpty })
+        var object: [String: Any] = Dictionary(uniqueKeysWithValues: fields(record).filter { !$0.1.isEmpty })
+        let original = originalHeaders(record)
+        if !original.isEmpty { object["originalHeaders"] = original }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
@@ -156,6 +174,7 @@ enum DeadLetterLine {
             let f = Dictionary(uniqueKeysWithValues: fields(record))
             var line = "\(f["id"]!)  \(f["when"]!)  \(f["sourceTopic"]!)[\(f["sourcePartition"]!)]@\(f["sourceOffset"]!)  \(f["errorClass"]!): \(f["reason"]!)"
             if let event = f["eventId"], !event.isEmpty { line += "  event \(event)" }
+            if let replayOf = f["replayOf"], !replayOf.isEmpty { line += "  replay of \(replayOf), attempt \(f["attempts"] ?? "?")" }
             if let replayed = f["replayedAt"], !replayed.isEmpty { line += "  (replayed \(replayed))" }
             // Reasons and ids come from the refused event: no control sequence reaches the terminal.
             return TerminalText.printable(line)

@@ -107,7 +107,8 @@ struct RunCommand: AsyncParsableCommand {
                 store: CaseStore(
                     connection: workerConnection, protector: protector, calendar: policy.calendar, cachedStates: cachedCases,
                     logger: logger),
-                protector: protector, topics: topics, policy: policy, logger: logger)
+                protector: protector, topics: topics, policy: policy, logger: logger,
+                consumerGroup: workerConfiguration.consumer.groupId)
             let worker = Worker(configuration: workerConfiguration, processor: processor, logger: logger, metrics: metrics) {
                 relay.wake()
             }

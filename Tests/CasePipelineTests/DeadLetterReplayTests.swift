@@ -3,6 +3,7 @@ import CasePipeline
 import CaseScenarios
 import CaseStorage
 import Foundation
+import Kafka
 import Postgres
 import Testing
 
@@ -66,6 +67,45 @@ struct DeadLetterReplayTests {
 
             let unknown = UUID()
             #expect(try await replay.replay(.ids([unknown]), by: "test").unknownIds == [unknown])
+        }
+    }
+
+    /// Issue 23: dead letters keep the record's headers (its trace context),
+    /// timestamp, the group, when it first failed; a replay that fails again
+    /// is a new dead letter pointing to the one replayed.
+    @Test func aReplayThatFailsAgain_isANewDeadLetterInTheChain_withTheOriginalHeaders() async throws {
+        try await withHarness(waitingHorizon: .seconds(1)) { h in
+            let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let order = ScenarioEvents.orderEstablished(
+                caseId: "RPL-NEVER", effectiveOn: "2026-04-01", occurredAt: ScenarioDate(stringLiteral: "2026-03-12").at(hour: 15))
+            let reports = try await h.producer.sendAll([KafkaOutgoingMessage(
+                topic: h.topics.prefix + order.topic, key: order.key, value: order.value,
+                headers: [KafkaHeader("traceparent", traceparent), KafkaHeader("tracestate", "agency=nc")])])
+            _ = try reports[0].get()
+            try await eventually(timeout: .seconds(30), "the order is dead-lettered") { h.collector.deadLetters.count == 1 }
+            let store = try h.deadLetterStore()
+            let first = try #require(try store.list(topic: h.topics.deadLetter).first)
+            #expect(first.header("original-traceparent") == traceparent && first.header("original-tracestate") == "agency=nc")
+            #expect(first.header(DeadLetter.Header.consumerGroup) == h.group)
+            #expect(first.header(DeadLetter.Header.attempts) == "1")
+            #expect(first.header(DeadLetter.Header.originalTimestamp).flatMap(Int64.init) ?? 0 > 0)
+            let firstFailedAt = try #require(first.header(DeadLetter.Header.firstFailedAt))
+            #expect(first.header(DeadLetter.Header.replayOf) == nil)
+
+            // Replayed with its case still missing: refused again, a second dead letter.
+            _ = try await h.deadLetterReplay(store).replay(.all, by: "test")
+            try await eventually(timeout: .seconds(30), "the replay is dead-lettered again") { h.collector.deadLetters.count == 2 }
+            let letters = try store.list(topic: h.topics.deadLetter)
+            #expect(letters.count == 2)
+            let second = try #require(letters.first { $0.messageId != first.messageId })
+            #expect(second.header(DeadLetter.Header.replayOf) == first.messageId.lowercasedText)
+            #expect(second.header(DeadLetter.Header.attempts) == "2")
+            #expect(second.header(DeadLetter.Header.firstFailedAt) == firstFailedAt)
+            #expect(second.header("original-traceparent") == traceparent, "the trace context survives the replay")
+            #expect(second.eventId == first.eventId)
+            // The published dead letter carries the same.
+            let published = try #require(h.collector.deadLetters.last)
+            #expect(published.headers.contains { $0.name == "replay-of" && String(decoding: $0.value, as: UTF8.self) == first.messageId.lowercasedText })
         }
     }
 

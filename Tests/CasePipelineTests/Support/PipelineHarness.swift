@@ -88,7 +88,7 @@ final class PipelineHarness: @unchecked Sendable {
             producer: producer, configuration: OutboxRelay.Configuration(calendar: BusinessCalendar()), logger: Services.logger)
         let processor = BatchProcessor(
             store: CaseStore(connection: workerConnection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger),
-            protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
+            protector: protector, topics: topics, policy: Policy(), logger: Services.logger, consumerGroup: group)
         var consumer = try Services.consumerConfiguration(group: group)
         consumer.maxPartitionFetchBytes = 16 * 1024  // as `csworker run` sets it
         var configuration = Worker.Configuration(consumer: consumer, topics: topics)
