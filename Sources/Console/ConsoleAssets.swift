@@ -297,7 +297,7 @@ enum ConsoleAssets {
               const rows = data.deadLetters.map((d) => el("tr", { "data-deadletter-id": d.id },
                 el("td", { text: d.when }), el("td", { text: d.errorClass }), el("td", { text: d.reason }),
                 el("td", { text: `${d.sourceTopic}[${d.sourcePartition}]@${d.sourceOffset}` }),
-                el("td", { class: "replayed", text: d.replayedBy ? `replayed by ${d.replayedBy} at ${d.replayedAt}` : (d.replayedAt ? "replayed at " + d.replayedAt : "") }),
+                el("td", { class: "replayed", text: (d.replayedBy ? `replayed by ${d.replayedBy} at ${d.replayedAt}` : (d.replayedAt ? "replayed at " + d.replayedAt : "")) + (d.replayOf ? ` (failed again: replay of ${d.replayOf}, attempt ${d.attempts})` : "") }),
                 canReplay ? el("td", {}, el("button", { class: "replay secondary", type: "button", "data-id": d.id, text: "Replay" })) : null));
               const headers = ["When", "Class", "Reason", "Source", "Replayed"].concat(canReplay ? [""] : []);
               const out = [el("h1", { text: "Dead letters" }), el("p", { class: "muted", text: `${data.deadLetters.length} shown, newest first (at most 500). Payloads are never shown.` })];

@@ -230,6 +230,10 @@ public final class ConsoleData: @unchecked Sendable {
                     "reason": .string(record.header(DeadLetter.Header.reason) ?? ""),
                     "replayedAt": record.replayedAt.map { .string($0.formatted(formatter)) } ?? .null,
                     "replayedBy": replay.map { .string($0.by) } ?? .null,
+                    // The chain: the dead letter this one's replay came from, and how often it failed.
+                    "replayOf": record.header(DeadLetter.Header.replayOf).map { .string($0) } ?? .null,
+                    "attempts": .string(record.header(DeadLetter.Header.attempts) ?? "1"),
+                    "firstFailedAt": record.header(DeadLetter.Header.firstFailedAt).map { .string($0) } ?? .null,
                 ])
             }),
         ])
