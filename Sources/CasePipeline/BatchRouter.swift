@@ -346,9 +346,12 @@ struct BatchRouter {
                 if history[caseId] == nil { changedOrder.append(caseId) }
                 history[caseId, default: []].append(HistoryEntry(event: pending.event, bytes: pending.source.value, outcome: outcome))
                 appliedInBatch[caseId, default: []].append(pending.event)
+                let trace = TraceContext(of: pending.source, eventId: pending.event.id)
                 for task in outcome.tasks {
                     var message = OutboxMessage(task: task)
                     message.topic = topics.tasks(task.type)
+                    // Stored with the row: the relay publishes it after a restart too.
+                    message.headers += trace.headers(for: message.messageId)
                     outbox.append(message)
                 }
                 report.tasks += outcome.tasks.count

@@ -117,8 +117,10 @@ public enum DeadLetter {
         ]
         if let eventId { headers.append(OutboxHeader(name: Header.eventId, value: eventId.lowercasedText)) }
         headers += provenanceHeaders(source, provenance)
+        let messageId = TaskIdentity.nameBasedUUID(namespace: namespace, name: name)
+        headers += TraceContext(of: source, eventId: eventId).headers(for: messageId)
         return OutboxMessage(
-            messageId: TaskIdentity.nameBasedUUID(namespace: namespace, name: name), topic: topics.deadLetter,
+            messageId: messageId, topic: topics.deadLetter,
             key: source.key, value: source.value, headers: headers, containsPersonalData: true)
     }
 
