@@ -154,7 +154,7 @@ struct RuntimeRoleTests {
 
         // The relay: shard claims, marks, pruning.
         let outbox = OutboxStore(connection: connection, protector: protector, logger: Services.logger)
-        _ = try outbox.publishShards(try outbox.shardsWithWork(), limit: 500) { rows in rows.map(\.id) }
+        _ = try outbox.publishShards(try outbox.shardsWithWork(), limit: 500) { rows in OutboxPublishResult(acknowledged: rows.map(\.id)) }
         #expect(try outbox.unpublishedCount() == 0)
         _ = try outbox.deletePublished(before: Date().addingTimeInterval(-86_400))
 
