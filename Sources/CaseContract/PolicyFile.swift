@@ -19,6 +19,7 @@ import JSON
 ///   "timeframes": {"locateDays": 60, "withholdingNoticeBusinessDays": 2},
 ///   "thresholds": {"creditBureauCents": 50000, "licenseSuspensionMonthsOfSupport": 2},
 ///   "withholdingLimit": {"obligorSupportsAnotherFamily": false},
+///   "retention": {"unmatchedReportRetentionDays": 365},
 ///   "referralsNeedingService": ["license-suspension"],
 ///   "assistancePrograms": ["TANF", "FOSTER_CARE"]
 /// }
@@ -56,6 +57,7 @@ public enum PolicyFile {
             "withholdingLimit": .object(
                 Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int($0.read(policy))) })
                     .merging(["obligorSupportsAnotherFamily": .bool(policy.obligorSupportsAnotherFamily)]) { $1 }),
+            "retention": .object(Dictionary(uniqueKeysWithValues: Setting.retention.map { ($0.key, .int($0.read(policy))) })),
             "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
             "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
         ]
@@ -148,6 +150,10 @@ public enum PolicyFile {
             Setting(key: "arrearsSurchargePercent", path: \.ccpaArrearsSurchargePercent, range: 0...100),
             Setting(key: "arrearsAgeWeeks", path: \.ccpaArrearsAgeWeeks, range: 0...520),
         ]
+        /// At least a day: a report is never deleted in the batch that parked it.
+        static let retention: [Setting] = [
+            Setting(key: "unmatchedReportRetentionDays", path: \.unmatchedReportRetentionDays, range: 1...days.upperBound),
+        ]
     }
 
     /// Reads the document, naming the key of the first problem.
@@ -156,7 +162,7 @@ public enum PolicyFile {
 
         mutating func policy(_ document: JSONValue) throws(PolicyFileError) -> Policy {
             let top = try object(document, at: nil)
-            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit",
+            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit", "retention",
                                     "referralsNeedingService", "assistancePrograms"], at: nil)
             var zone = policy.calendar.timeZoneIdentifier
             if let value = top["timeZone"] {
@@ -187,6 +193,7 @@ public enum PolicyFile {
                 timeZone: TimeZone(identifier: zone)!, holidayRules: rules, additionalHolidays: added, openDates: open)
             try numbers(top["timeframes"], Setting.timeframes, at: "timeframes")
             try numbers(top["thresholds"], Setting.thresholds, at: "thresholds")
+            try numbers(top["retention"], Setting.retention, at: "retention")
             if let value = top["withholdingLimit"] {
                 var limit = try object(value, at: "withholdingLimit")
                 if let supports = limit.removeValue(forKey: "obligorSupportsAnotherFamily") {

@@ -117,6 +117,14 @@ public final class BatchProcessor: @unchecked Sendable {
         }
     }
 
+    /// Deletes employer reports about people on no case kept longer than the
+    /// policy's `unmatchedReportRetentionDays`, in bounded chunks; how many.
+    /// They are never dead-lettered: the horizon applies only to events waiting
+    /// for a case or an order.
+    public func deleteExpiredUnmatchedReports() throws -> Int {
+        try store.deleteUnmatchedReports(olderThanDays: policy.unmatchedReportRetentionDays)
+    }
+
     public func process(_ records: [InboundRecord], contention: LockContention = .wait) throws -> BatchReport {
         let decoded = records.map { $0.decoded ?? EventDecoder.decode($0.value) }
         let admission = BatchAdmission(decoded, protector: protector)
