@@ -44,25 +44,33 @@ struct OutboxCommand: AsyncParsableCommand {
         }
     }
 
-    struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Give set-aside messages back to the relay, which publishes them at its next pass (after the messages that overtook them).",
-            discussion: "Recorded with who retried. Needs CSE_DATABASE_URL."
-        )
-
+    /// What `retry` and `drop` both take: the database and the messages.
+    struct Selection: ParsableArguments {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
 
         @Option(name: .customLong("id"), parsing: .singleValue, help: ArgumentHelp("A set-aside message's id (repeatable).", valueName: "uuid"))
         var ids: [String] = []
 
+        func validate() throws {
+            if ids.isEmpty { throw ValidationError("give --id (one or more)") }
+            for id in ids where UUID(uuidString: id) == nil { throw ValidationError("--id must be a UUID: \(id)") }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give set-aside messages back to the relay, which publishes them at its next pass (after the messages that overtook them).",
+            discussion: "Recorded with who retried. Needs CSE_DATABASE_URL."
+        )
+
+        @OptionGroup var selection: Selection
+
         @Option(help: "Why, for the record (optional).")
         var reason: String?
 
-        func validate() throws { try OutboxCommand.validate(ids) }
-
         func run() async throws {
-            try await OutboxCommand.intervene(.retry, ids: ids, reason: reason, database: database)
+            try await OutboxCommand.intervene(.retry, selection, reason: reason)
         }
     }
 
@@ -72,41 +80,31 @@ struct OutboxCommand: AsyncParsableCommand {
             discussion: "Recorded with who dropped and why. Needs CSE_DATABASE_URL."
         )
 
-        @OptionGroup var database: DatabaseOptions
-        @OptionGroup var logging: LoggingOptions
-
-        @Option(name: .customLong("id"), parsing: .singleValue, help: ArgumentHelp("A set-aside message's id (repeatable).", valueName: "uuid"))
-        var ids: [String] = []
+        @OptionGroup var selection: Selection
 
         @Option(help: "Why it is dropped (required: the record says who, when and why).")
         var reason: String
 
         func validate() throws {
-            try OutboxCommand.validate(ids)
             if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why") }
         }
 
         func run() async throws {
-            try await OutboxCommand.intervene(.drop, ids: ids, reason: reason, database: database)
+            try await OutboxCommand.intervene(.drop, selection, reason: reason)
         }
-    }
-
-    static func validate(_ ids: [String]) throws {
-        if ids.isEmpty { throw ValidationError("give --id (one or more)") }
-        for id in ids where UUID(uuidString: id) == nil { throw ValidationError("--id must be a UUID: \(id)") }
     }
 
     /// Each id in its own transaction with its record; unknown or not-set-aside
     /// ids are reported and make the exit code a usage error.
-    static func intervene(_ action: OutboxIntervention, ids: [String], reason: String?, database: DatabaseOptions) async throws {
-        let databaseURL = try database.url()
+    static func intervene(_ action: OutboxIntervention, _ selection: Selection, reason: String?) async throws {
+        let databaseURL = try selection.database.url()
         try await reportingFailures {
             let connection = try connectDatabase(url: databaseURL, logger: Logger(label: "csworker.outbox"), attempts: 2)
             defer { connection.close() }
             let store = OutboxSetAside(connection: connection)
             let who = "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName)
             var refused = false
-            for id in ids.compactMap(UUID.init(uuidString:)) {
+            for id in selection.ids.compactMap(UUID.init(uuidString:)) {
                 let text = id.uuidString.lowercased()
                 switch try store.intervene(action, messageId: id, actor: who, reason: reason) {
                 case .done: print(action == .retry ? "retried \(text)" : "dropped \(text)")
