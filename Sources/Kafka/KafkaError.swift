@@ -75,7 +75,9 @@ extension KafkaErrorCode {
     public var isPermanentRefusal: Bool { Self.permanentRefusals.contains(rawValue) }
 
     private static let permanentRefusals: Set<Int32> = Set([
-        RD_KAFKA_RESP_ERR__MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+        // librdkafka gives the broker's code also when it refuses a message
+        // larger than its own `message.max.bytes` at produce time.
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
         RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
         RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
         RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
@@ -85,7 +87,6 @@ extension KafkaErrorCode {
     ].map(\.rawValue))
 
     public static let messageSizeTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
-    public static let localMessageSizeTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR__MSG_SIZE_TOO_LARGE)
 }
 
 /// A failed Kafka operation: what was being done, librdkafka's code and

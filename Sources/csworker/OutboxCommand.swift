@@ -70,7 +70,7 @@ struct OutboxCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            try await OutboxCommand.intervene(.retry, selection, reason: reason)
+            try await intervene(.retry, selection, reason: reason)
         }
     }
 
@@ -90,13 +90,15 @@ struct OutboxCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await OutboxCommand.intervene(.drop, selection, reason: reason)
+            try await intervene(.drop, selection, reason: reason)
         }
     }
+}
 
+extension AsyncParsableCommand {
     /// Each id in its own transaction with its record; unknown or not-set-aside
     /// ids are reported and make the exit code a usage error.
-    static func intervene(_ action: OutboxIntervention, _ selection: Selection, reason: String?) async throws {
+    func intervene(_ action: OutboxIntervention, _ selection: OutboxCommand.Selection, reason: String?) async throws {
         let databaseURL = try selection.database.url()
         try await reportingFailures {
             let connection = try connectDatabase(url: databaseURL, logger: Logger(label: "csworker.outbox"), attempts: 2)

@@ -122,7 +122,6 @@ import Testing
     /// What the outbox relay sets aside (refused for good) and what it retries.
     @Test func produceErrorsClassifyPermanentRefusals() {
         #expect(KafkaErrorCode.messageSizeTooLarge.isPermanentRefusal)
-        #expect(KafkaErrorCode.localMessageSizeTooLarge.isPermanentRefusal)
         #expect(KafkaErrorCode(rawValue: 29).isPermanentRefusal)  // TOPIC_AUTHORIZATION_FAILED
         #expect(KafkaErrorCode(rawValue: 87).isPermanentRefusal)  // INVALID_RECORD
         #expect(KafkaErrorCode(rawValue: -188).isPermanentRefusal)  // _UNKNOWN_TOPIC
