@@ -34,6 +34,9 @@ public struct PipelineTopics: Sendable, Hashable {
     /// librdkafka's `message.max.bytes` for the service's producers: the
     /// largest topic limit, so the client never refuses a dead letter the
     /// broker would take (its default, 1,000,000, refused ~1 MB dead letters).
+    /// Tansu, the development broker, takes `max.message.bytes` at creation
+    /// but does not enforce it (a 2 MB record went onto a 1 MiB topic): there
+    /// the client's limit is the only one.
     public static let producerMaxMessageBytes = deadLetterMaxMessageBytes
 
     /// The topic-level configuration `topics ensure` creates `topic` with.
