@@ -16,7 +16,7 @@
 --                      `csworker migrate` (the migration Job, or
 --                      csworker-migrate.service) connects as it.
 --   csworker_runtime   what the workers, the sweep, `case show`, `status`
---                      and `deadletters` connect as: the table rights
+--                      `deadletters` and `outbox` connect as: the table rights
 --                      `csworker migrate` grants it (SELECT, INSERT, UPDATE,
 --                      DELETE as each table needs) and USAGE on the outbox
 --                      sequence; it cannot create, alter, drop or truncate

@@ -1001,7 +1001,7 @@ for p, d in rules:
                 if value is None or value >= horizon_seconds:
                     err(p, f"{name}: threshold {value} must be below CSE_UNKNOWN_CASE_HORIZON ({horizon_seconds} s)")
 wanted_alerts = {
-    "csworker_consumer_lag", "csworker_outbox_backlog", "csworker_outbox_oldest_unpublished_seconds",
+    "csworker_consumer_lag", "csworker_outbox_backlog", "csworker_outbox_oldest_unpublished_seconds", "csworker_outbox_set_aside",
     "csworker_events_waiting_oldest_seconds", "csworker_events_dead_lettered_total", "csworker_database_reachable",
     "csworker_group_joined", "csworker_tasks_past_due", "csworker_sweep_last_success_timestamp_seconds",
     "process_start_time_seconds", "process_resident_memory_bytes",

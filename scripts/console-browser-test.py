@@ -1134,7 +1134,9 @@ class ConsoleTest:
         self.check_chrome(section, "op1 (operator)")
         figures = self.figures()
         self.results.compare(section, "outbox-backlog", self.count_figure(section, figures, "outbox-backlog"),
-                             self.db.count("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+                             self.db.count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL"))
+        self.results.compare(section, "outbox-set-aside", self.count_figure(section, figures, "outbox-set-aside"),
+                             self.db.count("SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL AND dropped_at IS NULL"))
         self.results.compare(section, "waiting", self.count_figure(section, figures, "waiting"),
                              self.db.count("SELECT count(*) FROM parked_events WHERE match_kind <> 'ssn'"))
         classes = self.db.counts_by(f"""

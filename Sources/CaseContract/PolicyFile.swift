@@ -20,6 +20,7 @@ import JSON
 ///   "thresholds": {"creditBureauCents": 50000, "licenseSuspensionMonthsOfSupport": 2},
 ///   "withholdingLimit": {"obligorSupportsAnotherFamily": false},
 ///   "inputBounds": {"paymentCents": 50000000, "futureToleranceHours": 12},
+///   "retention": {"unmatchedReportRetentionDays": 365},
 ///   "referralsNeedingService": ["license-suspension"],
 ///   "assistancePrograms": ["TANF", "FOSTER_CARE"]
 /// }
@@ -58,6 +59,7 @@ public enum PolicyFile {
                 Dictionary(uniqueKeysWithValues: Setting.withholdingLimit.map { ($0.key, .int($0.read(policy))) })
                     .merging(["obligorSupportsAnotherFamily": .bool(policy.obligorSupportsAnotherFamily)]) { $1 }),
             "inputBounds": .object(Dictionary(uniqueKeysWithValues: Setting.inputBounds.map { ($0.key, .int($0.read(policy))) })),
+            "retention": .object(Dictionary(uniqueKeysWithValues: Setting.retention.map { ($0.key, .int($0.read(policy))) })),
             "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
             "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
         ]
@@ -159,6 +161,10 @@ public enum PolicyFile {
             Setting(key: "arrearsSurchargePercent", path: \.ccpaArrearsSurchargePercent, range: 0...100),
             Setting(key: "arrearsAgeWeeks", path: \.ccpaArrearsAgeWeeks, range: 0...520),
         ]
+        /// At least a day: a report is never deleted in the batch that parked it.
+        static let retention: [Setting] = [
+            Setting(key: "unmatchedReportRetentionDays", path: \.unmatchedReportRetentionDays, range: 1...days.upperBound),
+        ]
     }
 
     /// Reads the document, naming the key of the first problem.
@@ -167,7 +173,7 @@ public enum PolicyFile {
 
         mutating func policy(_ document: JSONValue) throws(PolicyFileError) -> Policy {
             let top = try object(document, at: nil)
-            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit", "inputBounds",
+            try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit", "inputBounds", "retention",
                                     "referralsNeedingService", "assistancePrograms"], at: nil)
             var zone = policy.calendar.timeZoneIdentifier
             if let value = top["timeZone"] {
@@ -199,6 +205,7 @@ public enum PolicyFile {
             try numbers(top["timeframes"], Setting.timeframes, at: "timeframes")
             try numbers(top["thresholds"], Setting.thresholds, at: "thresholds")
             try numbers(top["inputBounds"], Setting.inputBounds, at: "inputBounds")
+            try numbers(top["retention"], Setting.retention, at: "retention")
             if let value = top["withholdingLimit"] {
                 var limit = try object(value, at: "withholdingLimit")
                 if let supports = limit.removeValue(forKey: "obligorSupportsAnotherFamily") {

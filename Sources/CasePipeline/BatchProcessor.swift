@@ -159,6 +159,14 @@ public final class BatchProcessor: @unchecked Sendable {
         }
     }
 
+    /// Deletes employer reports about people on no case kept longer than the
+    /// policy's `unmatchedReportRetentionDays`, in bounded chunks; how many.
+    /// They are never dead-lettered: the horizon applies only to events waiting
+    /// for a case or an order.
+    public func deleteExpiredUnmatchedReports() throws -> Int {
+        try store.deleteUnmatchedReports(olderThanDays: policy.unmatchedReportRetentionDays)
+    }
+
     /// Dead-letters one record that fails every batch holding it for a reason
     /// no retry can change (found by the worker's narrowing): the original
     /// bytes as `processing-failed`, with a reason naming the failure's class

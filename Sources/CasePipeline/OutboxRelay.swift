@@ -17,6 +17,13 @@ import Synchronization
 /// published twice in normal operation. A crash between publish and mark
 /// republishes the same message (same id, same bytes).
 ///
+/// A message the broker refuses for good (too large, no such topic, not
+/// authorised: `KafkaError.isPermanentRefusal`) is set aside on its row with
+/// the reason, and the relay goes on with the rest of its shard: one bad row
+/// must not stall the outbox. It gives up its place in the shard's order
+/// (see `OutboxSetAside`); an operator retries or drops it. Any other failure
+/// keeps today's rule: the shard stops at it and retries it next pass.
+///
 /// Runs on a dedicated thread; woken right after each batch commit, and
 /// otherwise polls every `idleInterval`.
 public final class OutboxRelay: LoopService, @unchecked Sendable {
@@ -114,43 +121,56 @@ public final class OutboxRelay: LoopService, @unchecked Sendable {
         let outcome = try source.publishShards(shards, limit: configuration.batchSize) { rows in
             let sending = ContinuousClock.now
             defer { sendTime = ContinuousClock.now - sending }
-            let acknowledged = try self.publish(rows)
-            // Acknowledged rows are a prefix. Timeliness is about real days, so the wall clock here.
+            let result = try self.publish(rows)
+            let acknowledged = Set(result.acknowledged)
+            // Timeliness is about real days, so the wall clock here.
             self.metrics.published(
-                rows.prefix(acknowledged.count), today: self.configuration.calendar.businessDate(of: Date()))
-            return acknowledged
+                rows.filter { acknowledged.contains($0.id) }[...], today: self.configuration.calendar.businessDate(of: Date()))
+            return result
         }
-        guard case .published(let count) = outcome, count > 0 else { return 0 }
+        guard case .published(let count, let setAside) = outcome, count + setAside > 0 else { return 0 }
         published.withLock { $0 += count }
         logger.debug("outbox published", metadata: [
-            "messages": "\(count)", "shards": "\(shards.count)", "ms": "\((ContinuousClock.now - started).milliseconds)",
-            "sendMs": "\(sendTime.milliseconds)",
+            "messages": "\(count)", "setAside": "\(setAside)", "shards": "\(shards.count)",
+            "ms": "\((ContinuousClock.now - started).milliseconds)", "sendMs": "\(sendTime.milliseconds)",
         ])
-        return count
+        return count + setAside
     }
 
-    /// Sends and waits for every acknowledgement; returns the rows acknowledged,
-    /// stopping at the first failure so every shard's order is kept (the rest
-    /// are sent again on the next pass, after the failed one).
-    private func publish(_ rows: [OutboxRow]) throws -> [Int64] {
+    /// Sends and waits for every acknowledgement. Within each shard, in id
+    /// order: acknowledged rows are marked published, rows refused for good
+    /// are set aside, and the first other failure stops that shard (its
+    /// later rows are sent again on the next pass, after the failed one);
+    /// other shards go on.
+    private func publish(_ rows: [OutboxRow]) throws -> OutboxPublishResult {
         let outgoing = rows.map { row in
             KafkaOutgoingMessage(
                 topic: row.topic, key: row.key, value: row.value, headers: row.headers.map { KafkaHeader($0.name, $0.value) })
         }
         let reports = try blockingSendAll(outgoing)
-        var acknowledged: [Int64] = []
-        for (row, report) in zip(rows, reports) {
+        var result = OutboxPublishResult()
+        var stopped = Set<Int16>()
+        for (row, report) in zip(rows, reports) where !stopped.contains(row.shard) {
             switch report {
             case .success:
-                acknowledged.append(row.id)
+                result.acknowledged.append(row.id)
+            case .failure(let error) where error.isPermanentRefusal:
+                // The code and librdkafka's text only: never the payload.
+                let reason = "\(error.code.name): \(error.message)"
+                logger.error("the broker refused a message for good; set aside, the relay moves on", metadata: [
+                    "messageId": "\(row.messageId.lowercasedText)", "topic": "\(row.topic)", "bytes": "\(row.value.count)",
+                    "error": "\(error)",
+                ])
+                metrics.setAside(topic: row.topic)
+                result.setAside.append(OutboxRefusal(id: row.id, reason: reason))
             case .failure(let error):
                 logger.warning("publish failed; the message stays in the outbox", metadata: [
                     "messageId": "\(row.messageId.lowercasedText)", "topic": "\(row.topic)", "error": "\(error)",
                 ])
-                return acknowledged
+                stopped.insert(row.shard)
             }
         }
-        return acknowledged
+        return result
     }
 
     /// `sendAll` is async; the relay's thread waits for it.
@@ -173,10 +193,11 @@ public final class OutboxRelay: LoopService, @unchecked Sendable {
 /// shards' locks, and marking the acknowledged ones, in one transaction.
 public protocol OutboxSource: Sendable {
     /// Claims those of `shards` no other relay holds (`.busy` when none);
-    /// hands their oldest unpublished rows (at most `limit` per shard, in id
-    /// order within each shard) to `publish`, marks the row ids `publish`
-    /// returns as published, and commits.
-    func publishShards(_ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome
+    /// hands their oldest unpublished rows not set aside (at most `limit` per
+    /// shard, in id order within each shard) to `publish`, marks the rows
+    /// `publish` acknowledged as published and those it refused as set aside,
+    /// and commits.
+    func publishShards(_ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> OutboxPublishResult) throws -> OutboxShardOutcome
 
     /// Shards with unpublished rows (one cheap query when idle).
     func shardsWithWork() throws -> [Int]
@@ -185,21 +206,37 @@ public protocol OutboxSource: Sendable {
     func recover()
 }
 
+/// What one send of a claim's rows came to.
+public struct OutboxPublishResult: Sendable, Hashable {
+    /// Rows the broker acknowledged.
+    public var acknowledged: [Int64] = []
+    /// Rows refused for good, with the reason.
+    public var setAside: [OutboxRefusal] = []
+
+    public init(acknowledged: [Int64] = [], setAside: [OutboxRefusal] = []) {
+        self.acknowledged = acknowledged
+        self.setAside = setAside
+    }
+}
+
 public enum OutboxShardOutcome: Sendable, Hashable {
     case busy
-    case published(Int)
+    case published(Int, setAside: Int)
 }
 
 extension OutboxStore: OutboxSource {
-    public func publishShards(_ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> [Int64]) throws -> OutboxShardOutcome {
-        let count = try withShards(shards) { claim -> Int in
+    public func publishShards(
+        _ shards: [Int], limit: Int, publish: ([OutboxRow]) throws -> OutboxPublishResult
+    ) throws -> OutboxShardOutcome {
+        let counts = try withShards(shards) { claim -> (Int, Int) in
             let rows = try claim.unpublished(limit: limit)
-            guard !rows.isEmpty else { return 0 }
-            let acknowledged = try publish(rows)
-            try claim.markPublished(acknowledged)
-            return acknowledged.count
+            guard !rows.isEmpty else { return (0, 0) }
+            let result = try publish(rows)
+            try claim.markPublished(result.acknowledged)
+            try claim.markSetAside(result.setAside)
+            return (result.acknowledged.count, result.setAside.count)
         }
-        return count.map(OutboxShardOutcome.published) ?? .busy
+        return counts.map { OutboxShardOutcome.published($0.0, setAside: $0.1) } ?? .busy
     }
 
     public func recover() {

@@ -34,6 +34,8 @@ public final class PipelineMetrics: Sendable {
         public static let databaseReachable = "csworker_database_reachable"
         public static let outboxBacklog = "csworker_outbox_backlog"
         public static let outboxOldestUnpublishedSeconds = "csworker_outbox_oldest_unpublished_seconds"
+        public static let outboxSetAside = "csworker_outbox_set_aside"
+        public static let outboxSetAsideTotal = "csworker_outbox_set_aside_total"
         public static let cases = "csworker_cases"
         public static let referralsOpen = "csworker_referrals_open"
         public static let tasksPastDue = "csworker_tasks_past_due"
@@ -65,6 +67,7 @@ public final class PipelineMetrics: Sendable {
     private let batchRecords: Recorder
     private let batchApply: Metrics.Timer
     private let deadLettersPublished: Counter
+    private let outboxSetAside: Counter
     private let eventToTask: Metrics.Timer
     private let groupJoined: Gauge
     private let databaseReachable: Gauge
@@ -83,6 +86,8 @@ public final class PipelineMetrics: Sendable {
         batchRecords = Recorder(label: Name.batchRecords, aggregate: true)
         batchApply = Metrics.Timer(label: Name.batchApplySeconds, preferredDisplayUnit: .seconds)
         deadLettersPublished = Counter(label: Name.deadLettersPublished)
+        outboxSetAside = Counter(label: Name.outboxSetAsideTotal)
+        outboxSetAside.increment(by: 0)
         eventToTask = Metrics.Timer(label: Name.eventToTaskSeconds, preferredDisplayUnit: .seconds)
         groupJoined = Gauge(label: Name.groupJoined)
         databaseReachable = Gauge(label: Name.databaseReachable)
@@ -195,6 +200,12 @@ public final class PipelineMetrics: Sendable {
         if deadLetters > 0 { deadLettersPublished.increment(by: deadLetters) }
     }
 
+    /// A message the broker refused for good was set aside. Not labelled by
+    /// topic: the gauge and `csworker outbox list` say which.
+    public func setAside(topic: String) {
+        outboxSetAside.increment()
+    }
+
     // MARK: the database view
 
     public func databaseReachable(_ reachable: Bool) {
@@ -225,6 +236,7 @@ public final class PipelineMetrics: Sendable {
         }
         series.append((Name.outboxBacklog, [], Double(readings.outboxBacklog)))
         series.append((Name.outboxOldestUnpublishedSeconds, [], readings.oldestUnpublishedSeconds))
+        series.append((Name.outboxSetAside, [], Double(readings.outboxSetAside)))
         for (kind, count) in [("case", readings.waiting.forCase), ("order", readings.waiting.forOrder), ("person", readings.waiting.forPerson)] {
             series.append((Name.eventsWaiting, [("for", kind)], Double(count)))
         }

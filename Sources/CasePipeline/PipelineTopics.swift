@@ -25,6 +25,25 @@ public struct PipelineTopics: Sendable, Hashable {
     public var allTasks: [String] { TaskType.allCases.map(tasks) }
     public var all: [String] { input + allTasks + [deadLetter] }
 
+    /// `max.message.bytes` `topics ensure` gives input and task topics: Kafka's default.
+    public static let maxMessageBytes = 1_048_588
+    /// ...and the dead-letter topic: above the input topics', so a record any
+    /// input topic accepted goes to the dead letters byte for byte with the
+    /// headers a dead letter adds (source, reason: a few hundred bytes).
+    public static let deadLetterMaxMessageBytes = 4 * 1_048_576
+    /// librdkafka's `message.max.bytes` for the service's producers: the
+    /// largest topic limit, so the client never refuses a dead letter the
+    /// broker would take (its default, 1,000,000, refused ~1 MB dead letters).
+    /// Tansu, the development broker, takes `max.message.bytes` at creation
+    /// but does not enforce it (a 2 MB record went onto a 1 MiB topic): there
+    /// the client's limit is the only one.
+    public static let producerMaxMessageBytes = deadLetterMaxMessageBytes
+
+    /// The topic-level configuration `topics ensure` creates `topic` with.
+    public func creationConfig(_ topic: String) -> [String: String] {
+        ["max.message.bytes": String(topic == deadLetter ? Self.deadLetterMaxMessageBytes : Self.maxMessageBytes)]
+    }
+
     /// The input topic an event type belongs on.
     public func input(for type: EventType) -> String { prefix + type.topic.rawValue }
 }

@@ -55,6 +55,9 @@ public final class Worker: LoopService, @unchecked Sendable {
         public static let defaultWaitingHorizon: Duration = .seconds(48 * 3600)
         /// How often waiting events are checked against the horizon.
         public var sweepInterval: Duration = .seconds(1)
+        /// How often, within that sweep, employer reports about people on no
+        /// case are checked against the policy's retention (days, so rarely).
+        public var retentionInterval: Duration = .seconds(60)
         /// How often consumer lag is sampled for metrics (local, no broker request).
         public var lagSampleInterval: Duration = .seconds(5)
 
@@ -183,6 +186,7 @@ public final class Worker: LoopService, @unchecked Sendable {
 
         var pollBackoff = configuration.backoff
         var lastSweep = ContinuousClock.now
+        var lastRetention: ContinuousClock.Instant?
         var buffer = FetchBuffer()
         /// Since when the loop has been taking in fetched messages for the next batch.
         var gathering: ContinuousClock.Instant?
@@ -192,6 +196,10 @@ public final class Worker: LoopService, @unchecked Sendable {
                 if ContinuousClock.now - lastSweep >= configuration.sweepInterval {
                     lastSweep = ContinuousClock.now
                     try sweepExpired(horizon: configuration.waitingHorizon)
+                    if lastRetention.map({ ContinuousClock.now - $0 >= configuration.retentionInterval }) ?? true {
+                        lastRetention = ContinuousClock.now
+                        try deleteExpiredUnmatchedReports()
+                    }
                 }
                 let fetched: Int
                 do {
@@ -236,23 +244,44 @@ public final class Worker: LoopService, @unchecked Sendable {
     /// Dead-letters events that waited past the horizon for their case or
     /// order. A transient failure just postpones it to the next sweep.
     private func sweepExpired(horizon: Duration) throws {
-        do {
+        try postponingTransientFailure("sweep of waiting events failed; will retry") {
             let report = try processor.expireParked(olderThan: horizon)
             guard report.deadLettered + report.unparked > 0 else { return }
             counters.withLock { $0.deadLettered += report.deadLettered; $0.applied += report.unparked; $0.tasks += report.tasks }
             metrics.record(report.tally)
             onBatchCommitted()
+        }
+    }
+
+    /// A sweep's failure (the database away, or one no record is to blame for)
+    /// is counted and logged, and the sweep simply runs again next time; only
+    /// a deployment problem (credentials, privileges, an old schema) ends the loop.
+    private func postponingTransientFailure(_ message: Logger.Message, _ body: () throws -> Void) throws {
+        do {
+            try body()
         } catch where RetryClassifier.isRetriable(error) || StorageFailure.isOverTimeLimit(error) {
             counters.withLock { $0.retries += 1 }
             metrics.retried(.sweep)
-            logger.warning("sweep of waiting events failed; will retry", metadata: ["error": "\(error)"])
+            logger.warning(message, metadata: ["error": "\(error)"])
             processor.recover()
         } catch where !StorageFailure.isDeploymentProblem(error) {
-            // expireParked narrows by case itself; what still fails is not one case's.
+            // expireParked narrows by case itself; what still fails is no one record's:
+            // logged and tried again next time, never the end of the worker.
             counters.withLock { $0.retries += 1 }
             metrics.retried(.sweep)
-            logger.error("sweep of waiting events failed; will retry", metadata: ["reason": "\(ProcessingFailure.reason(error))"])
+            logger.error(message, metadata: ["reason": "\(ProcessingFailure.reason(error))"])
             processor.recover()
+        }
+    }
+
+    /// Retention of employer reports about people on no case. A transient
+    /// failure just postpones it to the next interval.
+    private func deleteExpiredUnmatchedReports() throws {
+        try postponingTransientFailure("deleting employer reports past retention failed; will retry") {
+            let deleted = try processor.deleteExpiredUnmatchedReports()
+            if deleted > 0 {
+                logger.info("deleted employer reports about people on no case, past the retention period", metadata: ["reports": "\(deleted)"])
+            }
         }
     }
 

@@ -56,7 +56,8 @@ public enum Migrator {
         Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
         Migration(version: 9, name: "dead_letter_replays: who replayed what, when; processed_events by time", sql: SchemaV9.sql),
         Migration(version: 10, name: "ledger_entries dropped: the account's lines are derived where read", sql: SchemaV10.sql),
-        Migration(version: 13, name: "parked_events: the record's headers and broker timestamp", sql: SchemaV13.sql),
+        Migration(version: 11, name: "outbox: set-aside messages and who retried or dropped them; unmatched reports by age", sql: SchemaV11.sql),
+        Migration(version: 12, name: "parked_events: the record's headers and broker timestamp", sql: SchemaV12.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -386,10 +387,34 @@ enum SchemaV10 {
         """
 }
 
-/// Version 13. A waiting event keeps its record's headers (trace context, a
+/// Version 11. A message the broker refuses for good (too large, no such
+/// topic, not authorised) is set aside on its row instead of being retried
+/// forever, so the relay moves on; an operator retries (clears the mark) or
+/// drops it (kept, marked, for audit), and each such act is recorded. Employer
+/// reports about people on no case are deleted after the retention period:
+/// their own index finds the oldest (`parked_events_waiting` leaves them out).
+enum SchemaV11 {
+    static let sql = """
+        ALTER TABLE outbox ADD COLUMN set_aside_at timestamptz,
+                           ADD COLUMN set_aside_reason text,
+                           ADD COLUMN dropped_at timestamptz;
+        CREATE INDEX outbox_set_aside ON outbox (id) WHERE set_aside_at IS NOT NULL AND dropped_at IS NULL;
+        CREATE TABLE outbox_interventions (
+            message_id uuid NOT NULL,
+            action     text NOT NULL CHECK (action IN ('retry', 'drop')),
+            actor      text NOT NULL,
+            reason     text,
+            at         timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (message_id, at)
+        );
+        CREATE INDEX parked_events_unmatched ON parked_events (parked_at) WHERE match_kind = 'ssn';
+        """
+}
+
+/// Version 12. A waiting event keeps its record's headers (trace context, a
 /// replay's provenance) and broker timestamp, so the dead letter it may become
 /// after the horizon carries them like one refused at once.
-enum SchemaV13 {
+enum SchemaV12 {
     static let sql = """
         ALTER TABLE parked_events
             ADD COLUMN headers jsonb NOT NULL DEFAULT '[]',   -- [{"name": ..., "value": ...}], printable values only

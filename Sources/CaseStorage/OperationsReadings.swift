@@ -20,6 +20,8 @@ public struct OperationsReadings: Sendable, Hashable {
     public var outboxBacklog: Int
     /// Age of the oldest of them; 0 when there is none.
     public var oldestUnpublishedSeconds: Double
+    /// Messages the broker refused for good, set aside and not dropped (not in the backlog).
+    public var outboxSetAside: Int
     /// Events waiting in the database for their case, order or person.
     public var waiting: Waiting
     /// Unix time the last referral sweep finished (in-process or CronJob); nil: never.
@@ -27,8 +29,10 @@ public struct OperationsReadings: Sendable, Hashable {
 
     public init(
         casesByStage: [CaseStage: Int], openReferralsByType: [TaskType: Int], tasksPastDueByType: [TaskType: Int],
-        outboxBacklog: Int, oldestUnpublishedSeconds: Double, waiting: Waiting = Waiting(), lastSweepFinished: Double? = nil
+        outboxBacklog: Int, oldestUnpublishedSeconds: Double, outboxSetAside: Int = 0, waiting: Waiting = Waiting(),
+        lastSweepFinished: Double? = nil
     ) {
+        self.outboxSetAside = outboxSetAside
         self.lastSweepFinished = lastSweepFinished
         self.casesByStage = casesByStage
         self.openReferralsByType = openReferralsByType
@@ -44,16 +48,20 @@ public struct OperationsReadings: Sendable, Hashable {
         public var forCase = 0
         /// For the order they modify or end.
         public var forOrder = 0
-        /// Employer reports about a person on no case (yet): they never expire.
+        /// Employer reports about a person on no case (yet): kept until a case
+        /// names the person or the policy's retention (`unmatchedReportRetentionDays`) ends.
         public var forPerson = 0
         /// How long the oldest event waiting for its case or order has waited; 0 when none.
         public var oldestSeconds: Double = 0
+        /// How long the oldest employer report about a person on no case has been kept; 0 when none.
+        public var oldestForPersonSeconds: Double = 0
 
-        public init(forCase: Int = 0, forOrder: Int = 0, forPerson: Int = 0, oldestSeconds: Double = 0) {
+        public init(forCase: Int = 0, forOrder: Int = 0, forPerson: Int = 0, oldestSeconds: Double = 0, oldestForPersonSeconds: Double = 0) {
             self.forCase = forCase
             self.forOrder = forOrder
             self.forPerson = forPerson
             self.oldestSeconds = oldestSeconds
+            self.oldestForPersonSeconds = oldestForPersonSeconds
         }
 
         /// One query: counts by kind, and the oldest case or order wait (its index).
@@ -62,12 +70,14 @@ public struct OperationsReadings: Sendable, Hashable {
                 """
                 SELECT count(*) FILTER (WHERE match_kind = 'case'), count(*) FILTER (WHERE match_kind = 'order'),
                        count(*) FILTER (WHERE match_kind = 'ssn'),
-                       coalesce(extract(epoch FROM now() - min(parked_at) FILTER (WHERE match_kind <> 'ssn'))::float8, 0)
+                       coalesce(extract(epoch FROM now() - min(parked_at) FILTER (WHERE match_kind <> 'ssn'))::float8, 0),
+                       coalesce(extract(epoch FROM now() - min(parked_at) FILTER (WHERE match_kind = 'ssn'))::float8, 0)
                 FROM parked_events
                 """)[0]
             return Waiting(
                 forCase: try row.decode(Int.self, column: 0), forOrder: try row.decode(Int.self, column: 1),
-                forPerson: try row.decode(Int.self, column: 2), oldestSeconds: max(0, try row.decode(Double.self, column: 3)))
+                forPerson: try row.decode(Int.self, column: 2), oldestSeconds: max(0, try row.decode(Double.self, column: 3)),
+                oldestForPersonSeconds: max(0, try row.decode(Double.self, column: 4)))
         }
     }
 }
@@ -129,15 +139,20 @@ public final class OperationsReader: @unchecked Sendable {
     }
 
     /// The outbox backlog and the events waiting, without the caseload counts.
-    public func readOutboxAndWaiting() throws -> (backlog: Int, oldestSeconds: Double, waiting: OperationsReadings.Waiting) {
+    /// Set-aside messages are not backlog: the relay has moved past them.
+    public func readOutboxAndWaiting() throws -> (
+        backlog: Int, oldestSeconds: Double, setAside: Int, waiting: OperationsReadings.Waiting
+    ) {
         let outbox = try connection.query(
             """
-            SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+            SELECT count(*) FILTER (WHERE set_aside_at IS NULL),
+                   coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE set_aside_at IS NULL))::float8, 0),
+                   count(*) FILTER (WHERE set_aside_at IS NOT NULL AND dropped_at IS NULL)
             FROM outbox WHERE published_at IS NULL
             """)[0]
         return (
             try outbox.decode(Int.self, column: 0), max(0, try outbox.decode(Double.self, column: 1)),
-            try OperationsReadings.Waiting.read(connection)
+            try outbox.decode(Int.self, column: 2), try OperationsReadings.Waiting.read(connection)
         )
     }
 
@@ -155,7 +170,7 @@ public final class OperationsReader: @unchecked Sendable {
             """
             SELECT h->>'value', count(*)
             FROM outbox o, jsonb_array_elements(o.headers) h
-            WHERE o.published_at IS NULL AND o.due_by < (now() AT TIME ZONE $1)::date AND h->>'name' = $2
+            WHERE o.published_at IS NULL AND o.set_aside_at IS NULL AND o.due_by < (now() AT TIME ZONE $1)::date AND h->>'name' = $2
             GROUP BY 1
             """, timeZone, OutboxMessage.TaskHeader.taskType)
         {
@@ -165,7 +180,8 @@ public final class OperationsReader: @unchecked Sendable {
         let outbox = try readOutboxAndWaiting()
         return OperationsReadings(
             casesByStage: casesByStage, openReferralsByType: referrals, tasksPastDueByType: pastDue,
-            outboxBacklog: outbox.backlog, oldestUnpublishedSeconds: outbox.oldestSeconds, waiting: outbox.waiting,
+            outboxBacklog: outbox.backlog, oldestUnpublishedSeconds: outbox.oldestSeconds, outboxSetAside: outbox.setAside,
+            waiting: outbox.waiting,
             lastSweepFinished: try connection.query("SELECT extract(epoch FROM max(finished_at))::float8 FROM sweep_runs")[0]
                 .decode(Double?.self, column: 0))
     }

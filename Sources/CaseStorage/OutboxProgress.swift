@@ -14,5 +14,6 @@ extension OutboxStore {
 enum OutboxProgressSQL {
     static let unpublishedOf = PreparedStatement(
         name: "cs_outbox_unpublished_of",
-        sql: "SELECT count(*) FROM outbox WHERE message_id = ANY($1::uuid[]) AND published_at IS NULL")
+        // Set-aside messages wait for an operator, not the relay (`csworker outbox`).
+        sql: "SELECT count(*) FROM outbox WHERE message_id = ANY($1::uuid[]) AND published_at IS NULL AND set_aside_at IS NULL")
 }

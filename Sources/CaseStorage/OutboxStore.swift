@@ -73,7 +73,7 @@ public final class OutboxStore: @unchecked Sendable {
         }
     }
 
-    /// Rows not yet published, all shards (for draining and metrics).
+    /// Rows not yet published and not set aside, all shards (for draining and metrics).
     public func unpublishedCount() throws -> Int {
         try connection.execute(prepared: OutboxSQL.unpublishedCount, parameters: [])[0].decode(Int.self, column: 0)
     }
@@ -90,6 +90,18 @@ public final class OutboxStore: @unchecked Sendable {
     @discardableResult
     public func deletePublished(before cutoff: Date) throws -> Int {
         try connection.execute(prepared: OutboxSQL.deletePublished, parameters: [cutoff]).affectedRows
+    }
+}
+
+/// A row the broker refused for good, and why (librdkafka's code and text,
+/// never the payload).
+public struct OutboxRefusal: Sendable, Hashable {
+    public var id: Int64
+    public var reason: String
+
+    public init(id: Int64, reason: String) {
+        self.id = id
+        self.reason = reason
     }
 }
 
@@ -140,6 +152,15 @@ public final class ClaimedShards {
         try store.connection.execute(prepared: OutboxSQL.markPublished, parameters: [ids, shards])
     }
 
+    /// Sets rows aside with the broker's reason (call only for permanent
+    /// refusals): the relay's selection skips them from now on.
+    public func markSetAside(_ refusals: [OutboxRefusal]) throws {
+        try checkOpen("markSetAside")
+        guard !refusals.isEmpty else { return }
+        try store.connection.execute(
+            prepared: OutboxSQL.markSetAside, parameters: [refusals.map(\.id), refusals.map(\.reason), shards])
+    }
+
     private func checkOpen(_ operation: String) throws {
         guard isOpen else {
             throw PostgresError(kind: .misuse, message: "shard claim already ended", operation: operation)
@@ -161,7 +182,7 @@ enum OutboxSQL {
             FROM unnest($1::int2[]) AS s(shard)
             CROSS JOIN LATERAL (
                 SELECT * FROM outbox
-                WHERE outbox.shard = s.shard AND published_at IS NULL
+                WHERE outbox.shard = s.shard AND published_at IS NULL AND set_aside_at IS NULL
                 ORDER BY id
                 LIMIT $2::int8
             ) AS o
@@ -173,14 +194,24 @@ enum OutboxSQL {
             UPDATE outbox SET published_at = now()
             WHERE id = ANY($1::int8[]) AND shard = ANY($2::int2[]) AND published_at IS NULL
             """)
+    /// Only rows still unpublished and not set aside: a retry that cleared the
+    /// mark meanwhile, or another relay's publish, leaves the row alone.
+    static let markSetAside = PreparedStatement(
+        name: "cs_outbox_mark_set_aside",
+        sql: """
+            UPDATE outbox SET set_aside_at = now(), set_aside_reason = r.reason
+            FROM unnest($1::int8[], $2::text[]) AS r(id, reason)
+            WHERE outbox.id = r.id AND outbox.shard = ANY($3::int2[]) AND published_at IS NULL AND set_aside_at IS NULL
+            """)
     static let unpublishedCount = PreparedStatement(
-        name: "cs_outbox_unpublished_count", sql: "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        name: "cs_outbox_unpublished_count",
+        sql: "SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL")
     /// One index probe per shard, rather than DISTINCT over every unpublished row.
     static let shardsWithWork = PreparedStatement(
         name: "cs_outbox_shards_with_work",
         sql: """
             SELECT s::int2 FROM generate_series(0, $1::int4 - 1) AS s
-            WHERE EXISTS (SELECT 1 FROM outbox WHERE shard = s AND published_at IS NULL)
+            WHERE EXISTS (SELECT 1 FROM outbox WHERE shard = s AND published_at IS NULL AND set_aside_at IS NULL)
             """)
     static let deletePublished = PreparedStatement(
         name: "cs_outbox_delete_published",

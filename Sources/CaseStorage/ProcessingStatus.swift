@@ -33,8 +33,14 @@ public struct ProcessingStatus: Sendable, Hashable {
         public var waitingForOrder: Int
         /// How long the oldest event waiting for its case or order has waited; 0 when none.
         public var oldestWaitingSeconds: Double
+        /// How long the oldest employer report about a person on no case has been kept; 0 when none.
+        public var oldestReportWithoutPersonSeconds: Double
 
-        public init(reportsWithoutPerson: Int, waitingForCase: Int, waitingForOrder: Int = 0, oldestWaitingSeconds: Double = 0) {
+        public init(
+            reportsWithoutPerson: Int, waitingForCase: Int, waitingForOrder: Int = 0, oldestWaitingSeconds: Double = 0,
+            oldestReportWithoutPersonSeconds: Double = 0
+        ) {
+            self.oldestReportWithoutPersonSeconds = oldestReportWithoutPersonSeconds
             self.reportsWithoutPerson = reportsWithoutPerson
             self.waitingForCase = waitingForCase
             self.waitingForOrder = waitingForOrder
@@ -54,11 +60,18 @@ public struct ProcessingStatus: Sendable, Hashable {
 
     public struct Outbox: Sendable, Hashable {
         public var published: Int
+        /// Not yet published, and not set aside.
         public var waiting: Int
+        /// Refused by the broker for good and set aside (not dropped); the relay has moved on.
+        public var setAside: Int
+        /// Set aside, then dropped by an operator (kept for audit).
+        public var dropped: Int
 
-        public init(published: Int, waiting: Int) {
+        public init(published: Int, waiting: Int, setAside: Int = 0, dropped: Int = 0) {
             self.published = published
             self.waiting = waiting
+            self.setAside = setAside
+            self.dropped = dropped
         }
     }
 
@@ -139,7 +152,7 @@ public struct ProcessingStatusReader {
             SELECT (SELECT count(*) FROM processed_events)
                  + (SELECT count(*) FROM outbox o WHERE o.sealed AND o.topic = $1
                       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(o.headers) h WHERE h->>'name' = $2)),
-                   (SELECT count(*) FROM outbox WHERE published_at IS NULL),
+                   (SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL),
                    (SELECT count(*) FROM parked_events WHERE match_kind <> 'ssn')
             """, deadLetterTopic, Self.eventIdHeader)[0]
         return ProcessingProgress(
@@ -163,7 +176,7 @@ public struct ProcessingStatusReader {
         let waiting = try OperationsReadings.Waiting.read(connection)
         let parked = ProcessingStatus.Parked(
             reportsWithoutPerson: waiting.forPerson, waitingForCase: waiting.forCase, waitingForOrder: waiting.forOrder,
-            oldestWaitingSeconds: waiting.oldestSeconds)
+            oldestWaitingSeconds: waiting.oldestSeconds, oldestReportWithoutPersonSeconds: waiting.oldestForPersonSeconds)
 
         let (casesByStage, cases) = try CaseCounts.byStage(connection)
 
@@ -181,11 +194,15 @@ public struct ProcessingStatusReader {
 
         let outboxRow = try connection.query(
             """
-            SELECT count(*) FILTER (WHERE published_at IS NOT NULL), count(*) FILTER (WHERE published_at IS NULL)
+            SELECT count(*) FILTER (WHERE published_at IS NOT NULL),
+                   count(*) FILTER (WHERE published_at IS NULL AND set_aside_at IS NULL),
+                   count(*) FILTER (WHERE published_at IS NULL AND set_aside_at IS NOT NULL AND dropped_at IS NULL),
+                   count(*) FILTER (WHERE dropped_at IS NOT NULL)
             FROM outbox
             """)[0]
         let outbox = ProcessingStatus.Outbox(
-            published: try outboxRow.decode(Int.self, column: 0), waiting: try outboxRow.decode(Int.self, column: 1))
+            published: try outboxRow.decode(Int.self, column: 0), waiting: try outboxRow.decode(Int.self, column: 1),
+            setAside: try outboxRow.decode(Int.self, column: 2), dropped: try outboxRow.decode(Int.self, column: 3))
 
         let deadLetters = try connection.query(
             """

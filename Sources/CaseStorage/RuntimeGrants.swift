@@ -33,6 +33,8 @@ public enum RuntimeGrants {
         ("sweep_runs", ["SELECT", "INSERT", "UPDATE"]),
         // `deadletters replay` records who replayed.
         ("dead_letter_replays", ["SELECT", "INSERT"]),
+        // `outbox retry|drop` records who did it and why.
+        ("outbox_interventions", ["SELECT", "INSERT"]),
     ]
 
     /// The console's role (`csworker_console`): reads everything it shows;
@@ -47,6 +49,8 @@ public enum RuntimeGrants {
         // The replayed mark, and nothing else of the outbox.
         ("outbox", ["SELECT", "UPDATE (replayed_at)"]),
         ("dead_letter_replays", ["SELECT", "INSERT"]),
+        // The Operations page lists set-aside messages; retrying or dropping is the CLI's.
+        ("outbox_interventions", ["SELECT"]),
     ]
 
     /// Columns the console's role may not read, though it reads the rest of

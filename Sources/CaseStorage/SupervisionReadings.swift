@@ -61,7 +61,8 @@ public struct SupervisionReader {
         func task(_ type: TaskType) -> String {
             """
             SELECT convert_from(o.key, 'UTF8') AS case_id, o.due_by AS deadline, o.published_at IS NULL AS open,
-                   CASE WHEN o.published_at IS NULL THEN 'not yet sent'
+                   CASE WHEN o.published_at IS NULL AND o.set_aside_at IS NOT NULL THEN 'not sent: refused by the broker, set aside'
+                        WHEN o.published_at IS NULL THEN 'not yet sent'
                         ELSE 'sent ' || to_char(o.published_at AT TIME ZONE '\(zone)', 'YYYY-MM-DD') END AS detail,
                    (o.published_at AT TIME ZONE '\(zone)')::date AS done_on
             FROM outbox o

@@ -279,9 +279,13 @@ enum ConsoleAssets {
                   figure("lag-total", "consumer lag (records)", data.lag ? count(data.lag.total) : "n/a"),
                   figure("outbox-backlog", "outbox backlog" + (data.outbox.backlog ? `, oldest ${age(data.outbox.oldestSeconds)}` : ""), count(data.outbox.backlog), data.outbox.backlog ? "warn" : ""),
                   figure("waiting", "events waiting for their case or order" + (data.waiting.forCase + data.waiting.forOrder ? `, oldest ${age(data.waiting.oldestSeconds)}` : ""), count(data.waiting.forCase + data.waiting.forOrder)),
+                  figure("outbox-set-aside", "outbox messages set aside (refused by the broker)", count(data.outbox.setAside), data.outbox.setAside ? "bad" : ""),
                   figure("waiting-person", "employer reports about people on no case", count(data.waiting.forPerson))),
                 el("section", { class: "card" }, el("h2", { text: "Events applied per minute, last 3 hours" }),
                   bars(minutes.map((m) => byMinute.get(m) || 0), minutes.map((m) => new Date(m + ":00Z").toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })), "applied-chart", 120)),
+                data.setAside.length ? el("section", { class: "card" }, el("h2", { text: "Outbox messages set aside (retry or drop: csworker outbox)" }),
+                  table(["Set aside", "Topic", { label: "Bytes", num: true }, "Reason", "Id"], data.setAside.map((m) => el("tr", { "data-set-aside-id": m.id },
+                    el("td", { text: m.setAsideAt }), el("td", { text: m.topic }), el("td", { class: "num", text: count(m.bytes) }), el("td", { text: m.reason }), el("td", { text: m.id }))))) : null,
                 el("div", { class: "grid wide" },
                   el("section", { class: "card" }, el("h2", { text: "Dead letters by class" }),
                     classes.length ? table(["Class", { label: "Dead letters", num: true }], classes.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num" }, el("span", { "data-figure": "deadletters:" + k, text: count(v) })))))
@@ -328,7 +332,7 @@ enum ConsoleAssets {
               const response = await fetch(main.dataset.api, { credentials: "same-origin", headers: { Accept: "application/json" } });
               if (response.status === 401) { window.location.assign("/login"); return; }
               const data = await response.json();
-              main.replaceChildren(...(response.ok ? render[main.dataset.page](data) : [el("h1", { text: "Not available" }), el("p", { class: "error", text: data.error || String(response.status) })]));
+              main.replaceChildren(...(response.ok ? render[main.dataset.page](data).filter((n) => n) : [el("h1", { text: "Not available" }), el("p", { class: "error", text: data.error || String(response.status) })]));
             } catch (error) {
               main.replaceChildren(el("p", { class: "error", text: "Could not load: " + error }));
             }

@@ -168,12 +168,13 @@ public final class ConsoleData: @unchecked Sendable {
 
     public func operations() async throws -> JSONValue {
         let configuration = self.configuration
-        let (applied, readings, deadLetters) = try await withDatabase { connection in
+        let (applied, readings, deadLetters, setAside) = try await withDatabase { connection in
             let supervision = SupervisionReader(connection: connection, policy: configuration.policy)
             return (
                 try supervision.appliedPerMinute(hours: 3),
                 try OperationsReader(connection: connection, timeZone: configuration.policy.calendar.timeZoneIdentifier).readOutboxAndWaiting(),
-                try supervision.deadLettersByClass(topic: configuration.topics.deadLetter, errorClassHeader: DeadLetter.Header.errorClass)
+                try supervision.deadLettersByClass(topic: configuration.topics.deadLetter, errorClassHeader: DeadLetter.Header.errorClass),
+                try OutboxSetAside(connection: connection).list(limit: 100)
             )
         }
         var lag: JSONValue = .null
@@ -196,7 +197,18 @@ public final class ConsoleData: @unchecked Sendable {
         return .object([
             "appliedPerMinute": .array(applied.map { .object(["minute": .string($0.minute.formatted(formatter)), "count": .int(Int64($0.count))]) }),
             "lag": lag, "lagError": lagError,
-            "outbox": .object(["backlog": .int(Int64(readings.backlog)), "oldestSeconds": .double(readings.oldestSeconds)]),
+            "outbox": .object([
+                "backlog": .int(Int64(readings.backlog)), "oldestSeconds": .double(readings.oldestSeconds),
+                "setAside": .int(Int64(readings.setAside)),
+            ]),
+            // Refused by the broker for good; `csworker outbox retry|drop` acts on them.
+            "setAside": .array(setAside.map { message in
+                .object([
+                    "id": .string(message.messageId.uuidString.lowercased()), "topic": .string(message.topic),
+                    "bytes": .int(Int64(message.valueBytes)), "setAsideAt": .string(message.setAsideAt.formatted(formatter)),
+                    "reason": .string(message.reason),
+                ])
+            }),
             "waiting": .object([
                 "forCase": .int(Int64(readings.waiting.forCase)), "forOrder": .int(Int64(readings.waiting.forOrder)),
                 "forPerson": .int(Int64(readings.waiting.forPerson)), "oldestSeconds": .double(readings.waiting.oldestSeconds),

@@ -150,6 +150,11 @@ public struct KafkaProducerConfiguration: Sendable {
     public var linger: Duration = .milliseconds(5)
     /// `batch.size` in bytes; nil = librdkafka's default.
     public var batchSize: Int? = nil
+    /// `message.max.bytes`: the largest message (and request) the client
+    /// sends; larger ones fail at once with `_MSG_SIZE_TOO_LARGE`. Follow the
+    /// largest `max.message.bytes` of the topics written; nil = librdkafka's
+    /// default (1,000,000). A `message.max.bytes` property wins.
+    public var maxMessageBytes: Int? = nil
     /// `message.timeout.ms`: a message not acknowledged within this time
     /// fails with `_MSG_TIMED_OUT` (librdkafka retries until then).
     public var messageTimeout: Duration = .seconds(30)
@@ -176,6 +181,7 @@ public struct KafkaProducerConfiguration: Sendable {
             ("log.connection.close", "false"),
         ]
         if let batchSize { result.append(("batch.size", String(batchSize))) }
+        if let maxMessageBytes { result.append(("message.max.bytes", String(maxMessageBytes))) }
         result += security.properties
         result += try KafkaConfigurationOverrides.checked(properties, managed: [:], for: .producer)
         return result

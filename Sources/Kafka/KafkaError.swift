@@ -64,6 +64,31 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     ].map(\.rawValue))
 }
 
+extension KafkaErrorCode {
+    /// Whether a produce that failed with this code can never succeed for the
+    /// same message: it is too large for the client or the topic, its topic
+    /// does not exist in the cluster (librdkafka's `_UNKNOWN_TOPIC`, given
+    /// after metadata said so; the broker's `UNKNOWN_TOPIC_OR_PART` while
+    /// metadata propagates stays retriable), the client may not write it, or
+    /// the broker finds the record itself invalid. Transport, timeout and
+    /// leadership errors are not: the same message goes through later.
+    public var isPermanentRefusal: Bool { Self.permanentRefusals.contains(rawValue) }
+
+    private static let permanentRefusals: Set<Int32> = Set([
+        // librdkafka gives the broker's code also when it refuses a message
+        // larger than its own `message.max.bytes` at produce time.
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_POLICY_VIOLATION,
+        RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS, RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP,
+    ].map(\.rawValue))
+
+    public static let messageSizeTooLarge = KafkaErrorCode(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+}
+
 /// A failed Kafka operation: what was being done, librdkafka's code and
 /// message, and whether trying again can help. Never carries configuration
 /// values or message payloads.
@@ -102,6 +127,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.isRetriable = isRetriable ?? (!isFatal && code.isRetriable)
         self.isFatal = isFatal
     }
+
+    /// The message itself is refused for good (see `KafkaErrorCode.isPermanentRefusal`);
+    /// a fatal client error is about the client, never the message.
+    public var isPermanentRefusal: Bool { !isFatal && code.isPermanentRefusal }
 
     public var description: String {
         var qualifiers = [code.name]

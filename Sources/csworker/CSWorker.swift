@@ -14,7 +14,7 @@ struct CSWorker: AsyncParsableCommand {
             subcommands: [
                 MigrateCommand.self, RunCommand.self, CaseCommand.self, TopicsCommand.self, FeedCommand.self,
                 StatusCommand.self, SelfCheckCommand.self,
-                SweepCommand.self, DeadLettersCommand.self,
+                SweepCommand.self, DeadLettersCommand.self, OutboxCommand.self,
                 PolicyCommand.self, ConfigCommand.self, EventsCommand.self, ConsoleCommand.self, BenchCommand.self,
             ]
         )

@@ -82,7 +82,7 @@ struct PolicyCommand: AsyncParsableCommand {
             for year in years {
                 lines.append("closed in \(year): \(policy.calendar.holidays(in: year).map(\.description).joined(separator: ", "))")
             }
-            for section in ["timeframes", "thresholds", "withholdingLimit", "inputBounds"] {
+            for section in ["timeframes", "thresholds", "withholdingLimit", "inputBounds", "retention"] {
                 guard case .object(let fields)? = document[section] else { continue }
                 lines.append("\(section):")
                 for key in fields.keys.sorted() {

@@ -71,6 +71,8 @@ struct RunCommand: AsyncParsableCommand {
 
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
             producerConfiguration.properties = overrides
+            // The relay publishes dead letters up to the dead-letter topic's limit.
+            producerConfiguration.maxMessageBytes = PipelineTopics.producerMaxMessageBytes
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             defer { producer.close() }
 

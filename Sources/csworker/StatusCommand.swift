@@ -119,7 +119,8 @@ enum StatusReport {
         if span > 0 {
             lines.append("throughput: \(Int(Double(events.recorded) / span)) events/s (first to last event recorded: \(String(format: "%.1f", span)) s)")
         }
-        lines.append("parked: \(status.parked.reportsWithoutPerson) employer reports about people on no case, "
+        lines.append("parked: \(status.parked.reportsWithoutPerson) employer reports about people on no case"
+            + (status.parked.reportsWithoutPerson > 0 ? " (oldest kept \(Self.age(status.parked.oldestReportWithoutPersonSeconds)))" : "") + ", "
             + "\(status.parked.waitingForCase) events waiting for their case to open, "
             + "\(status.parked.waitingForOrder) waiting for the order they name"
             + (status.parked.oldestWaitingSeconds > 0 ? " (oldest waiting \(Self.age(status.parked.oldestWaitingSeconds)))" : ""))
@@ -146,7 +147,8 @@ enum StatusReport {
                 + (pastDue.isEmpty ? "none" : pastDue.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")))
         }
 
-        lines.append("outbox: \(status.outbox.published) published, \(status.outbox.waiting) waiting")
+        lines.append("outbox: \(status.outbox.published) published, \(status.outbox.waiting) waiting, "
+            + "\(status.outbox.setAside) set aside (refused by the broker; csworker outbox list), \(status.outbox.dropped) dropped")
 
         lines.append("dead letters by class:")
         for deadLetters in status.deadLettersByClass {
@@ -181,6 +183,7 @@ enum StatusReport {
             "waiting": .object([
                 "forCase": int(status.parked.waitingForCase), "forOrder": int(status.parked.waitingForOrder),
                 "employerReportsWithoutPerson": int(status.parked.reportsWithoutPerson),
+                "oldestEmployerReportWithoutPersonSeconds": .double(status.parked.oldestReportWithoutPersonSeconds),
                 "oldestSeconds": .double(status.parked.oldestWaitingSeconds),
             ]),
             "casesByStage": counts(status.casesByStage), "cases": int(status.cases),
@@ -191,6 +194,7 @@ enum StatusReport {
             "tasksPastDueByType": counts(readings.tasksPastDueByType),
             "outbox": .object([
                 "published": int(status.outbox.published), "waiting": int(status.outbox.waiting),
+                "setAside": int(status.outbox.setAside), "dropped": int(status.outbox.dropped),
                 "oldestUnpublishedSeconds": .double(readings.oldestUnpublishedSeconds),
             ]),
             "deadLettersByClass": .object(Dictionary(uniqueKeysWithValues: status.deadLettersByClass.map { ($0.errorClass, int($0.count)) })),

@@ -102,6 +102,8 @@ struct SweepCommand: AsyncParsableCommand {
     ) async throws {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: brokers)
         producerConfiguration.properties = try kafka.properties()
+        // The relay publishes dead letters up to the dead-letter topic's limit.
+        producerConfiguration.maxMessageBytes = PipelineTopics.producerMaxMessageBytes
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         defer { producer.close() }
         let relayConnection = try connectDatabase(url: databaseURL, logger: logger)

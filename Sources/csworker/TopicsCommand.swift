@@ -13,7 +13,12 @@ struct TopicsCommand: AsyncParsableCommand {
 
     struct Ensure: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the input, task and dead-letter topics that are missing."
+            abstract: "Create the input, task and dead-letter topics that are missing.",
+            discussion: """
+                Input and task topics get max.message.bytes 1048588 (Kafka's default), the dead-letter topic 4194304,
+                so any record an input topic accepted can be dead-lettered byte for byte. Topics already present are
+                left as they are: give an existing dead-letter topic the larger limit with your cluster's tools.
+                """
         )
 
         @OptionGroup var kafka: KafkaOptions
@@ -37,8 +42,10 @@ struct TopicsCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let admin = try KafkaAdmin(configuration: configuration, logger: Logger(label: "csworker.topics"))
                 try admin.checkReachable()
-                let specs = topicOptions.topics.all.map {
-                    KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: replicationFactor)
+                let topics = topicOptions.topics
+                let specs = topics.all.map {
+                    KafkaTopicSpec(
+                        name: $0, partitions: partitions, replicationFactor: replicationFactor, config: topics.creationConfig($0))
                 }
                 let outcome = try await admin.createTopics(specs)
                 if json {

@@ -128,6 +128,44 @@ import TestSupport
         return partitions.compactMap { $0["end"]?.intValue }.reduce(0, +)
     }
 
+    /// `outbox list|retry|drop` on a message the relay set aside, and what
+    /// `status` says of it; each retry and drop recorded with who and why.
+    @Test func outboxVerbsListRetryAndDropSetAsideMessages() async throws {
+        let (environment, drop) = try await Self.environment(prefix: "outbox-\(UInt32.random(in: 0...UInt32.max)).")
+        defer { drop() }
+        let database = try PostgresConnection(connectionString: try #require(environment["CSE_DATABASE_URL"]), connectTimeout: .seconds(5))
+        defer { database.close() }
+        let ids = [UUID(), UUID()]
+        for id in ids {
+            try database.execute(
+                """
+                INSERT INTO outbox (message_id, shard, topic, sealed, key, value, headers, set_aside_at, set_aside_reason)
+                VALUES ($1, 3, 'cse.deadletter.v1', false, '\\x00', '\\x00', '[]', now(), 'MSG_SIZE_TOO_LARGE: Broker: Message size too large')
+                """, id)
+        }
+        let listed = try await BuiltBinary.run(["outbox", "list", "--json"], environment: environment)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.split(separator: "\n").count == 2 && listed.stdout.contains("MSG_SIZE_TOO_LARGE"))
+        var status = try JSONValue.parse(Array(try await BuiltBinary.run(["status", "--json"], environment: environment).stdout.utf8))
+        #expect(status["outbox"]?["setAside"]?.intValue == 2 && status["outbox"]?["waiting"]?.intValue == 0)
+
+        let noReason = try await BuiltBinary.run(["outbox", "drop", "--id", ids[0].uuidString], environment: environment)
+        #expect(noReason.status == 64, "a drop must say why")
+        let dropped = try await BuiltBinary.run(["outbox", "drop", "--id", ids[0].uuidString, "--reason", "topic retired"], environment: environment)
+        #expect(dropped.status == 0 && dropped.stdout.contains("dropped \(ids[0].uuidString.lowercased())"), "\(dropped.stderr)")
+        let retried = try await BuiltBinary.run(["outbox", "retry", "--id", ids[1].uuidString], environment: environment)
+        #expect(retried.status == 0, "\(retried.stderr)")
+        let again = try await BuiltBinary.run(["outbox", "retry", "--id", ids[0].uuidString], environment: environment)
+        #expect(again.status == 64 && again.stderr.contains("not set aside"))
+
+        status = try JSONValue.parse(Array(try await BuiltBinary.run(["status", "--json"], environment: environment).stdout.utf8))
+        #expect(status["outbox"]?["setAside"]?.intValue == 0 && status["outbox"]?["dropped"]?.intValue == 1)
+        #expect(status["outbox"]?["waiting"]?.intValue == 1, "the retried message waits for the relay again")
+        let record = try database.query("SELECT action, reason FROM outbox_interventions ORDER BY at")
+        #expect(try record.map { try $0.decode(String.self, column: 0) } == ["drop", "retry"])
+        #expect(try record[0].decode(String?.self, column: 1) == "topic retired")
+    }
+
     @Test func eventsSendValidatesEverythingFirstThenKeysByContract() async throws {
         let prefix = "evsend-\(UInt32.random(in: 0...UInt32.max))."
         let (environment, drop) = try await Self.environment(prefix: prefix)

@@ -38,6 +38,7 @@ struct PolicyFileTests {
               "timeframes": {"locateDays": 60, "withholdingNoticeBusinessDays": 3, "orderReviewMonths": 24},
               "thresholds": {"creditBureauCents": 50000, "licenseSuspensionMonthsOfSupport": 2, "passportDenialCents": 250000},
               "withholdingLimit": {"obligorSupportsAnotherFamily": true, "arrearsAgeWeeks": 10},
+              "retention": {"unmatchedReportRetentionDays": 180},
               "referralsNeedingService": ["license-suspension"],
               "assistancePrograms": ["TANF"]
             }
@@ -53,6 +54,8 @@ struct PolicyFileTests {
         #expect(policy.obligorSupportsAnotherFamily && policy.ccpaArrearsAgeWeeks == 10)
         #expect(policy.referralsNeedingService == [.licenseSuspension])
         #expect(policy.assistancePrograms == [.tanf])
+        #expect(policy.unmatchedReportRetentionDays == 180)
+        #expect(Policy().unmatchedReportRetentionDays == 365)
         // Unchanged settings keep the federal figures.
         #expect(policy.enforcementDays == 30 && policy.taxOffsetNonAssistanceThresholdCents == 50_000)
 
@@ -77,6 +80,9 @@ struct PolicyFileTests {
         #expect(problem(#"{"holidays": {"addRules": [{"name": "X", "month": 13, "day": 1}]}}"#)?.key == "holidays.addRules[0]")
         #expect(problem(#"{"referralsNeedingService": ["locate"]}"#)?.key == "referralsNeedingService[0]")
         #expect(problem(#"{"assistancePrograms": ["WIC"]}"#)?.key == "assistancePrograms[0]")
+        #expect(problem(#"{"retention": {"unmatchedReportRetentionDays": 0}}"#)?.key == "retention.unmatchedReportRetentionDays")
+        #expect(problem(#"{"retention": {"unmatchedReportRetentionDays": 3651}}"#)?.key == "retention.unmatchedReportRetentionDays")
+        #expect(problem(#"{"retention": {"unmatchedReportDays": 30}}"#)?.key == "retention.unmatchedReportDays")
         #expect(problem("[1, 2]")?.key == nil)
         #expect(problem("{not json") != nil)
         #expect(problem(#"{"timeZone": "Mars/Olympus"}"#)?.description.hasPrefix("timeZone: ") == true)

@@ -2,7 +2,10 @@ import CaseContract
 import CaseDomain
 import CasePipeline
 import CaseScenarios
+import CaseStorage
 import Foundation
+import Kafka
+import Postgres
 import Testing
 
 /// At-least-once delivery in, exactly-once effects out: redeliveries,
@@ -110,6 +113,69 @@ struct DeliveryTests {
             let view = try #require(try h.show("GOOD-1", asOf: "2026-04-30"))
             #expect(view.history.map(\.eventType) == ["intake.application", "court.order-established", "court.hearing-scheduled"])
             #expect(try h.count("SELECT count(*) FROM processed_events WHERE outcome = 'dead-lettered'") == 1)
+        }
+    }
+
+    /// Issue 20: a ~1 MB input record the broker accepted is dead-lettered by a
+    /// relay whose producer keeps librdkafka's default `message.max.bytes` (as
+    /// every relay did before): the dead letter is refused for good. It is set
+    /// aside with its reason, and the relay moves on -- the next dead letter of
+    /// the same shard and the tasks after it are published. Retried once the
+    /// producer follows the dead-letter topic's limit, it goes out byte for byte.
+    @Test func aMessageTheBrokerRefusesForGood_isSetAside_andTheNextOnesArePublished() async throws {
+        try await withHarness { h in
+            let small = ScenarioEvents.malformedJSON(caseId: "BIG-1")
+            var big = small  // same key, so the same outbox shard
+            big.value = Array("{\"padding\": \"".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 1_040_000)
+            #expect(big.value.count > 1_000_000 && big.value.count < PipelineTopics.maxMessageBytes - 1_024)
+            var upstream = KafkaProducerConfiguration(bootstrapServers: try Services.brokers())
+            upstream.maxMessageBytes = PipelineTopics.maxMessageBytes  // an upstream system using the input topic's limit
+            let input = try KafkaProducer(configuration: upstream, logger: Services.logger)
+            defer { input.close() }
+            _ = try await input.send(KafkaOutgoingMessage(topic: h.topics.prefix + big.topic, key: big.key, value: big.value))
+            let good = Self.caseEvents("BIG-2", ssn: "934200090")
+            try await h.produce([small] + good)
+
+            try await eventually(timeout: .seconds(60), "the next dead letter and the later tasks are published") {
+                h.collector.deadLetters.contains { $0.value == small.value } && !h.collector.tasks(for: "BIG-2").isEmpty
+            }
+            try await eventually(timeout: .seconds(30), "nothing but the set-aside message is left") {
+                try h.count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL") == 0
+            }
+            let setAside = OutboxSetAside(connection: h.connection)
+            let listed = try setAside.list()
+            #expect(listed.count == 1)
+            let message = try #require(listed.first)
+            #expect(message.topic == h.topics.deadLetter)
+            #expect(message.reason.contains("MSG_SIZE_TOO_LARGE"))
+            #expect(try h.count("SELECT count(DISTINCT shard) FROM outbox WHERE topic = $1", h.topics.deadLetter) == 1)
+            #expect(!h.collector.deadLetters.contains { $0.value == big.value })
+            let readings = try OperationsReader(connection: h.connection, timeZone: "America/Chicago").readOutboxAndWaiting()
+            #expect(readings.setAside == 1 && readings.backlog == 0)
+            let status = try ProcessingStatusReader(connection: h.connection, deadLetterTopic: h.topics.deadLetter).read()
+            #expect(status.outbox.setAside == 1 && status.outbox.waiting == 0)
+
+            // The old relay goes; the service's producer limits follow the dead-letter topic's.
+            await h.stopWorkers()
+            #expect(try setAside.intervene(.retry, messageId: message.messageId, actor: "test", reason: "limits raised") == .done)
+            var limits = KafkaProducerConfiguration(bootstrapServers: try Services.brokers())
+            limits.maxMessageBytes = PipelineTopics.producerMaxMessageBytes
+            let producer = try KafkaProducer(configuration: limits, logger: Services.logger)
+            defer { producer.close() }
+            let relayConnection = try PostgresConnection(connectionString: h.databaseURL, connectTimeout: .seconds(5))
+            defer { relayConnection.close() }
+            let relay = OutboxRelay(
+                source: OutboxStore(connection: relayConnection, protector: h.protector, logger: Services.logger),
+                producer: producer, configuration: OutboxRelay.Configuration(calendar: BusinessCalendar()), logger: Services.logger)
+            relay.start()
+            try await eventually(timeout: .seconds(30), "the retried dead letter is published") {
+                h.collector.deadLetters.contains { $0.value == big.value }
+            }
+            relay.stop(drain: .seconds(3))
+            let letter = try #require(h.collector.deadLetters.first { $0.value == big.value })
+            #expect(Array(letter.key.utf8) == big.key, "byte for byte, key and value")
+            #expect(try setAside.count() == 0)
+            #expect(try h.count("SELECT count(*) FROM outbox_interventions WHERE action = 'retry' AND actor = 'test'") == 1)
         }
     }
 

@@ -84,6 +84,7 @@ struct RuntimeRoleTests {
             _ = try supervision.deadLettersByClass(topic: "cse.deadletter.v1", errorClassHeader: DeadLetter.Header.errorClass)
             _ = try CaseReadModel(connection: console).show(caseId: "CS-1", asOf: today)
             _ = try OperationsReader(connection: console, timeZone: "America/Chicago").readOutboxAndWaiting()
+            _ = try OutboxSetAside(connection: console).list(limit: 100)
             let deadLetters = DeadLetterStore(connection: console, protector: SSNProtector(key: .random()))
             _ = try deadLetters.list(topic: "cse.deadletter.v1")
             _ = try deadLetters.allowReprocessing(eventId: UUID())
@@ -157,8 +158,22 @@ struct RuntimeRoleTests {
 
         // The relay: shard claims, marks, pruning.
         let outbox = OutboxStore(connection: connection, protector: protector, logger: Services.logger)
-        _ = try outbox.publishShards(try outbox.shardsWithWork(), limit: 500) { rows in rows.map(\.id) }
+        // The first row refused for good (set aside), the rest published; then an operator's retry and drop.
+        var refused: OutboxRow?
+        _ = try outbox.publishShards(try outbox.shardsWithWork(), limit: 500) { rows in
+            refused = rows.first
+            return OutboxPublishResult(
+                acknowledged: rows.dropFirst().map(\.id), setAside: [OutboxRefusal(id: rows[0].id, reason: "MSG_SIZE_TOO_LARGE")])
+        }
         #expect(try outbox.unpublishedCount() == 0)
+        let setAside = OutboxSetAside(connection: connection)
+        let aside = try #require(refused)
+        #expect(try setAside.list().map(\.messageId) == [aside.messageId] && setAside.count() == 1)
+        #expect(try setAside.intervene(.retry, messageId: aside.messageId, actor: "cli:rt", reason: nil) == .done)
+        _ = try outbox.withShard(Int(aside.shard)) { try $0.markSetAside([OutboxRefusal(id: aside.id, reason: "again")]) }
+        #expect(try setAside.intervene(.drop, messageId: aside.messageId, actor: "cli:rt", reason: "test") == .done)
+        // Retention of employer reports about people on no case (none is that old here).
+        #expect(try processor.deleteExpiredUnmatchedReports() == 0)
         _ = try outbox.deletePublished(before: Date().addingTimeInterval(-86_400))
 
         // The sweep, and the daily schedule's record and lock.

@@ -29,6 +29,40 @@ struct WaitingTests {
         return counts
     }
 
+    /// Issue 20: an employer report about a person on no case is never
+    /// dead-lettered (the horizon is for cases and orders); it is kept for the
+    /// policy's retention, then deleted with its sealed SSN, while one still
+    /// inside the retention stays and still applies when its person's case opens.
+    @Test func anEmployerReportAboutNobody_isKeptForTheRetention_thenDeleted() async throws {
+        try await withHarness(workers: 0) { h in
+            let processor = try h.processor()
+            let old = ScenarioEvents.newHire(ssn: "934300091", occurredAt: Self.day.at(hour: 14))
+            let recent = ScenarioEvents.newHire(ssn: "934300092", occurredAt: Self.day.at(hour: 15))
+            #expect(try processor.process(h.records([old])).parked == 1)
+            try Self.age(h, by: 366 * 86_400)  // a year and a day
+            #expect(try processor.process(h.records([recent], firstOffset: 1)).parked == 1)
+            try Self.age(h, by: 364 * 86_400)  // the old one is two years old now, the recent one 364 days
+
+            // The horizon's sweep leaves both: they wait for a person, not a case.
+            #expect(try processor.expireParked(olderThan: .seconds(3_600)).deadLettered == 0)
+            #expect(try Self.waitingFor(h) == ["ssn": 2])
+            var status = try ProcessingStatusReader(connection: h.connection, deadLetterTopic: h.topics.deadLetter).read()
+            #expect(status.parked.reportsWithoutPerson == 2 && status.parked.oldestReportWithoutPersonSeconds >= 729 * 86_400)
+
+            #expect(try processor.deleteExpiredUnmatchedReports() == 1)
+            #expect(try processor.deleteExpiredUnmatchedReports() == 0)
+            #expect(try Self.waitingFor(h) == ["ssn": 1])
+            status = try ProcessingStatusReader(connection: h.connection, deadLetterTopic: h.topics.deadLetter).read()
+            #expect(status.parked.reportsWithoutPerson == 1 && status.parked.oldestReportWithoutPersonSeconds < 365 * 86_400)
+            #expect(try h.count("SELECT count(*) FROM outbox WHERE topic = $1", h.topics.deadLetter) == 0)
+
+            // Chunks: a shorter retention deletes in statements of `chunk` rows, up to `maxChunks`.
+            let store = CaseStore(connection: h.connection, protector: h.protector, calendar: BusinessCalendar())
+            #expect(try store.deleteUnmatchedReports(olderThanDays: 1, chunk: 1, maxChunks: 1) == 1)
+            #expect(try Self.waitingFor(h) == [:])
+        }
+    }
+
     @Test func aCourtEventParkedAnHourBeforeItsIntake_isAppliedWhenTheIntakeArrives() async throws {
         try await withHarness(workers: 0) { h in
             let processor = try h.processor()

@@ -75,6 +75,47 @@ struct OutboxTests {
         }
     }
 
+    @Test("a set-aside row is skipped so its shard moves on; retry gives it back, drop keeps it unpublished; both recorded")
+    func setAsideRetryAndDrop() throws {
+        try withMigratedStore("setaside") { scratch, store, protector in
+            let all = messages(caseCount: 1, perCase: 4)  // one key: one shard, in order
+            try store.withBatch { try $0.enqueueOutbox(all) }
+            let outbox = OutboxStore(connection: scratch.connection, protector: protector)
+            let shard = Int(all[0].shard)
+            let rows = try #require(try outbox.withShard(shard) { try $0.unpublished(limit: 10) })
+            try outbox.withShard(shard) { claim in
+                try claim.markPublished([rows[0].id])
+                try claim.markSetAside([OutboxRefusal(id: rows[1].id, reason: "MSG_SIZE_TOO_LARGE: too large"),
+                                        OutboxRefusal(id: rows[2].id, reason: "TOPIC_AUTHORIZATION_FAILED: denied")])
+            }
+            // The relay sees only what follows the set-aside rows; counts leave them out.
+            #expect(try outbox.withShard(shard) { try $0.unpublished(limit: 10) }?.map(\.id) == [rows[3].id])
+            #expect(try outbox.unpublishedCount() == 1)
+            let setAside = OutboxSetAside(connection: scratch.connection)
+            #expect(try setAside.list().map(\.messageId) == [rows[1].messageId, rows[2].messageId])
+            #expect(try setAside.list().first?.reason == "MSG_SIZE_TOO_LARGE: too large")
+            #expect(try setAside.count() == 2)
+
+            #expect(try setAside.intervene(.retry, messageId: rows[1].messageId, actor: "cli:ops", reason: nil) == .done)
+            #expect(try setAside.intervene(.drop, messageId: rows[2].messageId, actor: "cli:ops", reason: "topic retired") == .done)
+            #expect(try setAside.intervene(.drop, messageId: rows[2].messageId, actor: "cli:ops", reason: "again") == .notSetAside)
+            #expect(try setAside.intervene(.retry, messageId: rows[0].messageId, actor: "cli:ops", reason: nil) == .notSetAside)
+            #expect(try setAside.intervene(.retry, messageId: UUID(), actor: "cli:ops", reason: nil) == .unknown)
+            // Retried: back in id order, ahead of the row that overtook it while set aside.
+            #expect(try outbox.withShard(shard) { try $0.unpublished(limit: 10) }?.map(\.id) == [rows[1].id, rows[3].id])
+            #expect(try setAside.count() == 0)
+            let dropped = try setAside.list(includingDropped: true)
+            #expect(dropped.map(\.messageId) == [rows[2].messageId] && dropped[0].droppedAt != nil)
+            let record = try scratch.connection.query(
+                "SELECT action, actor, coalesce(reason, '') FROM outbox_interventions ORDER BY at")
+            #expect(try record.map { try [$0.decode(String.self, column: 0), $0.decode(String.self, column: 1), $0.decode(String.self, column: 2)] }
+                == [["retry", "cli:ops", ""], ["drop", "cli:ops", "topic retired"]])
+            // Dropped rows are never published, and never pruned as published.
+            #expect(try outbox.deletePublished(before: Date().addingTimeInterval(60)) == 1)
+            #expect(try count(scratch.connection, "outbox") == 3)
+        }
+    }
+
     @Test("two relays never hold the same shard: the second is refused while the first publishes")
     func exclusiveClaims() throws {
         try withMigratedStore("claims") { scratch, store, protector in

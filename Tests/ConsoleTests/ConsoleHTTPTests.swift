@@ -416,8 +416,18 @@ import TestSupport
             #expect(notices > 0)
             #expect(withholding["past"]?.intValue == Int64(notices))
 
+            // One message the broker refused for good: set aside, out of the backlog, listed (reason, never payload).
+            _ = try fixture.count("""
+                WITH aside AS (UPDATE outbox SET set_aside_at = now(), set_aside_reason = 'MSG_SIZE_TOO_LARGE: Broker: Message size too large'
+                               WHERE id = (SELECT min(id) FROM outbox WHERE published_at IS NULL) RETURNING 1)
+                SELECT count(*) FROM aside
+                """)
             let operations = try JSONValue.parse(Array(try await get("/api/operations").text.utf8))
-            #expect(operations["outbox"]?["backlog"]?.intValue == Int64(try fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL")))
+            #expect(operations["outbox"]?["backlog"]?.intValue
+                == Int64(try fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL")))
+            #expect(operations["outbox"]?["setAside"]?.intValue == 1)
+            let setAside = try #require(operations["setAside"]?.arrayValue?.first)
+            #expect(setAside["reason"]?.stringValue?.hasPrefix("MSG_SIZE_TOO_LARGE") == true && setAside["topic"]?.stringValue != nil)
             #expect(operations["lagError"]?.stringValue?.contains("CSE_KAFKA_BROKERS") == true)
             let deadLetters = try JSONValue.parse(Array(try await get("/api/deadletters").text.utf8))
             #expect(deadLetters["deadLetters"]?.arrayValue?.count == Int(try fixture.count("SELECT count(*) FROM outbox WHERE sealed")))

@@ -25,6 +25,29 @@ import Testing
         #expect(!metadata.brokers.isEmpty)
     }
 
+    /// `topics ensure` creates the dead-letter topic with `max.message.bytes`
+    /// 4 MiB: the broker takes the setting, and a producer whose
+    /// `message.max.bytes` follows it sends a 2 MB record there.
+    @Test func aTopicCreatedWithALargerMessageLimit_takesALargerRecord() async throws {
+        let admin = try TestKafka.admin()
+        let topic = TestKafka.unique("admin-large")
+        let creation = try await admin.createTopics([
+            KafkaTopicSpec(name: topic, partitions: 1, replicationFactor: 1, config: ["max.message.bytes": "4194304"]),
+        ])
+        #expect(creation.created == [topic])
+        var configuration = KafkaProducerConfiguration(bootstrapServers: try TestKafka.brokers())
+        configuration.maxMessageBytes = 4_194_304
+        let producer = try KafkaProducer(configuration: configuration, logger: TestKafka.logger)
+        defer { producer.close() }
+        let report = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: [UInt8](repeating: 7, count: 2_000_000)))
+        #expect(report.topic == topic)
+        // Above the producer's own limit: refused at once, for good (the relay sets such a message aside).
+        let refused = await #expect(throws: KafkaError.self) {
+            try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: [UInt8](repeating: 7, count: 4_200_000)))
+        }
+        #expect(refused?.isPermanentRefusal == true, "\(String(describing: refused))")
+    }
+
     @Test func deletesTopicsWithWhatTheyHold_andReportsMissingOnes() async throws {
         let admin = try TestKafka.admin()
         let topic = try await TestKafka.createTopic(partitions: 2, base: "admin-delete")

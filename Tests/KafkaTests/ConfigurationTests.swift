@@ -110,6 +110,28 @@ import Testing
         #expect(error.description.contains("enable.auto.commit"))
     }
 
+    @Test func typedProducerMessageLimitMapsToItsProperty() throws {
+        var producer = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        #expect(Dictionary(try producer.librdkafkaProperties(), uniquingKeysWith: { $1 })["message.max.bytes"] == nil)
+        producer.maxMessageBytes = 4_194_304
+        #expect(Dictionary(try producer.librdkafkaProperties(), uniquingKeysWith: { $1 })["message.max.bytes"] == "4194304")
+        producer.properties = ["message.max.bytes": "2000000"]
+        #expect(Dictionary(try producer.librdkafkaProperties(), uniquingKeysWith: { $1 })["message.max.bytes"] == "2000000")
+    }
+
+    /// What the outbox relay sets aside (refused for good) and what it retries.
+    @Test func produceErrorsClassifyPermanentRefusals() {
+        #expect(KafkaErrorCode.messageSizeTooLarge.isPermanentRefusal)
+        #expect(KafkaErrorCode(rawValue: 29).isPermanentRefusal)  // TOPIC_AUTHORIZATION_FAILED
+        #expect(KafkaErrorCode(rawValue: 87).isPermanentRefusal)  // INVALID_RECORD
+        #expect(KafkaErrorCode(rawValue: -188).isPermanentRefusal)  // _UNKNOWN_TOPIC
+        for transient in [KafkaErrorCode.transport, .allBrokersDown, .messageTimedOut, .timedOut, .queueFull, .unknownTopicOrPartition] {
+            #expect(!transient.isPermanentRefusal, "\(transient)")
+        }
+        let fatal = KafkaError(kind: .failed, operation: "produce", code: .messageSizeTooLarge, message: "x", isFatal: true)
+        #expect(!fatal.isPermanentRefusal)
+    }
+
     @Test func errorCodesClassifyRetriability() {
         #expect(KafkaErrorCode.allBrokersDown.isRetriable)
         #expect(KafkaErrorCode.transport.isRetriable)

@@ -72,6 +72,13 @@ public struct Policy: Sendable, Hashable {
     /// it happened).
     public var futureToleranceHours: Int = 24
 
+    // MARK: Retention
+
+    /// Employer reports about a person on no case (no noncustodial parent
+    /// with that SSN) are kept this many days from when they arrived, in case
+    /// a case naming the person opens, then deleted with their sealed SSN.
+    public var unmatchedReportRetentionDays: Int = 365
+
     // MARK: Programs and calendar
 
     /// Programs whose cases count as assistance: the lower tax-offset threshold

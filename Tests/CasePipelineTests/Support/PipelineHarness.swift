@@ -78,6 +78,12 @@ final class PipelineHarness: @unchecked Sendable {
         }
     }
 
+    /// Stops the running workers (and their relays) before the test ends.
+    func stopWorkers() async {
+        for worker in workers { await worker.stop() }
+        workers.removeAll()
+    }
+
     /// Starts one in-process worker in the test's consumer group.
     @discardableResult
     func startWorker(maxBatch: Int = 500, waitingHorizon: Duration = .seconds(3600)) throws -> RunningWorker {

@@ -75,7 +75,10 @@ enum Services {
     static func freshTopics(partitions: Int = 3) async throws -> PipelineTopics {
         let topics = PipelineTopics(prefix: "t\(uniqueLabel()).")
         let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: try brokers()), logger: logger)
-        _ = try await admin.createTopics(topics.all.map { KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: 1) })
+        // With the limits `topics ensure` sets.
+        _ = try await admin.createTopics(topics.all.map {
+            KafkaTopicSpec(name: $0, partitions: partitions, replicationFactor: 1, config: topics.creationConfig($0))
+        })
         return topics
     }
 
