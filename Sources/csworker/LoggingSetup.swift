@@ -65,6 +65,13 @@ struct LoggingSettings: Equatable {
         return settings
     }
 
+    /// This process's settings: its environment, command line and stderr.
+    static func ofThisProcess() throws -> LoggingSettings {
+        try fromEnvironment(
+            ProcessInfo.processInfo.environment, arguments: Array(CommandLine.arguments.dropFirst()),
+            stderrIsTerminal: isatty(STDERR_FILENO) != 0)
+    }
+
     func bootstrap() {
         let level = self.level
         switch format {
@@ -89,10 +96,7 @@ extension CSWorker {
     /// command's loggers (and the libraries') honour the settings.
     static func main() async {
         do {
-            let settings = try LoggingSettings.fromEnvironment(
-                ProcessInfo.processInfo.environment, arguments: Array(CommandLine.arguments.dropFirst()),
-                stderrIsTerminal: isatty(STDERR_FILENO) != 0)
-            settings.bootstrap()
+            try LoggingSettings.ofThisProcess().bootstrap()
         } catch {
             printError("csworker: \(error)")
             Foundation.exit(ServiceExit.usage.rawValue)

@@ -63,10 +63,19 @@ struct MigrateCommand: AsyncParsableCommand {
                 if !pending.isEmpty { throw Self.pendingExit }
                 return
             }
-            let applied = try Migrator.migrate(connection, logger: logger)
+            // Each applied migration is reported once: with JSON logs (a Job, a
+            // unit) as the migrator's info record, which a log collector keeps;
+            // otherwise (a terminal, or info records turned off) as a plain
+            // line on stdout.
+            let loggedAsJSON = (try? LoggingSettings.ofThisProcess()).map { $0.format == .json && $0.level <= .info } ?? false
+            var migratorLogger = logger
+            if !loggedAsJSON { migratorLogger.logLevel = max(logger.logLevel, .notice) }
+            let applied = try Migrator.migrate(connection, logger: migratorLogger)
             let latest = Migrator.migrations.map(\.version).max() ?? 0
             if !json {
-                for migration in applied { print("applied migration \(migration.version): \(migration.name)") }
+                if !loggedAsJSON {
+                    for migration in applied { print("applied migration \(migration.version): \(migration.name)") }
+                }
                 print(applied.isEmpty ? "schema is current (version \(latest))" : "schema migrated to version \(latest)")
             }
             do {

@@ -107,14 +107,20 @@ import TestSupport
         }
         environment["CSE_TOPIC_PREFIX"] = prefix
         environment["CSE_TOPIC_REPLICATION_FACTOR"] = "1"
-        let schema = "cli_" + UUID().uuidString.prefix(8).lowercased()
+        let (url, drop) = try emptySchema("cli_")
+        environment["CSE_DATABASE_URL"] = url
+        let migrated = try await BuiltBinary.run(["migrate"], environment: environment)
+        try #require(migrated.status == 0, "migrate: \(migrated.stderr)")
+        return (environment, drop)
+    }
+
+    /// CSE_DATABASE_URL for a new, empty schema of its own, and how to drop it.
+    static func emptySchema(_ prefix: String) throws -> (url: String, drop: () -> Void) {
+        let schema = prefix + UUID().uuidString.prefix(8).lowercased()
         let admin = try TestDatabase.connect()
         try admin.executeScript("CREATE SCHEMA \(schema)")
         let url = try TestDatabase.url()
-        environment["CSE_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
-        let migrated = try await BuiltBinary.run(["migrate"], environment: environment)
-        try #require(migrated.status == 0, "migrate: \(migrated.stderr)")
-        return (environment, {
+        return (url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)", {
             try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
             admin.close()
         })
@@ -212,17 +218,35 @@ import TestSupport
         #expect(outcome.stderr.contains("CSE_CONSOLE_ROLE"), "\(outcome.stderr)")
     }
 
+    /// Each applied migration once: the JSON log record when logs are JSON,
+    /// a line on stdout when they are text; never both.
+    @Test(arguments: ["json", "text"])
+    func migrateReportsEachMigrationOnce(logFormat: String) async throws {
+        var environment = ProcessInfo.processInfo.environment
+        let (url, drop) = try Self.emptySchema("once_")
+        defer { drop() }
+        environment["CSE_DATABASE_URL"] = url
+        environment["CSE_LOG_FORMAT"] = logFormat
+        environment["CSE_LOG_LEVEL"] = "info"
+        let outcome = try await BuiltBinary.run(["migrate"], environment: environment)
+        try #require(outcome.status == 0, "\(outcome.stderr)")
+        let printed = outcome.stdout.split(separator: "\n").filter { $0.hasPrefix("applied migration ") }
+        let logged = outcome.stderr.split(separator: "\n").filter { $0.contains("applied migration") }
+        #expect(logFormat == "json" ? printed.isEmpty : logged.isEmpty, "stdout: \(outcome.stdout) stderr: \(outcome.stderr)")
+        let versions = try logFormat == "json"
+            ? logged.map { line in
+                try #require(try JSONValue.parse(Array(line.utf8))["metadata"]?["version"]?.stringValue, "not a JSON record: \(line)")
+            }
+            : printed.map { String($0.dropFirst("applied migration ".count).prefix { $0 != ":" }) }
+        #expect(!versions.isEmpty && Set(versions).count == versions.count, "\(versions)")
+        #expect(outcome.stdout.contains("schema migrated to version "))
+    }
+
     @Test func readingAnUnmigratedDatabaseSaysToMigrate() async throws {
         var environment = ProcessInfo.processInfo.environment
-        let schema = "empty_" + UUID().uuidString.prefix(8).lowercased()
-        let admin = try TestDatabase.connect()
-        try admin.executeScript("CREATE SCHEMA \(schema)")
-        defer {
-            try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
-            admin.close()
-        }
-        let url = try TestDatabase.url()
-        environment["CSE_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        let (url, drop) = try Self.emptySchema("empty_")
+        defer { drop() }
+        environment["CSE_DATABASE_URL"] = url
         for arguments in [["status"], ["case", "show", "CS-1"]] {
             let outcome = try await BuiltBinary.run(arguments, environment: environment)
             #expect(outcome.status == 64, "\(arguments): \(outcome.stderr)")
