@@ -2,6 +2,7 @@ import CaseContract
 import CaseDomain
 import CaseStorage
 import Foundation
+import Kafka
 import Testing
 import TestSupport
 
@@ -76,18 +77,31 @@ import TestSupport
                 action: "receive", messages: topic.eventTypes.map(\.rawValue), headers: [], requiredHeaders: [],
                 key: keyTitle(topic))
         }
+        // Every task has these; a task an input record caused also carries its trace (the sweep's do not).
         let taskHeaders = sampleTask.headers.map(\.name)
+        let traced = TraceContext(traceId: String(repeating: "a", count: 32), parentId: String(repeating: "b", count: 16), flags: "01", state: "s=1")
+        let traceHeaders = traced.headers(for: UUID()).map(\.name)
         for type in TaskType.allCases {
             expected[topics.tasks(type)] = Channel(
-                action: "send", messages: [type.rawValue], headers: taskHeaders, requiredHeaders: taskHeaders, key: "caseId")
+                action: "send", messages: [type.rawValue], headers: taskHeaders + traceHeaders, requiredHeaders: taskHeaders,
+                key: "caseId")
         }
-        let source = DeadLetter.Source(topic: topics.intake, partition: 0, offset: 1, key: Array("k".utf8), value: Array("v".utf8))
-        func deadLetter(eventId: UUID?) -> OutboxMessage {
-            DeadLetter.message(for: source, eventId: eventId, errorClass: "c", reason: "r", topics: topics)
+        var plain = DeadLetter.Source(topic: topics.intake, partition: 0, offset: 1, key: Array("k".utf8), value: Array("v".utf8))
+        var replayed = plain
+        // A replay that failed again, with a trace: every optional header present.
+        replayed.headers = [KafkaHeader("traceparent", "00-\(String(repeating: "a", count: 32))-\(String(repeating: "b", count: 16))-01"),
+                            KafkaHeader("tracestate", "s=1"), KafkaHeader("replay-of", UUID().uuidString.lowercased())]
+        replayed.timestampMilliseconds = 1
+        plain.headers = []
+        let provenance = DeadLetter.Provenance(consumerGroup: "g")
+        // `original-<name>` headers are a pattern in the document, not names.
+        func names(_ message: OutboxMessage) -> [String] {
+            message.headers.map(\.name).filter { !$0.hasPrefix("original-") || $0 == DeadLetter.Header.originalTimestamp }
         }
+        let full = DeadLetter.message(for: replayed, eventId: UUID(), errorClass: "c", reason: "r", topics: topics, provenance: provenance)
+        let least = DeadLetter.message(for: plain, eventId: nil, errorClass: "c", reason: "r", topics: topics, provenance: provenance)
         expected[topics.deadLetter] = Channel(
-            action: "send", messages: ["dead-letter"], headers: deadLetter(eventId: UUID()).headers.map(\.name),
-            requiredHeaders: deadLetter(eventId: nil).headers.map(\.name), key: "source key")
+            action: "send", messages: ["dead-letter"], headers: names(full), requiredHeaders: names(least), key: "source key")
         return expected
     }
 
@@ -111,7 +125,8 @@ import TestSupport
         let topics = PipelineTopics.contract
         #expect(Self.sampleTask.key == Array("C-1".utf8), "tasks are keyed by caseId")
         let source = DeadLetter.Source(topic: topics.intake, partition: 3, offset: 9, key: Array("CS-1".utf8), value: [0xFF])
-        let letter = DeadLetter.message(for: source, eventId: nil, errorClass: "c", reason: "r", topics: topics)
+        let letter = DeadLetter.message(
+            for: source, eventId: nil, errorClass: "c", reason: "r", topics: topics, provenance: DeadLetter.Provenance(consumerGroup: "g"))
         #expect(letter.key == source.key && letter.value == source.value, "a dead letter keeps the refused message's key and bytes")
     }
 }
