@@ -289,7 +289,7 @@ struct BatchRouter {
             tally(.deadLettered, pending, reason: refusal.deadLetterClass)
             logger.warning(
                 "dead-lettering an event that waited past the horizon for its case or order",
-                metadata: EventLog.metadata(event, caseId: caseId).adding(["class": "\(refusal.deadLetterClass)"]))
+                metadata: EventLog.metadata(event, caseId: caseId, source: pending.source).adding(["class": "\(refusal.deadLetterClass)"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: event.id, errorClass: refusal.deadLetterClass,
                 reason: DeadLetter.reason(refusal), scope: caseId, topics: topics, provenance: provenance))
@@ -310,7 +310,7 @@ struct BatchRouter {
             tally(.deadLettered, pending, reason: ProcessingFailure.errorClass)
             logger.error(
                 "dead-lettering a waiting event that fails its case's transaction",
-                metadata: EventLog.metadata(pending.event, caseId: parked.match.caseId).adding(["reason": "\(reason)"]))
+                metadata: EventLog.metadata(pending.event, caseId: parked.match.caseId, source: pending.source).adding(["reason": "\(reason)"]))
             outbox.append(DeadLetter.message(
                 for: pending.source, eventId: pending.event.id, errorClass: ProcessingFailure.errorClass, reason: reason,
                 scope: "\(ProcessingFailure.errorClass)|\(parked.match.caseId ?? "")", topics: topics, provenance: provenance))
@@ -356,7 +356,7 @@ struct BatchRouter {
                 }
                 report.tasks += outcome.tasks.count
                 // The metadata is an autoclosure: built only when debug is on.
-                logger.debug("event applied", metadata: EventLog.metadata(pending.event, caseId: caseId).adding([
+                logger.debug("event applied", metadata: EventLog.metadata(pending.event, caseId: caseId, source: pending.source).adding([
                     "tasks": "\(outcome.tasks.count)", "stage": "\(outcome.state.stage.rawValue)",
                     "unparked": "\(pending.parked != nil)",
                 ]))
@@ -370,7 +370,7 @@ struct BatchRouter {
                 refusal = error.deadLetterClass
                 logger.warning(
                     "dead-lettering an event the rules refused",
-                    metadata: EventLog.metadata(pending.event, caseId: caseId).adding(["class": "\(error.deadLetterClass)"]))
+                    metadata: EventLog.metadata(pending.event, caseId: caseId, source: pending.source).adding(["class": "\(error.deadLetterClass)"]))
                 outbox.append(DeadLetter.message(
                     for: pending.source, eventId: pending.event.id, errorClass: error.deadLetterClass,
                     reason: DeadLetter.reason(error), scope: caseIds.count > 1 ? caseId : "", topics: topics, provenance: provenance))
@@ -457,7 +457,7 @@ struct BatchRouter {
             tally(.parked, pending)
             if outcomes[pending.event.id] == nil { outcomes[pending.event.id] = .parked }
         }
-        logger.debug("event waiting for its case, order or person", metadata: EventLog.metadata(pending.event, caseId: match.caseId).adding([
+        logger.debug("event waiting for its case, order or person", metadata: EventLog.metadata(pending.event, caseId: match.caseId, source: pending.source).adding([
             "match": "\(Self.matchKind(match))",
         ]))
         // A case opened (an order entered) later in this batch picks it up from here.

@@ -22,6 +22,12 @@ enum EventLog {
         ]
     }
 
+    /// An event with where it came from: its trace id too, so the lines of
+    /// a batch join the trace the agency system started (W3C Trace Context).
+    static func metadata(_ event: Event, caseId: String?, source: DeadLetter.Source) -> Logger.Metadata {
+        metadata(event, caseId: caseId).adding(["traceId": "\(TraceContext(of: source, eventId: event.id).traceId)"])
+    }
+
     /// A sweep's entry: its causation id stands for the event (it is the
     /// tasks' `causationId` and the history entry's event id).
     static func sweep(causationId: UUID, caseId: String) -> Logger.Metadata {
