@@ -56,6 +56,7 @@ public enum Migrator {
         Migration(version: 8, name: "parked_events: waiting for an order; oldest first", sql: SchemaV8.sql),
         Migration(version: 9, name: "dead_letter_replays: who replayed what, when; processed_events by time", sql: SchemaV9.sql),
         Migration(version: 10, name: "ledger_entries dropped: the account's lines are derived where read", sql: SchemaV10.sql),
+        Migration(version: 12, name: "group_members: which worker holds which partitions, for the console", sql: SchemaV12.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -382,5 +383,27 @@ enum SchemaV10 {
         -- derives them as of any date. Kept as rows they cost a write per event and
         -- went stale as months fell due; nothing in the service read them.
         DROP TABLE ledger_entries;
+        """
+}
+
+enum SchemaV12 {
+    static let sql = """
+        -- Each worker's membership of the consumer group, as it last reported it (the
+        -- console's Group page): written on assignment and revocation and refreshed
+        -- every few seconds; a member that stops refreshing is shown as gone. Whatever
+        -- the broker answers about groups, this is always there.
+        CREATE TABLE group_members (
+            member_id   text PRIMARY KEY,         -- one worker's run: a fresh id each start
+            group_id    text NOT NULL,
+            host        text NOT NULL,
+            pid         integer NOT NULL,
+            started_at  timestamptz NOT NULL,
+            assigned    jsonb NOT NULL,           -- [{"topic": ..., "partition": n}]
+            assigned_at timestamptz,              -- when the assignment last changed
+            commits     jsonb NOT NULL,           -- [{"topic", "partition", "offset", "at"}]: last commit per partition
+            last_seen   timestamptz NOT NULL DEFAULT now(),
+            left_at     timestamptz               -- left the group cleanly
+        );
+        CREATE INDEX group_members_group ON group_members (group_id, last_seen);
         """
 }

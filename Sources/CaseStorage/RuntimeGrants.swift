@@ -33,6 +33,8 @@ public enum RuntimeGrants {
         ("sweep_runs", ["SELECT", "INSERT", "UPDATE"]),
         // `deadletters replay` records who replayed.
         ("dead_letter_replays", ["SELECT", "INSERT"]),
+        // Each worker upserts its membership row; a starting worker deletes rows of members long gone.
+        ("group_members", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
     ]
 
     /// The console's role (`csworker_console`): reads everything it shows;
@@ -47,6 +49,7 @@ public enum RuntimeGrants {
         // The replayed mark, and nothing else of the outbox.
         ("outbox", ["SELECT", "UPDATE (replayed_at)"]),
         ("dead_letter_replays", ["SELECT", "INSERT"]),
+        ("group_members", ["SELECT"]),
     ]
 
     /// Columns the console's role may not read, though it reads the rest of

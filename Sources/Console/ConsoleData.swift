@@ -176,26 +176,11 @@ public final class ConsoleData: @unchecked Sendable {
                 try supervision.deadLettersByClass(topic: configuration.topics.deadLetter, errorClassHeader: DeadLetter.Header.errorClass)
             )
         }
-        var lag: JSONValue = .null
-        var lagError: JSONValue = .null
-        if let brokers = configuration.brokers {
-            do {
-                let read = try await blocking {
-                    try GroupLag.read(
-                        brokers: brokers, properties: configuration.kafkaProperties, group: configuration.group,
-                        topics: configuration.topics.input, timeout: .seconds(3), logger: Logger(label: "csworker.console"))
-                }
-                lag = read.json
-            } catch {
-                lagError = .string("\(error)")
-            }
-        } else {
-            lagError = .string("no brokers configured (CSE_KAFKA_BROKERS)")
-        }
+        let (lag, lagError) = await readLag()
         let formatter = Date.ISO8601FormatStyle()
         return .object([
             "appliedPerMinute": .array(applied.map { .object(["minute": .string($0.minute.formatted(formatter)), "count": .int(Int64($0.count))]) }),
-            "lag": lag, "lagError": lagError,
+            "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
             "outbox": .object(["backlog": .int(Int64(readings.backlog)), "oldestSeconds": .double(readings.oldestSeconds)]),
             "waiting": .object([
                 "forCase": .int(Int64(readings.waiting.forCase)), "forOrder": .int(Int64(readings.waiting.forOrder)),
@@ -203,6 +188,80 @@ public final class ConsoleData: @unchecked Sendable {
             ]),
             "deadLettersByClass": .object(deadLetters.mapValues { .int(Int64($0)) }),
         ])
+    }
+
+    /// The consumer group as its workers record it (`group_members`), each
+    /// held partition's lag and last commit, and the outbox per topic.
+    public func group() async throws -> JSONValue {
+        let configuration = self.configuration
+        let (members, (outbox, canSetAside)) = try await withDatabase { connection in
+            (try GroupMembers.read(group: configuration.group, on: connection), try OutboxTopicCounts.read(connection))
+        }
+        let (lag, lagError) = await readLag()
+        let byPartition = Dictionary(
+            (lag?.partitions ?? []).map { (GroupMember.Partition(topic: $0.topic, partition: $0.partition), $0) }, uniquingKeysWith: { a, _ in a })
+        let formatter = Date.ISO8601FormatStyle()
+        func state(_ member: GroupMember) -> String {
+            member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
+        }
+        let held = Set(members.filter { state($0) == "active" }.flatMap(\.assigned))
+        return .object([
+            "group": .string(configuration.group), "goneAfterSeconds": .double(GroupMembers.goneAfterSeconds),
+            "members": .array(members.map { member in
+                let commits = Dictionary(
+                    member.commits.map { (GroupMember.Partition(topic: $0.topic, partition: $0.partition), $0) }, uniquingKeysWith: { a, _ in a })
+                return .object([
+                    "memberId": .string(member.memberId), "host": .string(member.host), "pid": .int(Int64(member.pid)),
+                    "state": .string(state(member)), "startedAt": .string(member.startedAt.formatted(formatter)),
+                    "assignedAt": member.assignedAt.map { .string($0.formatted(formatter)) } ?? .null,
+                    "lastSeen": .string(member.lastSeen.formatted(formatter)), "silentSeconds": .double(member.silentSeconds),
+                    "leftAt": member.leftAt.map { .string($0.formatted(formatter)) } ?? .null,
+                    "partitions": .array(member.assigned.map { partition in
+                        let broker = byPartition[partition]
+                        let commit = commits[partition]
+                        return .object([
+                            "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
+                            "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
+                            "committed": broker?.committed.map { .int($0) } ?? .null,
+                            "lastCommitOffset": commit.map { .int($0.offset) } ?? .null,
+                            "lastCommitAt": commit.map { .string($0.at.formatted(formatter)) } ?? .null,
+                        ])
+                    }),
+                ])
+            }),
+            // Input partitions no running member holds (a rebalance, or no worker at all).
+            "unassigned": .array((lag?.partitions ?? []).filter { !held.contains(GroupMember.Partition(topic: $0.topic, partition: $0.partition)) }.map {
+                .object(["topic": .string($0.topic), "partition": .int(Int64($0.partition)), "lag": .int($0.lag)])
+            }),
+            "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
+            "outbox": .object([
+                "canSetAside": .bool(canSetAside),
+                "waiting": .int(Int64(outbox.reduce(0) { $0 + $1.waiting })),
+                "setAside": canSetAside ? .int(Int64(outbox.reduce(0) { $0 + ($1.setAside ?? 0) })) : .null,
+                "topics": .array(outbox.map { counts in
+                    .object([
+                        "topic": .string(counts.topic), "waiting": .int(Int64(counts.waiting)),
+                        "oldestWaitingSeconds": .double(counts.oldestWaitingSeconds),
+                        "setAside": counts.setAside.map { .int(Int64($0)) } ?? .null,
+                    ])
+                }),
+            ]),
+        ])
+    }
+
+    /// The group's lag from the brokers, or why there is none.
+    private func readLag() async -> (GroupLag?, String?) {
+        let configuration = self.configuration
+        guard let brokers = configuration.brokers else { return (nil, "no brokers configured (CSE_KAFKA_BROKERS)") }
+        do {
+            return (try await blocking {
+                try GroupLag.read(
+                    brokers: brokers, properties: configuration.kafkaProperties, group: configuration.group,
+                    topics: configuration.topics.input, timeout: .seconds(3), logger: Logger(label: "csworker.console"))
+            }, nil)
+        } catch {
+            return (nil, "\(error)")
+        }
     }
 
     public func deadLetters(canReplay: Bool) async throws -> JSONValue {
