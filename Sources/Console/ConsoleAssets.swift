@@ -334,7 +334,7 @@ enum ConsoleAssets {
                       el("td", { text: t.waiting ? age(t.oldestWaitingSeconds) : "" }),
                       el("td", { class: "num" }, el("span", { "data-figure": "outbox-set-aside:" + t.topic, text: t.setAside === null ? "n/a" : count(t.setAside) })))))
                     : el("p", { class: "muted", text: "Nothing waiting" + (data.outbox.canSetAside ? " or set aside." : ".") })),
-              ];
+              ].flat().filter(Boolean);
             },
             deadletters(data) {
               const canReplay = data.canReplay && role === "operator";
