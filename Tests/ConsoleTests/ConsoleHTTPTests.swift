@@ -346,8 +346,8 @@ import TestSupport
                 "SELECT topic, count(*) FROM outbox WHERE published_at IS NULL GROUP BY topic ORDER BY topic"
             ).map { (try $0.decode(String.self, column: 0), Int64(try $0.decode(Int.self, column: 1))) }
             #expect(!expected.isEmpty)
-            #expect(topics.map { $0["topic"]?.stringValue ?? "" } == expected.map(\.0))
-            #expect(topics.map { $0["waiting"]?.intValue ?? -1 } == expected.map(\.1))
+            #expect(topics.map { $0["topic"]?.stringValue ?? "" } == expected.map { $0.0 })
+            #expect(topics.map { $0["waiting"]?.intValue ?? -1 } == expected.map { $0.1 })
             #expect(group["outbox"]?["waiting"]?.intValue == expected.reduce(0) { $0 + $1.1 })
             let hasSetAside = try fixture.count(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'outbox' AND column_name = 'set_aside_at'") > 0
