@@ -194,58 +194,70 @@ public final class ConsoleData: @unchecked Sendable {
     /// held partition's lag and last commit, and the outbox per topic.
     public func group() async throws -> JSONValue {
         let configuration = self.configuration
-        let (members, (outbox, canSetAside)) = try await withDatabase { connection in
-            (try GroupMembers.read(group: configuration.group, on: connection), try OutboxTopicCounts.read(connection))
+        let read: ([GroupMember], [OutboxTopicCounts], Bool) = try await withDatabase { connection in
+            let outbox = try OutboxTopicCounts.read(connection)
+            return (try GroupMembers.read(group: configuration.group, on: connection), outbox.topics, outbox.canSetAside)
         }
+        let (members, outbox, canSetAside) = read
         let (lag, lagError) = await readLag()
-        let byPartition = Dictionary(
-            (lag?.partitions ?? []).map { (GroupMember.Partition(topic: $0.topic, partition: $0.partition), $0) }, uniquingKeysWith: { a, _ in a })
-        let formatter = Date.ISO8601FormatStyle()
-        func state(_ member: GroupMember) -> String {
-            member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
+        var byPartition: [GroupMember.Partition: GroupLag.Partition] = [:]
+        for partition in lag?.partitions ?? [] {
+            byPartition[GroupMember.Partition(topic: partition.topic, partition: partition.partition)] = partition
         }
-        let held = Set(members.filter { state($0) == "active" }.flatMap(\.assigned))
+        let held = Set(members.filter { Self.state($0) == "active" }.flatMap { $0.assigned })
+        let unassigned: [JSONValue] = (lag?.partitions ?? []).compactMap { partition in
+            guard !held.contains(GroupMember.Partition(topic: partition.topic, partition: partition.partition)) else { return nil }
+            return .object(["topic": .string(partition.topic), "partition": .int(Int64(partition.partition)), "lag": .int(partition.lag)])
+        }
+        let waiting = outbox.reduce(0) { $0 + $1.waiting }
+        let setAside = outbox.reduce(0) { $0 + ($1.setAside ?? 0) }
+        let topics: [JSONValue] = outbox.map { counts in
+            .object([
+                "topic": .string(counts.topic), "waiting": .int(Int64(counts.waiting)),
+                "oldestWaitingSeconds": .double(counts.oldestWaitingSeconds),
+                "setAside": counts.setAside.map { .int(Int64($0)) } ?? .null,
+            ])
+        }
         return .object([
             "group": .string(configuration.group), "goneAfterSeconds": .double(GroupMembers.goneAfterSeconds),
-            "members": .array(members.map { member in
-                let commits = Dictionary(
-                    member.commits.map { (GroupMember.Partition(topic: $0.topic, partition: $0.partition), $0) }, uniquingKeysWith: { a, _ in a })
-                return .object([
-                    "memberId": .string(member.memberId), "host": .string(member.host), "pid": .int(Int64(member.pid)),
-                    "state": .string(state(member)), "startedAt": .string(member.startedAt.formatted(formatter)),
-                    "assignedAt": member.assignedAt.map { .string($0.formatted(formatter)) } ?? .null,
-                    "lastSeen": .string(member.lastSeen.formatted(formatter)), "silentSeconds": .double(member.silentSeconds),
-                    "leftAt": member.leftAt.map { .string($0.formatted(formatter)) } ?? .null,
-                    "partitions": .array(member.assigned.map { partition in
-                        let broker = byPartition[partition]
-                        let commit = commits[partition]
-                        return .object([
-                            "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
-                            "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
-                            "committed": broker?.committed.map { .int($0) } ?? .null,
-                            "lastCommitOffset": commit.map { .int($0.offset) } ?? .null,
-                            "lastCommitAt": commit.map { .string($0.at.formatted(formatter)) } ?? .null,
-                        ])
-                    }),
-                ])
-            }),
+            "members": .array(members.map { Self.memberJSON($0, lag: byPartition) }),
             // Input partitions no running member holds (a rebalance, or no worker at all).
-            "unassigned": .array((lag?.partitions ?? []).filter { !held.contains(GroupMember.Partition(topic: $0.topic, partition: $0.partition)) }.map {
-                .object(["topic": .string($0.topic), "partition": .int(Int64($0.partition)), "lag": .int($0.lag)])
-            }),
+            "unassigned": .array(unassigned),
             "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
             "outbox": .object([
-                "canSetAside": .bool(canSetAside),
-                "waiting": .int(Int64(outbox.reduce(0) { $0 + $1.waiting })),
-                "setAside": canSetAside ? .int(Int64(outbox.reduce(0) { $0 + ($1.setAside ?? 0) })) : .null,
-                "topics": .array(outbox.map { counts in
-                    .object([
-                        "topic": .string(counts.topic), "waiting": .int(Int64(counts.waiting)),
-                        "oldestWaitingSeconds": .double(counts.oldestWaitingSeconds),
-                        "setAside": counts.setAside.map { .int(Int64($0)) } ?? .null,
-                    ])
-                }),
+                "canSetAside": .bool(canSetAside), "waiting": .int(Int64(waiting)),
+                "setAside": canSetAside ? .int(Int64(setAside)) : .null, "topics": .array(topics),
             ]),
+        ])
+    }
+
+    /// Running, gone (silent too long: it died or lost the database) or left (stopped cleanly).
+    static func state(_ member: GroupMember) -> String {
+        member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
+    }
+
+    static func memberJSON(_ member: GroupMember, lag: [GroupMember.Partition: GroupLag.Partition]) -> JSONValue {
+        let formatter = Date.ISO8601FormatStyle()
+        var commits: [GroupMember.Partition: GroupMember.Commit] = [:]
+        for commit in member.commits { commits[GroupMember.Partition(topic: commit.topic, partition: commit.partition)] = commit }
+        let partitions: [JSONValue] = member.assigned.map { partition in
+            let broker = lag[partition]
+            let commit = commits[partition]
+            return .object([
+                "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
+                "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
+                "committed": broker?.committed.map { .int($0) } ?? .null,
+                "lastCommitOffset": commit.map { .int($0.offset) } ?? .null,
+                "lastCommitAt": commit.map { .string($0.at.formatted(formatter)) } ?? .null,
+            ])
+        }
+        return .object([
+            "memberId": .string(member.memberId), "host": .string(member.host), "pid": .int(Int64(member.pid)),
+            "state": .string(state(member)), "startedAt": .string(member.startedAt.formatted(formatter)),
+            "assignedAt": member.assignedAt.map { .string($0.formatted(formatter)) } ?? .null,
+            "lastSeen": .string(member.lastSeen.formatted(formatter)), "silentSeconds": .double(member.silentSeconds),
+            "leftAt": member.leftAt.map { .string($0.formatted(formatter)) } ?? .null,
+            "partitions": .array(partitions),
         ])
     }
 
