@@ -1204,6 +1204,11 @@ class ConsoleTest:
                 name = f"lag:{partition['topic']}[{partition['partition']}]"
                 self.results.compare(section, name, self.count_figure(section, figures, name), partition["lag"],
                                      source="`csworker status --json`")
+                # The feed's workers' last commits, as they recorded them, are what the broker holds as committed.
+                if partition.get("committed") is not None:
+                    name = f"last-commit:{partition['topic']}[{partition['partition']}]"
+                    self.results.compare(section, name, self.count_figure(section, figures, name), partition["committed"],
+                                         source="`csworker status --json` committed")
             set_aside = self.db.count("""
                 SELECT count(*) FROM information_schema.columns
                 WHERE table_schema = current_schema() AND table_name = 'outbox' AND column_name = 'set_aside_at'""") > 0

@@ -185,8 +185,9 @@ public final class Worker: LoopService, @unchecked Sendable {
             consumerBox.withLock { $0 = nil }
             _ = state.withLock { $0.lifecycle.loopEnded() }
             metrics.groupMembership(joined: false)
+            // Its last commits stay: the partitions' next owners show them until they commit.
             membership.assigned = []
-            membership.commits = []
+            membership.commits = Array(lastCommits.values)
             membership.leftAt = Date()
             recordMembership()
         }

@@ -305,13 +305,14 @@ enum ConsoleAssets {
                 el("h2", {}, `${m.host} (pid ${m.pid}) `, el("span", { class: "state " + m.state, "data-member-state": m.state, text: m.state })),
                 el("p", { class: "muted", text: `Started ${m.startedAt}; assignment since ${m.assignedAt || "none yet"}; ` +
                   (m.leftAt ? `left ${m.leftAt}.` : `last seen ${age(m.silentSeconds)} ago.`) + ` Member ${m.memberId}.` }),
-                m.partitions.length ? table(["Partition", { label: "Lag", num: true }, { label: "Committed", num: true }, { label: "End", num: true }, "Last commit by this member"],
+                m.partitions.length ? table(["Partition", { label: "Lag", num: true }, { label: "Committed", num: true }, { label: "End", num: true }, "Last commit"],
                   m.partitions.map((p) => el("tr", { "data-member-partition": name(p) },
                     el("td", { text: name(p) }),
                     el("td", { class: "num" }, el("span", { "data-figure": "lag:" + name(p), text: p.lag === null ? "n/a" : count(p.lag) })),
                     el("td", { class: "num", text: p.committed === null ? "none" : count(p.committed) }),
                     el("td", { class: "num", text: p.end === null ? "n/a" : count(p.end) }),
-                    el("td", { text: p.lastCommitOffset === null ? "none yet" : `offset ${count(p.lastCommitOffset)} at ${p.lastCommitAt}` }))))
+                    el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": "last-commit:" + name(p), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
+                      (p.lastCommitBy && p.lastCommitBy.memberId !== m.memberId ? ` (by ${p.lastCommitBy.host}, pid ${p.lastCommitBy.pid}, before it)` : "")]))))
                   : el("p", { class: "muted", text: m.state === "active" ? "no partitions assigned" : "holds nothing" }));
               const topics = data.outbox.topics;
               return [

@@ -204,6 +204,14 @@ public final class ConsoleData: @unchecked Sendable {
         for partition in lag?.partitions ?? [] {
             byPartition[GroupMember.Partition(topic: partition.topic, partition: partition.partition)] = partition
         }
+        // A partition's newest commit by any member: a member that took it over shows its predecessor's until it commits.
+        var latest: [GroupMember.Partition: (commit: GroupMember.Commit, by: GroupMember)] = [:]
+        for member in members {
+            for commit in member.commits {
+                let partition = GroupMember.Partition(topic: commit.topic, partition: commit.partition)
+                if latest[partition].map({ $0.commit.at < commit.at }) ?? true { latest[partition] = (commit, member) }
+            }
+        }
         let held = Set(members.filter { Self.state($0) == "active" }.flatMap { $0.assigned })
         let unassigned: [JSONValue] = (lag?.partitions ?? []).compactMap { partition in
             guard !held.contains(GroupMember.Partition(topic: partition.topic, partition: partition.partition)) else { return nil }
@@ -220,7 +228,7 @@ public final class ConsoleData: @unchecked Sendable {
         }
         return .object([
             "group": .string(configuration.group), "goneAfterSeconds": .double(GroupMembers.goneAfterSeconds),
-            "members": .array(members.map { Self.memberJSON($0, lag: byPartition) }),
+            "members": .array(members.map { Self.memberJSON($0, lag: byPartition, commits: latest) }),
             // Input partitions no running member holds (a rebalance, or no worker at all).
             "unassigned": .array(unassigned),
             "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
@@ -236,10 +244,11 @@ public final class ConsoleData: @unchecked Sendable {
         member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
     }
 
-    static func memberJSON(_ member: GroupMember, lag: [GroupMember.Partition: GroupLag.Partition]) -> JSONValue {
+    static func memberJSON(
+        _ member: GroupMember, lag: [GroupMember.Partition: GroupLag.Partition],
+        commits: [GroupMember.Partition: (commit: GroupMember.Commit, by: GroupMember)]
+    ) -> JSONValue {
         let formatter = Date.ISO8601FormatStyle()
-        var commits: [GroupMember.Partition: GroupMember.Commit] = [:]
-        for commit in member.commits { commits[GroupMember.Partition(topic: commit.topic, partition: commit.partition)] = commit }
         let partitions: [JSONValue] = member.assigned.map { partition in
             let broker = lag[partition]
             let commit = commits[partition]
@@ -247,8 +256,11 @@ public final class ConsoleData: @unchecked Sendable {
                 "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
                 "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
                 "committed": broker?.committed.map { .int($0) } ?? .null,
-                "lastCommitOffset": commit.map { .int($0.offset) } ?? .null,
-                "lastCommitAt": commit.map { .string($0.at.formatted(formatter)) } ?? .null,
+                "lastCommitOffset": commit.map { .int($0.commit.offset) } ?? .null,
+                "lastCommitAt": commit.map { .string($0.commit.at.formatted(formatter)) } ?? .null,
+                "lastCommitBy": commit.map {
+                    .object(["memberId": .string($0.by.memberId), "host": .string($0.by.host), "pid": .int(Int64($0.by.pid))])
+                } ?? .null,
             ])
         }
         return .object([

@@ -310,7 +310,10 @@ import TestSupport
         let crashed = GroupMember(
             memberId: "crashed", group: "console-test", host: "worker-b", pid: 202, startedAt: started,
             assigned: [.init(topic: input[1], partition: 0)], assignedAt: started)
-        let left = GroupMember(memberId: "left", group: "console-test", host: "worker-c", pid: 303, startedAt: started, leftAt: committedAt)
+        // It committed partition 0 before the running member took it over.
+        let left = GroupMember(
+            memberId: "left", group: "console-test", host: "worker-c", pid: 303, startedAt: started,
+            commits: [.init(topic: input[0], partition: 0, offset: 17, at: started)], leftAt: committedAt)
         let otherGroup = GroupMember(memberId: "other", group: "another-group", host: "worker-d", pid: 404, startedAt: started)
         for member in [running, crashed, left, otherGroup] { try GroupMembers.record(member, on: connection) }
         try connection.execute("UPDATE group_members SET last_seen = now() - interval '5 minutes' WHERE member_id = 'crashed'")
@@ -332,8 +335,10 @@ import TestSupport
             #expect(members.compactMap { $0["state"]?.stringValue } == ["active", "gone", "left"])
             let partitions = try #require(members.first?["partitions"]?.arrayValue)
             #expect(partitions.compactMap { $0["partition"]?.intValue } == [0, 1])
-            #expect(partitions[0]["lastCommitOffset"]?.isNull == true)
+            #expect(partitions[0]["lastCommitOffset"]?.intValue == 17, "its predecessor's commit")
+            #expect(partitions[0]["lastCommitBy"]?["memberId"]?.stringValue == "left")
             #expect(partitions[1]["lastCommitOffset"]?.intValue == 42)
+            #expect(partitions[1]["lastCommitBy"]?["memberId"]?.stringValue == "running")
             #expect(partitions[1]["lastCommitAt"]?.stringValue == committedAt.formatted(Date.ISO8601FormatStyle()))
             #expect(partitions[1]["lag"]?.isNull == true, "no brokers: no lag")
             #expect(group["lagError"]?.stringValue?.contains("CSE_KAFKA_BROKERS") == true)
