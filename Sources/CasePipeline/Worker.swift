@@ -108,7 +108,7 @@ public final class Worker: LoopService, @unchecked Sendable {
     private var batchCap = Int.max
     /// This run's row in `group_members` (the console's Group page); worker thread only.
     private var membership: GroupMember
-    /// The last commit per partition, written with the membership row; worker thread only.
+    /// The last commit per partition (at most one row per input partition), written with the membership row; worker thread only.
     private var lastCommits: [TopicPartition: GroupMember.Commit] = [:]
     private var membershipRecorded = false
     private var membershipFailing = false
@@ -185,7 +185,6 @@ public final class Worker: LoopService, @unchecked Sendable {
             consumerBox.withLock { $0 = nil }
             _ = state.withLock { $0.lifecycle.loopEnded() }
             metrics.groupMembership(joined: false)
-            // Its last commits stay: the partitions' next owners show them until they commit.
             membership.assigned = []
             membership.commits = Array(lastCommits.values)
             membership.leftAt = Date()
@@ -509,7 +508,8 @@ public final class Worker: LoopService, @unchecked Sendable {
                 membership.assigned = assigned
                 membership.assignedAt = Date()
             }
-            membership.commits = assignment.compactMap { lastCommits[$0] }
+            // Partitions it no longer holds too: their next owner shows them until it commits.
+            membership.commits = Array(lastCommits.values)
             recordMembership()
         }
     }
