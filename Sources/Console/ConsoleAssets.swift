@@ -301,6 +301,8 @@ enum ConsoleAssets {
               const held = active.reduce((n, m) => n + m.partitions.length, 0);
               const partitions = data.lag ? data.lag.partitions.length : null;
               const name = (p) => `${p.topic}[${p.partition}]`;
+              const lastCommit = (p, m) => el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": "last-commit:" + name(p), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
+                (p.lastCommitBy && (!m || p.lastCommitBy.memberId !== m.memberId) ? ` (by ${p.lastCommitBy.host}, pid ${p.lastCommitBy.pid}${m ? ", before it" : ""})` : "")]);
               const member = (m) => el("section", { class: "card", "data-member": m.memberId },
                 el("h2", {}, `${m.host} (pid ${m.pid}) `, el("span", { class: "state " + m.state, "data-member-state": m.state, text: m.state })),
                 el("p", { class: "muted", text: `Started ${m.startedAt}; assignment since ${m.assignedAt || "none yet"}; ` +
@@ -311,8 +313,7 @@ enum ConsoleAssets {
                     el("td", { class: "num" }, el("span", { "data-figure": "lag:" + name(p), text: p.lag === null ? "n/a" : count(p.lag) })),
                     el("td", { class: "num", text: p.committed === null ? "none" : count(p.committed) }),
                     el("td", { class: "num", text: p.end === null ? "n/a" : count(p.end) }),
-                    el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": "last-commit:" + name(p), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
-                      (p.lastCommitBy && p.lastCommitBy.memberId !== m.memberId ? ` (by ${p.lastCommitBy.host}, pid ${p.lastCommitBy.pid}, before it)` : "")]))))
+                    lastCommit(p, m))))
                   : el("p", { class: "muted", text: m.state === "active" ? "no partitions assigned" : "holds nothing" }));
               const topics = data.outbox.topics;
               return [
@@ -327,7 +328,8 @@ enum ConsoleAssets {
                 data.lag ? null : el("p", { class: "error", text: "Lag unavailable: " + (data.lagError || "unknown") }),
                 data.members.length ? data.members.map(member) : el("section", { class: "card" }, el("p", { class: "muted", text: "No worker has recorded its membership yet." })),
                 data.unassigned.length ? el("section", { class: "card" }, el("h2", { text: "Partitions no running member holds" }),
-                  table(["Partition", { label: "Lag", num: true }], data.unassigned.map((p) => el("tr", { "data-unassigned": name(p) }, el("td", { text: name(p) }), el("td", { class: "num", text: count(p.lag) }))))) : null,
+                  table(["Partition", { label: "Lag", num: true }, "Last commit"], data.unassigned.map((p) => el("tr", { "data-unassigned": name(p) }, el("td", { text: name(p) }),
+                    el("td", { class: "num" }, el("span", { "data-figure": "lag:" + name(p), text: count(p.lag) })), lastCommit(p, null))))) : null,
                 el("section", { class: "card" }, el("h2", { text: "Outbox by topic" }),
                   topics.length ? table(["Topic", { label: "Waiting", num: true }, "Oldest waiting", { label: "Set aside", num: true }], topics.map((t) =>
                     el("tr", { "data-outbox-topic": t.topic }, el("td", { text: t.topic }),

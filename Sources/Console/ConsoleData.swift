@@ -214,8 +214,11 @@ public final class ConsoleData: @unchecked Sendable {
         }
         let held = Set(members.filter { Self.state($0) == "active" }.flatMap { $0.assigned })
         let unassigned: [JSONValue] = (lag?.partitions ?? []).compactMap { partition in
-            guard !held.contains(GroupMember.Partition(topic: partition.topic, partition: partition.partition)) else { return nil }
-            return .object(["topic": .string(partition.topic), "partition": .int(Int64(partition.partition)), "lag": .int(partition.lag)])
+            let key = GroupMember.Partition(topic: partition.topic, partition: partition.partition)
+            guard !held.contains(key) else { return nil }
+            return .object(
+                ["topic": .string(partition.topic), "partition": .int(Int64(partition.partition)), "lag": .int(partition.lag)]
+                    .merging(Self.lastCommitJSON(latest[key]), uniquingKeysWith: { a, _ in a }))
         }
         let waiting = outbox.reduce(0) { $0 + $1.waiting }
         let setAside = outbox.reduce(0) { $0 + ($1.setAside ?? 0) }
@@ -244,6 +247,17 @@ public final class ConsoleData: @unchecked Sendable {
         member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
     }
 
+    /// `lastCommitOffset`, `lastCommitAt` and `lastCommitBy` of a partition's newest recorded commit.
+    static func lastCommitJSON(_ entry: (commit: GroupMember.Commit, by: GroupMember)?) -> [String: JSONValue] {
+        [
+            "lastCommitOffset": entry.map { .int($0.commit.offset) } ?? .null,
+            "lastCommitAt": entry.map { .string($0.commit.at.formatted(Date.ISO8601FormatStyle())) } ?? .null,
+            "lastCommitBy": entry.map {
+                .object(["memberId": .string($0.by.memberId), "host": .string($0.by.host), "pid": .int(Int64($0.by.pid))])
+            } ?? .null,
+        ]
+    }
+
     static func memberJSON(
         _ member: GroupMember, lag: [GroupMember.Partition: GroupLag.Partition],
         commits: [GroupMember.Partition: (commit: GroupMember.Commit, by: GroupMember)]
@@ -251,17 +265,12 @@ public final class ConsoleData: @unchecked Sendable {
         let formatter = Date.ISO8601FormatStyle()
         let partitions: [JSONValue] = member.assigned.map { partition in
             let broker = lag[partition]
-            let commit = commits[partition]
-            return .object([
+            let fields: [String: JSONValue] = [
                 "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
                 "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
                 "committed": broker?.committed.map { .int($0) } ?? .null,
-                "lastCommitOffset": commit.map { .int($0.commit.offset) } ?? .null,
-                "lastCommitAt": commit.map { .string($0.commit.at.formatted(formatter)) } ?? .null,
-                "lastCommitBy": commit.map {
-                    .object(["memberId": .string($0.by.memberId), "host": .string($0.by.host), "pid": .int(Int64($0.by.pid))])
-                } ?? .null,
-            ])
+            ]
+            return .object(fields.merging(lastCommitJSON(commits[partition]), uniquingKeysWith: { a, _ in a }))
         }
         return .object([
             "memberId": .string(member.memberId), "host": .string(member.host), "pid": .int(Int64(member.pid)),
