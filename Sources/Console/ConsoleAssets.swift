@@ -301,7 +301,9 @@ enum ConsoleAssets {
               const held = active.reduce((n, m) => n + m.partitions.length, 0);
               const partitions = data.lag ? data.lag.partitions.length : null;
               const name = (p) => `${p.topic}[${p.partition}]`;
-              const lastCommit = (p, m) => el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": "last-commit:" + name(p), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
+              // Figures only where a partition is shown as held now: a gone member's rows repeat partitions others hold.
+              const figureName = (prefix, p, m) => !m || m.state === "active" ? prefix + name(p) : null;
+              const lastCommit = (p, m) => el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": figureName("last-commit:", p, m), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
                 (p.lastCommitBy && (!m || p.lastCommitBy.memberId !== m.memberId) ? ` (by ${p.lastCommitBy.host}, pid ${p.lastCommitBy.pid}${m ? ", before it" : ""})` : "")]);
               const member = (m) => el("section", { class: "card", "data-member": m.memberId },
                 el("h2", {}, `${m.host} (pid ${m.pid}) `, el("span", { class: "state " + m.state, "data-member-state": m.state, text: m.state })),
@@ -310,7 +312,7 @@ enum ConsoleAssets {
                 m.partitions.length ? table(["Partition", { label: "Lag", num: true }, { label: "Committed", num: true }, { label: "End", num: true }, "Last commit"],
                   m.partitions.map((p) => el("tr", { "data-member-partition": name(p) },
                     el("td", { text: name(p) }),
-                    el("td", { class: "num" }, el("span", { "data-figure": "lag:" + name(p), text: p.lag === null ? "n/a" : count(p.lag) })),
+                    el("td", { class: "num" }, el("span", { "data-figure": figureName("lag:", p, m), text: p.lag === null ? "n/a" : count(p.lag) })),
                     el("td", { class: "num", text: p.committed === null ? "none" : count(p.committed) }),
                     el("td", { class: "num", text: p.end === null ? "n/a" : count(p.end) }),
                     lastCommit(p, m))))
