@@ -107,6 +107,13 @@ public final class BatchProcessor: @unchecked Sendable {
         set { store.batchTimeLimit = newValue }
     }
 
+    /// The worker's row in `group_members`, on the batches' session between
+    /// batches; `prune` (a worker's first record) also forgets members gone for long.
+    func recordMembership(_ member: GroupMember, prune: Bool) throws {
+        if prune { try GroupMembers.prune(group: member.group, on: store.connection) }
+        try GroupMembers.record(member, on: store.connection)
+    }
+
     /// After a transient failure: make the next attempt possible (reconnect).
     public func recover() {
         do {

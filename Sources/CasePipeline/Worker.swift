@@ -88,6 +88,8 @@ public final class Worker: LoopService, @unchecked Sendable {
         var lastLagSample: ContinuousClock.Instant?
         /// Partitions taken away during the current poll or retry.
         var revoked: Set<TopicPartition> = []
+        /// The assignment changed since the membership row was last written.
+        var membershipChanged = false
     }
 
     private let configuration: Configuration
@@ -107,6 +109,12 @@ public final class Worker: LoopService, @unchecked Sendable {
     /// Batches are at most this big after one ran past its time limit (halved
     /// each time), growing back by doubling while batches are quick; worker thread only.
     private var batchCap = Int.max
+    /// This run's row in `group_members` (the console's Group page); worker thread only.
+    private var membership: GroupMember
+    /// The last commit per partition (at most one row per input partition), written with the membership row; worker thread only.
+    private var lastCommits: [TopicPartition: GroupMember.Commit] = [:]
+    private var membershipRecorded = false
+    private var membershipFailing = false
 
     /// `onBatchCommitted` runs on the worker thread right after each batch's
     /// transaction commits (the outbox relay's wake-up).
@@ -119,6 +127,9 @@ public final class Worker: LoopService, @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         self.onBatchCommitted = onBatchCommitted
+        self.membership = GroupMember(
+            memberId: UUID().uuidString.lowercased(), group: configuration.consumer.groupId,
+            host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier, startedAt: Date())
     }
 
     /// The service group is shutting down (SIGTERM, SIGINT): `stop()`.
@@ -177,6 +188,10 @@ public final class Worker: LoopService, @unchecked Sendable {
             consumerBox.withLock { $0 = nil }
             _ = state.withLock { $0.lifecycle.loopEnded() }
             metrics.groupMembership(joined: false)
+            membership.assigned = []
+            membership.commits = Array(lastCommits.values)
+            membership.leftAt = Date()
+            recordMembership()
         }
         try consumer.subscribe(configuration.topics.input)
         metrics.subscribed(to: configuration.topics.input)
@@ -424,7 +439,14 @@ public final class Worker: LoopService, @unchecked Sendable {
         }
         guard !held.isEmpty else { return }  // everything was left for a later batch
         do {
-            try consumer.commit(nextOffsets: buffer.commitOffsets(afterProcessing: held))
+            let offsets = buffer.commitOffsets(afterProcessing: held)
+            try consumer.commit(nextOffsets: offsets)
+            // Kept in memory; the membership row carries them at its next refresh.
+            let now = Date()
+            for offset in offsets {
+                lastCommits[TopicPartition(topic: offset.topic, partition: offset.partition)] = GroupMember.Commit(
+                    topic: offset.topic, partition: offset.partition, offset: offset.offset, at: now)
+            }
         } catch let error as KafkaError {
             // The transaction stands; a redelivery of these offsets is deduplicated by event id.
             logger.warning("offset commit failed after the batch committed; its events may be redelivered",
@@ -493,18 +515,47 @@ public final class Worker: LoopService, @unchecked Sendable {
             }
             state.withLock { $0.revoked.formUnion(partitions) }
         }
+        state.withLock { $0.membershipChanged = true }
     }
 
-    /// Once per loop round: the liveness heartbeat, and the lag sample when due.
+    /// Once per loop round: the liveness heartbeat, and when due the lag
+    /// sample and the membership row (also at once after a rebalance).
     private func tick(_ consumer: KafkaConsumer) {
         let now = ContinuousClock.now
-        let sampleDue = state.withLock { state -> Bool in
+        let (sampleDue, membershipChanged) = state.withLock { state -> (Bool, Bool) in
             state.lastLoopAt = now
-            guard state.lastLagSample.map({ now - $0 >= configuration.lagSampleInterval }) ?? true else { return false }
+            let changed = state.membershipChanged
+            state.membershipChanged = false
+            guard state.lastLagSample.map({ now - $0 >= configuration.lagSampleInterval }) ?? true else { return (false, changed) }
             state.lastLagSample = now
-            return true
+            return (true, changed)
         }
         if sampleDue, let lags = try? consumer.lag() { metrics.consumerLag(lags) }
+        if sampleDue || membershipChanged, let assignment = try? consumer.assignment() {
+            let assigned = assignment.map { GroupMember.Partition(topic: $0.topic, partition: $0.partition) }
+            if assigned != membership.assigned {
+                membership.assigned = assigned
+                membership.assignedAt = Date()
+            }
+            // Partitions it no longer holds too: their next owner shows them until it commits.
+            membership.commits = Array(lastCommits.values)
+            recordMembership()
+        }
+    }
+
+    /// Writes the membership row; it only informs the console, so a failure
+    /// (the session is broken, a batch's retry will reconnect it) is logged once and left.
+    private func recordMembership() {
+        do {
+            try processor.recordMembership(membership, prune: !membershipRecorded)
+            membershipRecorded = true
+            membershipFailing = false
+        } catch {
+            if !membershipFailing {
+                logger.warning("could not record the group membership for the console", metadata: ["error": "\(error)"])
+            }
+            membershipFailing = true
+        }
     }
 }
 

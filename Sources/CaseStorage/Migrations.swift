@@ -58,6 +58,7 @@ public enum Migrator {
         Migration(version: 10, name: "ledger_entries dropped: the account's lines are derived where read", sql: SchemaV10.sql),
         Migration(version: 11, name: "outbox: set-aside messages and who retried or dropped them; unmatched reports by age", sql: SchemaV11.sql),
         Migration(version: 12, name: "parked_events: the record's headers and broker timestamp", sql: SchemaV12.sql),
+        Migration(version: 13, name: "group_members: which worker holds which partitions, for the console", sql: SchemaV13.sql),
     ]
 
     /// Advisory lock key (two-int4 form: its own key space, apart from the
@@ -419,5 +420,28 @@ enum SchemaV12 {
         ALTER TABLE parked_events
             ADD COLUMN headers jsonb NOT NULL DEFAULT '[]',   -- [{"name": ..., "value": ...}], printable values only
             ADD COLUMN record_timestamp_ms bigint;
+        """
+}
+
+/// Version 13. Which worker holds which partitions, for the console's Group page.
+enum SchemaV13 {
+    static let sql = """
+        -- Each worker's membership of the consumer group, as it last reported it (the
+        -- console's Group page): written on assignment and revocation and refreshed
+        -- every few seconds; a member that stops refreshing is shown as gone. Whatever
+        -- the broker answers about groups, this is always there.
+        CREATE TABLE group_members (
+            member_id   text PRIMARY KEY,         -- one worker's run: a fresh id each start
+            group_id    text NOT NULL,
+            host        text NOT NULL,
+            pid         integer NOT NULL,
+            started_at  timestamptz NOT NULL,
+            assigned    jsonb NOT NULL,           -- [{"topic": ..., "partition": n}]
+            assigned_at timestamptz,              -- when the assignment last changed
+            commits     jsonb NOT NULL,           -- [{"topic", "partition", "offset", "at"}]: last commit per partition
+            last_seen   timestamptz NOT NULL DEFAULT now(),
+            left_at     timestamptz               -- left the group cleanly
+        );
+        CREATE INDEX group_members_group ON group_members (group_id, last_seen);
         """
 }

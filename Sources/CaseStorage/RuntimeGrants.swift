@@ -35,6 +35,8 @@ public enum RuntimeGrants {
         ("dead_letter_replays", ["SELECT", "INSERT"]),
         // `outbox retry|drop` records who did it and why.
         ("outbox_interventions", ["SELECT", "INSERT"]),
+        // Each worker upserts its membership row; a starting worker deletes rows of members long gone.
+        ("group_members", ["SELECT", "INSERT", "UPDATE", "DELETE"]),
     ]
 
     /// The console's role (`csworker_console`): reads everything it shows;
@@ -51,6 +53,7 @@ public enum RuntimeGrants {
         ("dead_letter_replays", ["SELECT", "INSERT"]),
         // The Operations page lists set-aside messages; retrying or dropping is the CLI's.
         ("outbox_interventions", ["SELECT"]),
+        ("group_members", ["SELECT"]),
     ]
 
     /// Columns the console's role may not read, though it reads the rest of

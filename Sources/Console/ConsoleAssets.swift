@@ -57,7 +57,7 @@ enum ConsoleAssets {
     }
 
     static func shell(page: String, title: String, api: String, session: ConsoleSessions.Session) -> String {
-        let links = [("/timeliness", "Timeliness"), ("/caseload", "Caseload"), ("/operations", "Operations"), ("/deadletters", "Dead letters")]
+        let links = [("/timeliness", "Timeliness"), ("/caseload", "Caseload"), ("/operations", "Operations"), ("/group", "Group"), ("/deadletters", "Dead letters")]
         let nav = links.map { "<a href=\"\($0.0)\">\($0.1)</a>" }.joined(separator: "\n")
         return head(title: title, csrf: session.csrfToken) + """
         <body>
@@ -110,6 +110,10 @@ enum ConsoleAssets {
         .figure b { display: block; font-size: 1.6rem; line-height: 1.2; }
         .figure.bad b { color: var(--bad); }
         .figure.warn b { color: var(--warn); }
+        .state { font-weight: 600; }
+        .state.gone, .state.left { color: var(--muted); }
+        .state.gone { color: var(--bad); }
+        section.card + section.card { margin-top: 1rem; }
         table { border-collapse: collapse; width: 100%; background: #fff; }
         th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         th { font-weight: 600; color: var(--muted); }
@@ -295,6 +299,51 @@ enum ConsoleAssets {
                       el("tr", { "data-partition": `${p.topic}[${p.partition}]` }, el("td", { text: `${p.topic}[${p.partition}]` }), el("td", { class: "num", text: p.committed === null ? "none" : count(p.committed) }), el("td", { class: "num", text: count(p.end) }), el("td", { class: "num", text: count(p.lag) }))))
                       : el("p", { class: "error", text: data.lagError || "unavailable" })))
               ];
+            },
+            group(data) {
+              const active = data.members.filter((m) => m.state === "active");
+              const held = active.reduce((n, m) => n + m.partitions.length, 0);
+              const partitions = data.lag ? data.lag.partitions.length : null;
+              const name = (p) => `${p.topic}[${p.partition}]`;
+              // Figures only where a partition is shown as held now: a gone member's rows repeat partitions others hold.
+              const figureName = (prefix, p, m) => !m || m.state === "active" ? prefix + name(p) : null;
+              const lastCommit = (p, m) => el("td", {}, p.lastCommitOffset === null ? "none yet" : ["offset ", el("span", { "data-figure": figureName("last-commit:", p, m), text: count(p.lastCommitOffset) }), ` at ${p.lastCommitAt}` +
+                (p.lastCommitBy && (!m || p.lastCommitBy.memberId !== m.memberId) ? ` (by ${p.lastCommitBy.host}, pid ${p.lastCommitBy.pid}${m ? ", before it" : ""})` : "")]);
+              const member = (m) => el("section", { class: "card", "data-member": m.memberId },
+                el("h2", {}, `${m.host} (pid ${m.pid}) `, el("span", { class: "state " + m.state, "data-member-state": m.state, text: m.state })),
+                el("p", { class: "muted", text: `Started ${m.startedAt}; assignment since ${m.assignedAt || "none yet"}; ` +
+                  (m.leftAt ? `left ${m.leftAt}.` : `last seen ${age(m.silentSeconds)} ago.`) + ` Member ${m.memberId}.` }),
+                m.partitions.length ? table(["Partition", { label: "Lag", num: true }, { label: "Committed", num: true }, { label: "End", num: true }, "Last commit"],
+                  m.partitions.map((p) => el("tr", { "data-member-partition": name(p) },
+                    el("td", { text: name(p) }),
+                    el("td", { class: "num" }, el("span", { "data-figure": figureName("lag:", p, m), text: p.lag === null ? "n/a" : count(p.lag) })),
+                    el("td", { class: "num", text: p.committed === null ? "none" : count(p.committed) }),
+                    el("td", { class: "num", text: p.end === null ? "n/a" : count(p.end) }),
+                    lastCommit(p, m))))
+                  : el("p", { class: "muted", text: m.state === "active" ? "no partitions assigned" : "holds nothing" }));
+              const topics = data.outbox.topics;
+              return [
+                el("h1", { text: "Group " + data.group }),
+                el("p", { class: "muted", text: `Each worker records its partitions and commits every few seconds; one silent for ${data.goneAfterSeconds} s is shown as gone. Lag: high watermark minus the group's committed offset, from the brokers.` }),
+                el("div", { class: "figures" },
+                  figure("members-active", "members running", count(active.length)),
+                  figure("partitions-held", "partitions held" + (partitions === null ? "" : ` of ${partitions}`), count(held), partitions !== null && held < partitions ? "warn" : ""),
+                  figure("group-lag", "lag (records)", data.lag ? count(data.lag.total) : "n/a"),
+                  figure("outbox-waiting", "outbox messages waiting", count(data.outbox.waiting), data.outbox.waiting ? "warn" : ""),
+                  figure("outbox-set-aside", "outbox messages set aside", data.outbox.setAside === null ? "n/a" : count(data.outbox.setAside), data.outbox.setAside ? "bad" : "")),
+                data.lag ? null : el("p", { class: "error", text: "Lag unavailable: " + (data.lagError || "unknown") }),
+                data.members.length ? data.members.map(member) : el("section", { class: "card" }, el("p", { class: "muted", text: "No worker has recorded its membership yet." })),
+                data.unassigned.length ? el("section", { class: "card" }, el("h2", { text: "Partitions no running member holds" }),
+                  table(["Partition", { label: "Lag", num: true }, "Last commit"], data.unassigned.map((p) => el("tr", { "data-unassigned": name(p) }, el("td", { text: name(p) }),
+                    el("td", { class: "num" }, el("span", { "data-figure": "lag:" + name(p), text: count(p.lag) })), lastCommit(p, null))))) : null,
+                el("section", { class: "card" }, el("h2", { text: "Outbox by topic" }),
+                  topics.length ? table(["Topic", { label: "Waiting", num: true }, "Oldest waiting", { label: "Set aside", num: true }], topics.map((t) =>
+                    el("tr", { "data-outbox-topic": t.topic }, el("td", { text: t.topic }),
+                      el("td", { class: "num" }, el("span", { "data-figure": "outbox-waiting:" + t.topic, text: count(t.waiting) })),
+                      el("td", { text: t.waiting ? age(t.oldestWaitingSeconds) : "" }),
+                      el("td", { class: "num" }, el("span", { "data-figure": "outbox-set-aside:" + t.topic, text: t.setAside === null ? "n/a" : count(t.setAside) })))))
+                    : el("p", { class: "muted", text: "Nothing waiting" + (data.outbox.canSetAside ? " or set aside." : ".") })),
+              ].flat().filter(Boolean);
             },
             deadletters(data) {
               const canReplay = data.canReplay && role === "operator";

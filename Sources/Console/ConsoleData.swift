@@ -177,26 +177,11 @@ public final class ConsoleData: @unchecked Sendable {
                 try OutboxSetAside(connection: connection).list(limit: 100)
             )
         }
-        var lag: JSONValue = .null
-        var lagError: JSONValue = .null
-        if let brokers = configuration.brokers {
-            do {
-                let read = try await blocking {
-                    try GroupLag.read(
-                        brokers: brokers, properties: configuration.kafkaProperties, group: configuration.group,
-                        topics: configuration.topics.input, timeout: .seconds(3), logger: Logger(label: "csworker.console"))
-                }
-                lag = read.json
-            } catch {
-                lagError = .string("\(error)")
-            }
-        } else {
-            lagError = .string("no brokers configured (CSE_KAFKA_BROKERS)")
-        }
+        let (lag, lagError) = await readLag()
         let formatter = Date.ISO8601FormatStyle()
         return .object([
             "appliedPerMinute": .array(applied.map { .object(["minute": .string($0.minute.formatted(formatter)), "count": .int(Int64($0.count))]) }),
-            "lag": lag, "lagError": lagError,
+            "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
             "outbox": .object([
                 "backlog": .int(Int64(readings.backlog)), "oldestSeconds": .double(readings.oldestSeconds),
                 "setAside": .int(Int64(readings.setAside)),
@@ -215,6 +200,113 @@ public final class ConsoleData: @unchecked Sendable {
             ]),
             "deadLettersByClass": .object(deadLetters.mapValues { .int(Int64($0)) }),
         ])
+    }
+
+    /// The consumer group as its workers record it (`group_members`), each
+    /// held partition's lag and last commit, and the outbox per topic.
+    public func group() async throws -> JSONValue {
+        let configuration = self.configuration
+        let read: ([GroupMember], [OutboxTopicCounts], Bool) = try await withDatabase { connection in
+            let outbox = try OutboxTopicCounts.read(connection)
+            return (try GroupMembers.read(group: configuration.group, on: connection), outbox.topics, outbox.canSetAside)
+        }
+        let (members, outbox, canSetAside) = read
+        let (lag, lagError) = await readLag()
+        var byPartition: [GroupMember.Partition: GroupLag.Partition] = [:]
+        for partition in lag?.partitions ?? [] {
+            byPartition[GroupMember.Partition(topic: partition.topic, partition: partition.partition)] = partition
+        }
+        // A partition's newest commit by any member: a member that took it over shows its predecessor's until it commits.
+        var latest: [GroupMember.Partition: (commit: GroupMember.Commit, by: GroupMember)] = [:]
+        for member in members {
+            for commit in member.commits {
+                let partition = GroupMember.Partition(topic: commit.topic, partition: commit.partition)
+                if latest[partition].map({ $0.commit.at < commit.at }) ?? true { latest[partition] = (commit, member) }
+            }
+        }
+        let held = Set(members.filter { Self.state($0) == "active" }.flatMap { $0.assigned })
+        let unassigned: [JSONValue] = (lag?.partitions ?? []).compactMap { partition in
+            let key = GroupMember.Partition(topic: partition.topic, partition: partition.partition)
+            guard !held.contains(key) else { return nil }
+            return .object(
+                ["topic": .string(partition.topic), "partition": .int(Int64(partition.partition)), "lag": .int(partition.lag)]
+                    .merging(Self.lastCommitJSON(latest[key]), uniquingKeysWith: { a, _ in a }))
+        }
+        let waiting = outbox.reduce(0) { $0 + $1.waiting }
+        let setAside = outbox.reduce(0) { $0 + ($1.setAside ?? 0) }
+        let topics: [JSONValue] = outbox.map { counts in
+            .object([
+                "topic": .string(counts.topic), "waiting": .int(Int64(counts.waiting)),
+                "oldestWaitingSeconds": .double(counts.oldestWaitingSeconds),
+                "setAside": counts.setAside.map { .int(Int64($0)) } ?? .null,
+            ])
+        }
+        return .object([
+            "group": .string(configuration.group), "goneAfterSeconds": .double(GroupMembers.goneAfterSeconds),
+            "members": .array(members.map { Self.memberJSON($0, lag: byPartition, commits: latest) }),
+            // Input partitions no running member holds (a rebalance, or no worker at all).
+            "unassigned": .array(unassigned),
+            "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
+            "outbox": .object([
+                "canSetAside": .bool(canSetAside), "waiting": .int(Int64(waiting)),
+                "setAside": canSetAside ? .int(Int64(setAside)) : .null, "topics": .array(topics),
+            ]),
+        ])
+    }
+
+    /// Running, gone (silent too long: it died or lost the database) or left (stopped cleanly).
+    static func state(_ member: GroupMember) -> String {
+        member.leftAt != nil ? "left" : member.silentSeconds > GroupMembers.goneAfterSeconds ? "gone" : "active"
+    }
+
+    /// `lastCommitOffset`, `lastCommitAt` and `lastCommitBy` of a partition's newest recorded commit.
+    static func lastCommitJSON(_ entry: (commit: GroupMember.Commit, by: GroupMember)?) -> [String: JSONValue] {
+        [
+            "lastCommitOffset": entry.map { .int($0.commit.offset) } ?? .null,
+            "lastCommitAt": entry.map { .string($0.commit.at.formatted(Date.ISO8601FormatStyle())) } ?? .null,
+            "lastCommitBy": entry.map {
+                .object(["memberId": .string($0.by.memberId), "host": .string($0.by.host), "pid": .int(Int64($0.by.pid))])
+            } ?? .null,
+        ]
+    }
+
+    static func memberJSON(
+        _ member: GroupMember, lag: [GroupMember.Partition: GroupLag.Partition],
+        commits: [GroupMember.Partition: (commit: GroupMember.Commit, by: GroupMember)]
+    ) -> JSONValue {
+        let formatter = Date.ISO8601FormatStyle()
+        let partitions: [JSONValue] = member.assigned.map { partition in
+            let broker = lag[partition]
+            let fields: [String: JSONValue] = [
+                "topic": .string(partition.topic), "partition": .int(Int64(partition.partition)),
+                "lag": broker.map { .int($0.lag) } ?? .null, "end": broker.map { .int($0.end) } ?? .null,
+                "committed": broker?.committed.map { .int($0) } ?? .null,
+            ]
+            return .object(fields.merging(lastCommitJSON(commits[partition]), uniquingKeysWith: { a, _ in a }))
+        }
+        return .object([
+            "memberId": .string(member.memberId), "host": .string(member.host), "pid": .int(Int64(member.pid)),
+            "state": .string(state(member)), "startedAt": .string(member.startedAt.formatted(formatter)),
+            "assignedAt": member.assignedAt.map { .string($0.formatted(formatter)) } ?? .null,
+            "lastSeen": .string(member.lastSeen.formatted(formatter)), "silentSeconds": .double(member.silentSeconds),
+            "leftAt": member.leftAt.map { .string($0.formatted(formatter)) } ?? .null,
+            "partitions": .array(partitions),
+        ])
+    }
+
+    /// The group's lag from the brokers, or why there is none.
+    private func readLag() async -> (GroupLag?, String?) {
+        let configuration = self.configuration
+        guard let brokers = configuration.brokers else { return (nil, "no brokers configured (CSE_KAFKA_BROKERS)") }
+        do {
+            return (try await blocking {
+                try GroupLag.read(
+                    brokers: brokers, properties: configuration.kafkaProperties, group: configuration.group,
+                    topics: configuration.topics.input, timeout: .seconds(3), logger: Logger(label: "csworker.console"))
+            }, nil)
+        } catch {
+            return (nil, "\(error)")
+        }
     }
 
     public func deadLetters(canReplay: Bool) async throws -> JSONValue {

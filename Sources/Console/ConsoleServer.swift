@@ -88,6 +88,7 @@ public struct ConsoleServer: Service {
             ("/caseload/cases", "case-list", "Caseload", { request, _ in "/api/caseload/cases" + Self.query(request, ["stage", "program", "referral"]) }),
             ("/cases/:caseId", "case", "Case", { _, context in "/api/cases/\(Self.pathSafe(context.parameters.get("caseId") ?? ""))" }),
             ("/operations", "operations", "Operations", { _, _ in "/api/operations" }),
+            ("/group", "group", "Group", { _, _ in "/api/group" }),
             ("/deadletters", "deadletters", "Dead letters", { _, _ in "/api/deadletters" }),
         ]
         for page in pages {
@@ -135,6 +136,7 @@ public struct ConsoleServer: Service {
             }
         }
         router.get("/api/operations") { request, _ in try await self.api(request) { _ in try await self.data.operations() } }
+        router.get("/api/group") { request, _ in try await self.api(request) { _ in try await self.data.group() } }
         router.get("/api/deadletters") { request, _ in
             try await self.api(request) { session in try await self.data.deadLetters(canReplay: session.user.role == .operator) }
         }

@@ -85,6 +85,8 @@ struct RuntimeRoleTests {
             _ = try CaseReadModel(connection: console).show(caseId: "CS-1", asOf: today)
             _ = try OperationsReader(connection: console, timeZone: "America/Chicago").readOutboxAndWaiting()
             _ = try OutboxSetAside(connection: console).list(limit: 100)
+            _ = try GroupMembers.read(group: "csworker", on: console)
+            _ = try OutboxTopicCounts.read(console)
             let deadLetters = DeadLetterStore(connection: console, protector: SSNProtector(key: .random()))
             _ = try deadLetters.list(topic: "cse.deadletter.v1")
             _ = try deadLetters.allowReprocessing(eventId: UUID())
@@ -94,7 +96,8 @@ struct RuntimeRoleTests {
         for statement in [
             "INSERT INTO sweep_runs (as_of, cases_evaluated, tasks) VALUES ('2026-01-01', 0, 0)", "DELETE FROM case_history",
             "UPDATE outbox SET published_at = now()", "UPDATE cases SET stage = 'CLOSED'", "DELETE FROM dead_letter_replays",
-            "CREATE TABLE intruder (id int)",
+            "CREATE TABLE intruder (id int)", "DELETE FROM group_members", "UPDATE group_members SET left_at = now()",
+            "INSERT INTO group_members (member_id, group_id, host, pid, started_at, assigned, commits) VALUES ('x', 'g', 'h', 1, now(), '[]', '[]')",
             // The sealed columns and SSN hashes: the console faces the web.
             "SELECT sealed_ssns FROM cases", "SELECT * FROM cases", "SELECT sealed_event FROM case_history",
             "SELECT sealed_key, sealed_value FROM parked_events", "SELECT ssn_hash FROM parties",
@@ -202,6 +205,17 @@ struct RuntimeRoleTests {
         let view = try CaseReadModel(connection: connection).show(caseId: caseId, asOf: asOf)
         #expect(view?.history.isEmpty == false)
         _ = try ProcessingStatusReader(connection: connection, deadLetterTopic: topics.deadLetter).read()
+
+        // The worker's membership row for the console: recorded, refreshed, left; a starting worker prunes.
+        var member = GroupMember(
+            memberId: "rt-member", group: "rt-group", host: "rt-host", pid: 1, startedAt: Date(),
+            assigned: [.init(topic: "rt.input", partition: 0)], assignedAt: Date())
+        try GroupMembers.prune(group: member.group, on: connection)
+        try GroupMembers.record(member, on: connection)
+        member.commits = [.init(topic: "rt.input", partition: 0, offset: 7, at: Date())]
+        member.leftAt = Date()
+        try GroupMembers.record(member, on: connection)
+        #expect(try GroupMembers.read(group: "rt-group", on: connection).first?.commits.first?.offset == 7)
     }
 
     /// The test database's URL, connecting as `user` (trust authentication on the local cluster).

@@ -23,7 +23,7 @@ struct MigrationTests {
         ).map { try $0.decode(String.self, column: 0) }
         #expect(
             tables == [
-                "case_history", "cases", "children", "dead_letter_replays", "employments", "outbox", "outbox_interventions", "parked_events",
+                "case_history", "cases", "children", "dead_letter_replays", "employments", "group_members", "outbox", "outbox_interventions", "parked_events",
                 "parties", "processed_events", "referrals", "schema_migrations", "support_orders", "sweep_runs",
             ])
         // A table the runtime role has no line for would fail in production only.

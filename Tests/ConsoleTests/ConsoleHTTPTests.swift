@@ -133,8 +133,8 @@ import TestSupport
         return (cookie, String(csrf))
     }
 
-    static let pages = ["/", "/timeliness", "/timeliness/locate", "/caseload", "/caseload/cases?stage=ENFORCEMENT", "/cases/CS-0000001", "/operations", "/deadletters"]
-    static let apis = ["/api/timeliness", "/api/timeliness/income-withholding", "/api/caseload", "/api/caseload/cases?stage=ENFORCEMENT", "/api/cases/CS-0000001", "/api/operations", "/api/deadletters"]
+    static let pages = ["/", "/timeliness", "/timeliness/locate", "/caseload", "/caseload/cases?stage=ENFORCEMENT", "/cases/CS-0000001", "/operations", "/group", "/deadletters"]
+    static let apis = ["/api/timeliness", "/api/timeliness/income-withholding", "/api/caseload", "/api/caseload/cases?stage=ENFORCEMENT", "/api/cases/CS-0000001", "/api/operations", "/api/group", "/api/deadletters"]
 
     @Test func nothingWithoutASession() async throws {
         let fixture = try Fixture(cases: 5)
@@ -293,6 +293,82 @@ import TestSupport
         }
     }
 
+    /// The Group page shows what the workers recorded: who runs, who is gone
+    /// or left, their partitions and last commits, and the outbox per topic.
+    @Test func theGroupPageShowsTheRecordedMembersAndTheOutbox() async throws {
+        let fixture = try Fixture(cases: 10)
+        defer { fixture.drop() }
+        let connection = try PostgresConnection(connectionString: fixture.url, connectTimeout: .seconds(5))
+        defer { connection.close() }
+        let started = Date(timeIntervalSince1970: 1_800_000_000)
+        let input = fixture.topics.input
+        let committedAt = Date(timeIntervalSince1970: 1_800_000_100)
+        let running = GroupMember(
+            memberId: "running", group: "console-test", host: "worker-a", pid: 101, startedAt: started,
+            assigned: [.init(topic: input[0], partition: 0), .init(topic: input[0], partition: 1)], assignedAt: started,
+            commits: [.init(topic: input[0], partition: 1, offset: 42, at: committedAt)])
+        let crashed = GroupMember(
+            memberId: "crashed", group: "console-test", host: "worker-b", pid: 202, startedAt: started,
+            assigned: [.init(topic: input[1], partition: 0)], assignedAt: started)
+        // It committed partition 0 before the running member took it over.
+        let left = GroupMember(
+            memberId: "left", group: "console-test", host: "worker-c", pid: 303, startedAt: started,
+            commits: [.init(topic: input[0], partition: 0, offset: 17, at: started)], leftAt: committedAt)
+        let otherGroup = GroupMember(memberId: "other", group: "another-group", host: "worker-d", pid: 404, startedAt: started)
+        for member in [running, crashed, left, otherGroup] { try GroupMembers.record(member, on: connection) }
+        try connection.execute("UPDATE group_members SET last_seen = now() - interval '5 minutes' WHERE member_id = 'crashed'")
+        // A week gone: a starting worker's prune forgets it.
+        try GroupMembers.record(GroupMember(memberId: "ancient", group: "console-test", host: "worker-e", pid: 505, startedAt: started), on: connection)
+        try connection.execute("UPDATE group_members SET last_seen = now() - interval '8 days' WHERE member_id = 'ancient'")
+        try GroupMembers.prune(group: "console-test", on: connection)
+
+        try await fixture.test { client in
+            let unsigned = try await client.execute(uri: "/api/group", method: .get)
+            #expect(unsigned.status == .unauthorized)
+            #expect(!String(buffer: unsigned.body).contains("worker-a"))
+            let signedIn = try await Self.signIn(client, name: "viewer1", password: Self.viewerPassword)
+            let answer = try await client.execute(uri: "/api/group", method: .get, headers: [.cookie: signedIn.cookie])
+            #expect(answer.status == .ok)
+            let group = try JSONValue.parse(Array(buffer: answer.body))
+            let members = try #require(group["members"]?.arrayValue)
+            #expect(members.compactMap { $0["memberId"]?.stringValue } == ["running", "crashed", "left"], "running first; other groups and the pruned left out")
+            #expect(members.compactMap { $0["state"]?.stringValue } == ["active", "gone", "left"])
+            let partitions = try #require(members.first?["partitions"]?.arrayValue)
+            #expect(partitions.compactMap { $0["partition"]?.intValue } == [0, 1])
+            #expect(partitions[0]["lastCommitOffset"]?.intValue == 17, "its predecessor's commit")
+            #expect(partitions[0]["lastCommitBy"]?["memberId"]?.stringValue == "left")
+            #expect(partitions[1]["lastCommitOffset"]?.intValue == 42)
+            #expect(partitions[1]["lastCommitBy"]?["memberId"]?.stringValue == "running")
+            #expect(partitions[1]["lastCommitAt"]?.stringValue == committedAt.formatted(Date.ISO8601FormatStyle()))
+            #expect(partitions[1]["lag"]?.isNull == true, "no brokers: no lag")
+            #expect(group["lagError"]?.stringValue?.contains("CSE_KAFKA_BROKERS") == true)
+            #expect(members[0]["host"]?.stringValue == "worker-a" && members[0]["pid"]?.intValue == 101)
+
+            // The outbox per topic equals the database's counts.
+            let topics = try #require(group["outbox"]?["topics"]?.arrayValue)
+            try fixture.admin.execute("SELECT set_config('search_path', $1, false)", fixture.schema)
+            let expected = try fixture.admin.query(
+                "SELECT topic, count(*) FROM outbox WHERE published_at IS NULL GROUP BY topic ORDER BY topic"
+            ).map { (try $0.decode(String.self, column: 0), Int64(try $0.decode(Int.self, column: 1))) }
+            #expect(!expected.isEmpty)
+            #expect(topics.map { $0["topic"]?.stringValue ?? "" } == expected.map { $0.0 })
+            #expect(topics.map { $0["waiting"]?.intValue ?? -1 } == expected.map { $0.1 })
+            #expect(group["outbox"]?["waiting"]?.intValue == expected.reduce(0) { $0 + $1.1 })
+            let hasSetAside = try fixture.count(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'outbox' AND column_name = 'set_aside_at'") > 0
+            #expect(group["outbox"]?["canSetAside"]?.boolValue == hasSetAside)
+            if hasSetAside {
+                #expect(group["outbox"]?["setAside"]?.intValue == Int64(try fixture.count("SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL")))
+            } else {
+                #expect(group["outbox"]?["setAside"]?.isNull == true)
+            }
+
+            let page = try await client.execute(uri: "/group", method: .get, headers: [.cookie: signedIn.cookie])
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains(#"data-api="/api/group""#))
+        }
+    }
+
     @Test func hstsOnlyOverTLS() async throws {
         let fixture = try Fixture(cases: 2)
         defer { fixture.drop() }
@@ -431,6 +507,12 @@ import TestSupport
             #expect(operations["lagError"]?.stringValue?.contains("CSE_KAFKA_BROKERS") == true)
             let deadLetters = try JSONValue.parse(Array(try await get("/api/deadletters").text.utf8))
             #expect(deadLetters["deadLetters"]?.arrayValue?.count == Int(try fixture.count("SELECT count(*) FROM outbox WHERE sealed")))
+
+            let group = try JSONValue.parse(Array(try await get("/api/group").text.utf8))
+            #expect(group["outbox"]?["waiting"]?.intValue
+                == Int64(try fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL")))
+            #expect(group["outbox"]?["setAside"]?.intValue == 1, "the message set aside above, on the Group page too")
+            #expect(group["members"]?.arrayValue?.isEmpty == true)
 
             // Every answer, pages and API, a few cases included: masked SSNs only.
             var caseIds: [String] = []
