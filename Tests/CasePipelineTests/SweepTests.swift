@@ -65,7 +65,8 @@ struct SweepTests {
 
             // A worker's relay publishes them with the sweep's deterministic causation id.
             try h.startWorker()
-            let taxOffset = try await h.waitForTasks { $0.caseId == caseId && $0.type == "tax-offset-referral" }
+            // Generous: under the whole suite's load the collector's join alone can take most of 30 s.
+            let taxOffset = try await h.waitForTasks(timeout: .seconds(75)) { $0.caseId == caseId && $0.type == "tax-offset-referral" }
             #expect(taxOffset.map(\.action) == ["ISSUE"])
             #expect(taxOffset.first?.causationId == Self.causation("2026-06-02"))
             try await h.waitForTasks { $0.caseId == caseId && $0.type == "license-suspension" }
