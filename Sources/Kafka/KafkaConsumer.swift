@@ -21,8 +21,7 @@ public enum KafkaRebalanceEvent: Sendable, Hashable {
 ///
 /// Poll from one thread at a time (the service's poll loop). Rebalances run
 /// inside `poll`/`pollBatch`/`close` on that thread: the `onRebalance`
-/// handler is called there synchronously (it may commit), and the same
-/// events are also published on `rebalanceEvents`. Other calls (commit,
+/// handler is called there synchronously (it may commit). Other calls (commit,
 /// pause, assignment) are safe from any thread.
 public final class KafkaConsumer: Sendable {
     private let client: RdKafkaClient
@@ -31,20 +30,13 @@ public final class KafkaConsumer: Sendable {
     private let unreachableTimeout: Duration
     /// An error met while a batch already held messages, raised on the next poll.
     private let deferredError = Mutex<KafkaError?>(nil)
-    private let rebalanceContinuation: AsyncStream<KafkaRebalanceEvent>.Continuation
-
-    /// Every assignment change, in order, for observers. Unbounded buffer:
-    /// rebalances are rare.
-    public let rebalanceEvents: AsyncStream<KafkaRebalanceEvent>
 
     public init(
         configuration: KafkaConsumerConfiguration, logger: Logger,
         onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)? = nil
     ) throws {
-        let (stream, continuation) = AsyncStream.makeStream(of: KafkaRebalanceEvent.self)
         let context = ClientContext(
-            logger: logger, brokers: configuration.bootstrapServers,
-            rebalance: RebalanceDispatch(handler: onRebalance, continuation: continuation))
+            logger: logger, brokers: configuration.bootstrapServers, rebalance: RebalanceDispatch(handler: onRebalance))
         client = try RdKafkaClient(
             type: RD_KAFKA_CONSUMER, properties: try configuration.librdkafkaProperties(), context: context
         ) { conf in
@@ -55,12 +47,6 @@ public final class KafkaConsumer: Sendable {
         rd_kafka_poll_set_consumer(client.handle)
         self.logger = logger
         self.unreachableTimeout = configuration.brokerUnreachableTimeout
-        self.rebalanceEvents = stream
-        self.rebalanceContinuation = continuation
-    }
-
-    deinit {
-        rebalanceContinuation.finish()
     }
 
     /// Joins the group for `topics` once a broker has answered (within
@@ -289,7 +275,6 @@ public final class KafkaConsumer: Sendable {
     public func close() throws {
         guard gate.close() else { return }
         let err = rd_kafka_consumer_close(client.handle)
-        rebalanceContinuation.finish()
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(operation: "leave consumer group", err: err) }
     }
 
@@ -322,22 +307,17 @@ public struct KafkaMessageSequence: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
 }
 
-/// Where rebalance events go: the synchronous handler first, then the stream.
+/// Where rebalance events go: the owner's synchronous handler. (No stream
+/// beside it: one nobody read grew for the life of the process.)
 final class RebalanceDispatch: Sendable {
     let handler: (@Sendable (KafkaRebalanceEvent) -> Void)?
-    let continuation: AsyncStream<KafkaRebalanceEvent>.Continuation
 
-    init(
-        handler: (@Sendable (KafkaRebalanceEvent) -> Void)?,
-        continuation: AsyncStream<KafkaRebalanceEvent>.Continuation
-    ) {
+    init(handler: (@Sendable (KafkaRebalanceEvent) -> Void)?) {
         self.handler = handler
-        self.continuation = continuation
     }
 
     func deliver(_ event: KafkaRebalanceEvent) {
         handler?(event)
-        continuation.yield(event)
     }
 }
 
