@@ -42,7 +42,7 @@ struct ReconnectTests {
             let (relay, connection) = try Self.relay(url: h.databaseURL, protector: h.protector, producer: h.producer)
             relay.start()
             try Self.enqueue(5, from: 0, url: h.databaseURL, protector: h.protector, topics: h.topics)
-            try await eventually(timeout: .seconds(30), "the first rows are published") { h.collector.all.count >= 5 }
+            try await eventually(timeout: .seconds(45), "the first rows are published") { h.collector.all.count >= 5 }
             _ = try h.connection.query("SELECT pg_terminate_backend($1)", connection.backendPID)
             try Self.enqueue(5, from: 5, url: h.databaseURL, protector: h.protector, topics: h.topics)
             try await eventually(timeout: .seconds(30), "rows enqueued after the termination are published") { h.collector.all.count >= 10 }
@@ -84,7 +84,7 @@ struct ReconnectTests {
 
             try await eventually(timeout: .seconds(20), "the probe reaches the database") { watch.isReachable }
             try Self.enqueue(5, from: 0, url: url, protector: h.protector, topics: h.topics)
-            try await eventually(timeout: .seconds(30), "the first rows are published") { h.collector.all.count >= 5 }
+            try await eventually(timeout: .seconds(45), "the first rows are published") { h.collector.all.count >= 5 }
 
             try server.crash()
             try await eventually(timeout: .seconds(20), "the probe reports the database gone") { !watch.isReachable }

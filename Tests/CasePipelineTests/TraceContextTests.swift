@@ -56,7 +56,7 @@ struct TraceContextTests {
 
             // Another worker's relay publishes them.
             try h.startWorker()
-            try await eventually(timeout: .seconds(30), "every task and the dead letter are published") {
+            try await eventually(timeout: .seconds(45), "every task and the dead letter are published") {
                 try h.unpublished == 0 && h.collector.deadLetters.count == 1 && h.collector.tasks.count == report.tasks
             }
             func traceparent(_ headers: [KafkaHeader]) -> String? {

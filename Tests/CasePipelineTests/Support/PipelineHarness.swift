@@ -152,7 +152,7 @@ final class PipelineHarness: @unchecked Sendable {
     /// Waits until the collector has seen at least `count` tasks for which `predicate` holds.
     @discardableResult
     func waitForTasks(
-        _ count: Int = 1, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+        _ count: Int = 1, timeout: Duration = .seconds(45), sourceLocation: SourceLocation = #_sourceLocation,
         where predicate: @escaping (TopicCollector.PublishedTask) -> Bool
     ) async throws -> [TopicCollector.PublishedTask] {
         try await eventually(timeout: timeout, "\(count) matching tasks are published", sourceLocation: sourceLocation) {

@@ -44,6 +44,10 @@ final class TopicCollector: Sendable {
         self.topics = topics
         var configuration = try Services.consumerConfiguration(group: "collector-\(Services.uniqueLabel())")
         configuration.autoOffsetReset = .earliest
+        // Tansu holds a JoinGroup up to the rebalance timeout (max.poll.interval);
+        // the collector polls every 100 ms, so a short one lets it join sooner
+        // when the whole target's tests crowd the broker.
+        configuration.maxPollInterval = .seconds(10)
         consumer = try KafkaConsumer(configuration: configuration, logger: Services.logger)
         try consumer.subscribe(topics.allTasks + [topics.deadLetter])
         Thread { [self] in
