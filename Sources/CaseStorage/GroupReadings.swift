@@ -148,10 +148,9 @@ public struct OutboxTopicCounts: Sendable, Hashable {
     public var topic: String
     public var waiting: Int
     public var oldestWaitingSeconds: Double
-    /// nil: this schema cannot set messages aside.
-    public var setAside: Int?
+    public var setAside: Int
 
-    public init(topic: String, waiting: Int, oldestWaitingSeconds: Double, setAside: Int?) {
+    public init(topic: String, waiting: Int, oldestWaitingSeconds: Double, setAside: Int) {
         self.topic = topic
         self.waiting = waiting
         self.oldestWaitingSeconds = oldestWaitingSeconds
@@ -161,7 +160,7 @@ public struct OutboxTopicCounts: Sendable, Hashable {
     /// Waiting and set-aside counts by topic, topics in name order (one
     /// statement; the unpublished rows' partial index answers it). Dropped
     /// messages are neither: they will never be published.
-    public static func read(_ connection: PostgresConnection) throws -> (topics: [OutboxTopicCounts], canSetAside: Bool) {
+    public static func read(_ connection: PostgresConnection) throws -> [OutboxTopicCounts] {
         let rows = try connection.query(
             """
             SELECT topic,
@@ -177,6 +176,6 @@ public struct OutboxTopicCounts: Sendable, Hashable {
                 topic: try row.decode(String.self, column: 0), waiting: try row.decode(Int.self, column: 1),
                 oldestWaitingSeconds: max(0, try row.decode(Double.self, column: 2)), setAside: try row.decode(Int.self, column: 3)))
         }
-        return (counts, true)
+        return counts
     }
 }

@@ -330,7 +330,7 @@ enum ConsoleAssets {
                   figure("partitions-held", "partitions held" + (partitions === null ? "" : ` of ${partitions}`), count(held), partitions !== null && held < partitions ? "warn" : ""),
                   figure("group-lag", "lag (records)", data.lag ? count(data.lag.total) : "n/a"),
                   figure("outbox-waiting", "outbox messages waiting", count(data.outbox.waiting), data.outbox.waiting ? "warn" : ""),
-                  figure("outbox-set-aside", "outbox messages set aside", data.outbox.setAside === null ? "n/a" : count(data.outbox.setAside), data.outbox.setAside ? "bad" : "")),
+                  figure("outbox-set-aside", "outbox messages set aside", count(data.outbox.setAside), data.outbox.setAside ? "bad" : "")),
                 data.lag ? null : el("p", { class: "error", text: "Lag unavailable: " + (data.lagError || "unknown") }),
                 data.members.length ? data.members.map(member) : el("section", { class: "card" }, el("p", { class: "muted", text: "No worker has recorded its membership yet." })),
                 data.unassigned.length ? el("section", { class: "card" }, el("h2", { text: "Partitions no running member holds" }),
@@ -341,8 +341,8 @@ enum ConsoleAssets {
                     el("tr", { "data-outbox-topic": t.topic }, el("td", { text: t.topic }),
                       el("td", { class: "num" }, el("span", { "data-figure": "outbox-waiting:" + t.topic, text: count(t.waiting) })),
                       el("td", { text: t.waiting ? age(t.oldestWaitingSeconds) : "" }),
-                      el("td", { class: "num" }, el("span", { "data-figure": "outbox-set-aside:" + t.topic, text: t.setAside === null ? "n/a" : count(t.setAside) })))))
-                    : el("p", { class: "muted", text: "Nothing waiting" + (data.outbox.canSetAside ? " or set aside." : ".") })),
+                      el("td", { class: "num" }, el("span", { "data-figure": "outbox-set-aside:" + t.topic, text: count(t.setAside) })))))
+                    : el("p", { class: "muted", text: "Nothing waiting or set aside." })),
               ].flat().filter(Boolean);
             },
             deadletters(data) {

@@ -206,11 +206,9 @@ public final class ConsoleData: @unchecked Sendable {
     /// held partition's lag and last commit, and the outbox per topic.
     public func group() async throws -> JSONValue {
         let configuration = self.configuration
-        let read: ([GroupMember], [OutboxTopicCounts], Bool) = try await withDatabase { connection in
-            let outbox = try OutboxTopicCounts.read(connection)
-            return (try GroupMembers.read(group: configuration.group, on: connection), outbox.topics, outbox.canSetAside)
+        let (members, outbox): ([GroupMember], [OutboxTopicCounts]) = try await withDatabase { connection in
+            (try GroupMembers.read(group: configuration.group, on: connection), try OutboxTopicCounts.read(connection))
         }
-        let (members, outbox, canSetAside) = read
         let (lag, lagError) = await readLag()
         var byPartition: [GroupMember.Partition: GroupLag.Partition] = [:]
         for partition in lag?.partitions ?? [] {
@@ -233,12 +231,12 @@ public final class ConsoleData: @unchecked Sendable {
                     .merging(Self.lastCommitJSON(latest[key]), uniquingKeysWith: { a, _ in a }))
         }
         let waiting = outbox.reduce(0) { $0 + $1.waiting }
-        let setAside = outbox.reduce(0) { $0 + ($1.setAside ?? 0) }
+        let setAside = outbox.reduce(0) { $0 + $1.setAside }
         let topics: [JSONValue] = outbox.map { counts in
             .object([
                 "topic": .string(counts.topic), "waiting": .int(Int64(counts.waiting)),
                 "oldestWaitingSeconds": .double(counts.oldestWaitingSeconds),
-                "setAside": counts.setAside.map { .int(Int64($0)) } ?? .null,
+                "setAside": .int(Int64(counts.setAside)),
             ])
         }
         return .object([
@@ -248,8 +246,7 @@ public final class ConsoleData: @unchecked Sendable {
             "unassigned": .array(unassigned),
             "lag": lag?.json ?? .null, "lagError": lagError.map { .string($0) } ?? .null,
             "outbox": .object([
-                "canSetAside": .bool(canSetAside), "waiting": .int(Int64(waiting)),
-                "setAside": canSetAside ? .int(Int64(setAside)) : .null, "topics": .array(topics),
+                "waiting": .int(Int64(waiting)), "setAside": .int(Int64(setAside)), "topics": .array(topics),
             ]),
         ])
     }
