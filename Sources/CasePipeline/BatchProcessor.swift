@@ -263,7 +263,9 @@ public final class BatchProcessor: @unchecked Sendable {
             // Decide in memory; the committed events of cases late events
             // re-derive are read first, in one statement, as far as the loaded
             // states tell.
-            var router = router(loaded, report: base, resolved: resolved, identities: admission.byEventId, outbox: refused)
+            // One provenance for the batch: its decoder refusals and the router's share a failure time.
+            var router = router(
+                loaded, report: base, resolved: resolved, identities: admission.byEventId, outbox: refused, provenance: provenance)
             try router.earlier.prefetch(router.lateCases(of: fresh))
             let resumedBefore = router.checkpoints.resumed
             try router.apply(fresh)
@@ -301,11 +303,11 @@ public final class BatchProcessor: @unchecked Sendable {
     /// A router over what the batch loaded.
     private func router(
         _ loaded: borrowing LoadedCases, report: BatchReport, resolved: [SSNHash: [String]] = [:],
-        identities: [UUID: Identities] = [:], outbox: [OutboxMessage] = []
+        identities: [UUID: Identities] = [:], outbox: [OutboxMessage] = [], provenance: DeadLetter.Provenance? = nil
     ) -> BatchRouter {
         BatchRouter(
             protector: protector, topics: topics, policy: policy, logger: logger,
-            provenance: DeadLetter.Provenance(consumerGroup: consumerGroup), states: loaded.states, resolved: resolved,
+            provenance: provenance ?? DeadLetter.Provenance(consumerGroup: consumerGroup), states: loaded.states, resolved: resolved,
             parked: TakenFromParking(loaded.parked), identities: identities,
             earlier: EarlierEvents(source: loaded.history, kept: earlierEvents), checkpoints: checkpoints, report: report,
             outbox: outbox)

@@ -92,12 +92,7 @@ extension DeadLetterReplay {
     /// context among them), which dead letter it replays, when the event first
     /// failed and how often: if it fails again, its dead letter continues the chain.
     static func headers(replaying record: DeadLetterRecord) -> [KafkaHeader] {
-        var headers: [KafkaHeader] = []
-        for header in record.headers where header.name.hasPrefix(DeadLetter.Header.originalPrefix)
-            && header.name != DeadLetter.Header.originalTimestamp
-        {
-            headers.append(KafkaHeader(String(header.name.dropFirst(DeadLetter.Header.originalPrefix.count)), header.value))
-        }
+        var headers = record.originalHeaders.map { KafkaHeader($0.name, $0.value) }
         headers.append(KafkaHeader(replayHeader, record.messageId.lowercasedText))
         if let first = record.header(DeadLetter.Header.firstFailedAt) { headers.append(KafkaHeader(DeadLetter.Header.firstFailedAt, first)) }
         headers.append(KafkaHeader(DeadLetter.Header.attempts, record.header(DeadLetter.Header.attempts) ?? "1"))
@@ -115,4 +110,13 @@ extension DeadLetterReplay {
 extension DeadLetterRecord {
     /// The refused event's id, when its envelope was readable.
     public var eventId: UUID? { header(DeadLetter.Header.eventId).flatMap(UUID.init(uuidString:)) }
+
+    /// The refused record's own headers (trace context and the like), under
+    /// their own names again: what a replay sends back.
+    public var originalHeaders: [OutboxHeader] {
+        headers.compactMap { header in
+            guard header.name.hasPrefix(DeadLetter.Header.originalPrefix), header.name != DeadLetter.Header.originalTimestamp else { return nil }
+            return OutboxHeader(name: String(header.name.dropFirst(DeadLetter.Header.originalPrefix.count)), value: header.value)
+        }
+    }
 }

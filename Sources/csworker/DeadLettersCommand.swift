@@ -149,21 +149,10 @@ enum DeadLetterLine {
         ]
     }
 
-    /// The producer's headers the record carried (trace context and the like).
-    static func originalHeaders(_ record: DeadLetterRecord) -> [String: String] {
-        var found: [String: String] = [:]
-        for header in record.headers where header.name.hasPrefix(DeadLetter.Header.originalPrefix)
-            && header.name != DeadLetter.Header.originalTimestamp
-        {
-            found[String(header.name.dropFirst(DeadLetter.Header.originalPrefix.count))] = header.value
-        }
-        return found
-    }
-
     static func json(_ record: DeadLetterRecord) -> String {
         var object: [String: Any] = Dictionary(uniqueKeysWithValues: fields(record).filter { !$0.1.isEmpty })
-        let original = originalHeaders(record)
-        if !original.isEmpty { object["originalHeaders"] = original }
+        let original = record.originalHeaders
+        if !original.isEmpty { object["originalHeaders"] = Dictionary(original.map { ($0.name, $0.value) }) { _, last in last } }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
