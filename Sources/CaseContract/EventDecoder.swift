@@ -88,7 +88,50 @@ public enum EventDecoder {
             .contemptFinding(
                 ContemptFinding(
                     purgeAmountCents: try data.receivedCents("purgeAmountCents"), complianceDueOn: try data.date("complianceDueOn")))
+        case .collectionReceived: .collectionReceived(try collectionReceived(data))
+        case .collectionReversed:
+            .collectionReversed(
+                CollectionReversed(
+                    collectionId: try data.string("collectionId"), reversedOn: try data.date("reversedOn"),
+                    reason: try data.oneOf("reason", ReversalReason.self),
+                    amountCents: try data.optional("amountCents", data.receivedCents)))
+        case .accountAdjusted:
+            .accountAdjusted(
+                AccountAdjusted(
+                    adjustmentId: try data.string("adjustmentId"), amountCents: try data.signedCents("amountCents"),
+                    effectiveOn: try data.date("effectiveOn"), reason: try data.oneOf("reason", AdjustmentReason.self),
+                    orderId: try data.optional("orderId") { (key) throws(EventDecodingError) in try data.string(key) }))
+        case .disbursementReturned:
+            .disbursementReturned(
+                DisbursementReturned(
+                    disbursementTaskId: try data.uuid("disbursementTaskId"), returnedOn: try data.date("returnedOn"),
+                    reason: try data.oneOf("reason", DisbursementReturnReason.self)))
+        case .matchUnemploymentClaim:
+            .unemploymentClaim(
+                UnemploymentClaim(
+                    claimant: try employee(data.object("claimant"), requireNames: true),
+                    agency: try fullEmployer(data.object("agency")), claimFiledOn: try data.date("claimFiledOn"),
+                    weeklyBenefitCents: try data.receivedCents("weeklyBenefitCents"), receivedOn: try data.date("receivedOn")))
+        case .matchFinancialAccount:
+            .financialAccountMatch(
+                FinancialAccountMatch(
+                    accountHolder: try employee(data.object("accountHolder"), requireNames: true),
+                    institution: try fullEmployer(data.object("institution")),
+                    accountKind: try data.oneOf("accountKind", AccountKind.self), balanceCents: try data.cents("balanceCents"),
+                    matchedOn: try data.date("matchedOn")))
         }
+    }
+
+    static func collectionReceived(_ r: FieldReader) throws(EventDecodingError) -> CollectionReceived {
+        let collectionId = try r.string("collectionId")
+        let sourceName = try r.rawString("source")
+        guard let source = CollectionSource(rawValue: sourceName), CollectionSource.received.contains(source) else {
+            throw r.violation("source", "must be one of " + CollectionSource.received.map(\.rawValue).joined(separator: ", "))
+        }
+        return CollectionReceived(
+            collectionId: collectionId, source: source, amountCents: try r.receivedCents("amountCents"),
+            receivedOn: try r.date("receivedOn"), jointReturn: try r.optional("jointReturn", r.bool) ?? false,
+            taxYear: try r.optional("taxYear", r.year))
     }
 
     // MARK: Shared shapes (common.json $defs)

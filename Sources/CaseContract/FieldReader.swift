@@ -103,6 +103,28 @@ struct FieldReader {
     /// has it), but `12.5` and the string `"1250"` are rejected.
     func cents(_ key: String) throws(EventDecodingError) -> Cents { try cents(key, minimum: 0) }
 
+    /// A signed amount (an adjustment): nonzero, at most the contract's bound either way.
+    func signedCents(_ key: String) throws(EventDecodingError) -> Cents {
+        let cents = try cents(key, minimum: -InputLimits.maximumCents)
+        guard cents != 0 else { throw violation(key, "must be a nonzero integer number of cents from -\(InputLimits.maximumCents) to \(InputLimits.maximumCents)") }
+        return cents
+    }
+
+    /// A calendar year within the accepted dates (a tax year).
+    func year(_ key: String) throws(EventDecodingError) -> Int {
+        let value = try value(key)
+        let rule = "must be a year from \(InputLimits.earliestDate.year) to \(InputLimits.latestDate.year)"
+        let year: Int64
+        switch value {
+        case .int(let i): year = i
+        case .double(let d) where d.rounded(.towardZero) == d && abs(d) < 1e6: year = Int64(d)
+        case .double: throw violation(key, rule)
+        default: throw wrongType(key, expected: "an integer year", got: value)
+        }
+        guard year >= Int64(InputLimits.earliestDate.year), year <= Int64(InputLimits.latestDate.year) else { throw violation(key, rule) }
+        return Int(year)
+    }
+
     private func cents(_ key: String, minimum: Cents) throws(EventDecodingError) -> Cents {
         let cents: Cents
         switch try value(key) {

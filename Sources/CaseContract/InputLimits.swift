@@ -120,8 +120,17 @@ extension InputLimits {
             return remittance.payments.enumerated().map { (.index(payments, $0.offset).appending("amountCents"), $0.element.amountCents, caps.paymentCents) }
         case .contemptFinding(let finding):
             return [(data.appending("purgeAmountCents"), finding.purgeAmountCents, caps.judgmentCents)]
+        case .collectionReceived(let collection):
+            return [(data.appending("amountCents"), collection.amountCents, caps.paymentCents)]
+        case .collectionReversed(let reversal):
+            return reversal.amountCents.map { [(data.appending("amountCents"), $0, caps.paymentCents)] } ?? []
+        case .accountAdjusted(let adjustment):
+            // Either way: a credit as large as a debit is as much a keying error.
+            return [(data.appending("amountCents"), adjustment.amountCents.magnitude > UInt64(Cents.max) ? .max : abs(adjustment.amountCents), caps.judgmentCents)]
+        case .unemploymentClaim(let claim):
+            return [(data.appending("weeklyBenefitCents"), claim.weeklyBenefitCents, caps.monthlyCents)]
         case .partyUpdate, .closureRequest, .newHire, .termination, .iwoResponse, .orderTerminated, .paternityEstablished,
-            .paternityExcluded, .hearingScheduled, .serviceCompleted, .serviceFailed:
+            .paternityExcluded, .hearingScheduled, .serviceCompleted, .serviceFailed, .disbursementReturned, .financialAccountMatch:
             return []
         }
     }

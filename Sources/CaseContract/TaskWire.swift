@@ -58,7 +58,13 @@ extension TaskData {
                 f["arrearsPaymentCents"] = .int(terms.arrearsPaymentCents)
                 f["totalPerMonthCents"] = .int(terms.totalPerMonthCents)
                 f["ccpaLimitPercent"] = .int(Int64(terms.ccpaLimitPercent))
+                if let limit = terms.benefitLimit {
+                    f["weeklyBenefitCents"] = .int(limit.weeklyBenefitCents)
+                    f["withholdingPercent"] = .int(Int64(limit.withholdingPercent))
+                    f["weeklyLimitCents"] = .int(limit.weeklyLimitCents)
+                }
             }
+            f["incomeSource"] = notice.incomeSource.map { .string($0.rawValue) }
             if notice.amended { f["amended"] = true }
             f["reason"] = notice.reason.map(JSONValue.string)
         case .medicalSupportNotice(let notice):
@@ -106,7 +112,7 @@ extension TaskData {
             }
         case .disbursement(let d):
             f["paymentId"] = .string(d.paymentId)
-            f["employerFein"] = .string(d.employerFein.description)
+            f["source"] = .string(d.source.rawValue)
             f["amountCents"] = .int(d.amountCents)
             f["toCurrentSupportCents"] = .int(d.toCurrentSupportCents)
             f["toArrearsCents"] = .int(d.toArrearsCents)
@@ -114,10 +120,27 @@ extension TaskData {
             f["disbursedToFamilyCents"] = .int(d.disbursedToFamilyCents)
             f["retainedByStateCents"] = .int(d.retainedByStateCents)
             f["custodialPartyId"] = .string(d.custodialPartyId)
-            f["payDate"] = .string(d.payDate.description)
             f["receivedOn"] = .string(d.receivedOn.description)
-            f["remittanceDueOn"] = .string(d.remittanceDueOn.description)
-            f["remittedLate"] = .bool(d.remittedLate)
+            if let remittance = d.remittance {
+                f["employerFein"] = .string(remittance.employerFein.description)
+                f["payDate"] = .string(remittance.payDate.description)
+                f["remittanceDueOn"] = .string(remittance.remittanceDueOn.description)
+                f["remittedLate"] = .bool(remittance.remittedLate)
+            }
+            f["collectionId"] = d.collectionId.map(JSONValue.string)
+            f["heldUntil"] = d.heldUntil.map { .string($0.description) }
+            f["redisbursementOf"] = d.redisbursementOf.map { .string($0.lowercasedText) }
+            f["reversedCents"] = d.reversedCents.map(JSONValue.int)
+            f["reason"] = d.reason.map(JSONValue.string)
+        case .financialLevy(let levy):
+            f["institution"] = levy.institution.wire
+            f["accountKind"] = .string(levy.accountKind.rawValue)
+            f["levyCents"] = .int(levy.levyCents)
+            f["pastDueCents"] = .int(levy.pastDueCents)
+            f["balanceCents"] = .int(levy.balanceCents)
+            f["matchedOn"] = .string(levy.matchedOn.description)
+            f["obligor"] = levy.obligor.wire
+            f["reason"] = levy.reason.map(JSONValue.string)
         case .caseReview(let review):
             switch review.reason {
             case let .missingInformation(missing, receivedOn):
@@ -138,6 +161,17 @@ extension TaskData {
                 f["closureNoticeDays"] = .int(Int64(noticeDays))
                 f["earliestClosureOn"] = .string(earliest.description)
                 f["detail"] = detail.map(JSONValue.string)
+            case let .employerNotRemitting(fein, acceptedOn, days):
+                f["reason"] = "EMPLOYER_NOT_REMITTING"
+                f["employerFein"] = .string(fein.description)
+                f["acceptedOn"] = .string(acceptedOn.description)
+                f["remittanceExpectedDays"] = .int(Int64(days))
+            case let .overpaidDisbursement(collectionId, overpaid, reversedOn, taskId):
+                f["reason"] = "OVERPAID_DISBURSEMENT"
+                f["collectionId"] = .string(collectionId)
+                f["overpaidCents"] = .int(overpaid)
+                f["reversedOn"] = .string(reversedOn.description)
+                f["disbursementTaskId"] = taskId.map { .string($0.lowercasedText) }
             }
             f["arrearsCents"] = review.arrearsCents.map(JSONValue.int)
         }

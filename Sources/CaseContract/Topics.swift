@@ -5,6 +5,8 @@ public enum EventTopic: String, CaseIterable, Sendable, Hashable {
     case intake = "cse.intake.v1"
     case employerReports = "cse.employer-reports.v1"
     case courtOutcomes = "cse.court-outcomes.v1"
+    case collections = "cse.collections.v1"
+    case dataMatches = "cse.data-matches.v1"
 
     public var eventTypes: [EventType] { EventType.allCases.filter { $0.topic == self } }
 }
@@ -22,6 +24,10 @@ extension EventType {
             .courtPaternityExcluded, .courtHearingScheduled, .courtServiceCompleted, .courtServiceFailed,
             .courtContemptFinding:
             .courtOutcomes
+        case .collectionReceived, .collectionReversed, .accountAdjusted, .disbursementReturned:
+            .collections
+        case .matchUnemploymentClaim, .matchFinancialAccount:
+            .dataMatches
         }
     }
 }

@@ -219,7 +219,7 @@ struct BatchRouter {
     private mutating func route(_ pending: PendingEvent) throws {
         let event = pending.event
         switch event.payload {
-        case .newHire, .termination, .quarterlyWage:
+        case .newHire, .termination, .quarterlyWage, .unemploymentClaim, .financialAccountMatch:
             let hash = identity(of: event).reported!
             let cases = casesByNCP[hash, default: []].sorted()
             guard !cases.isEmpty else {
@@ -486,12 +486,14 @@ struct BatchRouter {
         }
     }
 
-    /// The person an employer report names (remittances and IWO responses name cases).
+    /// The person an employer report or data match names (remittances and IWO responses name cases).
     static func employeeSSN(_ event: Event) -> SSN? {
         switch event.payload {
         case .newHire(let hire): hire.employee.ssn
         case .termination(let termination): termination.employee.ssn
         case .quarterlyWage(let wage): wage.employee.ssn
+        case .unemploymentClaim(let claim): claim.claimant.ssn
+        case .financialAccountMatch(let match): match.accountHolder.ssn
         default: nil
         }
     }

@@ -174,6 +174,9 @@ public enum DeadLetter {
         case .unknownOrder: "the event names a support order the case does not have"
         case .ledgerRejected(_, let ledger): "the ledger refused the change: \(LedgerReason.text(ledger))"
         case .earlierEventsMissing: "the case's earlier events, needed to place a late event, were not all found"
+        case .unknownCollection: "the reversal names a collection the case never received"
+        case .reversalExceedsCollection: "the reversal is more than is left of the collection"
+        case .unknownDisbursement: "the returned disbursement is not one the case issued"
         }
     }
 }
@@ -188,7 +191,8 @@ enum LedgerReason {
         case .orderAlreadyEstablished: "the order is already established with other terms"
         case .unknownOrder: "the case has no such order"
         case .modificationBeforeOrderStart: "the modification takes effect before the order starts"
-        case .conflictingPayment: "a payment was already applied with a different amount or date"
+        case .conflictingPayment: "a payment (or a collection with the same collectionId) was already applied with a different amount, date or source"
+        case .conflictingCharge: "a reversal or adjustment with the same id was already recorded with other terms"
         }
     }
 }

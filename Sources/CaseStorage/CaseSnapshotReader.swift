@@ -62,6 +62,7 @@ public enum CaseSnapshotReader {
         var appliedEventIds: [UUID]?, latestEvent: EventPosition?
         var locateRequestedOn: LocalDate?, establishmentPreparationRequestedOn: LocalDate?, contempt: ContemptRecord?
         var pendingClosure: ClosureReview?, closedOn: LocalDate?, referralsEvaluatedThrough: LocalDate?
+        var collections: [CollectionRecord] = [], returnedDisbursements: [ReturnedDisbursement] = []
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -78,6 +79,10 @@ public enum CaseSnapshotReader {
             case "endedEmployments":
                 endedEmployments = try Field.within("endedEmployments") { try Read.array(&r, endedEmployment) }
             case "ledger": ledger = try Field.within("ledger") { try self.ledger(&r) }
+            // Absent in rows written before collections from other sources.
+            case "collections": collections = try Field.within("collections") { try Read.array(&r, collection) }
+            case "returnedDisbursements":
+                returnedDisbursements = try Field.within("returnedDisbursements") { try Read.array(&r, returnedDisbursement) }
             case "referrals": referrals = try Field.within("referrals") { try Read.array(&r, referral) }
             case "hearings": hearings = try Field.within("hearings") { try Read.array(&r, hearing) }
             case "serviceOfProcess":
@@ -108,6 +113,8 @@ public enum CaseSnapshotReader {
             children: try Field.need(children, "children"), ledger: try Field.need(ledger, "ledger"))
         state.orders = try Field.need(orders, "orders")
         state.employments = try Field.need(employments, "employments")
+        state.collections = collections
+        state.returnedDisbursements = returnedDisbursements
         state.endedEmployments = try Field.need(endedEmployments, "endedEmployments")
         state.referrals = try Field.need(referrals, "referrals")
         state.hearings = try Field.need(hearings, "hearings")
@@ -253,6 +260,8 @@ public enum CaseSnapshotReader {
         var fein: FEIN?, name: String?, address: Address?, since: LocalDate?, withholding: WithholdingStatus?
         var withholdingOrderId: String?, medicalSupportNoticeIssued: Bool?, medicalCoverage: MedicalCoverage?
         var lastReportedQuarter: Quarter?, lastReportedWagesCents: Cents?
+        var incomeSource: IncomeSource?, weeklyBenefitCents: Cents?, acceptedOn: LocalDate?, lastRemittedOn: LocalDate?
+        var notRemittingReviewOn: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -270,6 +279,13 @@ public enum CaseSnapshotReader {
                 lastReportedQuarter = try Field.within("lastReportedQuarter") { try Read.optional(&r, Read.quarter) }
             case "lastReportedWagesCents":
                 lastReportedWagesCents = try Field.within("lastReportedWagesCents") { try Read.optional(&r, Read.cents) }
+            case "incomeSource": incomeSource = try Field.within("incomeSource") { try Read.optional(&r, Read.code) }
+            case "weeklyBenefitCents":
+                weeklyBenefitCents = try Field.within("weeklyBenefitCents") { try Read.optional(&r, Read.cents) }
+            case "acceptedOn": acceptedOn = try Field.within("acceptedOn") { try Read.optional(&r, Read.date) }
+            case "lastRemittedOn": lastRemittedOn = try Field.within("lastRemittedOn") { try Read.optional(&r, Read.date) }
+            case "notRemittingReviewOn":
+                notRemittingReviewOn = try Field.within("notRemittingReviewOn") { try Read.optional(&r, Read.date) }
             default: try r.skipValue()
             }
         }
@@ -281,6 +297,11 @@ public enum CaseSnapshotReader {
         employment.medicalCoverage = medicalCoverage
         employment.lastReportedQuarter = lastReportedQuarter
         employment.lastReportedWagesCents = lastReportedWagesCents
+        employment.incomeSource = incomeSource
+        employment.weeklyBenefitCents = weeklyBenefitCents
+        employment.acceptedOn = acceptedOn
+        employment.lastRemittedOn = lastRemittedOn
+        employment.notRemittingReviewOn = notRemittingReviewOn
         return employment
     }
 
@@ -301,19 +322,84 @@ public enum CaseSnapshotReader {
     }
 
     static func ledger(_ r: inout JSONPullReader) throws -> Ledger {
-        var obligations: [Obligation]?, payments: [Payment]?, assignedToState: Bool?
+        var obligations: [Obligation]?, payments: [Payment]?, assignedToState: Bool?, accountCharges: [AccountCharge] = []
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
             case "obligations": obligations = try Field.within("obligations") { try Read.array(&r, obligation) }
             case "payments": payments = try Field.within("payments") { try Read.array(&r, payment) }
             case "assignedToState": assignedToState = try Field.within("assignedToState") { try Read.bool(&r) }
+            case "accountCharges": accountCharges = try Field.within("accountCharges") { try Read.array(&r, accountCharge) }
             default: try r.skipValue()
             }
         }
         return Ledger(
             obligations: try Field.need(obligations, "obligations"), payments: try Field.need(payments, "payments"),
-            assignedToState: try Field.need(assignedToState, "assignedToState"))
+            assignedToState: try Field.need(assignedToState, "assignedToState"), accountCharges: accountCharges)
+    }
+
+    static func accountCharge(_ r: inout JSONPullReader) throws -> AccountCharge {
+        var id: String?, kind: AccountCharge.Kind?, referenceId: String?, dueOn: LocalDate?, amountCents: Cents?, reason: String?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "id": id = try Field.within("id") { try Read.string(&r) }
+            case "kind": kind = try Field.within("kind") { try Read.code(&r) }
+            case "referenceId": referenceId = try Field.within("referenceId") { try Read.string(&r) }
+            case "dueOn": dueOn = try Field.within("dueOn") { try Read.date(&r) }
+            case "amountCents": amountCents = try Field.within("amountCents") { try Read.cents(&r) }
+            case "reason": reason = try Field.within("reason") { try Read.string(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return AccountCharge(
+            id: try Field.need(id, "id"), kind: try Field.need(kind, "kind"), referenceId: try Field.need(referenceId, "referenceId"),
+            dueOn: try Field.need(dueOn, "dueOn"), amountCents: try Field.need(amountCents, "amountCents"),
+            reason: try Field.need(reason, "reason"))
+    }
+
+    static func collection(_ r: inout JSONPullReader) throws -> CollectionRecord {
+        var collectionId: String?, eventId: UUID?, paymentId: String?, source: CollectionSource?, taxYear: Cents?
+        var heldUntil: LocalDate?, disbursementDueOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "collectionId": collectionId = try Field.within("collectionId") { try Read.string(&r) }
+            case "eventId": eventId = try Field.within("eventId") { try Read.uuid(&r) }
+            case "paymentId": paymentId = try Field.within("paymentId") { try Read.string(&r) }
+            case "source": source = try Field.within("source") { try Read.code(&r) }
+            case "taxYear": taxYear = try Field.within("taxYear") { try Read.optional(&r, Read.cents) }
+            case "heldUntil": heldUntil = try Field.within("heldUntil") { try Read.optional(&r, Read.date) }
+            case "disbursementDueOn": disbursementDueOn = try Field.within("disbursementDueOn") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return CollectionRecord(
+            collectionId: try Field.need(collectionId, "collectionId"), eventId: try Field.need(eventId, "eventId"),
+            paymentId: try Field.need(paymentId, "paymentId"), source: try Field.need(source, "source"),
+            taxYear: taxYear.map { Int($0) }, heldUntil: heldUntil,
+            disbursementDueOn: try Field.need(disbursementDueOn, "disbursementDueOn"))
+    }
+
+    static func returnedDisbursement(_ r: inout JSONPullReader) throws -> ReturnedDisbursement {
+        var taskId: UUID?, paymentId: String?, familyCents: Cents?, returnedOn: LocalDate?, reason: DisbursementReturnReason?
+        var reissuedOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "taskId": taskId = try Field.within("taskId") { try Read.uuid(&r) }
+            case "paymentId": paymentId = try Field.within("paymentId") { try Read.string(&r) }
+            case "familyCents": familyCents = try Field.within("familyCents") { try Read.cents(&r) }
+            case "returnedOn": returnedOn = try Field.within("returnedOn") { try Read.date(&r) }
+            case "reason": reason = try Field.within("reason") { try Read.code(&r) }
+            case "reissuedOn": reissuedOn = try Field.within("reissuedOn") { try Read.optional(&r, Read.date) }
+            default: try r.skipValue()
+            }
+        }
+        return ReturnedDisbursement(
+            taskId: try Field.need(taskId, "taskId"), paymentId: try Field.need(paymentId, "paymentId"),
+            familyCents: try Field.need(familyCents, "familyCents"), returnedOn: try Field.need(returnedOn, "returnedOn"),
+            reason: try Field.need(reason, "reason"), reissuedOn: reissuedOn)
     }
 
     static func obligation(_ r: inout JSONPullReader) throws -> Obligation {
@@ -362,7 +448,7 @@ public enum CaseSnapshotReader {
     }
 
     static func payment(_ r: inout JSONPullReader) throws -> Payment {
-        var id: String?, amountCents: Cents?, receivedOn: LocalDate?, arrearsAssignedToState: Bool?
+        var id: String?, amountCents: Cents?, receivedOn: LocalDate?, arrearsAssignedToState: Bool?, source: CollectionSource?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -371,13 +457,14 @@ public enum CaseSnapshotReader {
             case "receivedOn": receivedOn = try Field.within("receivedOn") { try Read.date(&r) }
             case "arrearsAssignedToState":
                 arrearsAssignedToState = try Field.within("arrearsAssignedToState") { try Read.bool(&r) }
+            case "source": source = try Field.within("source") { try Read.optional(&r, Read.code) }
             default: try r.skipValue()
             }
         }
         return Payment(
             id: try Field.need(id, "id"), amountCents: try Field.need(amountCents, "amountCents"),
             receivedOn: try Field.need(receivedOn, "receivedOn"),
-            arrearsAssignedToState: try Field.need(arrearsAssignedToState, "arrearsAssignedToState"))
+            arrearsAssignedToState: try Field.need(arrearsAssignedToState, "arrearsAssignedToState"), source: source)
     }
 
     static func referral(_ r: inout JSONPullReader) throws -> ActiveReferral {

@@ -130,6 +130,8 @@ private struct SnapshotWriter {
         key("employments"); array(state.employments) { $0.employment($1) }
         key("endedEmployments"); array(state.endedEmployments) { $0.endedEmployment($1) }
         key("ledger"); ledger(state.ledger)
+        key("collections"); array(state.collections) { $0.collection($1) }
+        key("returnedDisbursements"); array(state.returnedDisbursements) { $0.returnedDisbursement($1) }
         key("referrals"); array(state.referrals) { $0.referral($1) }
         key("hearings")
         out.append(UInt8(ascii: "["))
@@ -223,6 +225,11 @@ private struct SnapshotWriter {
         if let value = employment.medicalCoverage { key("medicalCoverage"); code(value) }
         if let value = employment.lastReportedQuarter { key("lastReportedQuarter"); string(value.description) }
         if let value = employment.lastReportedWagesCents { key("lastReportedWagesCents"); cents(value) }
+        if let value = employment.incomeSource { key("incomeSource"); code(value) }
+        if let value = employment.weeklyBenefitCents { key("weeklyBenefitCents"); cents(value) }
+        if let value = employment.acceptedOn { key("acceptedOn"); date(value) }
+        if let value = employment.lastRemittedOn { key("lastRemittedOn"); date(value) }
+        if let value = employment.notRemittingReviewOn { key("notRemittingReviewOn"); date(value) }
         close()
     }
 
@@ -237,6 +244,38 @@ private struct SnapshotWriter {
         open("obligations"); array(ledger.obligations) { $0.obligation($1) }
         key("payments"); array(ledger.payments) { $0.payment($1) }
         key("assignedToState"); bool(ledger.assignedToState)
+        if !ledger.accountCharges.isEmpty { key("accountCharges"); array(ledger.accountCharges) { $0.accountCharge($1) } }
+        close()
+    }
+
+    mutating func accountCharge(_ charge: AccountCharge) {
+        open("id"); string(charge.id)
+        key("kind"); code(charge.kind)
+        key("referenceId"); string(charge.referenceId)
+        key("dueOn"); date(charge.dueOn)
+        key("amountCents"); cents(charge.amountCents)
+        key("reason"); string(charge.reason)
+        close()
+    }
+
+    mutating func collection(_ record: CollectionRecord) {
+        open("collectionId"); string(record.collectionId)
+        key("eventId"); uuid(record.eventId)
+        key("paymentId"); string(record.paymentId)
+        key("source"); code(record.source)
+        if let value = record.taxYear { key("taxYear"); cents(Cents(value)) }
+        if let value = record.heldUntil { key("heldUntil"); date(value) }
+        key("disbursementDueOn"); date(record.disbursementDueOn)
+        close()
+    }
+
+    mutating func returnedDisbursement(_ returned: ReturnedDisbursement) {
+        open("taskId"); uuid(returned.taskId)
+        key("paymentId"); string(returned.paymentId)
+        key("familyCents"); cents(returned.familyCents)
+        key("returnedOn"); date(returned.returnedOn)
+        key("reason"); code(returned.reason)
+        if let value = returned.reissuedOn { key("reissuedOn"); date(value) }
         close()
     }
 
@@ -261,6 +300,7 @@ private struct SnapshotWriter {
         key("amountCents"); cents(payment.amountCents)
         key("receivedOn"); date(payment.receivedOn)
         key("arrearsAssignedToState"); bool(payment.arrearsAssignedToState)
+        if let value = payment.source { key("source"); code(value) }
         close()
     }
 

@@ -116,7 +116,7 @@ enum EventFile {
         return contents.split(separator: 0x0A).map { Array($0) }.filter { line in line.contains { !isSpace($0) } }
     }
 
-    /// The contract's key: the case id, or the employer's FEIN for employer reports.
+    /// The contract's key: the case id, or the reporting employer's or institution's FEIN.
     static func key(of event: Event) -> String {
         switch event.payload {
         case .newHire(let report): report.employer.fein.digits
@@ -124,6 +124,8 @@ enum EventFile {
         case .quarterlyWage(let report): report.employer.fein.digits
         case .withholdingRemittance(let report): report.employer.fein.digits
         case .iwoResponse(let report): report.employer.fein.digits
+        case .unemploymentClaim(let match): match.agency.fein.digits
+        case .financialAccountMatch(let match): match.institution.fein.digits
         default: event.caseId ?? ""
         }
     }

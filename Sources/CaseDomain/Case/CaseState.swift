@@ -35,6 +35,11 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// quarterly wage reports from them are history, not new employment.
     public var endedEmployments: [EndedEmployment]
     public var ledger: Ledger
+    /// Collections from `cse.collections.v1` (the money is on the ledger;
+    /// this is what the ledger does not keep: the event, the hold).
+    public var collections: [CollectionRecord]
+    /// Disbursements that came back, held for the family until an address arrives.
+    public var returnedDisbursements: [ReturnedDisbursement]
     /// Arrears referrals currently ISSUED (not withdrawn), sorted by type.
     public var referrals: [ActiveReferral]
     public var hearings: [Hearing]
@@ -74,6 +79,8 @@ public struct CaseState: Sendable, Hashable, Codable {
         self.employments = []
         self.endedEmployments = []
         self.ledger = ledger
+        self.collections = []
+        self.returnedDisbursements = []
         self.referrals = []
         self.hearings = []
         self.serviceOfProcess = []
@@ -121,6 +128,64 @@ public struct CaseState: Sendable, Hashable, Codable {
     public func referral(_ type: TaskType) -> ActiveReferral? { referrals.first { $0.type == type } }
 
     public func hasApplied(_ eventId: UUID) -> Bool { appliedEventIds.contains(eventId) }
+
+    public func collection(_ collectionId: String) -> CollectionRecord? { collections.first { $0.collectionId == collectionId } }
+}
+
+/// A collection received on `cse.collections.v1`.
+public struct CollectionRecord: Sendable, Hashable, Codable {
+    public var collectionId: String
+    /// The `collection.received` event: its disbursement task's causation.
+    public var eventId: UUID
+    /// The ledger's payment (`collection:<collectionId>`).
+    public var paymentId: String
+    public var source: CollectionSource
+    public var taxYear: Int?
+    /// A joint-return tax offset held for an injured-spouse claim until this date.
+    public var heldUntil: LocalDate?
+    /// When the family's share is due to go out (45 CFR 302.32, or the hold's end).
+    public var disbursementDueOn: LocalDate
+
+    public init(collectionId: String, eventId: UUID, paymentId: String, source: CollectionSource, taxYear: Int?,
+                heldUntil: LocalDate?, disbursementDueOn: LocalDate) {
+        self.collectionId = collectionId
+        self.eventId = eventId
+        self.paymentId = paymentId
+        self.source = source
+        self.taxYear = taxYear
+        self.heldUntil = heldUntil
+        self.disbursementDueOn = disbursementDueOn
+    }
+}
+
+/// A disbursement the family did not receive: the money is held until the
+/// custodial party has an address again, then disbursed anew.
+public struct ReturnedDisbursement: Sendable, Hashable, Codable {
+    /// The `disbursement` task that came back.
+    public var taskId: UUID
+    public var paymentId: String
+    public var familyCents: Cents
+    public var returnedOn: LocalDate
+    public var reason: DisbursementReturnReason
+    /// When it was disbursed again; nil while held.
+    public var reissuedOn: LocalDate?
+
+    public init(taskId: UUID, paymentId: String, familyCents: Cents, returnedOn: LocalDate, reason: DisbursementReturnReason,
+                reissuedOn: LocalDate? = nil) {
+        self.taskId = taskId
+        self.paymentId = paymentId
+        self.familyCents = familyCents
+        self.returnedOn = returnedOn
+        self.reason = reason
+        self.reissuedOn = reissuedOn
+    }
+}
+
+/// What an income withholding order attaches: wages from an employer, or
+/// unemployment benefits through the State Workforce Agency (45 CFR 302.65).
+public enum IncomeSource: String, Sendable, Hashable, Codable {
+    case wages = "WAGES"
+    case unemploymentBenefits = "UNEMPLOYMENT_BENEFITS"
 }
 
 /// A custodial or noncustodial party as the case knows them.
@@ -263,6 +328,16 @@ public struct Employment: Sendable, Hashable, Codable {
     public var medicalCoverage: MedicalCoverage?
     public var lastReportedQuarter: Quarter?
     public var lastReportedWagesCents: Cents?
+    /// nil: wages. Unemployment benefits are withheld through the agency that pays them.
+    public var incomeSource: IncomeSource?
+    /// Unemployment benefits: the weekly benefit the claim reported.
+    public var weeklyBenefitCents: Cents?
+    /// When the payer accepted the income withholding order.
+    public var acceptedOn: LocalDate?
+    /// The latest remittance date (`receivedOn`) from this payer for the case.
+    public var lastRemittedOn: LocalDate?
+    /// When a review of a payer that accepted and never remitted was asked for (once per acceptance).
+    public var notRemittingReviewOn: LocalDate?
 
     public init(fein: FEIN, name: String?, address: Address?, since: LocalDate) {
         self.fein = fein

@@ -48,18 +48,28 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case courtServiceFailed = "court.service-failed"
     case courtContemptFinding = "court.contempt-finding"
 
-    /// Employer reports name a person (by SSN), not a case.
+    case collectionReceived = "collection.received"
+    case collectionReversed = "collection.reversed"
+    case accountAdjusted = "account.adjusted"
+    case disbursementReturned = "disbursement.returned"
+
+    case matchUnemploymentClaim = "match.unemployment-claim"
+    case matchFinancialAccount = "match.financial-account"
+
+    /// Employer reports and data matches name a person (by SSN) or, for
+    /// remittances and IWO responses, cases inside their data, not in the envelope.
     public var isEmployerReport: Bool {
         switch self {
         case .employerNewHire, .employerTermination, .employerQuarterlyWage, .employerWithholdingRemittance,
-            .employerIWOResponse:
+            .employerIWOResponse, .matchUnemploymentClaim, .matchFinancialAccount:
             true
         default:
             false
         }
     }
 
-    /// Intake and court events name their case in the envelope; employer reports do not.
+    /// Intake, court and collection events name their case in the envelope;
+    /// employer reports and data matches do not.
     public var requiresCaseId: Bool { !isEmployerReport }
 }
 
@@ -85,6 +95,14 @@ public enum EventPayload: Sendable, Hashable {
     case serviceFailed(ServiceOfProcess)
     case contemptFinding(ContemptFinding)
 
+    case collectionReceived(CollectionReceived)
+    case collectionReversed(CollectionReversed)
+    case accountAdjusted(AccountAdjusted)
+    case disbursementReturned(DisbursementReturned)
+
+    case unemploymentClaim(UnemploymentClaim)
+    case financialAccountMatch(FinancialAccountMatch)
+
     public var type: EventType {
         switch self {
         case .intakeApplication: .intakeApplication
@@ -104,6 +122,12 @@ public enum EventPayload: Sendable, Hashable {
         case .serviceCompleted: .courtServiceCompleted
         case .serviceFailed: .courtServiceFailed
         case .contemptFinding: .courtContemptFinding
+        case .collectionReceived: .collectionReceived
+        case .collectionReversed: .collectionReversed
+        case .accountAdjusted: .accountAdjusted
+        case .disbursementReturned: .disbursementReturned
+        case .unemploymentClaim: .matchUnemploymentClaim
+        case .financialAccountMatch: .matchFinancialAccount
         }
     }
 }

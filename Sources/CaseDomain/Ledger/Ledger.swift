@@ -60,6 +60,8 @@ public struct Ledger: Sendable {
     public private(set) var payments: [Payment] = []
     /// Arrears are assigned to the state (TANF); applies to payments received from now on.
     public var assignedToState: Bool
+    /// Reversals and added amounts, by due date then id.
+    public private(set) var accountCharges: [AccountCharge] = []
 
     private var projection = LedgerProjection()
 
@@ -69,12 +71,15 @@ public struct Ledger: Sendable {
 
     /// A ledger restored from its stored inputs (storage's snapshot reader);
     /// everything derived is recomputed from them.
-    public init(obligations: [Obligation], payments: [Payment], assignedToState: Bool) {
+    public init(obligations: [Obligation], payments: [Payment], assignedToState: Bool, accountCharges: [AccountCharge] = []) {
         self.obligations = obligations
         self.payments = payments.sorted(by: Payment.allocationOrder)
         self.assignedToState = assignedToState
+        self.accountCharges = accountCharges.sorted(by: AccountCharge.order)
         rebuild()
     }
+
+    public func payment(id: String) -> Payment? { payments.first { $0.id == id } }
 
     public func obligation(orderId: String) -> Obligation? {
         obligations.first { $0.orderId == orderId }
@@ -135,17 +140,22 @@ public struct Ledger: Sendable {
 
     /// Applies a collection (see the type's documentation for the order of application).
     /// The same payment id applied again has no second effect and returns its allocation.
+    /// Tax offsets (`source.paysPastDueOnly`) go to past-due support only; what
+    /// they cannot apply when received is for a caseworker to refund, never
+    /// held for current support.
     @discardableResult
-    public mutating func applyPayment(id: String, amountCents: Cents, receivedOn: LocalDate) throws(LedgerError) -> PaymentAllocation {
+    public mutating func applyPayment(
+        id: String, amountCents: Cents, receivedOn: LocalDate, source: CollectionSource = .employerWithholding
+    ) throws(LedgerError) -> PaymentAllocation {
         if let existing = payments.first(where: { $0.id == id }) {
-            guard existing.amountCents == amountCents, existing.receivedOn == receivedOn else {
+            guard existing.amountCents == amountCents, existing.receivedOn == receivedOn, existing.collectionSource == source else {
                 throw .conflictingPayment(paymentId: id)
             }
             return allocation(ofPayment: id)!
         }
         guard amountCents > 0 else { throw .nonPositivePayment(paymentId: id, cents: amountCents) }
         try Self.requireNonNegative("amountCents", amountCents)
-        let payment = Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState)
+        let payment = Payment(id: id, amountCents: amountCents, receivedOn: receivedOn, arrearsAssignedToState: assignedToState, source: source)
         if let index = payments.firstIndex(where: { Payment.allocationOrder(payment, $0) }) {
             payments.insert(payment, at: index)
             rebuild()
@@ -158,6 +168,24 @@ public struct Ledger: Sendable {
         return allocation(ofPayment: id)!
     }
 
+    /// Adds a line owed from `charge.dueOn` (a reversal, an added amount). The
+    /// same id again with the same line changes nothing.
+    public mutating func addCharge(_ charge: AccountCharge) throws(LedgerError) {
+        if let existing = accountCharges.first(where: { $0.id == charge.id }) {
+            guard existing == charge else { throw .conflictingCharge(chargeId: charge.id) }
+            return
+        }
+        guard charge.amountCents > 0 else { throw .negativeAmount(field: "amountCents", cents: charge.amountCents) }
+        try Self.requireNonNegative("amountCents", charge.amountCents)
+        accountCharges.insert(charge, at: accountCharges.firstIndex { AccountCharge.order(charge, $0) } ?? accountCharges.endIndex)
+        rebuild()
+    }
+
+    /// What reversals have taken back of a payment so far.
+    public func reversedCents(ofPayment id: String) -> Cents {
+        accountCharges.reduce(0) { $0 + ($1.kind == .reversal && $1.referenceId == id ? $1.amountCents : 0) }
+    }
+
     /// $10 billion: far above any real order or payment, far below where
     /// `amount * days` or centuries of accrual could overflow 64 bits.
     public static let maximumAmountCents: Cents = 1_000_000_000_000
@@ -168,7 +196,7 @@ public struct Ledger: Sendable {
     }
 
     private mutating func rebuild() {
-        projection = LedgerProjection(obligations: obligations, payments: payments)
+        projection = LedgerProjection(obligations: obligations, payments: payments, accountCharges: accountCharges)
     }
 
     // MARK: Queries
@@ -232,7 +260,8 @@ public struct Ledger: Sendable {
     /// support falls due) and every other date a charge falls due (a prorated first
     /// month, an adjustment, a judgment). Empty for a ledger with no order.
     public func arrearsChangeDates(from: LocalDate, before: LocalDate) -> [LocalDate] {
-        guard from < before, let start = obligations.map({ min($0.effectiveOn, $0.judgmentDueOn) }).min() else { return [] }
+        let starts = obligations.map { min($0.effectiveOn, $0.judgmentDueOn) } + accountCharges.map(\.dueOn)
+        guard from < before, let start = starts.min() else { return [] }
         var dates = Set<LocalDate>()
         var month = LedgerMonth(max(from, start))
         if month.first < from { month = month.adding(1) }
@@ -264,7 +293,8 @@ public struct Ledger: Sendable {
             }
         }
         for payment in payments where payment.receivedOn <= date {
-            entries.append(LedgerEntry(kind: .payment, date: payment.receivedOn, amountCents: payment.amountCents, referenceId: payment.id))
+            entries.append(LedgerEntry(kind: payment.source == .accountCredit ? .accountCredit : .payment, date: payment.receivedOn,
+                                       amountCents: payment.amountCents, referenceId: payment.id))
         }
         // Stable: charges before payments on the same day, as allocation sees them.
         return entries.enumerated().sorted { a, b in
@@ -278,18 +308,20 @@ public struct Ledger: Sendable {
 extension Ledger: Hashable {
     public static func == (lhs: Ledger, rhs: Ledger) -> Bool {
         lhs.obligations == rhs.obligations && lhs.payments == rhs.payments && lhs.assignedToState == rhs.assignedToState
+            && lhs.accountCharges == rhs.accountCharges
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(obligations)
         hasher.combine(payments)
         hasher.combine(assignedToState)
+        hasher.combine(accountCharges)
     }
 }
 
 extension Ledger: Codable {
     private enum CodingKeys: String, CodingKey {
-        case obligations, payments, assignedToState
+        case obligations, payments, assignedToState, accountCharges
     }
 
     public init(from decoder: any Decoder) throws {
@@ -297,6 +329,7 @@ extension Ledger: Codable {
         obligations = try container.decode([Obligation].self, forKey: .obligations)
         payments = try container.decode([Payment].self, forKey: .payments)
         assignedToState = try container.decode(Bool.self, forKey: .assignedToState)
+        accountCharges = try container.decodeIfPresent([AccountCharge].self, forKey: .accountCharges) ?? []
         rebuild()
     }
 
@@ -305,5 +338,13 @@ extension Ledger: Codable {
         try container.encode(obligations, forKey: .obligations)
         try container.encode(payments, forKey: .payments)
         try container.encode(assignedToState, forKey: .assignedToState)
+        // Left out when empty, as the snapshot writer does: most accounts have none.
+        if !accountCharges.isEmpty { try container.encode(accountCharges, forKey: .accountCharges) }
+    }
+}
+
+extension AccountCharge {
+    static func order(_ a: AccountCharge, _ b: AccountCharge) -> Bool {
+        a.dueOn != b.dueOn ? a.dueOn < b.dueOn : a.id < b.id
     }
 }

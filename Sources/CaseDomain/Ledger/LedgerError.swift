@@ -9,6 +9,8 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     case modificationBeforeOrderStart(orderId: String, effectiveOn: LocalDate)
     /// The same payment id arrived again with a different amount or date.
     case conflictingPayment(paymentId: String)
+    /// The same reversal or adjustment id arrived again with other terms.
+    case conflictingCharge(chargeId: String)
 
     public var description: String {
         switch self {
@@ -18,7 +20,8 @@ public enum LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .orderAlreadyEstablished(id): "order \(id) is already established with other terms"
         case let .unknownOrder(id): "no order \(id) on this case"
         case let .modificationBeforeOrderStart(id, date): "modification of order \(id) effective \(date) precedes the order"
-        case let .conflictingPayment(id): "payment \(id) was already applied with a different amount or date"
+        case let .conflictingPayment(id): "payment \(id) was already applied with a different amount, date or source"
+        case let .conflictingCharge(id): "\(id) was already recorded with different terms"
         }
     }
 }

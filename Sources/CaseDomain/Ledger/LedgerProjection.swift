@@ -41,11 +41,16 @@ struct LedgerProjection: Sendable {
 
     init() {}
 
-    init(obligations: [Obligation], payments: [Payment]) {
+    init(obligations: [Obligation], payments: [Payment], accountCharges: [AccountCharge] = []) {
         for obligation in obligations {
             let schedule = obligation.chargeSchedule()
             charges += schedule.charges
             runs += schedule.runs
+        }
+        // The account's own lines are past due from their date, like a judgment.
+        for charge in accountCharges {
+            charges.append(ScheduledCharge(orderId: charge.id, kind: charge.kind == .reversal ? .reversal : .accountAdjustment,
+                                           dueOn: charge.dueOn, amountCents: charge.amountCents, month: nil))
         }
         // Deterministic order for history: by date, then order, the judgment before support.
         charges.sort { a, b in
@@ -54,7 +59,7 @@ struct LedgerProjection: Sendable {
             return a.kind == .judgment && b.kind != .judgment
         }
         chargeTotals = Self.runningTotals(charges.map(\.amountCents))
-        judgments = charges.filter { $0.kind == .judgment }
+        judgments = charges.filter { $0.month == nil }
 
         let ordered = payments.sorted(by: Payment.allocationOrder)
         if let last = ordered.last {
@@ -105,6 +110,7 @@ struct LedgerProjection: Sendable {
             nextRoom += 1
         }
         for credit in held { allocations[credit.allocation].neverAppliedCents = credit.remaining }
+        // Past-due-only remainders were set when received.
         neverAppliedTotals = Self.runningTotals(allocations.map(\.neverAppliedCents))
     }
 
@@ -125,7 +131,7 @@ struct LedgerProjection: Sendable {
         var held: [HeldCredit] = []
         next.receive(payment, holding: &held)
         guard held.isEmpty else { return nil }
-        next.neverAppliedTotals.append(next.neverAppliedTotals.last ?? 0)
+        next.neverAppliedTotals.append((next.neverAppliedTotals.last ?? 0) + next.allocations[next.allocations.count - 1].neverAppliedCents)
         return next
     }
 
@@ -154,20 +160,24 @@ struct LedgerProjection: Sendable {
     private mutating func receive(_ payment: Payment, holding held: inout [HeldCredit]) {
         var remaining = payment.amountCents
         var allocation = PaymentAllocation(paymentId: payment.id, receivedOn: payment.receivedOn, amountCents: payment.amountCents,
-                                           arrearsAssignedToState: payment.arrearsAssignedToState,
+                                           arrearsAssignedToState: payment.arrearsAssignedToState, source: payment.collectionSource,
                                            toCurrentSupport: [], toArrears: [], unappliedCents: 0)
+        // A tax offset pays past-due support only: no current month, and nothing
+        // not yet past due (this month's other charges wait for other money).
+        let pastDueOnly = payment.collectionSource.paysPastDueOnly
         let month = LedgerMonth(payment.receivedOn)
-        for currentPass in [true, false] {
+        for currentPass in pastDueOnly ? [false] : [true, false] {
             var i = oldestOpen
             while remaining > 0, i < buckets.count, buckets[i].firstDue <= payment.receivedOn {
                 defer { i += 1 }
                 guard (buckets[i].month == month) == currentPass else { continue }
+                if pastDueOnly, let owed = buckets[i].month, owed >= month { continue }
                 let room = buckets[i].payable(asOf: payment.receivedOn) - buckets[i].applied
                 guard room > 0 else { continue }
                 let amount = min(room, remaining)
                 remaining -= amount
                 record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass)
-                let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
+                let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].chargeKind,
                                                     dueOn: buckets[i].firstDue, amountCents: amount)
                 if currentPass { allocation.toCurrentSupport.append(application) } else { allocation.toArrears.append(application) }
             }
@@ -175,7 +185,12 @@ struct LedgerProjection: Sendable {
         while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
         allocation.unappliedCents = remaining
         allocationIndex[payment.id] = allocations.count
-        if remaining > 0 { held.append(HeldCredit(allocation: allocations.count, remaining: remaining)) }
+        if pastDueOnly {
+            // More than was past due: refunded to the parent, never held for support to come.
+            allocation.neverAppliedCents = remaining
+        } else if remaining > 0 {
+            held.append(HeldCredit(allocation: allocations.count, remaining: remaining))
+        }
         allocations.append(allocation)
         paymentDates.append(payment.receivedOn)
         paidTotals.append((paidTotals.last ?? 0) + payment.amountCents)
@@ -201,7 +216,7 @@ struct LedgerProjection: Sendable {
             record(amount, bucket: i, on: date, arrears: arrears)
             allocations[held[0].allocation].creditApplications.append(CreditApplication(
                 appliedOn: date,
-                charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].month == nil ? .judgment : .support,
+                charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].chargeKind,
                                           dueOn: buckets[i].firstDue, amountCents: amount)))
             creditApplicationDates.append(date)
             creditAppliedTotals.append((creditAppliedTotals.last ?? 0) + amount)
@@ -242,7 +257,8 @@ struct LedgerProjection: Sendable {
         var monthBuckets: [String: [LedgerMonth: Int]] = [:]
         for charge in charges {
             guard let month = charge.month else {
-                result.append(Bucket(orderId: charge.orderId, month: nil, firstDue: charge.dueOn, changes: [(charge.dueOn, charge.amountCents)]))
+                result.append(Bucket(orderId: charge.orderId, month: nil, firstDue: charge.dueOn, changes: [(charge.dueOn, charge.amountCents)],
+                                     chargeKind: ChargeApplication.ChargeKind(charge.kind)))
                 continue
             }
             guard month <= horizon else { continue }
@@ -370,19 +386,22 @@ struct Bucket: Sendable {
     }
 
     let orderId: String
-    /// nil for a judgment.
+    /// nil for a judgment (and the account's own lines).
     let month: LedgerMonth?
     let firstDue: LocalDate
     var changes: [(LocalDate, Cents)]
     var steps: [Step] = []
     var applied: Cents = 0
     var applications: [Application] = []
+    let chargeKind: ChargeApplication.ChargeKind
 
-    init(orderId: String, month: LedgerMonth?, firstDue: LocalDate, changes: [(LocalDate, Cents)]) {
+    init(orderId: String, month: LedgerMonth?, firstDue: LocalDate, changes: [(LocalDate, Cents)],
+         chargeKind: ChargeApplication.ChargeKind = .support) {
         self.orderId = orderId
         self.month = month
         self.firstDue = firstDue
         self.changes = changes
+        self.chargeKind = chargeKind
     }
 
     mutating func finishSteps() {
@@ -410,5 +429,16 @@ struct Bucket: Sendable {
 
     func applied(through date: LocalDate) -> Cents {
         applications.reduce(0) { $0 + ($1.date <= date ? $1.amountCents : 0) }
+    }
+}
+
+extension ChargeApplication.ChargeKind {
+    init(_ kind: LedgerEntry.Kind) {
+        switch kind {
+        case .reversal: self = .reversal
+        case .accountAdjustment: self = .adjustment
+        case .judgment: self = .judgment
+        default: self = .support
+        }
     }
 }

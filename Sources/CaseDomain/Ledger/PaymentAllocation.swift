@@ -6,13 +6,19 @@ public struct Payment: Sendable, Hashable, Codable {
     /// Whether arrears were assigned to the state (TANF) when the payment was
     /// received; decides who keeps the part applied to arrears.
     public let arrearsAssignedToState: Bool
+    /// Where the money came from; nil for an employer's remittance (every
+    /// payment recorded before collections from other sources).
+    public let source: CollectionSource?
 
-    public init(id: String, amountCents: Cents, receivedOn: LocalDate, arrearsAssignedToState: Bool) {
+    public init(id: String, amountCents: Cents, receivedOn: LocalDate, arrearsAssignedToState: Bool, source: CollectionSource? = nil) {
         self.id = id
         self.amountCents = amountCents
         self.receivedOn = receivedOn
         self.arrearsAssignedToState = arrearsAssignedToState
+        self.source = source == .employerWithholding ? nil : source
     }
+
+    public var collectionSource: CollectionSource { source ?? .employerWithholding }
 
     /// The ledger applies payments by receipt date, then payment id: a function
     /// of the payments themselves, never of the order they arrived in.
@@ -26,6 +32,10 @@ public struct ChargeApplication: Sendable, Hashable, Codable {
     public enum ChargeKind: String, Sendable, Hashable, Codable {
         case support
         case judgment
+        /// A collection taken back (`AccountCharge.Kind.reversal`).
+        case reversal
+        /// An amount added to what is owed (`AccountCharge.Kind.adjustment`).
+        case adjustment
     }
 
     public let orderId: String
@@ -49,6 +59,7 @@ public struct PaymentAllocation: Sendable, Hashable, Codable {
     public let receivedOn: LocalDate
     public let amountCents: Cents
     public let arrearsAssignedToState: Bool
+    public let source: CollectionSource
     /// Support of the month the payment was received in.
     public internal(set) var toCurrentSupport: [ChargeApplication]
     /// Earlier months and judgments, oldest first.

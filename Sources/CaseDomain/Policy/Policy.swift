@@ -33,6 +33,12 @@ public struct Policy: Sendable, Hashable {
     public var employerRemitBusinessDays: Int = 7
     /// Distribute collections within this many business days of receipt (45 CFR 302.32).
     public var distributionBusinessDays: Int = 2
+    /// A federal offset from a joint return may be held this many days for an
+    /// injured-spouse claim (45 CFR 303.72); its disbursement is due when the hold ends.
+    public var jointReturnHoldDays: Int = 180
+    /// A payer that accepted an income withholding order and has remitted nothing
+    /// this many calendar days later gets a caseworker review.
+    public var remittanceExpectedDays: Int = 45
     /// Court preparation is due this many business days before a hearing.
     public var courtPreparationBusinessDaysBeforeHearing: Int = 10
 
@@ -48,6 +54,8 @@ public struct Policy: Sendable, Hashable {
     public var creditBureauThresholdCents: Cents = 100_000
     /// License suspension: arrears >= this many months of current support (42 USC 666(a)(16)).
     public var licenseSuspensionMonthsOfSupport: Int = 3
+    /// Financial institution data match: levy when past-due support is at least this ($1,000).
+    public var levyThresholdCents: Cents = 100_000
     /// Closure criterion: no current order and arrears under $500 (45 CFR 303.11(b)(1)).
     public var closureArrearsThresholdCents: Cents = 50_000
 
@@ -61,6 +69,8 @@ public struct Policy: Sendable, Hashable {
     /// Added when the oldest unpaid support is older than `ccpaArrearsAgeWeeks`.
     public var ccpaArrearsSurchargePercent: Int = 5
     public var ccpaArrearsAgeWeeks: Int = 12
+    /// Withholding from unemployment benefits: at most this share of the weekly benefit (42 USC 654(19)).
+    public var unemploymentWithholdingPercent: Int = 50
 
     // MARK: Input bounds
 

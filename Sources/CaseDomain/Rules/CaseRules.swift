@@ -85,6 +85,12 @@ public enum CaseRules {
         case .serviceCompleted(let service): try run.handleService(service, outcome: .completed)
         case .serviceFailed(let service): try run.handleService(service, outcome: .failed)
         case .contemptFinding(let finding): run.handleContemptFinding(finding)
+        case .collectionReceived(let collection): try run.handleCollectionReceived(collection, eventId: event.id)
+        case .collectionReversed(let reversal): try run.handleCollectionReversed(reversal, eventId: event.id)
+        case .accountAdjusted(let adjustment): try run.handleAccountAdjusted(adjustment)
+        case .disbursementReturned(let returned): try run.handleDisbursementReturned(returned)
+        case .unemploymentClaim(let claim): try run.handleUnemploymentClaim(claim)
+        case .financialAccountMatch(let match): try run.handleFinancialAccountMatch(match)
         }
         run.settle()
         run.state.appliedEventIds.append(event.id)

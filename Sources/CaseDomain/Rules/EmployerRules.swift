@@ -70,6 +70,10 @@ extension RuleRun {
                     note("employer \(fein) accepted an income withholding order no longer in force: nothing to withhold")
                     break
                 }
+                if state.employments[index].withholding != .accepted {
+                    state.employments[index].acceptedOn = businessDate
+                    state.employments[index].notRemittingReviewOn = nil
+                }
                 state.employments[index].withholding = .accepted
                 if state.employments[index].withholdingOrderId == nil {
                     state.employments[index].withholdingOrderId = state.activeOrder?.orderId
@@ -81,6 +85,7 @@ extension RuleRun {
                 var employment = Employment(fein: fein, name: response.employer.name, address: response.employer.address, since: businessDate)
                 if let order = state.activeOrder, order.monthlyWithholdingCents > 0 {
                     employment.withholding = .accepted
+                    employment.acceptedOn = businessDate
                     employment.withholdingOrderId = order.orderId
                 }
                 let index = state.employments.firstIndex { $0.fein.digits > fein.digits } ?? state.employments.endIndex
@@ -121,13 +126,19 @@ extension RuleRun {
         note("payment of \(Money.dollars(amount)) from \(remittance.employer.fein): \(Money.dollars(allocation.toCurrentSupportCents)) to current support, \(Money.dollars(allocation.toArrearsCents)) to arrears, \(Money.dollars(allocation.unappliedCents)) held")
         // One per payment: a late event can change how a payment was applied, and
         // its corrected disbursement must replace that payment's, not another's.
+        if let index = state.employments.firstIndex(where: { $0.fein == remittance.employer.fein }),
+            state.employments[index].lastRemittedOn.map({ $0 < remittance.receivedOn }) ?? true
+        {
+            state.employments[index].lastRemittedOn = remittance.receivedOn
+        }
         emit(.disbursement, .issue, target: "payment:\(eventId.lowercasedText)",
              dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: .disbursement(Disbursement(
-                paymentId: paymentId, employerFein: remittance.employer.fein, amountCents: amount,
+                paymentId: paymentId, source: .employerWithholding, amountCents: amount,
                 toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
                 unappliedCents: allocation.unappliedCents, disbursedToFamilyCents: allocation.disbursedToFamilyCents,
                 retainedByStateCents: allocation.retainedByStateCents, custodialPartyId: state.custodialParty.partyId,
-                payDate: remittance.payDate, receivedOn: remittance.receivedOn, remittanceDueOn: remitDueOn,
-                remittedLate: remittance.receivedOn > remitDueOn)))
+                receivedOn: remittance.receivedOn, remittance: .init(
+                    employerFein: remittance.employer.fein, payDate: remittance.payDate, remittanceDueOn: remitDueOn,
+                    remittedLate: remittance.receivedOn > remitDueOn))))
     }
 }

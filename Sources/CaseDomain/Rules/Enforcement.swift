@@ -40,11 +40,11 @@ extension RuleRun {
             let terms = WithholdingNotice.Terms(
                 docketNumber: order.docketNumber, currentSupportCents: order.monthlySupportCents,
                 arrearsPaymentCents: arrearsPayment, totalPerMonthCents: order.monthlyWithholdingCents,
-                ccpaLimitPercent: ccpaLimitPercent(asOf: businessDate))
+                ccpaLimitPercent: ccpaLimitPercent(asOf: businessDate), benefitLimit: benefitLimit(employment))
             // The employer is already withholding: these terms replace the ones it has (42 USC 666(b)).
             emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(WithholdingNotice(
                 employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, terms: terms,
-                amended: employment.withholding != .none)))
+                amended: employment.withholding != .none, incomeSource: employment.incomeSource)))
             state.employments[index].withholding = .issued
             state.employments[index].withholdingOrderId = order.orderId
         } else if employment.withholding != .none {
@@ -52,6 +52,7 @@ extension RuleRun {
                 WithholdingNotice(employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, reason: "NOTHING_TO_WITHHOLD")))
             state.employments[index].withholding = .none
             state.employments[index].withholdingOrderId = nil
+            state.employments[index].acceptedOn = nil
         }
         if order.medicalSupportOrdered && !employment.medicalSupportNoticeIssued {
             sendMedicalSupportNotice(toEmploymentAt: index, order: order, informationReceivedOn: informationReceivedOn)
@@ -86,6 +87,7 @@ extension RuleRun {
         }
         state.employments[index].withholding = .none
         state.employments[index].withholdingOrderId = nil
+        state.employments[index].acceptedOn = nil
         state.employments[index].medicalSupportNoticeIssued = false
     }
 
@@ -101,6 +103,14 @@ extension RuleRun {
         withdrawWithholding(fromEmploymentAt: index, reason: reason)
         state.employments.remove(at: index)
         note("employment at \(fein) ended (\(reason))")
+    }
+
+    /// Unemployment benefits: `unemploymentWithholdingPercent` of the weekly benefit at most.
+    func benefitLimit(_ employment: Employment) -> WithholdingNotice.BenefitLimit? {
+        guard employment.incomeSource == .unemploymentBenefits, let weekly = employment.weeklyBenefitCents else { return nil }
+        let percent = policy.unemploymentWithholdingPercent
+        return WithholdingNotice.BenefitLimit(
+            weeklyBenefitCents: weekly, withholdingPercent: percent, weeklyLimitCents: (Money.product(weekly, Int64(percent)) ?? .max) / 100)
     }
 
     /// 15 USC 1673(b): 50% when the obligor supports another family, else 60%,
@@ -162,8 +172,30 @@ extension RuleRun {
         guard date > from else { return }
         if !wasClosed, !state.isClosed {
             for day in state.ledger.arrearsChangeDates(from: from, before: date) { evaluateReferrals(asOf: day) }
+            reviewPayersNotRemitting(before: date)
         }
         state.referralsEvaluatedThrough = date
+    }
+
+    /// A payer that accepted an income withholding order and has remitted
+    /// nothing for the case by the end of `remittanceExpectedDays` after
+    /// accepting gets a review, once per acceptance (42 USC 666(b)(6): an
+    /// employer that fails to withhold and remit is liable for the amount).
+    mutating func reviewPayersNotRemitting(before date: LocalDate) {
+        for index in state.employments.indices {
+            let employment = state.employments[index]
+            guard employment.withholding == .accepted, let acceptedOn = employment.acceptedOn,
+                employment.notRemittingReviewOn == nil, employment.lastRemittedOn.map({ $0 < acceptedOn }) ?? true
+            else { continue }
+            let lastDay = acceptedOn.adding(days: policy.remittanceExpectedDays)
+            guard lastDay < date else { continue }
+            let noticedOn = lastDay.adding(days: 1)
+            emit(.caseReview, .issue, target: "employer-not-remitting:\(employment.fein.digits)",
+                 dueBy: businessDays(policy.withholdingNoticeBusinessDays, after: noticedOn), data: .caseReview(CaseReview(
+                    .employerNotRemitting(employerFein: employment.fein, acceptedOn: acceptedOn,
+                                          remittanceExpectedDays: policy.remittanceExpectedDays))))
+            state.employments[index].notRemittingReviewOn = noticedOn
+        }
     }
 
     /// Withdraws every active referral (case closing).

@@ -56,6 +56,7 @@ extension RuleRun {
         if let address = update.address {
             change { $0.address = address; $0.addressUsable = true }
             note("\(role) address updated")
+            if !isNoncustodial { redisburseHeld() }
         }
         if let ssn = update.ssn {
             change { $0.ssn = ssn }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What applying one event to a case produced.
 public struct RuleOutcome: Sendable, Hashable {
     /// The case after the event (unchanged for a redelivered event).
@@ -39,6 +41,12 @@ public enum RuleError: Error, Sendable, Hashable, CustomStringConvertible {
     case ledgerRejected(caseId: String, LedgerError)
     /// A late event needs the case's earlier events and the application was not among them.
     case earlierEventsMissing(caseId: String)
+    /// A reversal of a collection the case never received.
+    case unknownCollection(caseId: String, collectionId: String)
+    /// A reversal of more than is left of the collection.
+    case reversalExceedsCollection(caseId: String, collectionId: String, leftCents: Cents)
+    /// A returned disbursement that is not one of the case's.
+    case unknownDisbursement(caseId: String, taskId: UUID)
 
     /// The contract's dead-letter error class.
     public var deadLetterClass: String {
@@ -62,6 +70,10 @@ public enum RuleError: Error, Sendable, Hashable, CustomStringConvertible {
         case let .unknownOrder(caseId, orderId): "case \(caseId) has no order \(orderId)"
         case let .ledgerRejected(caseId, error): "case \(caseId): ledger refused: \(error)"
         case .earlierEventsMissing(let caseId): "case \(caseId): its earlier events are not all at hand (no application among them)"
+        case let .unknownCollection(caseId, collectionId): "case \(caseId) has no collection \(collectionId)"
+        case let .reversalExceedsCollection(caseId, collectionId, left):
+            "case \(caseId): the reversal is more than the \(left) cents left of collection \(collectionId)"
+        case let .unknownDisbursement(caseId, taskId): "case \(caseId) issued no disbursement \(taskId.lowercasedText)"
         }
     }
 }

@@ -13,13 +13,14 @@ public enum TaskData: Sendable, Hashable {
     case courtPreparation(CourtPreparation)
     case disbursement(Disbursement)
     case caseReview(CaseReview)
+    case financialLevy(FinancialLevy)
 
     /// Whether this payload is the one tasks of `type` carry.
     public func fits(_ type: TaskType) -> Bool {
         switch (self, type) {
         case (.incomeWithholding, .incomeWithholding), (.medicalSupportNotice, .medicalSupportNotice),
             (.locate, .locate), (.geneticTesting, .geneticTesting), (.courtPreparation, .courtPreparation),
-            (.disbursement, .disbursement), (.caseReview, .caseReview):
+            (.disbursement, .disbursement), (.caseReview, .caseReview), (.financialLevy, .financialLevy):
             true
         case (.referral, let type): TaskType.arrearsReferrals.contains(type)
         default: false
@@ -70,13 +71,30 @@ public struct WithholdingNotice: Sendable, Hashable {
         public var totalPerMonthCents: Cents
         /// 15 USC 1673(b): 50 or 60, plus 5 when arrears are older than 12 weeks.
         public var ccpaLimitPercent: Int
+        /// Unemployment benefits: at most this share of the weekly benefit.
+        public var benefitLimit: BenefitLimit?
 
-        public init(docketNumber: String, currentSupportCents: Cents, arrearsPaymentCents: Cents, totalPerMonthCents: Cents, ccpaLimitPercent: Int) {
+        public init(docketNumber: String, currentSupportCents: Cents, arrearsPaymentCents: Cents, totalPerMonthCents: Cents, ccpaLimitPercent: Int,
+                    benefitLimit: BenefitLimit? = nil) {
             self.docketNumber = docketNumber
             self.currentSupportCents = currentSupportCents
             self.arrearsPaymentCents = arrearsPaymentCents
             self.totalPerMonthCents = totalPerMonthCents
             self.ccpaLimitPercent = ccpaLimitPercent
+            self.benefitLimit = benefitLimit
+        }
+    }
+
+    /// Withholding from unemployment benefits is capped at a share of the weekly benefit (42 USC 654(19)).
+    public struct BenefitLimit: Sendable, Hashable {
+        public var weeklyBenefitCents: Cents
+        public var withholdingPercent: Int
+        public var weeklyLimitCents: Cents
+
+        public init(weeklyBenefitCents: Cents, withholdingPercent: Int, weeklyLimitCents: Cents) {
+            self.weeklyBenefitCents = weeklyBenefitCents
+            self.withholdingPercent = withholdingPercent
+            self.weeklyLimitCents = weeklyLimitCents
         }
     }
 
@@ -89,14 +107,18 @@ public struct WithholdingNotice: Sendable, Hashable {
     public var amended: Bool
     /// On a WITHDRAW: why (TERMINATED, NOT_EMPLOYED, ORDER_TERMINATED, CASE_CLOSED...).
     public var reason: String?
+    /// What is withheld from: wages (nil) or unemployment benefits.
+    public var incomeSource: IncomeSource?
 
-    public init(employer: EmployerRef, obligor: Obligor, orderId: String?, terms: Terms? = nil, amended: Bool = false, reason: String? = nil) {
+    public init(employer: EmployerRef, obligor: Obligor, orderId: String?, terms: Terms? = nil, amended: Bool = false, reason: String? = nil,
+                incomeSource: IncomeSource? = nil) {
         self.employer = employer
         self.obligor = obligor
         self.orderId = orderId
         self.terms = terms
         self.amended = amended
         self.reason = reason
+        self.incomeSource = incomeSource
     }
 }
 
@@ -150,6 +172,8 @@ public struct LocateRequest: Sendable, Hashable {
     public enum Reason: String, Sendable, Hashable {
         case noAddressOrEmployer = "NO_ADDRESS_OR_EMPLOYER"
         case serviceFailed = "SERVICE_FAILED"
+        /// The family's disbursement came back: its address is wrong.
+        case disbursementReturned = "DISBURSEMENT_RETURNED"
     }
 
     public var partyId: String
@@ -226,8 +250,23 @@ public struct CourtPreparation: Sendable, Hashable {
 
 /// Distribute a collection (45 CFR 302.32).
 public struct Disbursement: Sendable, Hashable {
+    /// What only an employer's remittance has: who remitted, for which payday, and whether on time.
+    public struct Remittance: Sendable, Hashable {
+        public var employerFein: FEIN
+        public var payDate: LocalDate
+        public var remittanceDueOn: LocalDate
+        public var remittedLate: Bool
+
+        public init(employerFein: FEIN, payDate: LocalDate, remittanceDueOn: LocalDate, remittedLate: Bool) {
+            self.employerFein = employerFein
+            self.payDate = payDate
+            self.remittanceDueOn = remittanceDueOn
+            self.remittedLate = remittedLate
+        }
+    }
+
     public var paymentId: String
-    public var employerFein: FEIN
+    public var source: CollectionSource
     public var amountCents: Cents
     public var toCurrentSupportCents: Cents
     public var toArrearsCents: Cents
@@ -236,18 +275,28 @@ public struct Disbursement: Sendable, Hashable {
     public var disbursedToFamilyCents: Cents
     public var retainedByStateCents: Cents
     public var custodialPartyId: String
-    public var payDate: LocalDate
     public var receivedOn: LocalDate
-    public var remittanceDueOn: LocalDate
-    public var remittedLate: Bool
+    /// Employer remittances only.
+    public var remittance: Remittance?
+    /// Collections from `cse.collections.v1`.
+    public var collectionId: String?
+    /// A joint-return tax offset held for an injured-spouse claim until this date.
+    public var heldUntil: LocalDate?
+    /// A re-disbursement: the returned disbursement task this sends again.
+    public var redisbursementOf: UUID?
+    /// The part of the collection reversed before it went out.
+    public var reversedCents: Cents?
+    /// On a WITHDRAW: why.
+    public var reason: String?
 
     public init(
-        paymentId: String, employerFein: FEIN, amountCents: Cents, toCurrentSupportCents: Cents, toArrearsCents: Cents,
+        paymentId: String, source: CollectionSource, amountCents: Cents, toCurrentSupportCents: Cents, toArrearsCents: Cents,
         unappliedCents: Cents, disbursedToFamilyCents: Cents, retainedByStateCents: Cents, custodialPartyId: String,
-        payDate: LocalDate, receivedOn: LocalDate, remittanceDueOn: LocalDate, remittedLate: Bool
+        receivedOn: LocalDate, remittance: Remittance? = nil, collectionId: String? = nil, heldUntil: LocalDate? = nil,
+        redisbursementOf: UUID? = nil, reversedCents: Cents? = nil, reason: String? = nil
     ) {
         self.paymentId = paymentId
-        self.employerFein = employerFein
+        self.source = source
         self.amountCents = amountCents
         self.toCurrentSupportCents = toCurrentSupportCents
         self.toArrearsCents = toArrearsCents
@@ -255,10 +304,38 @@ public struct Disbursement: Sendable, Hashable {
         self.disbursedToFamilyCents = disbursedToFamilyCents
         self.retainedByStateCents = retainedByStateCents
         self.custodialPartyId = custodialPartyId
-        self.payDate = payDate
         self.receivedOn = receivedOn
-        self.remittanceDueOn = remittanceDueOn
-        self.remittedLate = remittedLate
+        self.remittance = remittance
+        self.collectionId = collectionId
+        self.heldUntil = heldUntil
+        self.redisbursementOf = redisbursementOf
+        self.reversedCents = reversedCents
+        self.reason = reason
+    }
+}
+
+/// Seize what a financial account holds toward past-due support (42 USC 666(a)(17)).
+public struct FinancialLevy: Sendable, Hashable {
+    public var institution: EmployerRef
+    public var accountKind: AccountKind
+    public var levyCents: Cents
+    public var pastDueCents: Cents
+    public var balanceCents: Cents
+    public var matchedOn: LocalDate
+    public var obligor: Obligor
+    /// On a WITHDRAW: why.
+    public var reason: String?
+
+    public init(institution: EmployerRef, accountKind: AccountKind, levyCents: Cents, pastDueCents: Cents, balanceCents: Cents,
+                matchedOn: LocalDate, obligor: Obligor, reason: String? = nil) {
+        self.institution = institution
+        self.accountKind = accountKind
+        self.levyCents = levyCents
+        self.pastDueCents = pastDueCents
+        self.balanceCents = balanceCents
+        self.matchedOn = matchedOn
+        self.obligor = obligor
+        self.reason = reason
     }
 }
 
@@ -270,6 +347,10 @@ public struct CaseReview: Sendable, Hashable {
         case orderReview(orderId: String, termsEffectiveOn: LocalDate, reviewMonths: Int)
         case contemptCompliance(purgeAmountCents: Cents, complianceDueOn: LocalDate)
         case closure(ClosureReason, closureNoticeDays: Int, earliestClosureOn: LocalDate, detail: String?)
+        /// A payer that accepted an income withholding order has remitted nothing in `remittanceExpectedDays`.
+        case employerNotRemitting(employerFein: FEIN, acceptedOn: LocalDate, remittanceExpectedDays: Int)
+        /// A collection reversed after its disbursement went out: recover the overpayment.
+        case overpaidDisbursement(collectionId: String, overpaidCents: Cents, reversedOn: LocalDate, disbursementTaskId: UUID?)
     }
 
     public var reason: Reason

@@ -12,6 +12,7 @@ public enum TaskType: String, CaseIterable, Codable, Sendable, Hashable, Compara
     case courtPreparation = "court-preparation"
     case disbursement = "disbursement"
     case caseReview = "case-review"
+    case financialLevy = "financial-levy"
 
     /// The four arrears-driven enforcement referrals, evaluated on every change of arrears.
     public static let arrearsReferrals: [TaskType] = [
