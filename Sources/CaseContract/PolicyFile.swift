@@ -135,6 +135,8 @@ public enum PolicyFile {
             Setting(key: "medicalSupportNoticeBusinessDays", path: \.medicalSupportNoticeBusinessDays, range: businessDays),
             Setting(key: "employerRemitBusinessDays", path: \.employerRemitBusinessDays, range: businessDays),
             Setting(key: "distributionBusinessDays", path: \.distributionBusinessDays, range: businessDays),
+            Setting(key: "jointReturnHoldDays", path: \.jointReturnHoldDays, range: days),
+            Setting(key: "remittanceExpectedDays", path: \.remittanceExpectedDays, range: 1...days.upperBound),
             Setting(key: "courtPreparationBusinessDaysBeforeHearing", path: \.courtPreparationBusinessDaysBeforeHearing, range: businessDays),
         ]
         static let cents = 0...Int(Ledger.maximumAmountCents)
@@ -145,6 +147,8 @@ public enum PolicyFile {
             Setting(key: "creditBureauCents", cents: \.creditBureauThresholdCents, range: cents),
             Setting(key: "licenseSuspensionMonthsOfSupport", path: \.licenseSuspensionMonthsOfSupport, range: 1...120),
             Setting(key: "closureArrearsCents", cents: \.closureArrearsThresholdCents, range: cents),
+            // domain.md's name for it, not the `...Cents` pattern of the others.
+            Setting(key: "levyThresholdCents", cents: \.levyThresholdCents, range: cents),
         ]
         /// Caps on amounts in events, never above the contract's bound.
         static let amounts = 1...Int(InputLimits.maximumCents)
@@ -160,6 +164,7 @@ public enum PolicyFile {
             Setting(key: "percentOtherwise", path: \.ccpaLimitPercentOtherwise, range: 0...100),
             Setting(key: "arrearsSurchargePercent", path: \.ccpaArrearsSurchargePercent, range: 0...100),
             Setting(key: "arrearsAgeWeeks", path: \.ccpaArrearsAgeWeeks, range: 0...520),
+            Setting(key: "unemploymentWithholdingPercent", path: \.unemploymentWithholdingPercent, range: 1...100),
         ]
         /// At least a day: a report is never deleted in the batch that parked it.
         static let retention: [Setting] = [

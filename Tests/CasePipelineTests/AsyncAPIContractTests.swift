@@ -55,8 +55,8 @@ import TestSupport
     /// The contract's key per input topic; a new topic does not compile until it has one.
     static func keyTitle(_ topic: EventTopic) -> String {
         switch topic {
-        case .intake, .courtOutcomes: "caseId"
-        case .employerReports: "FEIN"
+        case .intake, .courtOutcomes, .collections: "caseId"
+        case .employerReports, .dataMatches: "FEIN"
         }
     }
 

@@ -168,8 +168,9 @@ public struct Ledger: Sendable {
         return allocation(ofPayment: id)!
     }
 
-    /// Adds a line owed from `charge.dueOn` (a reversal, an added amount). The
-    /// same id again with the same line changes nothing.
+    /// Adds a line owed from `charge.dueOn`: an added amount, or a reversal
+    /// (`referenceId` a payment received by then), which takes back what that
+    /// payment paid. The same id again with the same line changes nothing.
     public mutating func addCharge(_ charge: AccountCharge) throws(LedgerError) {
         if let existing = accountCharges.first(where: { $0.id == charge.id }) {
             guard existing == charge else { throw .conflictingCharge(chargeId: charge.id) }
@@ -270,6 +271,7 @@ public struct Ledger: Sendable {
             month = month.adding(1)
         }
         for charge in projection.charges where charge.dueOn >= from && charge.dueOn < before { dates.insert(charge.dueOn) }
+        for date in projection.reversalDates where date >= from && date < before { dates.insert(date) }
         return dates.sorted()
     }
 
@@ -295,6 +297,9 @@ public struct Ledger: Sendable {
         for payment in payments where payment.receivedOn <= date {
             entries.append(LedgerEntry(kind: payment.source == .accountCredit ? .accountCredit : .payment, date: payment.receivedOn,
                                        amountCents: payment.amountCents, referenceId: payment.id))
+        }
+        for reversal in accountCharges where reversal.kind == .reversal && reversal.dueOn <= date {
+            entries.append(LedgerEntry(kind: .reversal, date: reversal.dueOn, amountCents: reversal.amountCents, referenceId: reversal.referenceId))
         }
         // Stable: charges before payments on the same day, as allocation sees them.
         return entries.enumerated().sorted { a, b in

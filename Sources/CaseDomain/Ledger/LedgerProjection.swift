@@ -25,6 +25,13 @@ struct LedgerProjection: Sendable {
     var creditAppliedTotals: [Cents] = []
     /// Running totals (in `paymentDates` order) of the credit no known charge will ever take.
     var neverAppliedTotals: [Cents] = []
+    /// Credit (held, or a tax offset's refund) taken back by reversals, by date.
+    var creditReversalDates: [LocalDate] = []
+    var creditReversedTotals: [Cents] = []
+    /// Per allocation, each application of its money to a bucket, in order: what a reversal undoes.
+    private var applied: [[(bucket: Int, amount: Cents)]] = []
+    /// The dates reversals take money back on.
+    var reversalDates: [LocalDate] = []
 
     /// Charges grouped per support month (and judgment), through the last month money reached.
     var buckets: [Bucket] = []
@@ -47,11 +54,14 @@ struct LedgerProjection: Sendable {
             charges += schedule.charges
             runs += schedule.runs
         }
-        // The account's own lines are past due from their date, like a judgment.
-        for charge in accountCharges {
-            charges.append(ScheduledCharge(orderId: charge.id, kind: charge.kind == .reversal ? .reversal : .accountAdjustment,
-                                           dueOn: charge.dueOn, amountCents: charge.amountCents, month: nil))
+        // Amounts the agency added are past due from their date, like a judgment;
+        // reversals are not charges: they undo what a payment paid (`reverse`).
+        for charge in accountCharges where charge.kind == .adjustment {
+            charges.append(ScheduledCharge(orderId: charge.id, kind: .accountAdjustment, dueOn: charge.dueOn,
+                                           amountCents: charge.amountCents, month: nil))
         }
+        let reversals = accountCharges.filter { $0.kind == .reversal }.sorted(by: AccountCharge.order)
+        reversalDates = reversals.map(\.dueOn)
         // Deterministic order for history: by date, then order, the judgment before support.
         charges.sort { a, b in
             if a.dueOn != b.dueOn { return a.dueOn < b.dueOn }
@@ -66,11 +76,13 @@ struct LedgerProjection: Sendable {
             // Every explicit charge gets a bucket, so later months are plain run months only.
             var reach = LedgerMonth(last.receivedOn)
             for charge in charges { reach = max(reach, charge.month ?? LedgerMonth(charge.dueOn)) }
+            // Reversals undo applications in the walk's date order, so the walk reaches them on buckets that exist.
+            for reversal in reversals { reach = max(reach, LedgerMonth(reversal.dueOn)) }
             horizon = reach
             extensionLimit = reach.adding(1_200)
         }
         buckets = Self.buckets(charges: charges, runs: runs, through: horizon)
-        allocate(ordered)
+        allocate(ordered, reversals: reversals)
     }
 
     // MARK: Allocation
@@ -84,19 +96,33 @@ struct LedgerProjection: Sendable {
     /// One walk through time: on each date, charges falling due take held credit
     /// first (oldest charge first), then the payments received that day are applied
     /// (the month's support, then the oldest arrears); what they cannot apply is held.
-    private mutating func allocate(_ payments: [Payment]) {
+    /// Reversals come in the same walk: on their date, after that day's
+    /// charges and the payments received before it.
+    private mutating func allocate(_ payments: [Payment], reversals: [AccountCharge]) {
         var held: [HeldCredit] = []
         var rooms = Self.roomEvents(buckets, from: 0)
-        var nextRoom = 0
-        for payment in payments {
-            // Charges due on or before the receipt date come first (charges before payments on one day).
-            while nextRoom < rooms.count, rooms[nextRoom].date <= payment.receivedOn {
-                if !held.isEmpty { applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date, from: &held) }
+        var nextRoom = 0, nextReversal = 0
+        func meetCharges(through date: LocalDate, _ projection: inout LedgerProjection) {
+            // Charges due on or before `date` come first (charges before payments on one day).
+            while nextRoom < rooms.count, rooms[nextRoom].date <= date {
+                if !held.isEmpty { projection.applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date, from: &held) }
                 nextRoom += 1
             }
+        }
+        for payment in payments {
+            while nextReversal < reversals.count, reversals[nextReversal].dueOn < payment.receivedOn {
+                meetCharges(through: reversals[nextReversal].dueOn, &self)
+                reverse(reversals[nextReversal], holding: &held)
+                nextReversal += 1
+            }
+            meetCharges(through: payment.receivedOn, &self)
             receive(payment, holding: &held)
         }
-        walkIsResumable = held.isEmpty
+        for reversal in reversals[nextReversal...] {
+            meetCharges(through: reversal.dueOn, &self)
+            reverse(reversal, holding: &held)
+        }
+        walkIsResumable = held.isEmpty && reversals.isEmpty
         // After the last payment, held credit keeps meeting charges as they fall due,
         // into months no payment reached: they get buckets as far as the credit goes.
         while !held.isEmpty {
@@ -176,7 +202,7 @@ struct LedgerProjection: Sendable {
                 guard room > 0 else { continue }
                 let amount = min(room, remaining)
                 remaining -= amount
-                record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass)
+                record(amount, bucket: i, on: payment.receivedOn, arrears: !currentPass, payment: allocations.count)
                 let application = ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].chargeKind,
                                                     dueOn: buckets[i].firstDue, amountCents: amount)
                 if currentPass { allocation.toCurrentSupport.append(application) } else { allocation.toArrears.append(application) }
@@ -185,6 +211,7 @@ struct LedgerProjection: Sendable {
         while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
         allocation.unappliedCents = remaining
         allocationIndex[payment.id] = allocations.count
+        if applied.count <= allocations.count { applied.append([]) }
         if pastDueOnly {
             // More than was past due: refunded to the parent, never held for support to come.
             allocation.neverAppliedCents = remaining
@@ -197,7 +224,9 @@ struct LedgerProjection: Sendable {
         heldAtReceiptTotals.append((heldAtReceiptTotals.last ?? 0) + remaining)
     }
 
-    private mutating func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool) {
+    private mutating func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool, payment: Int) {
+        while applied.count <= payment { applied.append([]) }
+        applied[payment].append((i, amount))
         buckets[i].applied += amount
         buckets[i].applications.append(.init(date: date, amountCents: amount))
         applicationDates.append(date)
@@ -213,7 +242,7 @@ struct LedgerProjection: Sendable {
             let amount = min(room, held[0].remaining)
             room -= amount
             held[0].remaining -= amount
-            record(amount, bucket: i, on: date, arrears: arrears)
+            record(amount, bucket: i, on: date, arrears: arrears, payment: held[0].allocation)
             allocations[held[0].allocation].creditApplications.append(CreditApplication(
                 appliedOn: date,
                 charge: ChargeApplication(orderId: buckets[i].orderId, kind: buckets[i].chargeKind,
@@ -222,6 +251,48 @@ struct LedgerProjection: Sendable {
             creditAppliedTotals.append((creditAppliedTotals.last ?? 0) + amount)
             if held[0].remaining == 0 { held.removeFirst() }
         }
+    }
+
+    /// Takes `reversal.amountCents` of a payment back on `reversal.dueOn`: first
+    /// what it has not applied (held credit, a tax offset's refund), then what
+    /// it paid, the last application first. What it paid is owed again as it
+    /// was (this month's support stays current, earlier months past due), and
+    /// credit other payments hold meets it at once.
+    private mutating func reverse(_ reversal: AccountCharge, holding held: inout [HeldCredit]) {
+        guard let index = allocationIndex[reversal.referenceId] else { return }
+        let date = reversal.dueOn
+        var left = reversal.amountCents
+        allocations[index].reversedCents += left
+        var unappliedTaken: Cents = 0
+        if let h = held.firstIndex(where: { $0.allocation == index }) {
+            unappliedTaken = min(left, held[h].remaining)
+            held[h].remaining -= unappliedTaken
+            if held[h].remaining == 0 { held.remove(at: h) }
+        } else if allocations[index].neverAppliedCents > 0 {
+            unappliedTaken = min(left, allocations[index].neverAppliedCents)
+            allocations[index].neverAppliedCents -= unappliedTaken
+        }
+        if unappliedTaken > 0 {
+            left -= unappliedTaken
+            creditReversalDates.append(date)
+            creditReversedTotals.append((creditReversedTotals.last ?? 0) + unappliedTaken)
+        }
+        var reopened: [Int] = []
+        while left > 0, index < applied.count, let last = applied[index].last {
+            let amount = min(left, last.amount)
+            left -= amount
+            if amount == last.amount { applied[index].removeLast() } else { applied[index][applied[index].count - 1].amount -= amount }
+            let i = last.bucket
+            buckets[i].applied -= amount
+            buckets[i].applications.append(.init(date: date, amountCents: -amount))
+            applicationDates.append(date)
+            appliedTotals.append((appliedTotals.last ?? 0) - amount)
+            let arrears = buckets[i].month.map { $0 != LedgerMonth(date) } ?? true
+            appliedToArrearsTotals.append((appliedToArrearsTotals.last ?? 0) - (arrears ? amount : 0))
+            oldestOpen = min(oldestOpen, i)
+            reopened.append(i)
+        }
+        for i in Set(reopened).sorted() where !held.isEmpty { applyHeld(toBucket: i, on: date, from: &held) }
     }
 
     /// The dates on which each bucket's charge falls due or grows, in date order
@@ -335,6 +406,7 @@ struct LedgerProjection: Sendable {
     func heldCredit(asOf date: LocalDate) -> Cents {
         Self.total(heldAtReceiptTotals, first: Self.count(paymentDates, through: date))
             - Self.total(creditAppliedTotals, first: Self.count(creditApplicationDates, through: date))
+            - Self.total(creditReversedTotals, first: Self.count(creditReversalDates, through: date))
     }
 
     /// Credit from payments received by `date` that no charge known will ever take.
