@@ -21,7 +21,7 @@ struct BusinessOrderPropertyTests {
     /// One event per random integer, built against the case as business order
     /// has it so far (ids of orders and employers that exist).
     static func event(_ n: Int, step: Int, at instant: Date, state: CaseState) -> Event {
-        let kind = step % 14, detail = step / 14
+        let kind = step % 20, detail = step / 20
         let day = Policy().calendar.businessDate(of: instant)
         let employer = employers[detail % employers.count]
         let orderCount = state.orders.count
@@ -80,8 +80,57 @@ struct BusinessOrderPropertyTests {
             let service = ServiceOfProcess(partyId: detail % 3 == 0 ? "P-CP" : "P-NCP", attemptedOn: day.adding(days: -(detail % 5)))
             payload = detail % 2 == 0 ? .serviceFailed(service) : .serviceCompleted(service)
         case 12:
-            payload = .partyUpdate(PartyUpdate(
-                partyId: "P-NCP", address: detail % 2 == 0 ? Fx.ncpAddress : nil, employer: detail % 2 == 1 ? employer : nil))
+            // Now and then the custodial party moves (a returned disbursement goes out again).
+            payload = detail % 3 == 2
+                ? .partyUpdate(PartyUpdate(partyId: "P-CP", address: Fx.cpAddress))
+                : .partyUpdate(PartyUpdate(
+                    partyId: "P-NCP", address: detail % 2 == 0 ? Fx.ncpAddress : nil, employer: detail % 2 == 1 ? employer : nil))
+        case 14, 15:
+            // Received up to 10 days before it is reported; sources in turn; a collection id seen before now and then.
+            let sources = CollectionSource.received
+            let source = sources[detail % sources.count]
+            let id = detail % 9 == 0 && !state.collections.isEmpty ? state.collections[0].collectionId : "COL-\(n)"
+            let repeated = state.collection(id).flatMap { state.ledger.payment(id: $0.paymentId) }
+            payload = .collectionReceived(CollectionReceived(
+                collectionId: id, source: repeated?.collectionSource ?? source,
+                amountCents: repeated?.amountCents ?? Cents(1 + detail % 80) * 1_500,
+                receivedOn: repeated?.receivedOn ?? day.adding(days: -(detail % 11)), jointReturn: source == .federalTaxOffset && detail % 2 == 0))
+        case 16:
+            // A reversal of a collection received before it (all of it, or part), else an adjustment either way.
+            if let record = state.collections.last, let payment = state.ledger.payment(id: record.paymentId),
+                payment.amountCents > state.ledger.reversedCents(ofPayment: payment.id), payment.receivedOn <= day
+            {
+                let left = payment.amountCents - state.ledger.reversedCents(ofPayment: payment.id)
+                payload = .collectionReversed(CollectionReversed(
+                    collectionId: record.collectionId, reversedOn: max(payment.receivedOn, day.adding(days: -(detail % 4))),
+                    reason: ReversalReason.allCases[detail % ReversalReason.allCases.count], amountCents: detail % 2 == 0 ? nil : max(1, left / 2)))
+            } else {
+                payload = .accountAdjusted(AccountAdjusted(
+                    adjustmentId: "ADJ-\(n)", amountCents: (detail % 2 == 0 ? 1 : -1) * Cents(1 + detail % 30) * 1_000,
+                    effectiveOn: day.adding(days: -(detail % 20)), reason: AdjustmentReason.allCases[detail % AdjustmentReason.allCases.count]))
+            }
+        case 17:
+            // A disbursement of a collection comes back (a direct payment when there is none yet).
+            if let record = state.collections.last {
+                payload = .disbursementReturned(DisbursementReturned(
+                    disbursementTaskId: TaskIdentity.id(causationId: record.eventId, caseId: Fx.caseId, type: .disbursement,
+                                                        target: "collection:\(record.collectionId)", action: .issue),
+                    returnedOn: day, reason: DisbursementReturnReason.allCases[detail % DisbursementReturnReason.allCases.count]))
+            } else {
+                payload = .collectionReceived(CollectionReceived(
+                    collectionId: "COL-\(n)", source: .directPayment, amountCents: Cents(1 + detail % 50) * 1_000, receivedOn: day))
+            }
+        case 18:
+            return report(n, at: instant, .unemploymentClaim(UnemploymentClaim(
+                claimant: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp", address: detail % 3 == 0 ? Fx.ncpAddress : nil),
+                agency: employers[2], claimFiledOn: day.adding(days: -(detail % 15)), weeklyBenefitCents: Cents(detail % 50 + 10) * 1_000,
+                receivedOn: day.adding(days: -(detail % 3)))))
+        case 19:
+            return report(n, at: instant, .financialAccountMatch(FinancialAccountMatch(
+                accountHolder: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp"),
+                institution: EmployerRef(fein: FEIN("66-0000002")!, name: "First Bank", address: Fx.ncpAddress),
+                accountKind: AccountKind.allCases[detail % AccountKind.allCases.count], balanceCents: Cents(detail % 40) * 5_000,
+                matchedOn: day.adding(days: -(detail % 7)))))
         default:
             payload = detail % 4 == 0
                 ? .closureRequest(ClosureRequest(reason: "requested"))
@@ -166,14 +215,21 @@ struct BusinessOrderPropertyTests {
         return last.filter { $0.value.action == .issue }.mapValues { $0.data.terms }
     }
 
-    /// Arrival orders: shuffles keyed by `seeds`, the reverse, and the intake last.
+    /// Arrival orders: shuffles keyed by `seeds`, the reverse, and the intake
+    /// last. Topics are read independently, but one case's collections share a
+    /// partition (key `caseId`) and keep the order they were produced in, as
+    /// Kafka keeps it: a reversal never overtakes the collection it reverses.
     static func arrivalOrders(_ events: [Event], seeds: [UInt64]) -> [[Event]] {
         var orders = seeds.map { seed in
             events.sorted { mix($0.id, seed) < mix($1.id, seed) }
         }
         orders.append(events.reversed())
         orders.append(Array(events.dropFirst()) + [events[0]])
-        return orders
+        let produced = events.filter { $0.type.topic == .collections }
+        return orders.map { order in
+            var next = produced.makeIterator()
+            return order.map { $0.type.topic == .collections ? next.next()! : $0 }
+        }
     }
 
     static func mix(_ id: UUID, _ seed: UInt64) -> UInt64 {
@@ -251,5 +307,34 @@ struct BusinessOrderPropertyTests {
         }
         // The comparison means something only if checkpoints were used.
         #expect(resumed.value > 200, "re-derivations from a checkpoint: \(resumed.value)")
+    }
+
+    /// The streams above mean something for an event type only if they carry
+    /// it: every type, and the collections' consequences, appear in 200 streams.
+    @Test func theStreamsReachEveryEventType() {
+        var types = Set<EventType>(), tasks = Set<String>()
+        var random = SplitMix(seed: 7)
+        for _ in 0..<200 {
+            let steps = (0..<28).map { _ in Int(random.next() % 50_001) }
+            let (events, run) = Self.stream(program: Int(random.next() % 8), address: random.next() % 2 == 0, steps: steps)
+            types.formUnion(events.map(\.type))
+            for task in run.published {
+                if case .caseReview(let review) = task.data, case .overpaidDisbursement = review.reason { tasks.insert("overpaid") }
+                if task.target.hasPrefix("redisbursement:") { tasks.insert("redisbursement") }
+                if task.type == .financialLevy { tasks.insert("levy") }
+                if case .incomeWithholding(let notice) = task.data, notice.incomeSource == .unemploymentBenefits { tasks.insert("benefits") }
+            }
+        }
+        #expect(Set(EventType.allCases).subtracting(types).isEmpty, "never generated: \(Set(EventType.allCases).subtracting(types))")
+        #expect(tasks == ["overpaid", "redisbursement", "levy", "benefits"])
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            return BusinessOrderPropertyTests.mix(Fx.eventId(Int(state % 1_000_000)), state)
+        }
     }
 }

@@ -192,7 +192,9 @@ struct LedgerProjection: Sendable {
         // not yet past due (this month's other charges wait for other money).
         let pastDueOnly = payment.collectionSource.paysPastDueOnly
         let month = LedgerMonth(payment.receivedOn)
-        for currentPass in pastDueOnly ? [false] : [true, false] {
+        // An agency's credit (an audit, a write-off) goes to the oldest debt first.
+        let passes = pastDueOnly ? [false] : payment.collectionSource == .accountCredit ? [false, true] : [true, false]
+        for currentPass in passes {
             var i = oldestOpen
             while remaining > 0, i < buckets.count, buckets[i].firstDue <= payment.receivedOn {
                 defer { i += 1 }
