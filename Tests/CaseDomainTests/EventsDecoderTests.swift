@@ -211,8 +211,18 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
         #expect(EventTopic.intake.eventTypes.count == 3)
         #expect(EventTopic.employerReports.eventTypes.count == 5)
         #expect(EventTopic.courtOutcomes.eventTypes.count == 9)
-        #expect(EventType.allCases.count == 17)
-        #expect(EventType.allCases.allSatisfy { $0.rawValue.hasPrefix($0.topic == .employerReports ? "employer." : $0.topic == .intake ? "intake." : "court.") })
+        #expect(EventTopic.collections.eventTypes.map(\.rawValue) == [
+            "collection.received", "collection.reversed", "account.adjusted", "disbursement.returned",
+        ])
+        #expect(EventTopic.dataMatches.eventTypes.map(\.rawValue) == ["match.unemployment-claim", "match.financial-account"])
+        #expect(EventType.allCases.count == 23)
+        let prefixes: [EventTopic: [String]] = [
+            .intake: ["intake."], .employerReports: ["employer."], .courtOutcomes: ["court."],
+            .collections: ["collection.", "account.", "disbursement."], .dataMatches: ["match."],
+        ]
+        #expect(EventType.allCases.allSatisfy { type in prefixes[type.topic]!.contains { type.rawValue.hasPrefix($0) } })
+        // Data matches, like employer reports, name a person: no caseId in the envelope.
+        #expect(EventType.allCases.filter { !$0.requiresCaseId }.map(\.topic).allSatisfy { $0 == .employerReports || $0 == .dataMatches })
     }
 }
 

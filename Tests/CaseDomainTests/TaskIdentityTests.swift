@@ -73,10 +73,10 @@ struct TaskIdentityTests {
     }
 
     @Test func topics_followTheContract() {
-        #expect(TaskType.allCases.count == 11)
+        #expect(TaskType.allCases.count == 12)
         #expect(TaskType.incomeWithholding.topic == "cse.tasks.income-withholding.v1")
         #expect(TaskType.allCases.map(\.rawValue).sorted() == [
-            "case-review", "court-preparation", "credit-bureau-report", "disbursement", "genetic-testing",
+            "case-review", "court-preparation", "credit-bureau-report", "disbursement", "financial-levy", "genetic-testing",
             "income-withholding", "license-suspension", "locate", "medical-support-notice", "passport-denial",
             "tax-offset-referral",
         ])

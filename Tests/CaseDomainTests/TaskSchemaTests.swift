@@ -39,6 +39,31 @@ struct TaskSchemaTests {
         try locating.apply(Fx.event(2, on: "2026-03-10", .partyUpdate(PartyUpdate(partyId: "P-NCP", address: Fx.ncpAddress))))
         try locating.apply(Fx.event(3, on: "2026-04-10", .paternityEstablished(PaternityEstablished(childId: "K-1", method: .geneticTest))))
         tasks += locating.published
+
+        // Money from every source: collections, a reversal before and after the money
+        // went out, a returned disbursement sent again, benefit withholding, a levy,
+        // and a payer that never remits.
+        var money = CaseDriver()
+        try money.apply(Fx.application(program: .tanf, existingOrder: Fx.order(judgment: 200_000)))
+        try money.apply(RulesCollectionTests.collection(2, on: "2026-03-05", id: "COL-1", source: .directPayment, cents: 60_000))
+        try money.apply(RulesCollectionTests.collection(3, on: "2026-03-06", id: "COL-2", source: .federalTaxOffset, cents: 30_000, jointReturn: true))
+        try money.apply(RulesCollectionTests.reversal(4, on: "2026-03-07", id: "COL-2", reason: .injuredSpouse))
+        try money.apply(RulesCollectionTests.reversal(5, on: "2026-03-20", id: "COL-1", cents: 10_000))
+        let direct = money.published.first { $0.target == "collection:COL-1" }!
+        try money.apply(Fx.event(6, on: "2026-03-21", .disbursementReturned(DisbursementReturned(
+            disbursementTaskId: direct.id, returnedOn: Fx.date("2026-03-21"), reason: .undeliverable))))
+        try money.apply(Fx.event(7, on: "2026-03-25", .partyUpdate(PartyUpdate(partyId: "P-CP", address: Fx.cpAddress))))
+        try money.apply(RulesCollectionTests.adjustment(8, on: "2026-03-26", id: "ADJ-1", cents: -5_000))
+        try money.apply(Fx.employerReport(9, on: "2026-03-27", .unemploymentClaim(UnemploymentClaim(
+            claimant: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp"), agency: RulesCollectionTests.agency,
+            claimFiledOn: Fx.date("2026-03-20"), weeklyBenefitCents: 40_000, receivedOn: Fx.date("2026-03-26")))))
+        try money.apply(Fx.employerReport(10, on: "2026-03-28", .iwoResponse(IWOResponse(
+            caseId: Fx.caseId, employer: EmployerRef(fein: RulesCollectionTests.agency.fein), status: .accepted))))
+        try money.apply(Fx.employerReport(11, on: "2026-04-01", .financialAccountMatch(FinancialAccountMatch(
+            accountHolder: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp"), institution: RulesCollectionTests.bank,
+            accountKind: .checking, balanceCents: 70_000, matchedOn: Fx.date("2026-03-31")))))
+        money.sweep(asOf: Fx.date("2026-05-20"), id: 12)
+        tasks += money.published
         return tasks
     }
 
