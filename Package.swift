@@ -136,6 +136,8 @@ let package = Package(
         .target(
             name: "CaseScenarios",
             dependencies: [
+                // Only for the task id rule: a returned disbursement names csworker's task.
+                "CaseDomain",
                 "CivilDate",
                 "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -23,6 +23,13 @@ struct CasePlan {
         case orderTerminated(day: Int, reason: ScenarioEvents.OrderTerminationReason)
         case contempt(purgeCents: Int64, dueOn: Int)
         case closure(reason: String)
+        /// Money from other sources than an employer's withholding (contract v1.1).
+        case collection(number: Int, source: ScenarioEvents.CollectionSource, cents: Int64, receivedOn: Int, jointReturn: Bool)
+        case reversal(collection: Int, reason: ScenarioEvents.ReversalReason, cents: Int64?, reversedOn: Int)
+        case adjustment(number: Int, cents: Int64, reason: ScenarioEvents.AdjustmentReason)
+        case disbursementReturned(collection: Int, reason: ScenarioEvents.DisbursementReturnReason)
+        case unemploymentClaim(filedOn: Int, weeklyCents: Int64)
+        case financialMatch(bank: Int, kind: ScenarioEvents.AccountKind, balanceCents: Int64)
     }
 
     struct Step {
@@ -363,6 +370,13 @@ struct CasePlan {
             }
         }
 
+        if orderDay != .max {
+            // Its own stream: `add` draws the time of day from `rng`.
+            var money = SplitMix64(c.seed, 0x30E7, UInt64(index))
+            planMoney(orderDay: orderDay, support: support, judgment: order?.judgmentArrearsCents != nil, compliance: compliance,
+                      jobs: jobs, horizon: horizon, rng: &money, add: add)
+        }
+
         if allExcluded {
             add(lastExclusion + rng.int(10...30), .closure(reason: "Paternity excluded for all children"))
         } else if deathDay == .max && rng.chance(0.02) {
@@ -373,6 +387,88 @@ struct CasePlan {
         self.compliance = compliance
         // Stable order for equal times keeps each case's causal order.
         steps = newSteps.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+    }
+}
+
+extension CasePlan {
+    /// Money besides employer withholding, in shares that keep employers the
+    /// main source: a parent paying the disbursement unit directly now and
+    /// then, tax refund offsets in tax season for parents behind, benefits
+    /// withheld after a job ends, a levy after a bank match; and what goes
+    /// wrong with money (a check returned unpaid, an injured-spouse claim, an
+    /// audit's correction, a payment to the family that comes back).
+    /// Drawn after everything else, so the rest of a plan is as before.
+    fileprivate func planMoney(
+        orderDay: Int, support: Int64, judgment: Bool, compliance: Compliance, jobs: [Job], horizon: Int,
+        rng: inout SplitMix64, add: (Int, StepKind) -> Void
+    ) {
+        var number = 0
+        func collect(_ day: Int, _ source: ScenarioEvents.CollectionSource, _ cents: Int64, joint: Bool = false) -> Int? {
+            guard day < horizon - 3, cents > 0 else { return nil }
+            number += 1
+            add(day, .collection(number: number, source: source, cents: cents / 100 * 100, receivedOn: day, jointReturn: joint))
+            return number
+        }
+        let behind: Bool
+        switch compliance {
+        case .short, .erratic: behind = true
+        default: behind = judgment || !jobs.contains { $0.withholdFrom != nil }
+        }
+        // Direct payments to the State Disbursement Unit.
+        if rng.chance(behind ? 0.35 : 0.15) {
+            for _ in 0..<rng.int(1...4) {
+                let day = orderDay + rng.int(5...330)
+                guard let paid = collect(day, .directPayment, support * Int64(rng.int(40...120)) / 100) else { continue }
+                if rng.chance(0.05) {
+                    add(day + rng.int(3...10), .reversal(collection: paid, reason: .nsf, cents: nil, reversedOn: day + rng.int(2...3)))
+                } else if rng.chance(0.08) {
+                    // The family's check comes back; a new address a few weeks later sends it again.
+                    let back = day + rng.int(10...25)
+                    add(back, .disbursementReturned(collection: paid, reason: [.undeliverable, .uncashed, .accountClosed][rng.weighted([70, 20, 10])]))
+                    add(back + rng.int(20...60), .custodialMoved)
+                }
+            }
+        }
+        // Tax refund offsets arrive in tax season (February to April) for parents behind.
+        if behind && rng.chance(0.4) {
+            var day = ScenarioDate(daysSinceEpoch: orderDay + 30)
+            while day.month < 2 || day.month > 4 { day = day.adding(days: 20) }
+            let received = day.daysSinceEpoch + rng.int(0...20)
+            let federal = rng.chance(0.75)
+            let joint = federal && rng.chance(0.25)
+            if let offset = collect(received, federal ? .federalTaxOffset : .stateTaxOffset, Int64(rng.int(30_000...250_000)), joint: joint),
+                joint, rng.chance(0.3)
+            {
+                let claimed = received + rng.int(30...120)
+                add(claimed, .reversal(collection: offset, reason: .injuredSpouse, cents: Int64(rng.int(10_000...30_000)), reversedOn: claimed))
+            }
+        }
+        // A job that ends with no next job soon: an unemployment claim, then benefits withheld.
+        for (j, job) in jobs.enumerated() where job.endDay < horizon - 30 && job.endDay > orderDay {
+            let nextHire = j + 1 < jobs.count ? jobs[j + 1].hireDay : Int.max
+            guard nextHire > job.endDay + 30, rng.chance(0.45) else { continue }
+            let filed = job.endDay + rng.int(3...14)
+            let weekly = Int64(rng.int(150...600)) * 100
+            add(filed + rng.int(5...12), .unemploymentClaim(filedOn: filed, weeklyCents: weekly))
+            for month in 1...rng.int(1...3) where filed + 30 * month < nextHire {
+                _ = collect(filed + 30 * month + rng.int(0...5), .unemploymentBenefits, min(weekly * 2, support))
+            }
+        }
+        // The quarterly bank match; a levy brings money a month or so later.
+        if rng.chance(0.08) {
+            let day = orderDay + rng.int(60...300)
+            let balance = Int64(rng.int(0...8_000)) * 100
+            add(day, .financialMatch(bank: rng.int(0...(ScenarioEmployer.banks.count - 1)),
+                                     kind: [.checking, .savings, .moneyMarket, .other][rng.weighted([60, 30, 7, 3])], balanceCents: balance))
+            if behind && balance > 0 && rng.chance(0.5) { _ = collect(day + rng.int(30...45), .financialInstitutionLevy, min(balance, 100_000)) }
+        }
+        if rng.chance(0.02) { _ = collect(orderDay + rng.int(30...300), .interstate, support) }
+        // An accounts audit corrects the balance either way.
+        if rng.chance(0.03) {
+            let cents = Int64(rng.int(50...600)) * 100 * (rng.chance(0.6) ? -1 : 1)
+            add(orderDay + rng.int(60...300), .adjustment(number: 1, cents: cents,
+                                                         reason: cents < 0 ? [.audit, .writeOff, .courtOrdered][rng.weighted([60, 25, 15])] : .audit))
+        }
     }
 }
 

@@ -53,7 +53,9 @@ public enum ScenarioTopic {
     public static let intake = "cse.intake.v1"
     public static let employerReports = "cse.employer-reports.v1"
     public static let courtOutcomes = "cse.court-outcomes.v1"
-    public static let all = [intake, employerReports, courtOutcomes]
+    public static let collections = "cse.collections.v1"
+    public static let dataMatches = "cse.data-matches.v1"
+    public static let all = [intake, employerReports, courtOutcomes, collections, dataMatches]
 
     /// Every input event type of the contract, by topic.
     public static let eventTypes: [String: [String]] = [
@@ -67,6 +69,8 @@ public enum ScenarioTopic {
             "court.paternity-established", "court.paternity-excluded", "court.hearing-scheduled",
             "court.service-completed", "court.service-failed", "court.contempt-finding",
         ],
+        collections: ["collection.received", "collection.reversed", "account.adjusted", "disbursement.returned"],
+        dataMatches: ["match.unemployment-claim", "match.financial-account"],
     ]
 
     public static let allEventTypes: [String] = all.flatMap { eventTypes[$0]! }
@@ -74,12 +78,15 @@ public enum ScenarioTopic {
     static func of(type: String) -> String {
         if type.hasPrefix("intake.") { return intake }
         if type.hasPrefix("employer.") { return employerReports }
+        if type.hasPrefix("match.") { return dataMatches }
+        if type.hasPrefix("collection.") || type.hasPrefix("account.") || type.hasPrefix("disbursement.") { return collections }
         return courtOutcomes
     }
 }
 
-/// Kafka keys per the contract: the case id for intake and court events, the
-/// employer's FEIN (nine digits) for employer reports. Never a hash of an
+/// Kafka keys per the contract: the case id for intake, court and collection
+/// events, the employer's or institution's FEIN (nine digits) for employer
+/// reports and data matches. Never a hash of an
 /// SSN: with 10^9 possible SSNs any unsalted hash is reversed by trying them all.
 public enum ScenarioKey {
     public static func caseKey(_ caseId: String) -> [UInt8] { Array(caseId.utf8) }

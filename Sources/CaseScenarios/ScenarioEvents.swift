@@ -345,6 +345,113 @@ public enum ScenarioEvents {
 
     public static func defaultOrderId(caseId: String) -> String { caseId + "-O1" }
 
+    // MARK: cse.collections.v1 (contract v1.1)
+
+    public static let disbursementUnitSource = "nc-sdu"
+
+    /// `collection.received`, keyed by case. `receivedOn` defaults to the day of `occurredAt`.
+    public static func collectionReceived(
+        caseId: String, collectionId: String, source collectionSource: CollectionSource = .directPayment, amountCents: Int64 = 40_000,
+        receivedOn: ScenarioDate? = nil, jointReturn: Bool? = nil, taxYear: Int64? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = disbursementUnitSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("collection.received", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("collectionId", collectionId)
+            w.field("source", collectionSource.rawValue)
+            w.field("amountCents", amountCents)
+            w.field("receivedOn", receivedOn ?? ScenarioDate(occurredAt))
+            if let jointReturn { w.field("jointReturn", jointReturn) }
+            w.optionalField("taxYear", taxYear)
+        }
+    }
+
+    /// `collection.reversed`; `amountCents` nil reverses what is left of it.
+    public static func collectionReversed(
+        caseId: String, collectionId: String, reason: ReversalReason = .nsf, amountCents: Int64? = nil, reversedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = disbursementUnitSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("collection.reversed", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("collectionId", collectionId)
+            w.field("reversedOn", reversedOn ?? ScenarioDate(occurredAt))
+            w.field("reason", reason.rawValue)
+            w.optionalField("amountCents", amountCents)
+        }
+    }
+
+    /// `account.adjusted`: positive adds to what is owed, negative credits it.
+    public static func accountAdjusted(
+        caseId: String, adjustmentId: String, amountCents: Int64, reason: AdjustmentReason = .audit, effectiveOn: ScenarioDate? = nil,
+        orderId: String? = nil, occurredAt: Date = defaultOccurredAt, source: String = "nc-accounts", id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("account.adjusted", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("adjustmentId", adjustmentId)
+            w.field("amountCents", amountCents)
+            w.field("effectiveOn", effectiveOn ?? ScenarioDate(occurredAt))
+            w.field("reason", reason.rawValue)
+            w.optionalField("orderId", orderId)
+        }
+    }
+
+    /// `disbursement.returned`: the family's payment came back.
+    public static func disbursementReturned(
+        caseId: String, disbursementTaskId: String, reason: DisbursementReturnReason = .undeliverable, returnedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = disbursementUnitSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("disbursement.returned", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("disbursementTaskId", disbursementTaskId)
+            w.field("returnedOn", returnedOn ?? ScenarioDate(occurredAt))
+            w.field("reason", reason.rawValue)
+        }
+    }
+
+    // MARK: cse.data-matches.v1 (contract v1.1)
+
+    /// `match.unemployment-claim`, keyed by the agency's FEIN.
+    public static func unemploymentClaim(
+        ssn: String, firstName: String = "Marcus", lastName: String = "Bell", address: ScenarioAddress? = nil,
+        agency: ScenarioEmployer = ScenarioEmployer.workforceAgency, claimFiledOn: ScenarioDate? = nil, weeklyBenefitCents: Int64 = 42_000,
+        receivedOn: ScenarioDate? = nil, occurredAt: Date = defaultOccurredAt, source: String = "nc-des-ui", id: String? = nil
+    ) -> ScenarioEvent {
+        employerEvent("match.unemployment-claim", key: ScenarioKey.feinKey(agency.fein), occurredAt: occurredAt, source: source, id: id) { w in
+            w.key("claimant")
+            w.beginObject()
+            w.field("ssn", ssn)
+            w.field("firstName", firstName)
+            w.field("lastName", lastName)
+            if let address {
+                w.key("address")
+                address.write(to: &w)
+            }
+            w.endObject()
+            w.key("agency")
+            agency.write(to: &w)
+            w.field("claimFiledOn", claimFiledOn ?? ScenarioDate(occurredAt).adding(days: -10))
+            w.field("weeklyBenefitCents", weeklyBenefitCents)
+            w.field("receivedOn", receivedOn ?? ScenarioDate(occurredAt))
+        }
+    }
+
+    /// `match.financial-account`, keyed by the institution's FEIN.
+    public static func financialAccountMatch(
+        ssn: String, firstName: String = "Marcus", lastName: String = "Bell", institution: ScenarioEmployer = ScenarioEmployer.bank,
+        accountKind: AccountKind = .checking, balanceCents: Int64 = 150_000, matchedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = "fidm", id: String? = nil
+    ) -> ScenarioEvent {
+        employerEvent("match.financial-account", key: ScenarioKey.feinKey(institution.fein), occurredAt: occurredAt, source: source, id: id) { w in
+            w.key("accountHolder")
+            w.beginObject()
+            w.field("ssn", ssn)
+            w.field("firstName", firstName)
+            w.field("lastName", lastName)
+            w.endObject()
+            w.key("institution")
+            institution.write(to: &w)
+            w.field("accountKind", accountKind.rawValue)
+            w.field("balanceCents", balanceCents)
+            w.field("matchedOn", matchedOn ?? ScenarioDate(occurredAt))
+        }
+    }
+
     // MARK: envelope
 
     private static func service(

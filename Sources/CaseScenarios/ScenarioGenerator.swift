@@ -1,3 +1,4 @@
+import CaseDomain
 import Foundation
 
 /// A reproducible stream of input events for a population of cases, in
@@ -360,7 +361,51 @@ struct EventRenderer {
                                                   occurredAt: occurredAt, source: court, id: id)
         case .closure(let reason):
             return ScenarioEvents.closureRequest(caseId: caseId, reason: reason, occurredAt: occurredAt, id: id)
+        case let .collection(number, source, cents, receivedOn, joint):
+            let received = ScenarioDate(daysSinceEpoch: receivedOn)
+            let offset = source == .federalTaxOffset || source == .stateTaxOffset
+            return ScenarioEvents.collectionReceived(
+                caseId: caseId, collectionId: collectionId(number), source: source, amountCents: cents, receivedOn: received,
+                jointReturn: offset ? joint : nil, taxYear: offset ? Int64(received.year - 1) : nil, occurredAt: occurredAt, id: id)
+        case let .reversal(collection, reason, cents, reversedOn):
+            return ScenarioEvents.collectionReversed(
+                caseId: caseId, collectionId: collectionId(collection), reason: reason, amountCents: cents,
+                reversedOn: ScenarioDate(daysSinceEpoch: reversedOn), occurredAt: occurredAt, id: id)
+        case let .adjustment(number, cents, reason):
+            return ScenarioEvents.accountAdjusted(
+                caseId: caseId, adjustmentId: "\(caseId)-ADJ\(number)", amountCents: cents, reason: reason, occurredAt: occurredAt, id: id)
+        case let .disbursementReturned(collection, reason):
+            return ScenarioEvents.disbursementReturned(
+                caseId: caseId, disbursementTaskId: disbursementTaskId(collection: collection), reason: reason, occurredAt: occurredAt, id: id)
+        case let .unemploymentClaim(filedOn, weekly):
+            let people = plan.identity(seed: config.seed)
+            return ScenarioEvents.unemploymentClaim(
+                ssn: plan.noncustodialSSN, firstName: people.noncustodial.firstName, lastName: people.noncustodial.lastName,
+                address: rng.chance(0.6) ? people.noncustodialAddress : nil, claimFiledOn: ScenarioDate(daysSinceEpoch: filedOn),
+                weeklyBenefitCents: weekly, receivedOn: day.adding(days: -rng.int(0...2)), occurredAt: occurredAt, id: id)
+        case let .financialMatch(bank, kind, balance):
+            let people = plan.identity(seed: config.seed)
+            return ScenarioEvents.financialAccountMatch(
+                ssn: plan.noncustodialSSN, firstName: people.noncustodial.firstName, lastName: people.noncustodial.lastName,
+                institution: ScenarioEmployer.banks[bank], accountKind: kind, balanceCents: balance,
+                matchedOn: day.adding(days: -rng.int(1...5)), occurredAt: occurredAt, id: id)
         }
+    }
+
+    private func collectionId(_ number: Int) -> String { "\(plan.caseId)-COL\(number)" }
+
+    /// The disbursement task csworker published for a collection, as the
+    /// disbursement unit knows it: the contract's id rule over the
+    /// `collection.received` event's id (the event of this plan's step).
+    private func disbursementTaskId(collection number: Int) -> String {
+        for (index, step) in plan.steps.enumerated() {
+            guard case .collection(number, _, _, _, _) = step.kind else { continue }
+            var rng = SplitMix64(config.seed, UInt64(plan.index), UInt64(index) | 0xE7 << 32)
+            let eventId = UUID(uuidString: rng.uuid())!
+            return TaskIdentity.id(causationId: eventId, caseId: plan.caseId, type: .disbursement,
+                                   target: "collection:\(collectionId(number))", action: .issue).lowercasedText
+        }
+        return UUIDText.format(0, UInt64(number))
     }
 
     /// Cases are heard in the county the custodial parent lives in.

@@ -48,6 +48,22 @@ public struct ScenarioEmployer: Sendable, Hashable {
         fein: "561234567", name: "Piedmont Freight Services LLC",
         address: ScenarioAddress(line1: "4100 Statesville Ave", city: "Charlotte", state: "NC", postalCode: "28269"))
 
+    /// The State Workforce Agency: unemployment claims and benefit withholding.
+    public static let workforceAgency = ScenarioEmployer(
+        fein: "566000102", name: "NC Division of Employment Security",
+        address: ScenarioAddress(line1: "700 Wade Ave", city: "Raleigh", state: "NC", postalCode: "27605"))
+
+    /// Banks that answer the quarterly financial institution data match.
+    public static let banks = [
+        ScenarioEmployer(fein: "560400110", name: "Carolina Federal Credit Union",
+                         address: ScenarioAddress(line1: "200 S Tryon St", city: "Charlotte", state: "NC", postalCode: "28202")),
+        ScenarioEmployer(fein: "560400220", name: "Piedmont Savings Bank",
+                         address: ScenarioAddress(line1: "15 W Market St", city: "Greensboro", state: "NC", postalCode: "27401")),
+        ScenarioEmployer(fein: "560400330", name: "Coastal Plain Bank & Trust",
+                         address: ScenarioAddress(line1: "101 N Front St", city: "Wilmington", state: "NC", postalCode: "28401")),
+    ]
+    public static let bank = banks[0]
+
     func write(to w: inout JSONWriter) {
         w.beginObject()
         w.field("fein", fein)
@@ -231,5 +247,27 @@ extension ScenarioEvents {
 
     public enum MedicalCoverage: String, CaseIterable, Sendable {
         case enrolled = "ENROLLED", notAvailable = "NOT_AVAILABLE"
+    }
+
+    public enum CollectionSource: String, CaseIterable, Sendable {
+        case directPayment = "DIRECT_PAYMENT", federalTaxOffset = "FEDERAL_TAX_OFFSET", stateTaxOffset = "STATE_TAX_OFFSET"
+        case unemploymentBenefits = "UNEMPLOYMENT_BENEFITS", financialInstitutionLevy = "FINANCIAL_INSTITUTION_LEVY"
+        case interstate = "INTERSTATE", other = "OTHER"
+    }
+
+    public enum ReversalReason: String, CaseIterable, Sendable {
+        case nsf = "NSF", injuredSpouse = "INJURED_SPOUSE", offsetAdjusted = "OFFSET_ADJUSTED", postingError = "POSTING_ERROR"
+    }
+
+    public enum AdjustmentReason: String, CaseIterable, Sendable {
+        case audit = "AUDIT", courtOrdered = "COURT_ORDERED", retroactiveModification = "RETROACTIVE_MODIFICATION", writeOff = "WRITE_OFF"
+    }
+
+    public enum DisbursementReturnReason: String, CaseIterable, Sendable {
+        case undeliverable = "UNDELIVERABLE", uncashed = "UNCASHED", accountClosed = "ACCOUNT_CLOSED"
+    }
+
+    public enum AccountKind: String, CaseIterable, Sendable {
+        case checking = "CHECKING", savings = "SAVINGS", moneyMarket = "MONEY_MARKET", other = "OTHER"
     }
 }

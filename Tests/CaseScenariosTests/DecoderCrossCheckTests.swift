@@ -155,6 +155,16 @@ import Testing
             ScenarioEvents.serviceCompleted(caseId: caseId),
             ScenarioEvents.serviceFailed(caseId: caseId),
             ScenarioEvents.contemptFinding(caseId: caseId),
+            ScenarioEvents.collectionReceived(caseId: caseId, collectionId: "COL-1"),
+            ScenarioEvents.collectionReceived(caseId: caseId, collectionId: "COL-2", source: .federalTaxOffset, jointReturn: true, taxYear: 2025),
+            ScenarioEvents.collectionReversed(caseId: caseId, collectionId: "COL-1"),
+            ScenarioEvents.collectionReversed(caseId: caseId, collectionId: "COL-2", reason: .injuredSpouse, amountCents: 10_000),
+            ScenarioEvents.accountAdjusted(caseId: caseId, adjustmentId: "ADJ-1", amountCents: -12_500, reason: .writeOff, orderId: "O-1"),
+            ScenarioEvents.disbursementReturned(caseId: caseId, disbursementTaskId: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d4"),
+            ScenarioEvents.unemploymentClaim(ssn: "934127765"),
+            ScenarioEvents.unemploymentClaim(ssn: "934127765", address: ScenarioEmployer.sample.address),
+            ScenarioEvents.financialAccountMatch(ssn: "934127765"),
+            ScenarioEvents.financialAccountMatch(ssn: "934127765", accountKind: .moneyMarket, balanceCents: 0),
             ScenarioEvents.unknownCase(),
         ]
         #expect(Set(events.map(\.type)) == Set(ScenarioTopic.allEventTypes))

@@ -70,16 +70,17 @@ import Testing
         for event in Streams.demo where event.poison == nil {
             let d = data(event)
             switch event.topic {
-            case ScenarioTopic.intake, ScenarioTopic.courtOutcomes:
+            case ScenarioTopic.intake, ScenarioTopic.courtOutcomes, ScenarioTopic.collections:
                 #expect(event.keyString == event.caseId)
                 #expect(json(event)?["caseId"] as? String == event.caseId)
             default:
                 #expect(event.caseId == nil && json(event)?["caseId"] == nil)
-                // The employer's nine FEIN digits, never anything derived from an SSN.
-                let fein = try #require((d["employer"] as? [String: Any])?["fein"] as? String)
+                // The employer's (agency's, institution's) nine FEIN digits, never anything derived from an SSN.
+                let reporter = d["employer"] ?? d["agency"] ?? d["institution"]
+                let fein = try #require((reporter as? [String: Any])?["fein"] as? String)
                 #expect(event.keyString == fein.filter(\.isNumber))
                 #expect(event.key.count == 9 && event.key.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-                if let ssn = (d["employee"] as? [String: Any])?["ssn"] as? String {
+                if let ssn = ((d["employee"] ?? d["claimant"] ?? d["accountHolder"]) as? [String: Any])?["ssn"] as? String {
                     #expect(event.keyString != ssn)
                 }
             }

@@ -26,6 +26,9 @@ struct CaseSnapshotJSONTests {
         #expect(states.contains { $0.children.contains { $0.paternity.isEstablished } })
         #expect(states.contains { $0.contempt != nil })
         #expect(states.contains { $0.pendingClosure != nil })
+        #expect(states.contains { !$0.collections.isEmpty })
+        #expect(states.contains { $0.ledger.payments.contains { $0.source != nil } })
+        #expect(states.contains { !$0.ledger.accountCharges.isEmpty })
         // Closing takes a second request after the notice period, which the
         // generator does not send: the hand-made states carry `closedOn`.
     }
@@ -341,6 +344,11 @@ enum SnapshotCorpus {
         employment.medicalCoverage = .notAvailable
         employment.lastReportedQuarter = Quarter("2024Q1")
         employment.lastReportedWagesCents = 1_234_567
+        employment.incomeSource = .unemploymentBenefits
+        employment.weeklyBenefitCents = 41_000
+        employment.acceptedOn = date("2024-03-20")
+        employment.lastRemittedOn = date("2024-04-02")
+        employment.notRemittingReviewOn = date("2024-05-05")
         state.employments = [employment, Employment(fein: FEIN("987650000")!, name: nil, address: nil, since: date("2024-05-05"))]
         state.endedEmployments = [EndedEmployment(fein: FEIN("111111111")!, endedOn: date("2024-02-29"), reason: "TERMINATED")]
         try! state.ledger.establishOrder(
@@ -352,6 +360,18 @@ enum SnapshotCorpus {
         try! state.ledger.applyPayment(id: "PAY-1", amountCents: 20_000, receivedOn: date("2024-04-15"))
         state.ledger.assignedToState = false
         try! state.ledger.applyPayment(id: "PAY-2 \"x\"", amountCents: Ledger.maximumAmountCents, receivedOn: date("2024-07-02"))
+        try! state.ledger.applyPayment(id: "collection:COL-1", amountCents: 30_000, receivedOn: date("2024-04-20"), source: .federalTaxOffset)
+        try! state.ledger.addCharge(AccountCharge(
+            id: "reversal:COL-1:e1", kind: .reversal, referenceId: "collection:COL-1", dueOn: date("2024-05-01"), amountCents: 10_000,
+            reason: "INJURED_SPOUSE"))
+        try! state.ledger.addCharge(AccountCharge(
+            id: "adjustment:ADJ-1", kind: .adjustment, referenceId: "ADJ-1", dueOn: date("2024-05-02"), amountCents: 2_500, reason: "AUDIT"))
+        state.collections = [CollectionRecord(
+            collectionId: "COL-1", eventId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d5")!, paymentId: "collection:COL-1",
+            source: .federalTaxOffset, taxYear: 2023, heldUntil: date("2024-10-17"), disbursementDueOn: date("2024-10-17"))]
+        state.returnedDisbursements = [ReturnedDisbursement(
+            taskId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d6")!, paymentId: "PAY-1", familyCents: 20_000,
+            returnedOn: date("2024-05-03"), reason: .accountClosed, reissuedOn: date("2024-06-01"))]
         state.referrals = [ActiveReferral(
             type: .passportDenial, issuedOn: date("2024-05-01"), arrearsCents: 260_000,
             taskId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d4")!)]

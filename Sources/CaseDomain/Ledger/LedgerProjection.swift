@@ -102,24 +102,17 @@ struct LedgerProjection: Sendable {
         var held: [HeldCredit] = []
         var rooms = Self.roomEvents(buckets, from: 0)
         var nextRoom = 0, nextReversal = 0
-        func meetCharges(through date: LocalDate, _ projection: inout LedgerProjection) {
-            // Charges due on or before `date` come first (charges before payments on one day).
-            while nextRoom < rooms.count, rooms[nextRoom].date <= date {
-                if !held.isEmpty { projection.applyHeld(toBucket: rooms[nextRoom].bucket, on: rooms[nextRoom].date, from: &held) }
-                nextRoom += 1
-            }
-        }
         for payment in payments {
             while nextReversal < reversals.count, reversals[nextReversal].dueOn < payment.receivedOn {
-                meetCharges(through: reversals[nextReversal].dueOn, &self)
+                meetCharges(through: reversals[nextReversal].dueOn, rooms: rooms, next: &nextRoom, held: &held)
                 reverse(reversals[nextReversal], holding: &held)
                 nextReversal += 1
             }
-            meetCharges(through: payment.receivedOn, &self)
+            meetCharges(through: payment.receivedOn, rooms: rooms, next: &nextRoom, held: &held)
             receive(payment, holding: &held)
         }
         for reversal in reversals[nextReversal...] {
-            meetCharges(through: reversal.dueOn, &self)
+            meetCharges(through: reversal.dueOn, rooms: rooms, next: &nextRoom, held: &held)
             reverse(reversal, holding: &held)
         }
         walkIsResumable = held.isEmpty && reversals.isEmpty
@@ -138,6 +131,16 @@ struct LedgerProjection: Sendable {
         for credit in held { allocations[credit.allocation].neverAppliedCents = credit.remaining }
         // Past-due-only remainders were set when received.
         neverAppliedTotals = Self.runningTotals(allocations.map(\.neverAppliedCents))
+    }
+
+    /// Charges due on or before `date` take held credit (charges before payments on one day).
+    private mutating func meetCharges(
+        through date: LocalDate, rooms: [(date: LocalDate, bucket: Int)], next: inout Int, held: inout [HeldCredit]
+    ) {
+        while next < rooms.count, rooms[next].date <= date {
+            if !held.isEmpty { applyHeld(toBucket: rooms[next].bucket, on: rooms[next].date, from: &held) }
+            next += 1
+        }
     }
 
     /// The projection with `payment` applied, when it was received after every
