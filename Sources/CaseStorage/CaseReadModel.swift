@@ -4,7 +4,8 @@ import Postgres
 
 /// What `csworker case show` prints. JSON field names are the contract's
 /// (`caseId`, `program`, `stage`, `arrearsCents`, `monthlySupportCents`,
-/// `employer`, `referrals`, `history`); `asOf`, `parties` and `ledger` are additions.
+/// `employer`, `referrals`, `history`, and from v1.1 `collections`); `asOf`,
+/// `parties`, `ledger` and `adjustments` are additions.
 /// SSNs appear only masked.
 public struct CaseView: Codable, Sendable, Hashable {
     public struct Employer: Codable, Sendable, Hashable {
@@ -47,6 +48,56 @@ public struct CaseView: Codable, Sendable, Hashable {
         public var referenceId: String
     }
 
+    /// One collection, from any source, and where it went: what a caseworker
+    /// reconciles an account with. Derived from the ledger, like `ledger`.
+    public struct Collection: Codable, Sendable, Hashable {
+        public struct Reversal: Codable, Sendable, Hashable {
+            public var reversedOn: String
+            public var amountCents: Int64
+            public var reason: String
+        }
+
+        public struct Returned: Codable, Sendable, Hashable {
+            public var disbursementTaskId: String
+            public var returnedOn: String
+            public var reason: String
+            public var familyCents: Int64
+            /// When it went out again; nil while held for a new address.
+            public var reissuedOn: String?
+        }
+
+        /// The `collectionId` of `cse.collections.v1`; nil for an employer's remittance.
+        public var collectionId: String?
+        public var paymentId: String
+        /// EMPLOYER_WITHHOLDING, DIRECT_PAYMENT, FEDERAL_TAX_OFFSET...
+        public var source: String
+        public var receivedOn: String
+        public var amountCents: Int64
+        public var toCurrentSupportCents: Int64
+        public var toArrearsCents: Int64
+        /// More than was due when received: held as credit.
+        public var heldCents: Int64
+        /// Of the held credit, applied by `asOf` to charges as they fell due.
+        public var heldAppliedCents: Int64
+        /// Credit nothing will take (no order in force; a tax offset beyond what was past due): to refund.
+        public var refundCents: Int64
+        public var retainedByStateCents: Int64
+        public var disbursedToFamilyCents: Int64
+        /// A joint-return tax offset held for an injured-spouse claim until this date.
+        public var heldUntil: String?
+        public var reversedCents: Int64
+        public var reversals: [Reversal]
+        public var returned: Returned?
+    }
+
+    /// An amount the agency added to what is owed (positive) or credited (negative).
+    public struct Adjustment: Codable, Sendable, Hashable {
+        public var adjustmentId: String
+        public var amountCents: Int64
+        public var effectiveOn: String
+        public var reason: String
+    }
+
     public struct HistoryItem: Codable, Sendable, Hashable {
         public var seq: Int64
         public var eventId: String
@@ -73,11 +124,15 @@ public struct CaseView: Codable, Sendable, Hashable {
     /// The account through `asOf`, oldest first: derived from the case's ledger
     /// when read (charges fall due with time; no stored row goes stale).
     public var ledger: [LedgerLine]
+    /// Collections received by `asOf`, oldest first, every source.
+    public var collections: [Collection]
+    public var adjustments: [Adjustment]
     /// Events applied, oldest first, with the tasks each caused.
     public var history: [HistoryItem]
 
     private enum CodingKeys: String, CodingKey {
-        case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, ledger, history
+        case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, ledger, collections
+        case adjustments, history
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -92,6 +147,8 @@ public struct CaseView: Codable, Sendable, Hashable {
         try c.encode(referrals, forKey: .referrals)
         try c.encode(parties, forKey: .parties)
         try c.encode(ledger, forKey: .ledger)
+        try c.encode(collections, forKey: .collections)
+        try c.encode(adjustments, forKey: .adjustments)
         try c.encode(history, forKey: .history)
     }
 
@@ -136,6 +193,27 @@ public struct CaseView: Codable, Sendable, Hashable {
             for line in ledger {
                 lines.append("  \(line.date) \(line.kind) \(dollars(line.amountCents)) (\(line.referenceId))")
             }
+        }
+        if !collections.isEmpty {
+            lines.append("Collections through \(asOf):")
+            for c in collections {
+                var line = "  \(c.receivedOn) \(c.source) \(c.collectionId ?? c.paymentId) \(dollars(c.amountCents)): "
+                    + "current \(dollars(c.toCurrentSupportCents)), arrears \(dollars(c.toArrearsCents)), held \(dollars(c.heldCents))"
+                if c.heldAppliedCents > 0 { line += " (\(dollars(c.heldAppliedCents)) of it applied since)" }
+                if c.refundCents > 0 { line += ", refund \(dollars(c.refundCents))" }
+                line += "; family \(dollars(c.disbursedToFamilyCents)), state \(dollars(c.retainedByStateCents))"
+                if let heldUntil = c.heldUntil { line += "; held until \(heldUntil) (joint return)" }
+                for reversal in c.reversals { line += "; reversed \(dollars(reversal.amountCents)) on \(reversal.reversedOn) (\(reversal.reason))" }
+                if let returned = c.returned {
+                    line += "; disbursement of \(dollars(returned.familyCents)) returned \(returned.returnedOn) (\(returned.reason)), "
+                        + (returned.reissuedOn.map { "sent again \($0)" } ?? "held for a new address")
+                }
+                lines.append(line)
+            }
+        }
+        for adjustment in adjustments {
+            lines.append("Adjustment \(adjustment.adjustmentId) \(adjustment.effectiveOn): \(adjustment.amountCents < 0 ? "credit" : "added") "
+                + "\(dollars(abs(adjustment.amountCents))) (\(adjustment.reason))")
         }
         lines.append("History (\(history.count) events):")
         for item in history {
@@ -214,7 +292,42 @@ public struct CaseReadModel {
             ledger: state.ledger.entries(through: asOf).map {
                 CaseView.LedgerLine(kind: $0.kind.rawValue, date: $0.date.description, amountCents: $0.amountCents, referenceId: $0.referenceId)
             },
+            collections: Self.collections(of: state, asOf: asOf), adjustments: Self.adjustments(of: state, asOf: asOf),
             history: history)
+    }
+
+    /// Every collection received by `asOf`, from the one ledger: where it
+    /// went, what was held, reversed or returned.
+    static func collections(of state: CaseState, asOf: LocalDate) -> [CaseView.Collection] {
+        let ledger = state.ledger
+        return ledger.allocations.filter { $0.receivedOn <= asOf && $0.source != .accountCredit }.map { allocation in
+            let record = state.collections.first { $0.paymentId == allocation.paymentId }
+            let reversals = ledger.accountCharges.filter { $0.kind == .reversal && $0.referenceId == allocation.paymentId && $0.dueOn <= asOf }
+            let reversed = reversals.reduce(0) { $0 + $1.amountCents }
+            let shares = allocation.shares(reversedCents: reversed)
+            let returned = state.returnedDisbursements.first { $0.paymentId == allocation.paymentId }
+            return CaseView.Collection(
+                collectionId: record?.collectionId, paymentId: allocation.paymentId, source: allocation.source.rawValue,
+                receivedOn: allocation.receivedOn.description, amountCents: allocation.amountCents,
+                toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
+                heldCents: allocation.unappliedCents,
+                heldAppliedCents: allocation.creditApplications.filter { $0.appliedOn <= asOf }.reduce(0) { $0 + $1.charge.amountCents },
+                refundCents: allocation.neverAppliedCents, retainedByStateCents: shares.retained, disbursedToFamilyCents: shares.family,
+                heldUntil: record?.heldUntil?.description, reversedCents: reversed,
+                reversals: reversals.map { .init(reversedOn: $0.dueOn.description, amountCents: $0.amountCents, reason: $0.reason) },
+                returned: returned.map {
+                    .init(disbursementTaskId: $0.taskId.lowercasedText, returnedOn: $0.returnedOn.description, reason: $0.reason.rawValue,
+                          familyCents: $0.familyCents, reissuedOn: $0.reissuedOn?.description)
+                })
+        }
+    }
+
+    static func adjustments(of state: CaseState, asOf: LocalDate) -> [CaseView.Adjustment] {
+        state.ledger.accountCharges.filter { ($0.kind == .adjustment || $0.kind == .credit) && $0.dueOn <= asOf }.map {
+            CaseView.Adjustment(
+                adjustmentId: $0.referenceId, amountCents: $0.kind == .credit ? -$0.amountCents : $0.amountCents,
+                effectiveOn: $0.dueOn.description, reason: $0.reason)
+        }
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -249,6 +249,20 @@ enum ConsoleAssets {
             "case"(c) {
               const parties = (c.parties || []).map((p) => el("tr", {}, el("td", { text: p.role }), el("td", { text: p.name }), el("td", { text: p.ssn || "unknown" })));
               const referrals = (c.referrals || []).map((r) => el("tr", {}, el("td", { text: r.type }), el("td", { text: r.issuedOn }), el("td", { class: "num", text: dollars(r.arrearsCents) })));
+              const money = (n) => el("td", { class: "num", text: dollars(n) });
+              const collectionNotes = (x) => [
+                x.heldUntil ? `held until ${x.heldUntil} (joint return)` : "",
+                x.refundCents ? `refund ${dollars(x.refundCents)}` : "",
+                ...(x.reversals || []).map((r) => `reversed ${dollars(r.amountCents)} on ${r.reversedOn} (${r.reason})`),
+                x.returned ? `returned ${x.returned.returnedOn} (${x.returned.reason}), ${x.returned.reissuedOn ? "sent again " + x.returned.reissuedOn : "held for a new address"}` : "",
+              ].filter((t) => t).join("; ");
+              const collections = (c.collections || []).map((x) => el("tr", { "data-collection": x.collectionId || x.paymentId },
+                el("td", { text: x.receivedOn }), el("td", { text: x.source }), el("td", { text: x.collectionId || "" }), money(x.amountCents),
+                money(x.toCurrentSupportCents), money(x.toArrearsCents), money(x.heldCents), money(x.disbursedToFamilyCents),
+                money(x.retainedByStateCents), el("td", { text: collectionNotes(x) })));
+              const adjustments = (c.adjustments || []).map((a) => el("tr", {}, el("td", { text: a.effectiveOn }), el("td", { text: a.adjustmentId }),
+                el("td", { text: a.reason }), money(a.amountCents)));
+              const account = (c.ledger || []).map((l) => el("tr", {}, el("td", { text: l.date }), el("td", { text: l.kind }), money(l.amountCents), el("td", { text: l.referenceId })));
               return [
                 el("h1", { text: "Case " + c.caseId }),
                 el("div", { class: "figures" },
@@ -260,6 +274,14 @@ enum ConsoleAssets {
                   el("section", { class: "card" }, el("h2", { text: "Parties" }), table(["Role", "Name", "SSN"], parties)),
                   el("section", { class: "card" }, el("h2", { text: "Employer" }), el("p", { text: c.employer ? `${c.employer.name || ""} (FEIN ${c.employer.fein})` : "none known" })),
                   el("section", { class: "card" }, el("h2", { text: "Active referrals" }), referrals.length ? table(["Type", "Issued", { label: "Arrears then", num: true }], referrals) : el("p", { class: "muted", text: "none" }))),
+                el("h2", { text: "Collections" }),
+                collections.length ? table(["Received", "Source", "Collection", { label: "Amount", num: true }, { label: "Current support", num: true },
+                  { label: "Arrears", num: true }, { label: "Held", num: true }, { label: "Family", num: true }, { label: "State", num: true }, "Notes"], collections)
+                  : el("p", { class: "muted", text: "none received" }),
+                adjustments.length ? el("section", { class: "card" }, el("h2", { text: "Adjustments" }),
+                  table(["Effective", "Adjustment", "Reason", { label: "Amount", num: true }], adjustments)) : "",
+                el("details", {}, el("summary", { text: `Account lines through ${c.asOf} (${account.length})` }),
+                  table(["Date", "Line", { label: "Amount", num: true }, "Order or payment"], account)),
                 el("h2", { text: "History" }),
                 table(["Occurred", "Event", "Changes", "Tasks"], (c.history || []).map((h) => el("tr", { "data-event-id": h.eventId },
                   el("td", { text: h.occurredAt }), el("td", { text: h.eventType }),

@@ -42,9 +42,13 @@ public struct AccountCharge: Sendable, Hashable, Codable {
         case reversal
         /// `account.adjusted` with a positive amount.
         case adjustment
+        /// `account.adjusted` with a negative amount: kept for the account's
+        /// history (who credited what and why); the credit itself is applied
+        /// as a payment of source `ACCOUNT_CREDIT`.
+        case credit
     }
 
-    /// `reversal:<collectionId>:<eventId>` or `adjustment:<adjustmentId>`: unique per line.
+    /// `reversal:<collectionId>:<eventId>`, `adjustment:<adjustmentId>` or `credit:<adjustmentId>`: unique per line.
     public let id: String
     public let kind: Kind
     /// The collection reversed, or the adjustment's id.

@@ -81,4 +81,15 @@ public struct PaymentAllocation: Sendable, Hashable, Codable {
     public var retainedByStateCents: Cents { arrearsAssignedToState ? toArrearsCents : 0 }
     /// Everything applied that the state does not retain goes to the family.
     public var disbursedToFamilyCents: Cents { appliedCents - retainedByStateCents }
+
+    /// Who gets the payment once `reversedCents` of it is taken back, in the
+    /// order the ledger takes it back: the part not applied first (held,
+    /// refunded), then what it paid last -- arrears (the state's share in an
+    /// assistance case) before current support.
+    public func shares(reversedCents: Cents) -> (family: Cents, retained: Cents) {
+        var left = max(0, reversedCents - unappliedCents)
+        let retained = retainedByStateCents - min(left, retainedByStateCents)
+        left -= retainedByStateCents - retained
+        return (disbursedToFamilyCents - min(left, disbursedToFamilyCents), retained)
+    }
 }

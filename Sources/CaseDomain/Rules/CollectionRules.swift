@@ -97,6 +97,9 @@ extension RuleRun {
             } else if adjustment.amountCents < 0, adjustment.amountCents != .min {
                 let credit = try state.ledger.applyPayment(
                     id: id, amountCents: -adjustment.amountCents, receivedOn: adjustment.effectiveOn, source: .accountCredit)
+                try state.ledger.addCharge(AccountCharge(
+                    id: "credit:\(adjustment.adjustmentId)", kind: .credit, referenceId: adjustment.adjustmentId,
+                    dueOn: adjustment.effectiveOn, amountCents: -adjustment.amountCents, reason: adjustment.reason.rawValue))
                 note("account adjusted (\(adjustment.reason.rawValue))\(order): \(Money.dollars(-adjustment.amountCents)) credited from \(adjustment.effectiveOn): \(Money.dollars(credit.toCurrentSupportCents)) to current support, \(Money.dollars(credit.toArrearsCents)) to arrears, \(Money.dollars(credit.unappliedCents)) held")
             } else {
                 throw LedgerError.nonPositivePayment(paymentId: id, cents: adjustment.amountCents)
@@ -157,7 +160,7 @@ extension RuleRun {
                 receivedOn: payment.receivedOn, collectionId: record.collectionId, reversedCents: reversed, reason: "COLLECTION_REVERSED")))
             return
         }
-        let shares = Shares(allocation, reversedCents: reversed)
+        let shares = allocation.shares(reversedCents: reversed)
         emit(.disbursement, .issue, target: target, dueBy: record.disbursementDueOn, data: .disbursement(Disbursement(
             paymentId: payment.id, source: record.source, amountCents: payment.amountCents,
             toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
@@ -166,23 +169,8 @@ extension RuleRun {
             heldUntil: record.heldUntil, reversedCents: reversed > 0 ? reversed : nil)))
     }
 
-    /// Who gets a collection once `reversedCents` of it is taken back: the
-    /// reversal takes the part not distributed first, then the family's, then
-    /// the state's.
-    struct Shares {
-        var family: Cents
-        var retained: Cents
-
-        init(_ allocation: PaymentAllocation, reversedCents: Cents) {
-            var left = max(0, reversedCents - allocation.unappliedCents)
-            family = allocation.disbursedToFamilyCents - min(left, allocation.disbursedToFamilyCents)
-            left -= allocation.disbursedToFamilyCents - family
-            retained = allocation.retainedByStateCents - min(left, allocation.retainedByStateCents)
-        }
-    }
-
     func familyShare(of payment: Payment, reversedCents: Cents) -> Cents {
-        state.ledger.allocation(ofPayment: payment.id).map { Shares($0, reversedCents: reversedCents).family } ?? 0
+        state.ledger.allocation(ofPayment: payment.id)?.shares(reversedCents: reversedCents).family ?? 0
     }
 
     /// The `disbursement` task the rules issued for a collection.
