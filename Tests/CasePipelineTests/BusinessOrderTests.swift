@@ -82,14 +82,23 @@ struct BusinessOrderTests {
     }
 
     /// Per task type and what the task is about (employer, child, hearing,
-    /// payment...), the last action published, for those whose last is ISSUE.
+    /// payment, collection...), the last action published, for those whose
+    /// last is ISSUE. A case-review is about its ids when it has some: a
+    /// WITHDRAW as a correction says CORRECTED_IN_BUSINESS_ORDER where its
+    /// ISSUE said why, and keeps the rest of the data.
     static func inForce(_ tasks: [TopicCollector.PublishedTask]) -> [String] {
         var last: [String: String] = [:]
         for task in tasks {
-            let about = ["employer", "childId", "hearingId", "paymentId", "partyId", "orderId", "reason"].compactMap { field -> String? in
-                guard let value = task.data[field] else { return nil }
-                if field == "employer" { return value["fein"]?.stringValue }
-                return field == "reason" && task.type != "case-review" ? nil : value.stringValue
+            var about = ["employer", "institution", "childId", "hearingId", "paymentId", "partyId", "orderId", "employerFein", "collectionId",
+                         "redisbursementOf"]
+                .compactMap { field -> String? in
+                    guard let value = task.data[field] else { return nil }
+                    return field == "employer" || field == "institution" ? value["fein"]?.stringValue : value.stringValue
+                }
+            if task.type == "case-review", task.data["employerFein"] == nil, task.data["collectionId"] == nil,
+                let reason = task.data["reason"]?.stringValue
+            {
+                about.append(reason)
             }
             last["\(task.type) \(about.joined(separator: "/"))"] = task.action
         }
@@ -101,9 +110,12 @@ struct BusinessOrderTests {
         let caseIds = Array(Set(events.compactMap(\.caseId))).sorted()
         // As it happened: the three topics interleaved in business time.
         let asItHappened = try await Self.run(events, caseIds: caseIds)
-        // Topic by topic, intake last: every court outcome and employer report
-        // arrives before the application that opens its case.
-        let byTopic = [ScenarioTopic.courtOutcomes, ScenarioTopic.employerReports, ScenarioTopic.intake].flatMap { topic in
+        // Topic by topic, intake last: every court outcome, employer report,
+        // collection and data match arrives before the application that opens its case.
+        let byTopic = [
+            ScenarioTopic.courtOutcomes, ScenarioTopic.employerReports, ScenarioTopic.collections, ScenarioTopic.dataMatches,
+            ScenarioTopic.intake,
+        ].flatMap { topic in
             events.filter { $0.topic == topic }
         }
         let intakeLast = try await Self.run(byTopic, caseIds: caseIds)

@@ -69,6 +69,9 @@ struct FuzzTests {
             try await eventually(timeout: .seconds(360), "every record is applied or dead-lettered and the outbox is drained") {
                 try unaccounted().isEmpty && h.unpublished == 0
             }
+            // Everything the relay published has reached the collector (as `BusinessOrderTests.run` waits).
+            let published = try h.count("SELECT count(*) FROM outbox WHERE NOT sealed")
+            try await eventually(timeout: .seconds(60), "the collector has every task") { h.collector.tasks.count >= published }
 
             // No worker exited.
             for running in workers {

@@ -1,3 +1,4 @@
+import CaseContract
 import CasePipeline
 import CaseScenarios
 import Foundation
@@ -15,7 +16,7 @@ struct OperationsEndpointTests {
 
             // The consumed counters appear per topic once the worker has subscribed.
             try await eventuallyAsync(timeout: .seconds(30), "the subscribed topics are on /metrics") {
-                PrometheusText(try await get(port, "/metrics").body).samples.filter { $0.name == "csworker_events_consumed_total" }.count == 3
+                PrometheusText(try await get(port, "/metrics").body).samples.filter { $0.name == "csworker_events_consumed_total" }.count == EventTopic.allCases.count
             }
             let before = try await get(port, "/metrics")
             #expect(before.status == 200)

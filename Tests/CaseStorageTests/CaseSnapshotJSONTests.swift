@@ -290,6 +290,8 @@ enum SnapshotCorpus {
         case .newHire(let hire): return employing(hire.employee.ssn)
         case .termination(let termination): return employing(termination.employee.ssn)
         case .quarterlyWage(let wage): return employing(wage.employee.ssn)
+        case .unemploymentClaim(let claim): return employing(claim.claimant.ssn)
+        case .financialAccountMatch(let match): return employing(match.accountHolder.ssn)
         case .withholdingRemittance(let remittance): return Array(Set(remittance.payments.map(\.caseId))).sorted()
         case .iwoResponse(let response): return [response.caseId]
         default: return event.caseId.map { [$0] } ?? []
