@@ -28,8 +28,10 @@ struct LedgerProjection: Sendable {
     /// Credit (held, or a tax offset's refund) taken back by reversals, by date.
     var creditReversalDates: [LocalDate] = []
     var creditReversedTotals: [Cents] = []
-    /// Per allocation, each application of its money to a bucket, in order: what a reversal undoes.
+    /// Per allocation, each application of its money to a bucket, in order:
+    /// what a reversal undoes. Kept only when the account has reversals.
     private var applied: [[(bucket: Int, amount: Cents)]] = []
+    private var keepsApplications = false
     /// The dates reversals take money back on.
     var reversalDates: [LocalDate] = []
 
@@ -62,6 +64,7 @@ struct LedgerProjection: Sendable {
         }
         let reversals = accountCharges.filter { $0.kind == .reversal }.sorted(by: AccountCharge.order)
         reversalDates = reversals.map(\.dueOn)
+        keepsApplications = !reversals.isEmpty
         // Deterministic order for history: by date, then order, the judgment before support.
         charges.sort { a, b in
             if a.dueOn != b.dueOn { return a.dueOn < b.dueOn }
@@ -216,7 +219,6 @@ struct LedgerProjection: Sendable {
         while oldestOpen < buckets.count, buckets[oldestOpen].applied >= buckets[oldestOpen].finalPayable { oldestOpen += 1 }
         allocation.unappliedCents = remaining
         allocationIndex[payment.id] = allocations.count
-        if applied.count <= allocations.count { applied.append([]) }
         if pastDueOnly {
             // More than was past due: refunded to the parent, never held for support to come.
             allocation.neverAppliedCents = remaining
@@ -230,8 +232,10 @@ struct LedgerProjection: Sendable {
     }
 
     private mutating func record(_ amount: Cents, bucket i: Int, on date: LocalDate, arrears: Bool, payment: Int) {
-        while applied.count <= payment { applied.append([]) }
-        applied[payment].append((i, amount))
+        if keepsApplications {
+            while applied.count <= payment { applied.append([]) }
+            applied[payment].append((i, amount))
+        }
         buckets[i].applied += amount
         buckets[i].applications.append(.init(date: date, amountCents: amount))
         applicationDates.append(date)
