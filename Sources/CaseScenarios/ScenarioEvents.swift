@@ -107,16 +107,7 @@ public enum ScenarioEvents {
         let receivedOn = receivedOn ?? ScenarioDate(occurredAt)
         let hireDate = hireDate ?? receivedOn.adding(days: -7)
         return employerEvent("employer.new-hire", key: ScenarioKey.feinKey(fein), occurredAt: occurredAt, source: source, id: id) { w in
-            w.key("employee")
-            w.beginObject()
-            w.field("ssn", ssn)
-            w.field("firstName", firstName)
-            w.field("lastName", lastName)
-            if let employeeAddress {
-                w.key("address")
-                employeeAddress.write(to: &w)
-            }
-            w.endObject()
+            person("employee", ssn: ssn, firstName: firstName, lastName: lastName, address: employeeAddress, to: &w)
             w.key("employer")
             ScenarioEmployer(fein: fein, name: employerName, address: employerAddress).write(to: &w)
             w.field("hireDate", hireDate)
@@ -413,16 +404,7 @@ public enum ScenarioEvents {
         receivedOn: ScenarioDate? = nil, occurredAt: Date = defaultOccurredAt, source: String = "nc-des-ui", id: String? = nil
     ) -> ScenarioEvent {
         employerEvent("match.unemployment-claim", key: ScenarioKey.feinKey(agency.fein), occurredAt: occurredAt, source: source, id: id) { w in
-            w.key("claimant")
-            w.beginObject()
-            w.field("ssn", ssn)
-            w.field("firstName", firstName)
-            w.field("lastName", lastName)
-            if let address {
-                w.key("address")
-                address.write(to: &w)
-            }
-            w.endObject()
+            person("claimant", ssn: ssn, firstName: firstName, lastName: lastName, address: address, to: &w)
             w.key("agency")
             agency.write(to: &w)
             w.field("claimFiledOn", claimFiledOn ?? ScenarioDate(occurredAt).adding(days: -10))
@@ -438,18 +420,29 @@ public enum ScenarioEvents {
         occurredAt: Date = defaultOccurredAt, source: String = "fidm", id: String? = nil
     ) -> ScenarioEvent {
         employerEvent("match.financial-account", key: ScenarioKey.feinKey(institution.fein), occurredAt: occurredAt, source: source, id: id) { w in
-            w.key("accountHolder")
-            w.beginObject()
-            w.field("ssn", ssn)
-            w.field("firstName", firstName)
-            w.field("lastName", lastName)
-            w.endObject()
+            person("accountHolder", ssn: ssn, firstName: firstName, lastName: lastName, address: nil, to: &w)
             w.key("institution")
             institution.write(to: &w)
             w.field("accountKind", accountKind.rawValue)
             w.field("balanceCents", balanceCents)
             w.field("matchedOn", matchedOn ?? ScenarioDate(occurredAt))
         }
+    }
+
+    /// A person reported by SSN (an employee, a claimant, an account holder).
+    private static func person(
+        _ key: String, ssn: String, firstName: String, lastName: String, address: ScenarioAddress?, to w: inout JSONWriter
+    ) {
+        w.key(key)
+        w.beginObject()
+        w.field("ssn", ssn)
+        w.field("firstName", firstName)
+        w.field("lastName", lastName)
+        if let address {
+            w.key("address")
+            address.write(to: &w)
+        }
+        w.endObject()
     }
 
     // MARK: envelope

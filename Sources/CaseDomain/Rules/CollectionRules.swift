@@ -206,11 +206,7 @@ extension RuleRun {
     /// claim with an address also locates the parent.
     mutating func handleUnemploymentClaim(_ claim: UnemploymentClaim) throws(RuleError) {
         try requireObligor(claim.claimant)
-        if !state.noncustodialParty.hasUsableAddress, let address = claim.claimant.address {
-            state.noncustodialParty.address = address
-            state.noncustodialParty.addressUsable = true
-            note("noncustodial parent address taken from the unemployment claim")
-        }
+        takeAddressIfLost(claim.claimant.address, from: "the unemployment claim")
         let fein = claim.agency.fein
         if let index = state.employments.firstIndex(where: { $0.fein == fein }) {
             let changed = state.employments[index].weeklyBenefitCents != claim.weeklyBenefitCents
@@ -225,8 +221,7 @@ extension RuleRun {
         var employment = Employment(fein: fein, name: claim.agency.name, address: claim.agency.address, since: claim.claimFiledOn)
         employment.incomeSource = .unemploymentBenefits
         employment.weeklyBenefitCents = claim.weeklyBenefitCents
-        let index = state.employments.firstIndex { $0.fein.digits > fein.digits } ?? state.employments.endIndex
-        state.employments.insert(employment, at: index)
+        let index = insertEmployment(employment)
         note("unemployment benefits of \(Money.dollars(claim.weeklyBenefitCents)) a week from \(fein), claim filed \(claim.claimFiledOn)")
         sendWithholding(toEmploymentAt: index, informationReceivedOn: claim.receivedOn)
     }

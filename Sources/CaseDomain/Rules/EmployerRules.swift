@@ -11,17 +11,21 @@ extension RuleRun {
         }
     }
 
+    /// A report's address for a parent the case has no usable address for (it locates him).
+    mutating func takeAddressIfLost(_ address: Address?, from report: String) {
+        guard !state.noncustodialParty.hasUsableAddress, let address else { return }
+        state.noncustodialParty.address = address
+        state.noncustodialParty.addressUsable = true
+        note("noncustodial parent address taken from \(report)")
+    }
+
     /// 42 USC 653a(g)(1) counts the two business days from when the new-hire
     /// information reaches the State Directory of New Hires, so the notice is due
     /// two business days after `receivedOn`, not after the event's time (which may
     /// be later if the report sat in a queue).
     mutating func handleNewHire(_ hire: NewHire) throws(RuleError) {
         try requireObligor(hire.employee)
-        if !state.noncustodialParty.hasUsableAddress, let address = hire.employee.address {
-            state.noncustodialParty.address = address
-            state.noncustodialParty.addressUsable = true
-            note("noncustodial parent address taken from the new-hire report")
-        }
+        takeAddressIfLost(hire.employee.address, from: "the new-hire report")
         recordEmployment(hire.employer, since: hire.hireDate, informationReceivedOn: hire.receivedOn)
     }
 
@@ -88,8 +92,7 @@ extension RuleRun {
                     employment.acceptedOn = businessDate
                     employment.withholdingOrderId = order.orderId
                 }
-                let index = state.employments.firstIndex { $0.fein.digits > fein.digits } ?? state.employments.endIndex
-                state.employments.insert(employment, at: index)
+                insertEmployment(employment)
             }
             note("employer \(fein) accepted the income withholding order")
         }

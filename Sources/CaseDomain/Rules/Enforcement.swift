@@ -19,11 +19,17 @@ extension RuleRun {
             }
             return
         }
-        let employment = Employment(fein: employer.fein, name: employer.name, address: employer.address, since: since)
-        let index = state.employments.firstIndex { $0.fein.digits > employer.fein.digits } ?? state.employments.endIndex
-        state.employments.insert(employment, at: index)
+        let index = insertEmployment(Employment(fein: employer.fein, name: employer.name, address: employer.address, since: since))
         note("employer \(employer.fein) recorded")
         sendWithholding(toEmploymentAt: index, informationReceivedOn: informationReceivedOn)
+    }
+
+    /// Adds an employment in FEIN order (the state's arrays stay sorted); its index.
+    @discardableResult
+    mutating func insertEmployment(_ employment: Employment) -> Int {
+        let index = state.employments.firstIndex { $0.fein.digits > employment.fein.digits } ?? state.employments.endIndex
+        state.employments.insert(employment, at: index)
+        return index
     }
 
     /// Sends (or re-sends with new terms) the income withholding notice, and the
