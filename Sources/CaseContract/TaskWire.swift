@@ -33,6 +33,7 @@ extension CaseTask {
     var wireDataMembers: JSONMembers {
         var fields = data.wireFields
         fields["action"] = .string(action.rawValue)
+        fields["basis"] = basis.wire
         if withdrawnAsCorrection { fields["reason"] = .string(TaskWire.correctionReason) }
         return fields
     }
@@ -176,6 +177,21 @@ extension TaskData {
             f["arrearsCents"] = review.arrearsCents.map(JSONValue.int)
         }
         return f
+    }
+}
+
+extension TaskBasis {
+    var wire: JSONValue {
+        var fields: [String: JSONValue] = ["rule": .string(rule)]
+        for fact in facts {
+            switch fact.value {
+            case .cents(let cents): fields[fact.name] = .int(cents)
+            case .date(let date): fields[fact.name] = .string(date.description)
+            case .count(let count): fields[fact.name] = .int(Int64(count))
+            case .text(let text): fields[fact.name] = .string(text)
+            }
+        }
+        return .object(fields)
     }
 }
 

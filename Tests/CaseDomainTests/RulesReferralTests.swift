@@ -39,6 +39,16 @@ struct RulesReferralTests {
         #expect(issued["arrearsCents"] == 250_001)
     }
 
+    @Test func basis_namesTheRuleTheFactsAndWhenTheThresholdWasCrossed() throws {
+        let issued = try intake(judgment: 61_240).only(.taxOffsetReferral)
+        #expect(issued["basis"] == [
+            "rule": "42 USC 664; 45 CFR 303.72", "pastDueCents": 61_240, "thresholdCents": 50_000, "crossedOn": "2026-03-02",
+            "countedFrom": "2026-03-02", "days": 30,
+        ])
+        let passport = try intake(judgment: 250_001).only(.passportDenial)
+        #expect(passport["basis"]?["rule"] == "42 USC 652(k); 45 CFR 303.6")
+    }
+
     @Test func threshold_creditBureau_1000() throws {
         #expect(try intake(judgment: 99_999).tasks(.creditBureauReport).isEmpty)
         #expect(try intake(judgment: 100_000).only(.creditBureauReport)["thresholdCents"] == 100_000)

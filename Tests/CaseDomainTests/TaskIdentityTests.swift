@@ -61,9 +61,10 @@ struct TaskIdentityTests {
                             createdAt: Fx.instant("2026-03-02", hourUTC: 15, minute: 4), dueBy: Fx.date("2026-05-16"),
                             data: .locate(LocateRequest(
                                 partyId: "P-1", role: .custodialParty, firstName: "Ann", lastName: "Lee", dateOfBirth: nil,
-                                reason: .serviceFailed, ssnKnown: false, lastKnownAddress: nil)))
+                                reason: .serviceFailed, ssnKnown: false, lastKnownAddress: nil)),
+                            basis: .timeframe("45 CFR 303.3(b)(3)", from: Fx.date("2026-03-02"), days: 75, [("need", .text("SERVICE_FAILED"))]))
         let text = String(decoding: task.wireJSON(), as: UTF8.self)
-        #expect(text == #"{"caseId":"C-9","causationId":"00000000-0000-4000-8000-000000000007","createdAt":"2026-03-02T15:04:00Z","data":{"action":"ISSUE","firstName":"Ann","lastName":"Lee","partyId":"P-1","reason":"SERVICE_FAILED","role":"CUSTODIAL_PARTY","ssnKnown":false},"dueBy":"2026-05-16","id":"\#(task.id.uuidString.lowercased())","type":"locate"}"#)
+        #expect(text == #"{"caseId":"C-9","causationId":"00000000-0000-4000-8000-000000000007","createdAt":"2026-03-02T15:04:00Z","data":{"action":"ISSUE","basis":{"countedFrom":"2026-03-02","days":75,"need":"SERVICE_FAILED","rule":"45 CFR 303.3(b)(3)"},"firstName":"Ann","lastName":"Lee","partyId":"P-1","reason":"SERVICE_FAILED","role":"CUSTODIAL_PARTY","ssnKnown":false},"dueBy":"2026-05-16","id":"\#(task.id.uuidString.lowercased())","type":"locate"}"#)
     }
 
     @Test func createdAt_keepsMillisecondsAndIsUTC() {

@@ -75,6 +75,18 @@ struct TaskSchemaTests {
                                            .creditBureauReport, .licenseSuspension]))
     }
 
+    /// Contract v1.1: every task says on what basis, with its rule and the facts as of its date.
+    @Test func everyTaskCarriesItsBasis() throws {
+        for task in try Self.generatedTasks() {
+            guard case .object(let basis)? = task["basis"], case .string(let rule)? = basis["rule"] else {
+                Issue.record("\(task.type.rawValue) \(task.action.rawValue) for \(task.target) has no basis")
+                continue
+            }
+            #expect(!rule.isEmpty)
+            #expect(basis.count > 1 || task.withdrawnAsCorrection, "\(task.type.rawValue) for \(task.target): a rule and no facts")
+        }
+    }
+
     @Test func generatedTasks_validateAgainstTheirSchemas() throws {
         let tasks = try Self.generatedTasks()
         let verdict = try Self.validate(tasks.map { ($0.type.rawValue, $0.wireJSON()) })

@@ -66,7 +66,8 @@ import TestSupport
         createdAt: Date(timeIntervalSince1970: 0), dueBy: LocalDate(year: 2026, month: 1, day: 2)!,
         data: .locate(LocateRequest(
             partyId: "P-1", role: .custodialParty, firstName: "A", lastName: "B", dateOfBirth: nil,
-            reason: .serviceFailed, ssnKnown: false, lastKnownAddress: nil))))
+            reason: .serviceFailed, ssnKnown: false, lastKnownAddress: nil)),
+        basis: .timeframe("45 CFR 303.3(b)(3)", from: LocalDate(year: 2026, month: 1, day: 2)!, days: 75)))
 
     /// Every channel the code reads or writes, as the document must declare it.
     static func expectedChannels() -> [String: Channel] {

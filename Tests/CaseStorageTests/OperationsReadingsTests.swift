@@ -64,7 +64,7 @@ struct OperationsReadingsTests {
             try #require(!issued.isEmpty)
             let withdrawal = CaseTask(
                 type: issued[0].type, action: .withdraw, caseId: "CS-830", target: issued[0].target,
-                causationId: UUID(), createdAt: issued[0].createdAt, dueBy: issued[0].dueBy, data: issued[0].data)
+                causationId: UUID(), createdAt: issued[0].createdAt, dueBy: issued[0].dueBy, data: issued[0].data, basis: issued[0].basis)
             try store.withBatch { try $0.enqueueOutbox([OutboxMessage(task: withdrawal)]) }
             tasks.append(withdrawal)
             func pastDue() throws -> [TaskType: Int] {

@@ -315,6 +315,6 @@ extension CaseTask {
     /// The same task published again, caused by `event` (a new id).
     func restated(as action: TaskAction, causedBy event: Event, dueBy: LocalDate, data: TaskData, asCorrection: Bool = false) -> CaseTask {
         CaseTask(type: type, action: action, caseId: caseId, target: target, causationId: event.id,
-                 createdAt: event.occurredAt, dueBy: dueBy, data: data, withdrawnAsCorrection: asCorrection)
+                 createdAt: event.occurredAt, dueBy: dueBy, data: data, basis: basis, withdrawnAsCorrection: asCorrection)
     }
 }

@@ -11,7 +11,10 @@ extension RuleRun {
         }
         emit(.caseReview, .issue, target: "closure:\(reason.rawValue)", dueBy: earliest, data: .caseReview(CaseReview(
             .closure(reason, closureNoticeDays: policy.closureNoticeDays, earliestClosureOn: earliest, detail: detail),
-            arrearsCents: arrearsAsOfEvent)))
+            arrearsCents: arrearsAsOfEvent)),
+             basis: .timeframe("45 CFR 303.11(b)", from: businessDate, days: policy.closureNoticeDays, [
+                ("criterion", .text(reason.rawValue)), ("pastDueCents", .cents(arrearsAsOfEvent)),
+             ]))
     }
 
     /// Closing ends every enforcement action in force: withholding and medical

@@ -77,7 +77,11 @@ extension RuleRun {
         emit(.caseReview, .issue, target: "overpaid-disbursement:\(reversal.collectionId)",
              dueBy: businessDays(policy.distributionBusinessDays, after: businessDate), data: .caseReview(CaseReview(
                 .overpaidDisbursement(collectionId: reversal.collectionId, overpaidCents: before - after, reversedOn: reversal.reversedOn,
-                                      disbursementTaskId: disbursementTaskId(of: record)))))
+                                      disbursementTaskId: disbursementTaskId(of: record)))),
+             basis: TaskBasis("45 CFR 302.32", [
+                ("disbursementDueOn", .date(record.disbursementDueOn)), ("reversedOn", .date(reversal.reversedOn)),
+                ("reason", .text(reversal.reason.rawValue)), ("reversedCents", .cents(amount)),
+             ]))
     }
 
     /// Positive: owed from `effectiveOn`, past due from then. Negative: a
@@ -140,7 +144,9 @@ extension RuleRun {
                     toArrearsCents: 0, unappliedCents: 0, disbursedToFamilyCents: held.familyCents, retainedByStateCents: 0,
                     custodialPartyId: state.custodialParty.partyId, receivedOn: payment.receivedOn,
                     collectionId: state.collections.first { $0.paymentId == held.paymentId }?.collectionId,
-                    redisbursementOf: held.taskId)))
+                    redisbursementOf: held.taskId)),
+                 basis: .timeframe("45 CFR 302.32(b)", from: businessDate, days: policy.distributionBusinessDays, businessDays: true,
+                                   [("returnedOn", .date(held.returnedOn)), ("addressReceivedOn", .date(businessDate))]))
         }
     }
 
@@ -157,7 +163,8 @@ extension RuleRun {
             emit(.disbursement, .withdraw, target: target, dueBy: record.disbursementDueOn, data: .disbursement(Disbursement(
                 paymentId: payment.id, source: record.source, amountCents: payment.amountCents, toCurrentSupportCents: 0, toArrearsCents: 0,
                 unappliedCents: 0, disbursedToFamilyCents: 0, retainedByStateCents: 0, custodialPartyId: state.custodialParty.partyId,
-                receivedOn: payment.receivedOn, collectionId: record.collectionId, reversedCents: reversed, reason: "COLLECTION_REVERSED")))
+                receivedOn: payment.receivedOn, collectionId: record.collectionId, reversedCents: reversed, reason: "COLLECTION_REVERSED")),
+                 basis: TaskBasis("45 CFR 302.32", [("reversedCents", .cents(reversed)), ("disbursementDueOn", .date(record.disbursementDueOn))]))
             return
         }
         let shares = allocation.shares(reversedCents: reversed)
@@ -166,7 +173,11 @@ extension RuleRun {
             toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
             unappliedCents: allocation.unappliedCents, disbursedToFamilyCents: shares.family, retainedByStateCents: shares.retained,
             custodialPartyId: state.custodialParty.partyId, receivedOn: payment.receivedOn, collectionId: record.collectionId,
-            heldUntil: record.heldUntil, reversedCents: reversed > 0 ? reversed : nil)))
+            heldUntil: record.heldUntil, reversedCents: reversed > 0 ? reversed : nil)),
+             basis: record.heldUntil != nil
+                ? .timeframe("45 CFR 303.72(h)(5)", from: payment.receivedOn, days: policy.jointReturnHoldDays, [("source", .text(record.source.rawValue))])
+                : .timeframe(record.source.paysPastDueOnly ? "45 CFR 302.32(b); 45 CFR 303.72" : "45 CFR 302.32(b)", from: payment.receivedOn,
+                             days: policy.distributionBusinessDays, businessDays: true, [("source", .text(record.source.rawValue))]))
     }
 
     func familyShare(of payment: Payment, reversedCents: Cents) -> Cents {
@@ -246,7 +257,11 @@ extension RuleRun {
         emit(.financialLevy, .issue, target: "account:\(match.institution.fein.digits):\(match.accountKind.rawValue)",
              dueBy: businessDate.adding(days: policy.enforcementDays), data: .financialLevy(FinancialLevy(
                 institution: match.institution, accountKind: match.accountKind, levyCents: levy, pastDueCents: pastDue,
-                balanceCents: match.balanceCents, matchedOn: match.matchedOn, obligor: obligor)))
+                balanceCents: match.balanceCents, matchedOn: match.matchedOn, obligor: obligor)),
+             basis: .timeframe("42 USC 666(a)(17)", from: businessDate, days: policy.enforcementDays, [
+                ("pastDueCents", .cents(pastDue)), ("thresholdCents", .cents(policy.levyThresholdCents)),
+                ("balanceCents", .cents(match.balanceCents)), ("matchedOn", .date(match.matchedOn)),
+             ]))
         note("levy of \(Money.dollars(levy)) on the \(account) (past-due \(Money.dollars(pastDue))), issued at once: no notice-and-contest period is kept yet")
     }
 }

@@ -31,7 +31,10 @@ extension RuleRun {
         guard policy.isAssistance(state.program) else { return }
         let reviewDue = termsEffectiveOn.adding(months: policy.orderReviewMonths)
         emit(.caseReview, .issue, target: "order-review:\(orderId)", dueBy: reviewDue, data: .caseReview(CaseReview(
-            .orderReview(orderId: orderId, termsEffectiveOn: termsEffectiveOn, reviewMonths: policy.orderReviewMonths))))
+            .orderReview(orderId: orderId, termsEffectiveOn: termsEffectiveOn, reviewMonths: policy.orderReviewMonths))),
+             basis: TaskBasis("45 CFR 303.8(b)", [
+                ("countedFrom", .date(termsEffectiveOn)), ("months", .count(policy.orderReviewMonths)), ("program", .text(state.program.rawValue)),
+             ]))
     }
 
     /// New terms: withholding is re-issued with the new amounts to every current
@@ -65,7 +68,9 @@ extension RuleRun {
                 emit(.medicalSupportNotice, .withdraw, target: employerTarget(employment.fein),
                      dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: .medicalSupportNotice(
                         MedicalSupportNotice(employer: employerOnFile(employment), obligor: obligor, orderId: modification.orderId,
-                                             reason: "MEDICAL_SUPPORT_NO_LONGER_ORDERED")))
+                                             reason: "MEDICAL_SUPPORT_NO_LONGER_ORDERED")),
+                     basis: .timeframe("45 CFR 303.32", from: businessDate, days: policy.medicalSupportNoticeBusinessDays, businessDays: true,
+                                       [("orderId", .text(modification.orderId)), ("modifiedEffectiveOn", .date(modification.effectiveOn))]))
                 state.employments[index].medicalSupportNoticeIssued = false
             }
             sendWithholding(toEmploymentAt: index, informationReceivedOn: businessDate)
@@ -143,7 +148,10 @@ extension RuleRun {
             noncustodialPartyId: state.noncustodialParty.partyId,
             hearing: CourtPreparation.HearingDetails(
                 hearingId: hearing.hearingId, hearingType: hearing.hearingType, scheduledFor: hearing.scheduledFor,
-                hearingDate: hearingDate, courtName: hearing.courtName))))
+                hearingDate: hearingDate, courtName: hearing.courtName))),
+             basis: TaskBasis("agency policy courtPreparationBusinessDaysBeforeHearing", [
+                ("hearingDate", .date(hearingDate)), ("businessDaysBefore", .count(policy.courtPreparationBusinessDaysBeforeHearing)),
+             ]))
     }
 
     /// Service completed at the party's address confirms it; a failed attempt
@@ -177,6 +185,10 @@ extension RuleRun {
         state.contempt = ContemptRecord(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn, foundOn: businessDate)
         note("contempt found: purge \(Money.dollars(finding.purgeAmountCents)) by \(finding.complianceDueOn)")
         emit(.caseReview, .issue, target: "contempt-compliance", dueBy: max(businessDate, finding.complianceDueOn), data: .caseReview(
-            CaseReview(.contemptCompliance(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn))))
+            CaseReview(.contemptCompliance(purgeAmountCents: finding.purgeAmountCents, complianceDueOn: finding.complianceDueOn))),
+             basis: TaskBasis("court contempt order", [
+                ("foundOn", .date(businessDate)), ("purgeAmountCents", .cents(finding.purgeAmountCents)),
+                ("complianceDueOn", .date(finding.complianceDueOn)),
+             ]))
     }
 }

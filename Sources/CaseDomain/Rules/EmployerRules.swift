@@ -142,6 +142,8 @@ extension RuleRun {
                 retainedByStateCents: allocation.retainedByStateCents, custodialPartyId: state.custodialParty.partyId,
                 receivedOn: remittance.receivedOn, remittance: .init(
                     employerFein: remittance.employer.fein, payDate: remittance.payDate, remittanceDueOn: remitDueOn,
-                    remittedLate: remittance.receivedOn > remitDueOn))))
+                    remittedLate: remittance.receivedOn > remitDueOn))),
+             basis: .timeframe("45 CFR 302.32(b)", from: remittance.receivedOn, days: policy.distributionBusinessDays, businessDays: true,
+                               [("payDate", .date(remittance.payDate)), ("remittanceDueOn", .date(remitDueOn))]))
     }
 }

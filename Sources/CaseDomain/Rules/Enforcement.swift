@@ -42,6 +42,10 @@ extension RuleRun {
         let employment = state.employments[index]
         let arrearsPayment = order.monthlyArrearsPaymentCents ?? 0
         let dueBy = businessDays(policy.withholdingNoticeBusinessDays, after: informationReceivedOn)
+        let basis = TaskBasis.timeframe(
+            employment.incomeSource == .unemploymentBenefits ? "42 USC 666(b); 42 USC 654(19); 45 CFR 302.65" : "42 USC 666(b); 42 USC 653a(g)(1)",
+            from: informationReceivedOn, days: policy.withholdingNoticeBusinessDays, businessDays: true,
+            [("orderId", .text(order.orderId)), ("monthlyWithholdingCents", .cents(order.monthlyWithholdingCents))])
         if order.monthlyWithholdingCents > 0 {
             let terms = WithholdingNotice.Terms(
                 docketNumber: order.docketNumber, currentSupportCents: order.monthlySupportCents,
@@ -50,12 +54,13 @@ extension RuleRun {
             // The employer is already withholding: these terms replace the ones it has (42 USC 666(b)).
             emit(.incomeWithholding, .issue, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(WithholdingNotice(
                 employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, terms: terms,
-                amended: employment.withholding != .none, incomeSource: employment.incomeSource)))
+                amended: employment.withholding != .none, incomeSource: employment.incomeSource)), basis: basis)
             state.employments[index].withholding = .issued
             state.employments[index].withholdingOrderId = order.orderId
         } else if employment.withholding != .none {
             emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(
-                WithholdingNotice(employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, reason: "NOTHING_TO_WITHHOLD")))
+                WithholdingNotice(employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, reason: "NOTHING_TO_WITHHOLD")),
+                basis: basis)
             state.employments[index].withholding = .none
             state.employments[index].withholdingOrderId = nil
             state.employments[index].acceptedOn = nil
@@ -72,7 +77,9 @@ extension RuleRun {
              dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: informationReceivedOn),
              data: .medicalSupportNotice(MedicalSupportNotice(
                 employer: employerOnFile(employment), obligor: obligor, orderId: order.orderId, docketNumber: order.docketNumber,
-                childIds: state.children.filter { $0.paternity != .excluded }.map(\.childId))))
+                childIds: state.children.filter { $0.paternity != .excluded }.map(\.childId))),
+             basis: .timeframe("45 CFR 303.32", from: informationReceivedOn, days: policy.medicalSupportNoticeBusinessDays, businessDays: true,
+                               [("orderId", .text(order.orderId))]))
         state.employments[index].medicalSupportNoticeIssued = true
     }
 
@@ -84,12 +91,16 @@ extension RuleRun {
         let employer = employerOnFile(employment), orderId = employment.withholdingOrderId
         if employment.withholding != .none {
             emit(.incomeWithholding, .withdraw, target: employerTarget(employment.fein), dueBy: dueBy, data: .incomeWithholding(
-                WithholdingNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)))
+                WithholdingNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)),
+                 basis: .timeframe("42 USC 666(b)", from: businessDate, days: policy.withholdingNoticeBusinessDays, businessDays: true,
+                                   [("reason", .text(reason))]))
         }
         if employment.medicalSupportNoticeIssued {
             emit(.medicalSupportNotice, .withdraw, target: employerTarget(employment.fein),
                  dueBy: businessDays(policy.medicalSupportNoticeBusinessDays, after: businessDate), data: .medicalSupportNotice(
-                    MedicalSupportNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)))
+                    MedicalSupportNotice(employer: employer, obligor: obligor, orderId: orderId, reason: reason)),
+                 basis: .timeframe("45 CFR 303.32", from: businessDate, days: policy.medicalSupportNoticeBusinessDays, businessDays: true,
+                                   [("reason", .text(reason))]))
         }
         state.employments[index].withholding = .none
         state.employments[index].withholdingOrderId = nil
@@ -153,13 +164,21 @@ extension RuleRun {
             let dueBy = date.adding(days: policy.enforcementDays(for: type))
             let data = TaskData.referral(ArrearsReferral(
                 arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program, thresholdCents: threshold))
+            var facts: [(String, TaskBasis.Value)] = [("pastDueCents", .cents(arrears))]
+            if let threshold { facts.append(("thresholdCents", .cents(threshold))) }
             if active == nil, crossed {
-                emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data)
+                let basis = TaskBasis.timeframe(Self.referralRule(type), from: date, days: policy.enforcementDays(for: type),
+                                                facts + [("crossedOn", .date(date))])
+                emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data, basis: basis)
                 let referral = ActiveReferral(type: type, issuedOn: date, arrearsCents: arrears, taskId: tasks.last!.id)
                 state.referrals.append(referral)
                 state.referrals.sort { $0.type < $1.type }
-            } else if active != nil, referralEnds(type, arrears: arrears, crossed: crossed) {
-                emit(type, .withdraw, target: referralTarget, dueBy: dueBy, data: data)
+            } else if let active, referralEnds(type, arrears: arrears, crossed: crossed) {
+                let basis = TaskBasis(Self.referralRule(type), facts + [
+                    (type == .passportDenial || type == .licenseSuspension ? "paidOffOn" : "fellUnderOn", .date(date)),
+                    ("issuedOn", .date(active.issuedOn)),
+                ])
+                emit(type, .withdraw, target: referralTarget, dueBy: dueBy, data: data, basis: basis)
                 state.referrals.removeAll { $0.type == type }
             }
         }
@@ -199,7 +218,9 @@ extension RuleRun {
             emit(.caseReview, .issue, target: "employer-not-remitting:\(employment.fein.digits)",
                  dueBy: businessDays(policy.withholdingNoticeBusinessDays, after: noticedOn), data: .caseReview(CaseReview(
                     .employerNotRemitting(employerFein: employment.fein, acceptedOn: acceptedOn,
-                                          remittanceExpectedDays: policy.remittanceExpectedDays))))
+                                          remittanceExpectedDays: policy.remittanceExpectedDays))),
+                 basis: .timeframe("42 USC 666(b)(6)", from: acceptedOn, days: policy.remittanceExpectedDays,
+                                   employment.lastRemittedOn.map { [("lastRemittedOn", .date($0))] } ?? []))
             state.employments[index].notRemittingReviewOn = noticedOn
         }
     }
@@ -211,12 +232,26 @@ extension RuleRun {
         for referral in state.referrals {
             emit(referral.type, .withdraw, target: referralTarget,
                  dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: .referral(ArrearsReferral(
-                    arrearsCents: arrears, asOf: asOf, obligor: obligor, program: state.program, thresholdCents: nil, reason: reason)))
+                    arrearsCents: arrears, asOf: asOf, obligor: obligor, program: state.program, thresholdCents: nil, reason: reason)),
+                 basis: TaskBasis(Self.referralRule(referral.type), [
+                    ("reason", .text(reason)), ("pastDueCents", .cents(arrears)), ("issuedOn", .date(referral.issuedOn)),
+                 ]))
         }
         state.referrals = []
     }
 
     private var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
+
+    /// The law each referral is taken under.
+    static func referralRule(_ type: TaskType) -> String {
+        switch type {
+        case .taxOffsetReferral: "42 USC 664; 45 CFR 303.72"
+        case .passportDenial: "42 USC 652(k); 45 CFR 303.6"
+        case .creditBureauReport: "42 USC 666(a)(7); 45 CFR 303.6"
+        case .licenseSuspension: "42 USC 666(a)(16); 45 CFR 303.6"
+        default: "45 CFR 303.6"
+        }
+    }
 
     /// Nil when the referral cannot apply: license suspension is measured in
     /// months of current support, so a case that never had an order has no threshold.

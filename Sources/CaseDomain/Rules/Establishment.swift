@@ -20,7 +20,8 @@ extension RuleRun {
         emit(.locate, .issue, target: "party:\(party.partyId)", dueBy: businessDate.adding(days: policy.locateDays), data: .locate(LocateRequest(
             partyId: party.partyId, role: isNoncustodial ? .noncustodialParent : .custodialParty, firstName: party.firstName,
             lastName: party.lastName, dateOfBirth: party.dateOfBirth, reason: reason, ssnKnown: party.ssn != nil,
-            lastKnownAddress: party.address)))
+            lastKnownAddress: party.address)),
+             basis: .timeframe("45 CFR 303.3(b)(3)", from: businessDate, days: policy.locateDays, [("need", .text(reason.rawValue))]))
         if isNoncustodial { state.locateRequestedOn = businessDate }
     }
 
@@ -40,7 +41,9 @@ extension RuleRun {
                 emit(.geneticTesting, .issue, target: "child:\(child.childId)", dueBy: dueBy, data: .geneticTesting(GeneticTestingRequest(
                     childId: child.childId, childFirstName: child.firstName, childLastName: child.lastName,
                     childDateOfBirth: child.dateOfBirth, allegedFatherPartyId: state.noncustodialParty.partyId,
-                    custodialPartyId: state.custodialParty.partyId)))
+                    custodialPartyId: state.custodialParty.partyId)),
+                     basis: .timeframe("45 CFR 303.5; 45 CFR 303.4(d)", from: businessDate, days: policy.establishmentDays,
+                                       [("paternity", .text("OPEN"))]))
                 state.children[index].geneticTestingRequestedOn = businessDate
             }
         } else if state.children.contains(where: { $0.paternity.isEstablished }),
@@ -48,7 +51,9 @@ extension RuleRun {
         {
             emit(.courtPreparation, .issue, target: "establishment", dueBy: dueBy, data: .courtPreparation(CourtPreparation(
                 noncustodialPartyId: state.noncustodialParty.partyId,
-                establishingFor: state.children.filter { $0.paternity.isEstablished }.map(\.childId))))
+                establishingFor: state.children.filter { $0.paternity.isEstablished }.map(\.childId))),
+                 basis: .timeframe("45 CFR 303.4(d)", from: businessDate, days: policy.establishmentDays,
+                                   [("order", .text("NONE_ENFORCEABLE"))]))
             state.establishmentPreparationRequestedOn = businessDate
         }
     }

@@ -39,7 +39,9 @@ extension RuleRun {
         guard !missing.isEmpty else { return }
         emit(.caseReview, .issue, target: "missing-information",
              dueBy: state.applicationReceivedOn.adding(days: policy.openCaseDays), data: .caseReview(CaseReview(
-                .missingInformation(missing: missing, applicationReceivedOn: state.applicationReceivedOn))))
+                .missingInformation(missing: missing, applicationReceivedOn: state.applicationReceivedOn))),
+             basis: .timeframe("45 CFR 303.2(b)", from: state.applicationReceivedOn, days: policy.openCaseDays,
+                               [("missing", .text(missing.joined(separator: ",")))]))
     }
 
     mutating func handlePartyUpdate(_ update: PartyUpdate) throws(RuleError) {

@@ -35,7 +35,7 @@ struct RuleRun {
 
     mutating func note(_ change: String) { changes.append(change) }
 
-    mutating func emit(_ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: TaskData) {
+    mutating func emit(_ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: TaskData, basis: TaskBasis) {
         // A closed case still records what happens to it, and a collection must
         // still reach the family, but no other work is started for it.
         guard !wasClosed || type == .disbursement else {
@@ -44,7 +44,7 @@ struct RuleRun {
         }
         let task = CaseTask(
             type: type, action: action, caseId: state.caseId, target: target, causationId: causationId,
-            createdAt: createdAt, dueBy: dueBy, data: data)
+            createdAt: createdAt, dueBy: dueBy, data: data, basis: basis)
         tasks.append(task)
         note("\(action == .issue ? "issued" : "withdrew") \(type.rawValue) for \(target), due \(dueBy)")
     }

@@ -20,10 +20,13 @@ public struct CaseTask: Sendable, Hashable {
     /// A WITHDRAW of a task that a late event, merged in business order,
     /// showed was never required (`CaseTimeline`): the wire says so.
     public let withdrawnAsCorrection: Bool
+    /// The rule and the facts it was decided on (`data.basis`). Not part of
+    /// `data.terms`: facts move with every evaluation, what is asked does not.
+    public let basis: TaskBasis
 
     public init(
         type: TaskType, action: TaskAction, caseId: String, target: String,
-        causationId: UUID, createdAt: Date, dueBy: LocalDate, data: TaskData, withdrawnAsCorrection: Bool = false
+        causationId: UUID, createdAt: Date, dueBy: LocalDate, data: TaskData, basis: TaskBasis, withdrawnAsCorrection: Bool = false
     ) {
         precondition(data.fits(type), "\(type.rawValue) task with another type's data")
         self.id = TaskIdentity.id(causationId: causationId, caseId: caseId, type: type, target: target, action: action)
@@ -35,6 +38,7 @@ public struct CaseTask: Sendable, Hashable {
         self.target = target
         self.action = action
         self.data = data
+        self.basis = basis
         self.withdrawnAsCorrection = withdrawnAsCorrection
     }
 
