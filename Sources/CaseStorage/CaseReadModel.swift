@@ -90,6 +90,17 @@ public struct CaseView: Codable, Sendable, Hashable {
         public var returned: Returned?
     }
 
+    /// A process under way that waits for a date or an answer (contract v1.1 `pending`).
+    public struct Pending: Codable, Sendable, Hashable {
+        /// CLOSURE_REVIEW, DISBURSEMENT_HELD (returned, waiting for an address), JOINT_RETURN_HOLD,
+        /// REMITTANCE_EXPECTED (a payer accepted withholding and has not remitted yet).
+        public var process: String
+        public var since: String
+        /// When it comes due (nil: when an answer arrives).
+        public var dueOn: String?
+        public var detail: String
+    }
+
     /// An amount the agency added to what is owed (positive) or credited (negative).
     public struct Adjustment: Codable, Sendable, Hashable {
         public var adjustmentId: String
@@ -127,12 +138,13 @@ public struct CaseView: Codable, Sendable, Hashable {
     /// Collections received by `asOf`, oldest first, every source.
     public var collections: [Collection]
     public var adjustments: [Adjustment]
+    public var pending: [Pending]
     /// Events applied, oldest first, with the tasks each caused.
     public var history: [HistoryItem]
 
     private enum CodingKeys: String, CodingKey {
         case caseId, program, stage, asOf, arrearsCents, monthlySupportCents, employer, referrals, parties, ledger, collections
-        case adjustments, history
+        case adjustments, pending, history
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -149,6 +161,7 @@ public struct CaseView: Codable, Sendable, Hashable {
         try c.encode(ledger, forKey: .ledger)
         try c.encode(collections, forKey: .collections)
         try c.encode(adjustments, forKey: .adjustments)
+        try c.encode(pending, forKey: .pending)
         try c.encode(history, forKey: .history)
     }
 
@@ -214,6 +227,9 @@ public struct CaseView: Codable, Sendable, Hashable {
         for adjustment in adjustments {
             lines.append("Adjustment \(adjustment.adjustmentId) \(adjustment.effectiveOn): \(adjustment.amountCents < 0 ? "credit" : "added") "
                 + "\(dollars(abs(adjustment.amountCents))) (\(adjustment.reason))")
+        }
+        for process in pending {
+            lines.append("Pending: \(process.process) since \(process.since)\(process.dueOn.map { ", due \($0)" } ?? ""): \(process.detail)")
         }
         lines.append("History (\(history.count) events):")
         for item in history {
@@ -293,7 +309,7 @@ public struct CaseReadModel {
                 CaseView.LedgerLine(kind: $0.kind.rawValue, date: $0.date.description, amountCents: $0.amountCents, referenceId: $0.referenceId)
             },
             collections: Self.collections(of: state, asOf: asOf), adjustments: Self.adjustments(of: state, asOf: asOf),
-            history: history)
+            pending: Self.pending(of: state, asOf: asOf), history: history)
     }
 
     /// Every collection received by `asOf`, from the one ledger: where it
@@ -320,6 +336,30 @@ public struct CaseReadModel {
                           familyCents: $0.familyCents, reissuedOn: $0.reissuedOn?.description)
                 })
         }
+    }
+
+    /// What waits for a date or an answer as of `asOf`, by date.
+    static func pending(of state: CaseState, asOf: LocalDate) -> [CaseView.Pending] {
+        var pending: [CaseView.Pending] = []
+        if let closure = state.pendingClosure {
+            pending.append(.init(process: "CLOSURE_REVIEW", since: closure.requestedOn.description, dueOn: closure.earliestClosureOn.description,
+                                 detail: closure.reason.rawValue + (closure.detail.map { ": \($0)" } ?? "")))
+        }
+        for held in state.returnedDisbursements where held.reissuedOn == nil && held.returnedOn <= asOf {
+            pending.append(.init(process: "DISBURSEMENT_HELD", since: held.returnedOn.description, dueOn: nil,
+                                 detail: "\(Money.dollars(held.familyCents)) returned (\(held.reason.rawValue)); sent again when the custodial party has an address"))
+        }
+        for record in state.collections {
+            guard let until = record.heldUntil, until > asOf, let payment = state.ledger.payment(id: record.paymentId), payment.receivedOn <= asOf else { continue }
+            pending.append(.init(process: "JOINT_RETURN_HOLD", since: payment.receivedOn.description, dueOn: until.description,
+                                 detail: "\(record.collectionId): \(Money.dollars(payment.amountCents)) held for an injured-spouse claim"))
+        }
+        for employment in state.employments where employment.withholding == .accepted && employment.notRemittingReviewOn == nil {
+            guard let acceptedOn = employment.acceptedOn, employment.lastRemittedOn.map({ $0 < acceptedOn }) ?? true else { continue }
+            pending.append(.init(process: "REMITTANCE_EXPECTED", since: acceptedOn.description, dueOn: nil,
+                                 detail: "\(employment.fein) accepted income withholding and has not remitted yet"))
+        }
+        return pending.sorted { ($0.dueOn ?? $0.since, $0.process) < ($1.dueOn ?? $1.since, $1.process) }
     }
 
     static func adjustments(of state: CaseState, asOf: LocalDate) -> [CaseView.Adjustment] {

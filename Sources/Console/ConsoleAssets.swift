@@ -278,6 +278,9 @@ enum ConsoleAssets {
                 collections.length ? table(["Received", "Source", "Collection", { label: "Amount", num: true }, { label: "Current support", num: true },
                   { label: "Arrears", num: true }, { label: "Held", num: true }, { label: "Family", num: true }, { label: "State", num: true }, "Notes"], collections)
                   : el("p", { class: "muted", text: "none received" }),
+                (c.pending || []).length ? el("section", { class: "card" }, el("h2", { text: "Pending" }),
+                  table(["Process", "Since", "Due", "Detail"], c.pending.map((p) => el("tr", { "data-pending": p.process },
+                    el("td", { text: p.process }), el("td", { text: p.since }), el("td", { text: p.dueOn || "on an answer" }), el("td", { text: p.detail }))))) : "",
                 adjustments.length ? el("section", { class: "card" }, el("h2", { text: "Adjustments" }),
                   table(["Effective", "Adjustment", "Reason", { label: "Amount", num: true }], adjustments)) : "",
                 el("details", {}, el("summary", { text: `Account lines through ${c.asOf} (${account.length})` }),
