@@ -54,6 +54,7 @@ let package = Package(
             name: "Kafka",
             dependencies: [
                 "CRdkafka",
+                "TimeUnits",
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: rdkafkaLinkerSettings
@@ -62,6 +63,7 @@ let package = Package(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "TimeUnits",
                 "CivilDate",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +74,9 @@ let package = Package(
         // Days <-> year, month, day on the proleptic Gregorian calendar: the one
         // algorithm every date type counts with.
         .target(name: "CivilDate"),
+
+        // Durations as milliseconds and seconds, in one place.
+        .target(name: "TimeUnits"),
 
         // The domain: pure Swift, no I/O, no JSON, no Kafka or SQL types.
         .target(
@@ -95,6 +100,7 @@ let package = Package(
             name: "CaseStorage",
             dependencies: [
                 "CaseContract",
+                "TimeUnits",
                 "JSON",
                 "Postgres",
                 "CaseDomain",
@@ -109,6 +115,7 @@ let package = Package(
             name: "CasePipeline",
             dependencies: [
                 "CaseContract",
+                "TimeUnits",
                 "JSON",
                 "Kafka",
                 "CaseStorage",
@@ -168,6 +175,7 @@ let package = Package(
             name: "csworker",
             dependencies: [
                 "CaseContract",
+                "TimeUnits",
                 "JSON",
                 "CMalloc",
                 "Kafka",

@@ -3,6 +3,7 @@ import CaseDomain
 import CaseStorage
 import Foundation
 import Logging
+import TimeUnits
 
 /// The routing of a batch, decided in memory from what its phases loaded
 /// (`LoadedCases`): each event goes to its cases (by case id, by the
@@ -261,7 +262,7 @@ struct BatchRouter {
     /// never entered). Any whose case or order exists by now are applied
     /// instead; younger ones keep waiting.
     mutating func expire(horizon: Duration, now: Date) throws {
-        let cutoff = now.addingTimeInterval(-horizon.seconds)
+        let cutoff = now.addingTimeInterval(-horizon.inSeconds)
         for pending in taken.sorted(by: Self.businessOrder) {
             let parked = pending.parked!, event = pending.event
             guard let caseId = parked.match.caseId else { continue }

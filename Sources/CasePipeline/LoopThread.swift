@@ -1,6 +1,7 @@
 import Foundation
 import ServiceLifecycle
 import Synchronization
+import TimeUnits
 
 /// The one way this service runs a loop that blocks (libpq and librdkafka
 /// calls block their thread): a dedicated thread that can be woken early from
@@ -74,7 +75,7 @@ public final class LoopThread: Sendable {
     /// still waits here between failed attempts, so it never spins.
     @discardableResult
     public func pause(_ duration: Duration) -> Bool {
-        wakeUps.wait(timeout: .now() + max(0, duration.seconds)) == .success
+        wakeUps.wait(timeout: .now() + max(0, duration.inSeconds)) == .success
     }
 
     /// Waits (blocking) until the thread has ended; at once when it never started.

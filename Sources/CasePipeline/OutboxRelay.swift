@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import Logging
 import Synchronization
+import TimeUnits
 
 /// Publishes the outbox: tasks to their task topics, dead letters to the
 /// dead-letter topic, with the idempotent producer, and marks each message
@@ -132,7 +133,7 @@ public final class OutboxRelay: LoopService, @unchecked Sendable {
         published.withLock { $0 += count }
         logger.debug("outbox published", metadata: [
             "messages": "\(count)", "setAside": "\(setAside)", "shards": "\(shards.count)",
-            "ms": "\((ContinuousClock.now - started).milliseconds)", "sendMs": "\(sendTime.milliseconds)",
+            "ms": "\((ContinuousClock.now - started).inMilliseconds)", "sendMs": "\(sendTime.inMilliseconds)",
         ])
         return count + setAside
     }

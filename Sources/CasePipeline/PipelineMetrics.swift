@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import Metrics
 import Synchronization
+import TimeUnits
 
 /// Every metric the service exports, named in one place (README
 /// "Observability" lists them with their meaning). Emitted through the
@@ -117,7 +118,7 @@ public final class PipelineMetrics: Sendable {
         }
         batchRecords.record(records.count)
         if report.rederived > 0 { casesRederived.increment(by: report.rederived) }
-        batchApply.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        batchApply.recordNanoseconds(duration.inNanoseconds)
         record(report.tally)
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import Logging
 import Synchronization
+import TimeUnits
 
 /// One member of the consumer group: polls, draws a batch from what was
 /// fetched (across partitions, in business-time order: `FetchBuffer`), has it
@@ -375,7 +376,7 @@ public final class Worker: LoopService, @unchecked Sendable {
                 logger.debug("batch applied", metadata: [
                     "records": "\(held.count)", "applied": "\(report.applied)", "deadLettered": "\(report.deadLettered)",
                     "parked": "\(report.parked)", "duplicates": "\(report.duplicates)", "tasks": "\(report.tasks)",
-                    "rederived": "\(report.rederived)", "fromCheckpoint": "\(report.rederivedFromCheckpoint)", "historyReads": "\(report.historyReads)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                    "rederived": "\(report.rederived)", "fromCheckpoint": "\(report.rederivedFromCheckpoint)", "historyReads": "\(report.historyReads)", "ms": "\((ContinuousClock.now - started).inMilliseconds)",
                 ])
                 break
             } catch where StorageFailure.isOverTimeLimit(error) {
@@ -493,7 +494,7 @@ public final class Worker: LoopService, @unchecked Sendable {
             do {
                 revoked.formUnion(try poll(consumer, into: &buffer, timeout: min(remaining, configuration.pollTimeout)).revoked)
             } catch let error as KafkaError where error.isRetriable || error.kind == .brokersUnreachable {
-                Thread.sleep(forTimeInterval: min(remaining, configuration.pollTimeout).seconds)
+                Thread.sleep(forTimeInterval: min(remaining, configuration.pollTimeout).inSeconds)
             }
         }
         return revoked
@@ -585,14 +586,4 @@ public struct WorkerCounters: Sendable, Hashable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
 
-    var milliseconds: Int64 {
-        let (s, atto) = components
-        return s * 1000 + atto / 1_000_000_000_000_000
-    }
-}

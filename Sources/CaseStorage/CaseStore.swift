@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import Logging
 import Postgres
+import TimeUnits
 
 /// The worker's storage: owns one PostgreSQL session and runs one transaction
 /// per polled batch. Like the connection, a store is used by one thread at a
@@ -54,8 +55,7 @@ public final class CaseStore: @unchecked Sendable {
         let value = try connection.transaction(isolation: .readCommitted) { connection in
             defer { batch.isOpen = false }
             if let limit = batchTimeLimit {
-                let (seconds, attoseconds) = limit.components
-                let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+                let milliseconds = max(1, limit.inMilliseconds)
                 // Travels with the batch's first statements, not in a round trip of its own.
                 batch.pendingTimeLimit = "\(milliseconds)ms"
             }

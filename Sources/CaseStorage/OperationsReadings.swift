@@ -2,6 +2,7 @@ import CaseDomain
 import Foundation
 import Logging
 import Postgres
+import TimeUnits
 
 /// The supervisors' view, read from the database for the metrics endpoint:
 /// caseload by stage, open referrals, timeliness, and the outbox backlog.
@@ -94,8 +95,7 @@ public final class OperationsReader: @unchecked Sendable {
     public init(connection: PostgresConnection, timeZone: String, statementTimeout: Duration = .seconds(5)) throws {
         self.connection = connection
         self.timeZone = timeZone
-        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        try connection.execute("SELECT set_config('statement_timeout', $1, false)", "\(milliseconds)ms")
+        try connection.execute("SELECT set_config('statement_timeout', $1, false)", "\(statementTimeout.inMilliseconds)ms")
     }
 
     /// Opens a session of its own; connecting is bounded by `connectTimeout`, each statement by `statementTimeout`.

@@ -1,4 +1,5 @@
 import Postgres
+import TimeUnits
 
 extension CaseStore {
     /// Case ids (sorted, at most `limit`) with an event that has waited longer
@@ -7,7 +8,7 @@ extension CaseStore {
     /// an idle worker finds out cheaply that nothing is due; the batch that
     /// expires them takes the events under the case's identity lock.
     public func casesWithExpiredParkedEvents(olderThan horizon: Duration, limit: Int = 200) throws -> [String] {
-        let seconds = Double(horizon.components.seconds) + Double(horizon.components.attoseconds) / 1e18
+        let seconds = horizon.inSeconds
         return try connection.query(
             """
             SELECT DISTINCT CASE match_kind WHEN 'order' THEN split_part(match_key, chr(31), 1) ELSE match_key END AS case_id

@@ -216,7 +216,7 @@ public final class KafkaAdmin: Sendable {
         var errstr = [CChar](repeating: 0, count: 512)
         let options = rd_kafka_AdminOptions_new(client.handle, kind)
         defer { rd_kafka_AdminOptions_destroy(options) }
-        let ms = Int32(timeout.milliseconds)
+        let ms = timeout.rdKafkaMilliseconds
         _ = rd_kafka_AdminOptions_set_request_timeout(options, ms, &errstr, errstr.count)
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, ms, &errstr, errstr.count)
 

@@ -1,3 +1,5 @@
+import TimeUnits
+
 /// How clients authenticate and encrypt; every field maps to one librdkafka
 /// property. Anything more exotic goes through `properties`.
 public struct KafkaSecurity: Sendable, Hashable {
@@ -111,9 +113,9 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("bootstrap.servers", bootstrapServers.joined(separator: ",")),
             ("client.id", clientId),
             ("group.id", groupId),
-            ("session.timeout.ms", String(sessionTimeout.milliseconds)),
-            ("heartbeat.interval.ms", String(heartbeat.milliseconds)),
-            ("max.poll.interval.ms", String(maxPollInterval.milliseconds)),
+            ("session.timeout.ms", String(sessionTimeout.rdKafkaMilliseconds)),
+            ("heartbeat.interval.ms", String(heartbeat.rdKafkaMilliseconds)),
+            ("max.poll.interval.ms", String(maxPollInterval.rdKafkaMilliseconds)),
             ("auto.offset.reset", autoOffsetReset.rawValue),
             ("partition.assignment.strategy", assignmentStrategy.rawValue),
             ("enable.partition.eof", "false"),
@@ -122,7 +124,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let fetchMinBytes { result.append(("fetch.min.bytes", String(fetchMinBytes))) }
         if let fetchMaxBytes { result.append(("fetch.max.bytes", String(fetchMaxBytes))) }
         if let maxPartitionFetchBytes { result.append(("max.partition.fetch.bytes", String(maxPartitionFetchBytes))) }
-        if let fetchWaitMax { result.append(("fetch.wait.max.ms", String(fetchWaitMax.milliseconds))) }
+        if let fetchWaitMax { result.append(("fetch.wait.max.ms", String(fetchWaitMax.rdKafkaMilliseconds))) }
         if let prefetchKilobytes { result.append(("queued.max.messages.kbytes", String(prefetchKilobytes))) }
         result += security.properties
         result += try KafkaConfigurationOverrides.checked(
@@ -175,8 +177,8 @@ public struct KafkaProducerConfiguration: Sendable {
             ("client.id", clientId),
             ("enable.idempotence", idempotent ? "true" : "false"),
             ("acks", acks.rawValue),
-            ("linger.ms", String(linger.milliseconds)),
-            ("message.timeout.ms", String(messageTimeout.milliseconds)),
+            ("linger.ms", String(linger.rdKafkaMilliseconds)),
+            ("message.timeout.ms", String(messageTimeout.rdKafkaMilliseconds)),
             ("partitioner", partitioner),
             ("log.connection.close", "false"),
         ]
@@ -294,14 +296,8 @@ public enum KafkaConfigurationOverrides {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded down, clamped to librdkafka's `int` range.
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return Int(max(0, min(ms, Int64(Int32.max))))
-    }
-
-    var millisecondsInt32: Int32 { Int32(milliseconds) }
+    /// Milliseconds as librdkafka's `int` takes them: never negative, clamped to its range.
+    var rdKafkaMilliseconds: Int32 { Int32(clamping: max(0, inMilliseconds)) }
 }
 
 // Printing a configuration (e.g. in a startup log line) shows every setting

@@ -98,7 +98,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     private func next(timeout: Duration) throws -> KafkaMessage? {
-        guard let message = rd_kafka_consumer_poll(client.handle, Int32(timeout.milliseconds)) else {
+        guard let message = rd_kafka_consumer_poll(client.handle, timeout.rdKafkaMilliseconds) else {
             try checkBrokers()
             return nil
         }
@@ -163,7 +163,7 @@ public final class KafkaConsumer: Sendable {
         try gate.with("fetch committed offsets") {
             let list = makePartitionList(partitions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_committed(client.handle, list, Int32(timeout.milliseconds))
+            let err = rd_kafka_committed(client.handle, list, timeout.rdKafkaMilliseconds)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw KafkaError(operation: "fetch committed offsets", err: err)
             }
@@ -179,7 +179,7 @@ public final class KafkaConsumer: Sendable {
             for partition in partitions {
                 var low: Int64 = -1, high: Int64 = -1
                 let err = rd_kafka_query_watermark_offsets(
-                    client.handle, partition.topic, partition.partition, &low, &high, Int32(timeout.milliseconds))
+                    client.handle, partition.topic, partition.partition, &low, &high, timeout.rdKafkaMilliseconds)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                     throw KafkaError(operation: "query the watermarks of \(partition)", err: err)
                 }

@@ -1,6 +1,7 @@
 internal import CRdkafka
 import Logging
 import Synchronization
+import TimeUnits
 
 /// An idempotent producer whose sends complete when the broker has
 /// acknowledged (or finally rejected) each message.
@@ -75,7 +76,7 @@ public final class KafkaProducer: Sendable {
     /// Waits until every queued message is acknowledged or failed.
     public func flush(timeout: Duration) throws {
         try gate.with("flush producer") {
-            let err = rd_kafka_flush(client.handle, Int32(timeout.milliseconds))
+            let err = rd_kafka_flush(client.handle, timeout.rdKafkaMilliseconds)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let pending = rd_kafka_outq_len(client.handle)
                 throw KafkaError(
@@ -90,7 +91,7 @@ public final class KafkaProducer: Sendable {
     /// the background thread. Later calls fail with `.closed`.
     public func close(timeout: Duration = .seconds(10)) {
         guard gate.close() else { return }
-        if rd_kafka_flush(client.handle, Int32(timeout.milliseconds)) != RD_KAFKA_RESP_ERR_NO_ERROR {
+        if rd_kafka_flush(client.handle, timeout.rdKafkaMilliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
             let pending = rd_kafka_outq_len(client.handle)
             logger.warning("closing producer with \(pending) unacknowledged messages; failing them")
             let flags = RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT

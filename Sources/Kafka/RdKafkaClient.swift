@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TimeUnits
 
 /// The librdkafka version actually loaded at run time, e.g. "2.16.0".
 public let librdkafkaVersion: String = String(cString: rd_kafka_version_str())
@@ -126,7 +127,7 @@ final class RdKafkaClient: @unchecked Sendable {
     ) throws -> UnsafePointer<rd_kafka_metadata_t> {
         var metadata: UnsafePointer<rd_kafka_metadata_t>?
         let start = ContinuousClock.now
-        let err = rd_kafka_metadata(handle, allTopics ? 1 : 0, nil, &metadata, Int32(timeout.milliseconds))
+        let err = rd_kafka_metadata(handle, allTopics ? 1 : 0, nil, &metadata, timeout.rdKafkaMilliseconds)
         let waited = ContinuousClock.now - start
         switch err {
         case RD_KAFKA_RESP_ERR_NO_ERROR:
@@ -311,13 +312,6 @@ func readPartitionList(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>?) 
         return PartitionListEntry(
             topicPartition: TopicPartition(topic: String(cString: element.topic), partition: element.partition),
             offset: element.offset, error: element.err)
-    }
-}
-
-extension Duration {
-    var humanReadable: String {
-        let ms = milliseconds
-        return ms < 1000 ? "\(ms) ms" : "\(ms / 1000).\(ms % 1000 / 100) s"
     }
 }
 

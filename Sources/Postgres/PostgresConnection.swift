@@ -1,4 +1,5 @@
 import CLibPQ
+import TimeUnits
 import Logging
 
 #if canImport(Glibc)
@@ -238,8 +239,7 @@ public final class PostgresConnection: @unchecked Sendable {
             if let deadline {
                 let remaining = ContinuousClock.now.duration(to: deadline)
                 if remaining <= .zero { return false }
-                let (seconds, attoseconds) = remaining.components
-                timeoutMilliseconds = Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
+                timeoutMilliseconds = Int32(clamping: remaining.inMilliseconds + 1)
             }
             var descriptor = pollfd(fd: socket, events: events, revents: 0)
             let rc = poll(&descriptor, 1, timeoutMilliseconds)

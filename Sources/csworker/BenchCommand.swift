@@ -8,6 +8,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import TimeUnits
 
 /// The shipped benchmark: the worker on the realistic mix, side by side with
 /// the one-transaction-per-event design and the database ceiling.
@@ -271,7 +272,7 @@ struct BenchRunner {
             }
             for report in try await loader.sendAll(messages) { _ = try report.get() }
         }
-        let loadSeconds = seconds(ContinuousClock.now - loadStarted)
+        let loadSeconds = (ContinuousClock.now - loadStarted).inSeconds
         loader.close()
 
         var workerEnvironment = environment
@@ -395,7 +396,7 @@ struct BenchRunner {
         for chunk in stride(from: 0, to: records.count, by: 2_000) {
             _ = try processor.process(Array(records[chunk..<min(chunk + 2_000, records.count)]))
         }
-        let elapsed = seconds(ContinuousClock.now - started)
+        let elapsed = (ContinuousClock.now - started).inSeconds
         let cpu = (BenchCPU.now(workers: []) - cpuBefore).perEvent(events.count)
         // A session reports its counters to pg_stat_database when it ends.
         connection.close()
@@ -447,7 +448,7 @@ struct BenchRunner {
         defer { producer.close() }
         let clock = ContinuousClock()
         let origin = clock.now
-        func now() -> Double { seconds(clock.now - origin) }
+        func now() -> Double { (clock.now - origin).inSeconds }
         var bucket = TokenBucket(rate: Double(rate), burst: max(1, Double(rate) / 10), start: 0)
         var instants: [UUID: Date] = [:]
         var deliveries: [Task<(Date, [Result<KafkaDeliveryReport, KafkaError>]), any Error>] = []
@@ -493,7 +494,4 @@ struct BenchFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-private func seconds(_ duration: Duration) -> Double {
-    let (whole, attoseconds) = duration.components
-    return Double(whole) + Double(attoseconds) / 1e18
-}
+

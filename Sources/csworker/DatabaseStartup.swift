@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import CaseStorage
 import Postgres
+import TimeUnits
 
 /// Connects at startup, retrying while the server is unreachable (it may be
 /// starting next to us), then gives up with the connection error, which the
@@ -13,7 +14,7 @@ func connectDatabase(url: String, logger: Logger, attempts: Int = 6) throws -> P
             return try PostgresConnection(connectionString: url, connectTimeout: .seconds(5), logger: logger)
         } catch let error as PostgresError where error.isRetriable && attempt < attempts {
             logger.warning("database unreachable; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-            Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: wait.inSeconds)
             wait = min(wait * 2, .seconds(4))
         }
     }

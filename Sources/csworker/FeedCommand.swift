@@ -5,6 +5,7 @@ import CaseScenarios
 import Foundation
 import Kafka
 import Logging
+import TimeUnits
 
 /// Produces a generated, realistic event stream to the input topics: the
 /// demo's (and a load test's) stand-in for the agency systems.
@@ -90,7 +91,7 @@ struct FeedCommand: AsyncParsableCommand {
                 if chunk.count == 250 { try await flush() }
             }
             if !chunk.isEmpty { try await flush() }
-            progress.finish("\(summary.events) events produced in \(milliseconds(ContinuousClock.now - started)) ms")
+            progress.finish("\(summary.events) events produced in \((ContinuousClock.now - started).inMilliseconds) ms")
             print(summary)
         }
     }
@@ -133,6 +134,6 @@ final class ProgressLine: @unchecked Sendable {
 }
 
 func rate(_ count: Int, since start: ContinuousClock.Instant) -> Int {
-    let elapsed = Double(milliseconds(ContinuousClock.now - start)) / 1000
+    let elapsed = Double((ContinuousClock.now - start).inMilliseconds) / 1000
     return elapsed > 0 ? Int(Double(count) / elapsed) : 0
 }

@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import TimeUnits
 
 /// Proves the service can reach and use both of its services through the real
 /// layers: a keyed round trip through a consumer group on a probe topic, and a
@@ -91,8 +92,8 @@ struct SelfCheckCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         print("broker \(brokers.joined(separator: ",")): produced \(delivered.count) keyed messages to \(Self.probeTopic) "
-            + "(acknowledged in \(milliseconds(produced - started)) ms), consumed each exactly once from "
-            + "\(partitions.count) partitions through a consumer group, offsets committed; \(milliseconds(elapsed)) ms in all")
+            + "(acknowledged in \((produced - started).inMilliseconds) ms), consumed each exactly once from "
+            + "\(partitions.count) partitions through a consumer group, offsets committed; \(elapsed.inMilliseconds) ms in all")
     }
 
     private func checkDatabase(url: String) throws {
@@ -104,7 +105,7 @@ struct SelfCheckCommand: AsyncParsableCommand {
             throw SelfCheckFailure("database round trip: wrote \(messages) rows, read back \(rows)")
         }
         print("database \(connection.maskedConnectionString): PostgreSQL \(connection.serverVersion), "
-            + "a transaction wrote and read back \(rows) rows in \(milliseconds(ContinuousClock.now - started)) ms")
+            + "a transaction wrote and read back \(rows) rows in \((ContinuousClock.now - started).inMilliseconds) ms")
     }
 }
 
@@ -113,7 +114,4 @@ struct SelfCheckFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func milliseconds(_ duration: Duration) -> Int64 {
-    let (seconds, attoseconds) = duration.components
-    return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-}
+

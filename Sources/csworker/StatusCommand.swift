@@ -6,6 +6,7 @@ import Foundation
 import JSON
 import Logging
 import Postgres
+import TimeUnits
 
 /// What the workers have done, read from the database: the operator's (and
 /// the demo's) view of progress.
@@ -77,14 +78,14 @@ struct StatusCommand: AsyncParsableCommand {
         while true {
             let progressNow = try status.progress()
             let now = ContinuousClock.now
-            let recent = Double(progressNow.accounted - previous.count) / max(0.001, Double(milliseconds(now - previous.at)) / 1000)
+            let recent = Double(progressNow.accounted - previous.count) / max(0.001, Double((now - previous.at).inMilliseconds) / 1000)
             previous = (progressNow.accounted, now)
             progress.update(
                 "\(progressNow.accounted)/\(target) records processed (\(Int(recent)) records/s), "
                     + "\(progressNow.waitingForCase) waiting for their case, \(progressNow.unpublished) messages waiting in the outbox")
             if progressNow.accounted >= target && progressNow.unpublished == 0 && progressNow.waitingForCase == 0 {
                 progress.finish("\(progressNow.accounted)/\(target) records processed, outbox drained, "
-                    + "in \(milliseconds(now - started)) ms")
+                    + "in \((now - started).inMilliseconds) ms")
                 return
             }
             guard now < deadline else {
