@@ -35,10 +35,11 @@ public final class CaseStore: @unchecked Sendable {
 
     /// `calendar` turns the latest event time into the business date the
     /// `cases.arrears_cents` projection is computed as of.
-    /// `cachedStates` bounds the committed states kept in memory (0: none).
+    /// `cachedStates` bounds the committed states kept in memory (0: none);
+    /// its default is the `cached-cases` setting's, and lives only there.
     public init(
         connection: PostgresConnection, protector: SSNProtector, calendar: BusinessCalendar,
-        cachedStates: Int = 20_000, logger: Logger = Logger(label: "csworker.storage")
+        cachedStates: Int, logger: Logger = Logger(label: "csworker.storage")
     ) {
         self.connection = connection
         self.protector = protector

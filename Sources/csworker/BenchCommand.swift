@@ -383,7 +383,9 @@ struct BenchRunner {
         let connection = try connectDatabase(url: url, logger: logger)
         let protector = SSNProtector(key: key)
         let processor = BatchProcessor(
-            store: CaseStore(connection: connection, protector: protector, calendar: policy.calendar, logger: logger),
+            store: CaseStore(
+                connection: connection, protector: protector, calendar: policy.calendar,
+                cachedStates: Int(Setting.cachedCases.defaultValue!)!, logger: logger),
             protector: protector, topics: topics, policy: policy, logger: logger)
         let records = events.enumerated().map { offset, event in
             InboundRecord(

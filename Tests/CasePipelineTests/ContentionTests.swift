@@ -108,7 +108,7 @@ private struct CaseHolder {
 
     static func hold(_ caseId: String, in harness: PipelineHarness) async throws -> CaseHolder {
         let connection = try PostgresConnection(connectionString: harness.databaseURL, connectTimeout: .seconds(5))
-        let store = CaseStore(connection: connection, protector: harness.protector, calendar: BusinessCalendar(), logger: Services.logger)
+        let store = CaseStore(connection: connection, protector: harness.protector, calendar: BusinessCalendar(), cachedStates: 2_000, logger: Services.logger)
         let locked = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let holding = Task {

@@ -17,7 +17,7 @@ struct ReconnectTests {
     static func enqueue(_ count: Int, from first: Int, url: String, protector: SSNProtector, topics: PipelineTopics) throws {
         let connection = try PostgresConnection(connectionString: url, connectTimeout: .seconds(5))
         defer { connection.close() }
-        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger)
+        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000, logger: Services.logger)
         let messages = (first..<(first + count)).map { n in
             OutboxMessage(
                 messageId: UUID(), topic: topics.tasks(.locate), key: Array("RC-\(n)".utf8), value: Array(#"{"n":\#(n)}"#.utf8),

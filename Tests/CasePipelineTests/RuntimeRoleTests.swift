@@ -132,7 +132,7 @@ struct RuntimeRoleTests {
         #expect(try Migrator.pending(connection).isEmpty)
         let protector = SSNProtector(key: try SSNKey(encoded: String(repeating: "ab", count: 32)))
         let topics = PipelineTopics(prefix: "rt.")
-        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger)
+        let store = CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000, logger: Services.logger)
         let processor = BatchProcessor(store: store, protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
 
         let caseId = "CS-RT-0000001"

@@ -57,7 +57,7 @@ struct WaitingTests {
             #expect(try h.count("SELECT count(*) FROM outbox WHERE topic = $1", h.topics.deadLetter) == 0)
 
             // Chunks: a shorter retention deletes in statements of `chunk` rows, up to `maxChunks`.
-            let store = CaseStore(connection: h.connection, protector: h.protector, calendar: BusinessCalendar())
+            let store = CaseStore(connection: h.connection, protector: h.protector, calendar: BusinessCalendar(), cachedStates: 2_000)
             #expect(try store.deleteUnmatchedReports(olderThanDays: 1, chunk: 1, maxChunks: 1) == 1)
             #expect(try Self.waitingFor(h) == [:])
         }

@@ -126,7 +126,7 @@ struct BatchTransactionTests {
                 _ = try batch.lockAndLoad(caseIds: ["CS-101"])
                 try batch.save(cases: [CaseChange(state: state, history: history)])
             }
-            let other = CaseStore(connection: scratch.connection, protector: SSNProtector(key: .random()), calendar: BusinessCalendar())
+            let other = CaseStore(connection: scratch.connection, protector: SSNProtector(key: .random()), calendar: BusinessCalendar(), cachedStates: 2_000)
             #expect(throws: SealError.self) { try other.withBatch { try $0.lockAndLoad(caseIds: ["CS-101"]) } }
         }
     }
@@ -370,7 +370,7 @@ struct BatchTransactionTests {
             #expect(try store.withBatch { try $0.lockAndLoad(caseIds: ["CS-660"]) }["CS-660"] == opened)
 
             // A second worker applies the order.
-            let other = CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar())
+            let other = CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000)
             let ordered = try other.withBatch { batch in
                 let (state, history) = try builder.apply([events[1]], to: try batch.lockAndLoad(caseIds: ["CS-660"])["CS-660"])
                 try batch.save(cases: [CaseChange(state: state, history: history)])
@@ -398,7 +398,7 @@ struct BatchTransactionTests {
         try withMigratedStore("locks") { scratch, store, protector in
             let other = try scratch.connect()
             try other.execute("SET lock_timeout = '200ms'")
-            let otherStore = CaseStore(connection: other, protector: protector, calendar: BusinessCalendar())
+            let otherStore = CaseStore(connection: other, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000)
             let hash = protector.hash(SSN("934127765")!)
             try store.withBatch { batch in
                 try batch.lockIdentities(ssnHashes: [hash], caseIds: ["CS-600"])

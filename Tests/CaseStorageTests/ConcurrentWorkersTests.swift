@@ -36,8 +36,8 @@ struct ConcurrentWorkersTests {
                     })
             }
             let stores = [
-                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar()),
-                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar()),
+                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000),
+                CaseStore(connection: try scratch.connect(), protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000),
             ]
             let tally = Tally()
             DispatchQueue.concurrentPerform(iterations: stores.count) { worker in

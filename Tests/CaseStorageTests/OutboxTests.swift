@@ -170,7 +170,7 @@ struct OutboxTests {
         defer { scratch.drop() }
         try Migrator.migrate(scratch.connection)
         let protector = SSNProtector(key: .random())
-        let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar())
+        let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000)
         let all = messages(caseCount: 64, perCase: 5)
         try store.withBatch { try $0.enqueueOutbox(all) }
         let relays = [try scratch.connect(), try scratch.connect()].map { OutboxStore(connection: $0, protector: protector) }

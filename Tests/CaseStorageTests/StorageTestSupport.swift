@@ -51,7 +51,7 @@ func withMigratedStore<T>(
     defer { scratch.drop() }
     try Migrator.migrate(scratch.connection)
     let protector = SSNProtector(key: .random())
-    let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar())
+    let store = CaseStore(connection: scratch.connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000)
     return try body(scratch, store, protector)
 }
 

@@ -50,7 +50,7 @@ import TestSupport
             let protector = SSNProtector(key: .random())
             let policy = Policy()
             let processor = BatchProcessor(
-                store: CaseStore(connection: connection, protector: protector, calendar: policy.calendar),
+                store: CaseStore(connection: connection, protector: protector, calendar: policy.calendar, cachedStates: 2_000),
                 protector: protector, topics: topics, policy: policy, logger: Logger(label: "console-test"))
             let events = Array(ScenarioGenerator(.demo(cases: cases, seed: 5, months: 12)))
             let records = events.enumerated().map { offset, event in

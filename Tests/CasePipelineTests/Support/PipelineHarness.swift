@@ -93,7 +93,7 @@ final class PipelineHarness: @unchecked Sendable {
             source: OutboxStore(connection: relayConnection, protector: protector, logger: Services.logger),
             producer: producer, configuration: OutboxRelay.Configuration(calendar: BusinessCalendar()), logger: Services.logger)
         let processor = BatchProcessor(
-            store: CaseStore(connection: workerConnection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger),
+            store: CaseStore(connection: workerConnection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000, logger: Services.logger),
             protector: protector, topics: topics, policy: Policy(), logger: Services.logger, consumerGroup: group)
         var consumer = try Services.consumerConfiguration(group: group)
         consumer.maxPartitionFetchBytes = 16 * 1024  // as `csworker run` sets it
@@ -112,7 +112,7 @@ final class PipelineHarness: @unchecked Sendable {
     func processor() throws -> BatchProcessor {
         let connection = try PostgresConnection(connectionString: databaseURL, connectTimeout: .seconds(5))
         return BatchProcessor(
-            store: CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), logger: Services.logger),
+            store: CaseStore(connection: connection, protector: protector, calendar: BusinessCalendar(), cachedStates: 2_000, logger: Services.logger),
             protector: protector, topics: topics, policy: Policy(), logger: Services.logger)
     }
 
