@@ -137,7 +137,7 @@ import TestSupport
     /// `outbox list|retry|drop` on a message the relay set aside, and what
     /// `status` says of it; each retry and drop recorded with who and why.
     @Test func outboxVerbsListRetryAndDropSetAsideMessages() async throws {
-        let (environment, drop) = try await Self.environment(prefix: "outbox-\(UInt32.random(in: 0...UInt32.max)).")
+        let (environment, drop) = try await Self.environment(prefix: "outbox-\(String(UInt32.random(in: 0...UInt32.max), radix: 16)).")
         defer { drop() }
         let database = try PostgresConnection(connectionString: try #require(environment["CSE_DATABASE_URL"]), connectTimeout: .seconds(5))
         defer { database.close() }
@@ -173,7 +173,7 @@ import TestSupport
     }
 
     @Test func eventsSendValidatesEverythingFirstThenKeysByContract() async throws {
-        let prefix = "evsend-\(UInt32.random(in: 0...UInt32.max))."
+        let prefix = "evsend-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))."
         let (environment, drop) = try await Self.environment(prefix: prefix)
         defer { drop() }
         let ensure = try await BuiltBinary.run(["topics", "ensure", "--partitions", "2", "--json"], environment: environment)
