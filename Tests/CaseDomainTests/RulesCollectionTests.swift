@@ -128,6 +128,17 @@ struct RulesCollectionTests {
         #expect(throws: RuleError.self) { try CaseRules.apply(Self.reversal(4, on: "2026-03-21", cents: 35_001), to: driver.current, policy: Policy()).get() }
     }
 
+    @Test func aReversalDatedBeforeTheMoneyCameIn_countsFromItsReceipt() throws {
+        var driver = try opened(judgment: 60_000)
+        try driver.apply(Self.collection(2, on: "2026-03-05", source: .directPayment, cents: 60_000))
+        let slip = Fx.event(3, on: "2026-03-06", .collectionReversed(CollectionReversed(
+            collectionId: "COL-1", reversedOn: Fx.date("2026-02-27"), reason: .postingError)))
+        try driver.apply(slip)
+        #expect(driver.current.ledger.accountCharges.first?.dueOn == Fx.date("2026-03-05"))
+        #expect(driver.current.ledger.arrears(asOf: Fx.date("2026-03-06")) == 60_000)
+        #expect(driver.current.ledger.arrears(asOf: Fx.date("2026-03-04")) == 60_000)
+    }
+
     @Test func sameCollectionId_isTheSameMoney() throws {
         var driver = try opened()
         try driver.apply(Self.collection(2, on: "2026-03-10", source: .directPayment, cents: 40_000))

@@ -55,15 +55,18 @@ extension RuleRun {
         guard amount > 0, amount <= left else {
             throw .reversalExceedsCollection(caseId: state.caseId, collectionId: reversal.collectionId, leftCents: left)
         }
+        // Money cannot be taken back before it came in: a reversal dated
+        // earlier (a keying slip) counts from the day it was received.
+        let reversedOn = max(reversal.reversedOn, payment.receivedOn)
         do {
             try state.ledger.addCharge(AccountCharge(
                 id: "reversal:\(reversal.collectionId):\(eventId.lowercasedText)", kind: .reversal, referenceId: payment.id,
-                dueOn: reversal.reversedOn, amountCents: amount, reason: reversal.reason.rawValue))
+                dueOn: reversedOn, amountCents: amount, reason: reversal.reason.rawValue))
         } catch {
             throw .ledgerRejected(caseId: state.caseId, error)
         }
-        note("collection \(reversal.collectionId) reversed \(reversal.reversedOn) (\(reversal.reason.rawValue)): \(Money.dollars(amount)) owed again")
-        guard record.disbursementDueOn <= reversal.reversedOn else {
+        note("collection \(reversal.collectionId) reversed \(reversedOn) (\(reversal.reason.rawValue)): \(Money.dollars(amount)) owed again")
+        guard record.disbursementDueOn <= reversedOn else {
             // Not gone out yet: what goes out is what is left of the collection.
             emitDisbursement(of: record)
             return
@@ -76,10 +79,10 @@ extension RuleRun {
         }
         emit(.caseReview, .issue, target: "overpaid-disbursement:\(reversal.collectionId)",
              dueBy: businessDays(policy.distributionBusinessDays, after: businessDate), data: .caseReview(CaseReview(
-                .overpaidDisbursement(collectionId: reversal.collectionId, overpaidCents: before - after, reversedOn: reversal.reversedOn,
+                .overpaidDisbursement(collectionId: reversal.collectionId, overpaidCents: before - after, reversedOn: reversedOn,
                                       disbursementTaskId: disbursementTaskId(of: record)))),
              basis: TaskBasis("45 CFR 302.32", [
-                ("disbursementDueOn", .date(record.disbursementDueOn)), ("reversedOn", .date(reversal.reversedOn)),
+                ("disbursementDueOn", .date(record.disbursementDueOn)), ("reversedOn", .date(reversedOn)),
                 ("reason", .text(reversal.reason.rawValue)), ("reversedCents", .cents(amount)),
              ]))
     }
