@@ -359,15 +359,13 @@ public enum CaseSnapshotReader {
     }
 
     static func collection(_ r: inout JSONPullReader) throws -> CollectionRecord {
-        var collectionId: String?, eventId: UUID?, paymentId: String?, source: CollectionSource?, taxYear: Cents?
+        var collectionId: String?, eventId: UUID?, taxYear: Cents?
         var heldUntil: LocalDate?, disbursementDueOn: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
             case "collectionId": collectionId = try Field.within("collectionId") { try Read.string(&r) }
             case "eventId": eventId = try Field.within("eventId") { try Read.uuid(&r) }
-            case "paymentId": paymentId = try Field.within("paymentId") { try Read.string(&r) }
-            case "source": source = try Field.within("source") { try Read.code(&r) }
             case "taxYear": taxYear = try Field.within("taxYear") { try Read.optional(&r, Read.cents) }
             case "heldUntil": heldUntil = try Field.within("heldUntil") { try Read.optional(&r, Read.date) }
             case "disbursementDueOn": disbursementDueOn = try Field.within("disbursementDueOn") { try Read.date(&r) }
@@ -376,7 +374,6 @@ public enum CaseSnapshotReader {
         }
         return CollectionRecord(
             collectionId: try Field.need(collectionId, "collectionId"), eventId: try Field.need(eventId, "eventId"),
-            paymentId: try Field.need(paymentId, "paymentId"), source: try Field.need(source, "source"),
             taxYear: taxYear.map { Int($0) }, heldUntil: heldUntil,
             disbursementDueOn: try Field.need(disbursementDueOn, "disbursementDueOn"))
     }

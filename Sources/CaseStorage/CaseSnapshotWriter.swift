@@ -261,8 +261,6 @@ private struct SnapshotWriter {
     mutating func collection(_ record: CollectionRecord) {
         open("collectionId"); string(record.collectionId)
         key("eventId"); uuid(record.eventId)
-        key("paymentId"); string(record.paymentId)
-        key("source"); code(record.source)
         if let value = record.taxYear { key("taxYear"); cents(Cents(value)) }
         if let value = record.heldUntil { key("heldUntil"); date(value) }
         key("disbursementDueOn"); date(record.disbursementDueOn)

@@ -114,7 +114,7 @@ struct BusinessOrderPropertyTests {
             if let record = state.collections.last {
                 payload = .disbursementReturned(DisbursementReturned(
                     disbursementTaskId: TaskIdentity.id(causationId: record.eventId, caseId: Fx.caseId, type: .disbursement,
-                                                        target: "collection:\(record.collectionId)", action: .issue),
+                                                        target: record.disbursementTarget, action: .issue),
                     returnedOn: day, reason: DisbursementReturnReason.allCases[detail % DisbursementReturnReason.allCases.count]))
             } else {
                 payload = .collectionReceived(CollectionReceived(

@@ -369,8 +369,7 @@ enum SnapshotCorpus {
         try! state.ledger.addCharge(AccountCharge(
             id: "adjustment:ADJ-1", kind: .adjustment, referenceId: "ADJ-1", dueOn: date("2024-05-02"), amountCents: 2_500, reason: "AUDIT"))
         state.collections = [CollectionRecord(
-            collectionId: "COL-1", eventId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d5")!, paymentId: "collection:COL-1",
-            source: .federalTaxOffset, taxYear: 2023, heldUntil: date("2024-10-17"), disbursementDueOn: date("2024-10-17"))]
+            collectionId: "COL-1", eventId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d5")!, taxYear: 2023, heldUntil: date("2024-10-17"), disbursementDueOn: date("2024-10-17"))]
         state.returnedDisbursements = [ReturnedDisbursement(
             taskId: UUID(uuidString: "0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d6")!, paymentId: "PAY-1", familyCents: 20_000,
             returnedOn: date("2024-05-03"), reason: .accountClosed, reissuedOn: date("2024-06-01"))]

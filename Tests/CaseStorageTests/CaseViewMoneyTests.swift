@@ -26,9 +26,9 @@ struct CaseViewMoneyTests {
         try! state.ledger.addCharge(AccountCharge(
             id: "adjustment:ADJ-1", kind: .adjustment, referenceId: "ADJ-1", dueOn: date("2026-03-21"), amountCents: 2_500, reason: "AUDIT"))
         state.collections = [
-            CollectionRecord(collectionId: "IRS-1", eventId: UUID(), paymentId: "collection:IRS-1", source: .federalTaxOffset, taxYear: 2025,
+            CollectionRecord(collectionId: "IRS-1", eventId: UUID(), taxYear: 2025,
                              heldUntil: date("2026-09-06"), disbursementDueOn: date("2026-09-06")),
-            CollectionRecord(collectionId: "SDU-1", eventId: UUID(), paymentId: "collection:SDU-1", source: .directPayment, taxYear: nil,
+            CollectionRecord(collectionId: "SDU-1", eventId: UUID(), taxYear: nil,
                              heldUntil: nil, disbursementDueOn: date("2026-03-16")),
         ]
         state.returnedDisbursements = [ReturnedDisbursement(

@@ -132,30 +132,33 @@ public struct CaseState: Sendable, Hashable, Codable {
     public func collection(_ collectionId: String) -> CollectionRecord? { collections.first { $0.collectionId == collectionId } }
 }
 
-/// A collection received on `cse.collections.v1`.
+/// A collection received on `cse.collections.v1`: what the ledger's payment
+/// (amount, date, source) does not keep.
 public struct CollectionRecord: Sendable, Hashable, Codable {
     public var collectionId: String
     /// The `collection.received` event: its disbursement task's causation.
     public var eventId: UUID
-    /// The ledger's payment (`collection:<collectionId>`).
-    public var paymentId: String
-    public var source: CollectionSource
     public var taxYear: Int?
     /// A joint-return tax offset held for an injured-spouse claim until this date.
     public var heldUntil: LocalDate?
     /// When the family's share is due to go out (45 CFR 302.32, or the hold's end).
     public var disbursementDueOn: LocalDate
 
-    public init(collectionId: String, eventId: UUID, paymentId: String, source: CollectionSource, taxYear: Int?,
-                heldUntil: LocalDate?, disbursementDueOn: LocalDate) {
+    public init(collectionId: String, eventId: UUID, taxYear: Int?, heldUntil: LocalDate?, disbursementDueOn: LocalDate) {
         self.collectionId = collectionId
         self.eventId = eventId
-        self.paymentId = paymentId
-        self.source = source
         self.taxYear = taxYear
         self.heldUntil = heldUntil
         self.disbursementDueOn = disbursementDueOn
     }
+
+    /// The ledger's payment for a collection.
+    public static func paymentId(_ collectionId: String) -> String { "collection:\(collectionId)" }
+
+    public var paymentId: String { Self.paymentId(collectionId) }
+
+    /// The target of the collection's `disbursement` task (part of its id).
+    public var disbursementTarget: String { "collection:\(collectionId)" }
 }
 
 /// A disbursement the family did not receive: the money is held until the

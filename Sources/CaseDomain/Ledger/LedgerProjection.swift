@@ -271,7 +271,6 @@ struct LedgerProjection: Sendable {
         guard let index = allocationIndex[reversal.referenceId] else { return }
         let date = reversal.dueOn
         var left = reversal.amountCents
-        allocations[index].reversedCents += left
         var unappliedTaken: Cents = 0
         if let h = held.firstIndex(where: { $0.allocation == index }) {
             unappliedTaken = min(left, held[h].remaining)

@@ -71,8 +71,6 @@ public struct PaymentAllocation: Sendable, Hashable, Codable {
     /// Held credit that no charge known will ever take (no order left in force to
     /// take it): a caseworker's matter (refund).
     public internal(set) var neverAppliedCents: Cents = 0
-    /// Taken back by reversals (a check returned unpaid, an injured-spouse refund).
-    public internal(set) var reversedCents: Cents = 0
 
     public var toCurrentSupportCents: Cents { toCurrentSupport.reduce(0) { $0 + $1.amountCents } }
     public var toArrearsCents: Cents { toArrears.reduce(0) { $0 + $1.amountCents } }

@@ -10,7 +10,7 @@ extension RuleRun {
     /// joint-return federal offset's injured-spouse hold ends (45 CFR 303.72).
     /// The same `collectionId` again is the same money: no second effect.
     mutating func handleCollectionReceived(_ collection: CollectionReceived, eventId: UUID) throws(RuleError) {
-        let paymentId = Self.paymentId(collectionId: collection.collectionId)
+        let paymentId = CollectionRecord.paymentId(collection.collectionId)
         if let known = state.collection(collection.collectionId), let payment = state.ledger.payment(id: known.paymentId) {
             guard payment.amountCents == collection.amountCents, payment.receivedOn == collection.receivedOn,
                 payment.collectionSource == collection.source
@@ -30,8 +30,7 @@ extension RuleRun {
         let heldUntil = collection.jointReturn && collection.source == .federalTaxOffset
             ? collection.receivedOn.adding(days: policy.jointReturnHoldDays) : nil
         let record = CollectionRecord(
-            collectionId: collection.collectionId, eventId: eventId, paymentId: paymentId, source: collection.source,
-            taxYear: collection.taxYear, heldUntil: heldUntil,
+            collectionId: collection.collectionId, eventId: eventId, taxYear: collection.taxYear, heldUntil: heldUntil,
             disbursementDueOn: heldUntil ?? businessDays(policy.distributionBusinessDays, after: collection.receivedOn))
         state.collections.append(record)
         let refund = allocation.neverAppliedCents > 0 && collection.source.paysPastDueOnly
@@ -155,16 +154,14 @@ extension RuleRun {
 
     // MARK: Disbursements of collections
 
-    static func paymentId(collectionId: String) -> String { "collection:\(collectionId)" }
-
     /// The disbursement of a collection, from its allocation less what was reversed before it went out.
     mutating func emitDisbursement(of record: CollectionRecord) {
         guard let payment = state.ledger.payment(id: record.paymentId), let allocation = state.ledger.allocation(ofPayment: payment.id) else { return }
         let reversed = state.ledger.reversedCents(ofPayment: payment.id)
-        let target = "collection:\(record.collectionId)"
+        let target = record.disbursementTarget, source = payment.collectionSource
         if reversed >= payment.amountCents {
             emit(.disbursement, .withdraw, target: target, dueBy: record.disbursementDueOn, data: .disbursement(Disbursement(
-                paymentId: payment.id, source: record.source, amountCents: payment.amountCents, toCurrentSupportCents: 0, toArrearsCents: 0,
+                paymentId: payment.id, source: source, amountCents: payment.amountCents, toCurrentSupportCents: 0, toArrearsCents: 0,
                 unappliedCents: 0, disbursedToFamilyCents: 0, retainedByStateCents: 0, custodialPartyId: state.custodialParty.partyId,
                 receivedOn: payment.receivedOn, collectionId: record.collectionId, reversedCents: reversed, reason: "COLLECTION_REVERSED")),
                  basis: TaskBasis("45 CFR 302.32", [("reversedCents", .cents(reversed)), ("disbursementDueOn", .date(record.disbursementDueOn))]))
@@ -172,15 +169,15 @@ extension RuleRun {
         }
         let shares = allocation.shares(reversedCents: reversed)
         emit(.disbursement, .issue, target: target, dueBy: record.disbursementDueOn, data: .disbursement(Disbursement(
-            paymentId: payment.id, source: record.source, amountCents: payment.amountCents,
+            paymentId: payment.id, source: source, amountCents: payment.amountCents,
             toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
             unappliedCents: allocation.unappliedCents, disbursedToFamilyCents: shares.family, retainedByStateCents: shares.retained,
             custodialPartyId: state.custodialParty.partyId, receivedOn: payment.receivedOn, collectionId: record.collectionId,
             heldUntil: record.heldUntil, reversedCents: reversed > 0 ? reversed : nil)),
              basis: record.heldUntil != nil
-                ? .timeframe("45 CFR 303.72(h)(5)", from: payment.receivedOn, days: policy.jointReturnHoldDays, [("source", .text(record.source.rawValue))])
-                : .timeframe(record.source.paysPastDueOnly ? "45 CFR 302.32(b); 45 CFR 303.72" : "45 CFR 302.32(b)", from: payment.receivedOn,
-                             days: policy.distributionBusinessDays, businessDays: true, [("source", .text(record.source.rawValue))]))
+                ? .timeframe("45 CFR 303.72(h)(5)", from: payment.receivedOn, days: policy.jointReturnHoldDays, [("source", .text(source.rawValue))])
+                : .timeframe(source.paysPastDueOnly ? "45 CFR 302.32(b); 45 CFR 303.72" : "45 CFR 302.32(b)", from: payment.receivedOn,
+                             days: policy.distributionBusinessDays, businessDays: true, [("source", .text(source.rawValue))]))
     }
 
     func familyShare(of payment: Payment, reversedCents: Cents) -> Cents {
@@ -189,8 +186,7 @@ extension RuleRun {
 
     /// The `disbursement` task the rules issued for a collection.
     func disbursementTaskId(of record: CollectionRecord) -> UUID {
-        TaskIdentity.id(causationId: record.eventId, caseId: state.caseId, type: .disbursement,
-                        target: "collection:\(record.collectionId)", action: .issue)
+        TaskIdentity.id(causationId: record.eventId, caseId: state.caseId, type: .disbursement, target: record.disbursementTarget, action: .issue)
     }
 
     /// The payment whose disbursement task has `taskId`: a collection's, or
@@ -203,7 +199,7 @@ extension RuleRun {
         for payment in state.ledger.payments where payment.source == nil && payment.id.hasSuffix(suffix) {
             guard let eventId = UUID(uuidString: String(payment.id.dropLast(suffix.count))) else { continue }
             let id = TaskIdentity.id(causationId: eventId, caseId: state.caseId, type: .disbursement,
-                                     target: "payment:\(eventId.lowercasedText)", action: .issue)
+                                     target: Self.remittanceDisbursementTarget(eventId), action: .issue)
             if id == taskId { return payment }
         }
         return nil

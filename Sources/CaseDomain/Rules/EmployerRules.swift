@@ -104,6 +104,9 @@ extension RuleRun {
         }
     }
 
+    /// The target of a remittance's `disbursement` task (part of its id).
+    static func remittanceDisbursementTarget(_ eventId: UUID) -> String { "payment:\(eventId.lowercasedText)" }
+
     /// Applies this case's share of the remittance to the ledger and asks for the
     /// family's share to be distributed within `distributionBusinessDays` of
     /// receipt (45 CFR 302.32). The task also says whether the employer remitted
@@ -134,7 +137,7 @@ extension RuleRun {
         {
             state.employments[index].lastRemittedOn = remittance.receivedOn
         }
-        emit(.disbursement, .issue, target: "payment:\(eventId.lowercasedText)",
+        emit(.disbursement, .issue, target: Self.remittanceDisbursementTarget(eventId),
              dueBy: businessDays(policy.distributionBusinessDays, after: remittance.receivedOn), data: .disbursement(Disbursement(
                 paymentId: paymentId, source: .employerWithholding, amountCents: amount,
                 toCurrentSupportCents: allocation.toCurrentSupportCents, toArrearsCents: allocation.toArrearsCents,
