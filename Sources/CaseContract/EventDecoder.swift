@@ -61,6 +61,25 @@ public enum EventDecoder {
         case .intakeApplication: .intakeApplication(try intakeApplication(data))
         case .intakePartyUpdate: .partyUpdate(try partyUpdate(data))
         case .intakeClosureRequest: .closureRequest(ClosureRequest(reason: try data.string("reason", .freeText)))
+        case .intakeReviewRequested:
+            .reviewRequested(
+                ReviewRequested(
+                    requestedBy: try data.oneOf("requestedBy", Requester.self), requestedOn: try data.date("requestedOn"),
+                    reason: try data.optional("reason") { (key) throws(EventDecodingError) in try data.string(key, .freeText) }))
+        case .intakeClosureResponse:
+            .closureResponse(
+                ClosureResponse(respondedOn: try data.date("respondedOn"), informationProvided: try data.bool("informationProvided")))
+        case .intakeRemedyContested:
+            .remedyContested(RemedyContested(remedy: try remedy(data), contestedOn: try data.date("contestedOn")))
+        case .intakeContestDecided:
+            .contestDecided(
+                ContestDecided(
+                    remedy: try remedy(data), decidedOn: try data.date("decidedOn"), outcome: try data.oneOf("outcome", ContestOutcome.self)))
+        case .intakePaymentAgreement:
+            .paymentAgreement(
+                PaymentAgreementSigned(
+                    agreementId: try data.string("agreementId"), monthlyCents: try data.receivedCents("monthlyCents"),
+                    firstDueOn: try data.date("firstDueOn"), signedOn: try data.date("signedOn")))
         case .employerNewHire: .newHire(try newHire(data))
         case .employerTermination: .termination(try termination(data))
         case .employerQuarterlyWage: .quarterlyWage(try quarterlyWage(data))
@@ -120,6 +139,15 @@ public enum EventDecoder {
                     accountKind: try data.oneOf("accountKind", AccountKind.self), balanceCents: try data.cents("balanceCents"),
                     matchedOn: try data.date("matchedOn")))
         }
+    }
+
+    /// A remedy a parent may contest: one of the referral task types.
+    static func remedy(_ r: FieldReader) throws(EventDecodingError) -> TaskType {
+        let name = try r.rawString("remedy")
+        guard let remedy = TaskType(rawValue: name), TaskType.remedies.contains(remedy) else {
+            throw r.violation("remedy", "must be one of " + TaskType.remedies.map(\.rawValue).joined(separator: ", "))
+        }
+        return remedy
     }
 
     static func collectionReceived(_ r: FieldReader) throws(EventDecodingError) -> CollectionReceived {
@@ -209,7 +237,7 @@ public enum EventDecoder {
             existingOrder: try r.optionalObject("existingOrder", orderTerms))
     }
 
-    static let partyUpdateFields = ["address", "ssn", "employer", "deceasedOn"]
+    static let partyUpdateFields = ["address", "ssn", "employer", "deceasedOn", "incarceratedUntil"]
 
     static func partyUpdate(_ r: FieldReader) throws(EventDecodingError) -> PartyUpdate {
         let partyId = try r.string("partyId")
@@ -222,7 +250,8 @@ public enum EventDecoder {
             address: try r.optionalObject("address", address),
             ssn: try r.optional("ssn", r.ssn),
             employer: try r.optionalObject("employer", fullEmployer),
-            deceasedOn: try r.optional("deceasedOn", r.date))
+            deceasedOn: try r.optional("deceasedOn", r.date),
+            incarceratedUntil: try r.optional("incarceratedUntil", r.date))
     }
 
     static func newHire(_ r: FieldReader) throws(EventDecodingError) -> NewHire {

@@ -127,8 +127,12 @@ extension InputLimits {
         case .accountAdjusted(let adjustment):
             // Either way: a credit as large as a debit is as much a keying error.
             return [(data.appending("amountCents"), adjustment.amountCents.magnitude > UInt64(Cents.max) ? .max : abs(adjustment.amountCents), caps.judgmentCents)]
+        case .paymentAgreement(let agreement):
+            return [(data.appending("monthlyCents"), agreement.monthlyCents, caps.monthlyCents)]
         case .unemploymentClaim(let claim):
             return [(data.appending("weeklyBenefitCents"), claim.weeklyBenefitCents, caps.monthlyCents)]
+        case .reviewRequested, .closureResponse, .remedyContested, .contestDecided:
+            return []
         case .partyUpdate, .closureRequest, .newHire, .termination, .iwoResponse, .orderTerminated, .paternityEstablished,
             .paternityExcluded, .hearingScheduled, .serviceCompleted, .serviceFailed, .disbursementReturned, .financialAccountMatch:
             return []

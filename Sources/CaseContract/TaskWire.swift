@@ -142,6 +142,42 @@ extension TaskData {
             f["matchedOn"] = .string(levy.matchedOn.description)
             f["obligor"] = levy.obligor.wire
             f["reason"] = levy.reason.map(JSONValue.string)
+        case .partyNotice(let notice):
+            f["notice"] = .string(notice.letter.kind.rawValue)
+            f["partyId"] = .string(notice.partyId)
+            f["role"] = .string(notice.role.rawValue)
+            f["firstName"] = .string(notice.firstName)
+            f["lastName"] = .string(notice.lastName)
+            f["address"] = notice.address.map(\.wire)
+            switch notice.letter {
+            case let .enforcementIntent(remedy, pastDue, threshold, contestBy, institution):
+                f["remedy"] = .string(remedy.rawValue)
+                f["pastDueCents"] = .int(pastDue)
+                f["thresholdCents"] = .int(threshold)
+                f["contestBy"] = .string(contestBy.description)
+                f["institution"] = institution.map(\.wire)
+            case let .reviewRights(orderId, docketNumber, termsEffectiveOn, incarceratedUntil):
+                f["orderId"] = .string(orderId)
+                f["docketNumber"] = .string(docketNumber)
+                f["termsEffectiveOn"] = .string(termsEffectiveOn.description)
+                f["rightToRequestReview"] = true
+                f["incarceratedUntil"] = incarceratedUntil.map { .string($0.description) }
+            case let .closureIntent(criterion, closeOn):
+                f["criterion"] = .string(criterion.rawValue)
+                f["closeOn"] = .string(closeOn.description)
+            case let .reviewStarted(requestedBy, requestedOn, reviewDueBy):
+                f["requestedBy"] = .string(requestedBy.rawValue)
+                f["requestedOn"] = .string(requestedOn.description)
+                f["reviewDueBy"] = .string(reviewDueBy.description)
+            }
+        case .intergovernmentalReferral(let referral):
+            f["toState"] = .string(referral.toState.code)
+            f["needs"] = .array(referral.needs.map { .string($0.rawValue) })
+            f["pastDueCents"] = .int(referral.pastDueCents)
+            f["obligor"] = referral.obligor.wire
+            f["locatedAt"] = referral.locatedAt.map(\.wire)
+            f["locatedOn"] = .string(referral.locatedOn.description)
+            f["reason"] = referral.reason.map(JSONValue.string)
         case .caseReview(let review):
             switch review.reason {
             case let .missingInformation(missing, receivedOn):
@@ -173,6 +209,17 @@ extension TaskData {
                 f["overpaidCents"] = .int(overpaid)
                 f["reversedOn"] = .string(reversedOn.description)
                 f["disbursementTaskId"] = taskId.map { .string($0.lowercasedText) }
+            case let .reviewAndAdjustment(requestedBy, requestedOn, countedFrom, reviewDays):
+                f["reason"] = "REVIEW_AND_ADJUSTMENT"
+                f["requestedBy"] = .string(requestedBy.rawValue)
+                f["requestedOn"] = .string(requestedOn.description)
+                f["countedFrom"] = .string(countedFrom.description)
+                f["reviewDays"] = .int(Int64(reviewDays))
+            case let .closureResponse(criterion, respondedOn, closeOn):
+                f["reason"] = "CLOSURE_RESPONSE"
+                f["criterion"] = .string(criterion.rawValue)
+                f["respondedOn"] = .string(respondedOn.description)
+                f["closeOn"] = .string(closeOn.description)
             }
             f["arrearsCents"] = review.arrearsCents.map(JSONValue.int)
         }

@@ -15,7 +15,8 @@ extension EventType {
     /// The topic events of this type arrive on.
     public var topic: EventTopic {
         switch self {
-        case .intakeApplication, .intakePartyUpdate, .intakeClosureRequest:
+        case .intakeApplication, .intakePartyUpdate, .intakeClosureRequest, .intakeReviewRequested, .intakeClosureResponse,
+            .intakeRemedyContested, .intakeContestDecided, .intakePaymentAgreement:
             .intake
         case .employerNewHire, .employerTermination, .employerQuarterlyWage, .employerWithholdingRemittance,
             .employerIWOResponse:

@@ -53,6 +53,8 @@ public struct CaseState: Sendable, Hashable, Codable {
     public var contempt: ContemptRecord?
     /// A closure review that has been published and not yet acted on.
     public var pendingClosure: ClosureReview?
+    /// Notices awaiting their date, contests, an agreement, a review, another state.
+    public var processes: CaseProcesses
     public var closedOn: LocalDate?
     /// Business time has been evaluated up to (not including) this date: every
     /// date before it on which arrears could change by themselves has had its
@@ -88,6 +90,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         self.establishmentPreparationRequestedOn = nil
         self.contempt = nil
         self.pendingClosure = nil
+        self.processes = CaseProcesses()
         self.closedOn = nil
         self.referralsEvaluatedThrough = nil
         self.appliedEventIds = []
@@ -202,11 +205,14 @@ public struct PartyRecord: Sendable, Hashable, Codable {
     /// False once service of process at `address` failed; a new address makes it usable again.
     public var addressUsable: Bool
     public var deceasedOn: LocalDate?
+    /// The expected release of an incarcerated parent.
+    public var incarceratedUntil: LocalDate?
 
     public init(
         partyId: String, firstName: String, lastName: String, dateOfBirth: LocalDate? = nil, ssn: SSN? = nil,
-        address: Address? = nil, addressUsable: Bool = true, deceasedOn: LocalDate? = nil
+        address: Address? = nil, addressUsable: Bool = true, deceasedOn: LocalDate? = nil, incarceratedUntil: LocalDate? = nil
     ) {
+        self.incarceratedUntil = incarceratedUntil
         self.partyId = partyId
         self.firstName = firstName
         self.lastName = lastName
@@ -374,12 +380,19 @@ public struct ActiveReferral: Sendable, Hashable, Codable {
     public var issuedOn: LocalDate
     public var arrearsCents: Cents
     public var taskId: UUID
+    /// The threshold crossed (nil for referrals stored before it was kept).
+    public var thresholdCents: Cents?
+    /// The notice of intent that preceded it, when the remedy needs one.
+    public var noticedOn: LocalDate?
 
-    public init(type: TaskType, issuedOn: LocalDate, arrearsCents: Cents, taskId: UUID) {
+    public init(type: TaskType, issuedOn: LocalDate, arrearsCents: Cents, taskId: UUID, thresholdCents: Cents? = nil,
+                noticedOn: LocalDate? = nil) {
         self.type = type
         self.issuedOn = issuedOn
         self.arrearsCents = arrearsCents
         self.taskId = taskId
+        self.thresholdCents = thresholdCents
+        self.noticedOn = noticedOn
     }
 }
 
@@ -436,13 +449,24 @@ public struct ClosureReview: Sendable, Hashable, Codable {
     public var detail: String?
     public var requestedOn: LocalDate
     public var earliestClosureOn: LocalDate
+    /// The recipient was sent CLOSURE_INTENT: the case closes by itself on
+    /// `earliestClosureOn` if the criterion still holds and no answer came.
+    public var noticeSent: Bool
+    /// The recipient answered with information: the case stays open.
+    public var answeredOn: LocalDate?
 
-    public init(reason: ClosureReason, detail: String?, requestedOn: LocalDate, earliestClosureOn: LocalDate) {
+    public init(reason: ClosureReason, detail: String?, requestedOn: LocalDate, earliestClosureOn: LocalDate,
+                noticeSent: Bool = false, answeredOn: LocalDate? = nil) {
         self.reason = reason
         self.detail = detail
         self.requestedOn = requestedOn
         self.earliestClosureOn = earliestClosureOn
+        self.noticeSent = noticeSent
+        self.answeredOn = answeredOn
     }
+
+    /// The day the case closes by itself, if it does.
+    public var closesOn: LocalDate? { noticeSent && answeredOn == nil ? earliestClosureOn : nil }
 }
 
 public enum ClosureReason: String, Sendable, Hashable, Codable, CaseIterable {

@@ -31,6 +31,11 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case intakeApplication = "intake.application"
     case intakePartyUpdate = "intake.party-update"
     case intakeClosureRequest = "intake.closure-request"
+    case intakeReviewRequested = "intake.review-requested"
+    case intakeClosureResponse = "intake.closure-response"
+    case intakeRemedyContested = "intake.remedy-contested"
+    case intakeContestDecided = "intake.contest-decided"
+    case intakePaymentAgreement = "intake.payment-agreement"
 
     case employerNewHire = "employer.new-hire"
     case employerTermination = "employer.termination"
@@ -78,6 +83,11 @@ public enum EventPayload: Sendable, Hashable {
     case intakeApplication(IntakeApplication)
     case partyUpdate(PartyUpdate)
     case closureRequest(ClosureRequest)
+    case reviewRequested(ReviewRequested)
+    case closureResponse(ClosureResponse)
+    case remedyContested(RemedyContested)
+    case contestDecided(ContestDecided)
+    case paymentAgreement(PaymentAgreementSigned)
 
     case newHire(NewHire)
     case termination(Termination)
@@ -108,6 +118,11 @@ public enum EventPayload: Sendable, Hashable {
         case .intakeApplication: .intakeApplication
         case .partyUpdate: .intakePartyUpdate
         case .closureRequest: .intakeClosureRequest
+        case .reviewRequested: .intakeReviewRequested
+        case .closureResponse: .intakeClosureResponse
+        case .remedyContested: .intakeRemedyContested
+        case .contestDecided: .intakeContestDecided
+        case .paymentAgreement: .intakePaymentAgreement
         case .newHire: .employerNewHire
         case .termination: .employerTermination
         case .quarterlyWage: .employerQuarterlyWage

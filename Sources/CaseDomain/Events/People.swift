@@ -18,7 +18,7 @@ public struct Address: Sendable, Hashable {
 /// An employer as a report or a party record names it. Which parts are
 /// required depends on where it appears (the decoder enforces the contract):
 /// a new hire names the employer fully, a termination or remittance by FEIN only.
-public struct EmployerRef: Sendable, Hashable {
+public struct EmployerRef: Sendable, Hashable, Codable {
     public var fein: FEIN
     public var name: String?
     public var address: Address?

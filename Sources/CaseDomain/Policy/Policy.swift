@@ -22,6 +22,19 @@ public struct Policy: Sendable, Hashable {
     public var orderReviewMonths: Int = 36
     /// Notice to the family before closing a case (45 CFR 303.11).
     public var closureNoticeDays: Int = 60
+    /// A requested review of the order is finished within this many days of the
+    /// request, or of locating the other parent if later (45 CFR 303.8(e)).
+    public var reviewDays: Int = 180
+    /// A parent incarcerated for more than this many days is told of the right
+    /// to a review (45 CFR 303.8(b)(7)(ii)).
+    public var incarcerationReviewMinimumDays: Int = 180
+    /// Refer the case to the state the parent was located in within this many
+    /// days of locating him there (45 CFR 303.7(c)(2)).
+    public var intergovernmentalReferralDays: Int = 20
+    /// Days the parent has to contest a remedy after its notice, per remedy:
+    /// no entry (or 0) means no notice period of the agency's own (the federal
+    /// tax offset and passport certifications carry their own pre-offset notice).
+    public var contestDays: [TaskType: Int] = [.creditBureauReport: 30, .licenseSuspension: 30, .financialLevy: 30]
 
     // MARK: Timeframes, business days
 
@@ -39,6 +52,11 @@ public struct Policy: Sendable, Hashable {
     /// A payer that accepted an income withholding order and has remitted nothing
     /// this many calendar days later gets a caseworker review.
     public var remittanceExpectedDays: Int = 45
+    /// A written notice to a parent (intent to enforce, to close, review rights) goes out within this many business days.
+    public var noticeBusinessDays: Int = 2
+    /// Both parents are told of the right to a review within this many business
+    /// days of learning a parent is incarcerated (45 CFR 303.8(b)(7)(ii)).
+    public var incarcerationNoticeBusinessDays: Int = 15
     /// Court preparation is due this many business days before a hearing.
     public var courtPreparationBusinessDaysBeforeHearing: Int = 10
 
@@ -91,6 +109,10 @@ public struct Policy: Sendable, Hashable {
 
     // MARK: Programs and calendar
 
+    /// The agency's own state: a parent located only elsewhere may need the
+    /// case referred to that state (45 CFR 303.7).
+    public var homeState: USState = USState("NC")!
+
     /// Programs whose cases count as assistance: the lower tax-offset threshold
     /// applies and arrears are assigned to the state.
     public var assistancePrograms: Set<Program> = [.tanf, .fosterCare]
@@ -109,6 +131,9 @@ public struct Policy: Sendable, Hashable {
     public func enforcementDays(for type: TaskType) -> Int {
         referralsNeedingService.contains(type) ? enforcementDaysWithService : enforcementDays
     }
+
+    /// Days to contest `remedy` after its notice; 0 when it is taken without one.
+    public func contestDays(for remedy: TaskType) -> Int { max(0, contestDays[remedy] ?? 0) }
 
     /// The CCPA ceiling on withholding, in percent of disposable earnings.
     public func ccpaLimitPercent(arrearsOlderThanLimit: Bool) -> Int {

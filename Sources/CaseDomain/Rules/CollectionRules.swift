@@ -238,29 +238,21 @@ extension RuleRun {
 
     /// A financial institution data match (42 USC 666(a)(17)) on a parent
     /// whose past-due support is at least `levyThresholdCents`: a levy for
-    /// the lesser of the balance and the past-due amount. Issued at once: the
-    /// notice and chance to contest that must precede it are not yet kept.
+    /// the lesser of the balance and the past-due amount, after its notice
+    /// and contest period (`announceLevy`).
     mutating func handleFinancialAccountMatch(_ match: FinancialAccountMatch) throws(RuleError) {
         try requireObligor(match.accountHolder)
         let pastDue = arrearsAsOfEvent
-        let account = "\(match.accountKind.rawValue) account at \(match.institution.fein)"
+        let account = LevyAccount(institution: match.institution, accountKind: match.accountKind, balanceCents: match.balanceCents,
+                                  matchedOn: match.matchedOn)
         guard pastDue >= policy.levyThresholdCents else {
-            note("\(account) matched; past-due \(Money.dollars(pastDue)) under the levy threshold \(Money.dollars(policy.levyThresholdCents))")
+            note("\(account.levyTarget) matched; past-due \(Money.dollars(pastDue)) under the levy threshold \(Money.dollars(policy.levyThresholdCents))")
             return
         }
         guard match.balanceCents > 0 else {
-            note("\(account) matched with nothing in it")
+            note("\(account.levyTarget) matched with nothing in it")
             return
         }
-        let levy = min(match.balanceCents, pastDue)
-        emit(.financialLevy, .issue, target: "account:\(match.institution.fein.digits):\(match.accountKind.rawValue)",
-             dueBy: businessDate.adding(days: policy.enforcementDays), data: .financialLevy(FinancialLevy(
-                institution: match.institution, accountKind: match.accountKind, levyCents: levy, pastDueCents: pastDue,
-                balanceCents: match.balanceCents, matchedOn: match.matchedOn, obligor: obligor)),
-             basis: .timeframe("42 USC 666(a)(17)", from: businessDate, days: policy.enforcementDays, [
-                ("pastDueCents", .cents(pastDue)), ("thresholdCents", .cents(policy.levyThresholdCents)),
-                ("balanceCents", .cents(match.balanceCents)), ("matchedOn", .date(match.matchedOn)),
-             ]))
-        note("levy of \(Money.dollars(levy)) on the \(account) (past-due \(Money.dollars(pastDue))), issued at once: no notice-and-contest period is kept yet")
+        announceLevy(account, pastDue: pastDue)
     }
 }

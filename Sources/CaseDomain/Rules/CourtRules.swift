@@ -25,6 +25,7 @@ extension RuleRun {
             sendWithholding(toEmploymentAt: index, informationReceivedOn: businessDate)
         }
         scheduleOrderReview(orderId: terms.orderId, termsEffectiveOn: terms.effectiveOn)
+        finishReview(by: "order \(terms.orderId)")
     }
 
     mutating func scheduleOrderReview(orderId: String, termsEffectiveOn: LocalDate) {
@@ -52,6 +53,7 @@ extension RuleRun {
             throw .ledgerRejected(caseId: state.caseId, error)
         }
         note("order \(modification.orderId) modified: \(Money.dollars(modification.monthlySupportCents)) a month from \(modification.effectiveOn)")
+        finishReview(by: "the modification of order \(modification.orderId)")
         // A correction effective before the latest terms changes the past (the
         // ledger re-derives it) but not what the order says today.
         guard modification.effectiveOn >= state.orders[orderIndex].effectiveOn else { return }

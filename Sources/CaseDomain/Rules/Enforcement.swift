@@ -151,43 +151,56 @@ extension RuleRun {
     /// Issues each referral once when arrears cross its threshold and withdraws
     /// it when they fall back: tax offset and credit bureau as soon as arrears are
     /// under their thresholds, passport denial and license suspension only once
-    /// arrears are paid off. Due within the enforcement timeframe (30 days, 60
-    /// where service is needed first; 45 CFR 303.6(c)(2)) counted from `date`.
-    mutating func evaluateReferrals(asOf date: LocalDate) {
+    /// arrears are paid off. A remedy the policy gives a contest period is
+    /// announced first and taken when the period is over (`takeOrAnnounce`).
+    /// Due within the enforcement timeframe (30 days, 60 where service is
+    /// needed first; 45 CFR 303.6(c)(2)) counted from `date`.
+    mutating func evaluateReferrals(asOf date: LocalDate, dayIsOver: Bool = false) {
         let arrears = state.ledger.arrears(asOf: date)
         for type in TaskType.arrearsReferrals {
             let threshold = referralThreshold(type)
-            let crossed = threshold.map { threshold in
-                type == .passportDenial ? arrears > threshold : arrears >= threshold && arrears > 0
-            } ?? false
-            let active = state.referral(type)
-            let dueBy = date.adding(days: policy.enforcementDays(for: type))
-            let data = TaskData.referral(ArrearsReferral(
-                arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program, thresholdCents: threshold))
-            var facts: [(String, TaskBasis.Value)] = [("pastDueCents", .cents(arrears))]
-            if let threshold { facts.append(("thresholdCents", .cents(threshold))) }
-            if active == nil, crossed {
-                let basis = TaskBasis.timeframe(Self.referralRule(type), from: date, days: policy.enforcementDays(for: type),
-                                                facts + [("crossedOn", .date(date))])
-                emit(type, .issue, target: referralTarget, dueBy: dueBy, data: data, basis: basis)
-                let referral = ActiveReferral(type: type, issuedOn: date, arrearsCents: arrears, taskId: tasks.last!.id)
-                state.referrals.append(referral)
-                state.referrals.sort { $0.type < $1.type }
-            } else if let active, referralEnds(type, arrears: arrears, crossed: crossed) {
-                let basis = TaskBasis(Self.referralRule(type), facts + [
-                    (type == .passportDenial || type == .licenseSuspension ? "paidOffOn" : "fellUnderOn", .date(date)),
-                    ("issuedOn", .date(active.issuedOn)),
-                ])
-                emit(type, .withdraw, target: referralTarget, dueBy: dueBy, data: data, basis: basis)
-                state.referrals.removeAll { $0.type == type }
+            let crossed = threshold.map { referralCrossed(type, arrears: arrears, threshold: $0) } ?? false
+            if let active = state.referral(type) {
+                if referralEnds(type, arrears: arrears, crossed: crossed) {
+                    withdrawReferral(type, arrears: arrears, asOf: date, reason: nil, issuedOn: active.issuedOn)
+                }
+            } else if crossed, let threshold {
+                takeOrAnnounce(type, arrears: arrears, threshold: threshold, on: date, dayIsOver: dayIsOver)
+            } else {
+                lapseNotice(type, arrears: arrears, threshold: threshold, on: date)
             }
         }
     }
 
-    /// Time passes: referrals are judged on every date arrears can change by
-    /// themselves (a charge falls due, a month's support becomes past due) from
+    func referralCrossed(_ type: TaskType, arrears: Cents, threshold: Cents) -> Bool {
+        type == .passportDenial ? arrears > threshold : arrears >= threshold && arrears > 0
+    }
+
+    /// Withdraws an active referral: arrears fell back (`reason` nil), or a
+    /// contest, an agreement or the case's closing ended it.
+    mutating func withdrawReferral(_ type: TaskType, arrears: Cents, asOf date: LocalDate, reason: String?, issuedOn: LocalDate? = nil) {
+        guard let active = state.referral(type) else { return }
+        var facts: [(String, TaskBasis.Value)] = [("pastDueCents", .cents(arrears))]
+        if let reason {
+            facts.insert(("reason", .text(reason)), at: 0)
+        } else {
+            if let threshold = referralThreshold(type) { facts.append(("thresholdCents", .cents(threshold))) }
+            facts.append((type == .passportDenial || type == .licenseSuspension ? "paidOffOn" : "fellUnderOn", .date(date)))
+        }
+        facts.append(("issuedOn", .date(active.issuedOn)))
+        emit(type, .withdraw, target: referralTarget, dueBy: date.adding(days: policy.enforcementDays(for: type)), data: .referral(ArrearsReferral(
+            arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program,
+            thresholdCents: reason == nil ? referralThreshold(type) : nil, reason: reason)),
+             basis: TaskBasis(Self.referralRule(type), facts))
+        state.referrals.removeAll { $0.type == type }
+    }
+
+    /// Time passes: referrals and the processes waiting on a date are judged
+    /// on every date something can change by itself (a charge falls due, a
+    /// month's support becomes past due, a contest period or an agreed month
+    /// ends, a case's notice of closure runs out, review rights fall due) from
     /// the last evaluation up to, not including, `date`, with the facts known
-    /// then. That is what a daily sweep sees, so the referrals follow business
+    /// then. That is what a daily sweep sees, so the rules follow business
     /// time whether a sweep or the next event moves the case forward.
     mutating func advance(to date: LocalDate) {
         guard let from = state.referralsEvaluatedThrough else {
@@ -196,8 +209,21 @@ extension RuleRun {
         }
         guard date > from else { return }
         if !wasClosed, !state.isClosed {
-            for day in state.ledger.arrearsChangeDates(from: from, before: date) { evaluateReferrals(asOf: day) }
-            reviewPayersNotRemitting(before: date)
+            var days = Set(state.ledger.arrearsChangeDates(from: from, before: date))
+            var next = from
+            // A day's consequences (a notice with its contest period, an agreed
+            // month) can add days of their own to judge.
+            while let day = (days.union(processDates(from: next, before: date))).filter({ $0 >= next }).min() {
+                days.remove(day)
+                keepAgreement(on: day)
+                evaluateReferrals(asOf: day, dayIsOver: true)
+                evaluateLevyNotices(on: day, dayIsOver: true)
+                sendReviewRightsIfDue(on: day)
+                closeIfNoticeRanOut(on: day)
+                if state.isClosed { break }
+                next = day.adding(days: 1)
+            }
+            if !state.isClosed { reviewPayersNotRemitting(before: date) }
         }
         state.referralsEvaluatedThrough = date
     }
@@ -226,21 +252,14 @@ extension RuleRun {
     }
 
     /// Withdraws every active referral (case closing).
-    mutating func withdrawAllReferrals(reason: String) {
-        let asOf = arrearsDate
+    mutating func withdrawAllReferrals(reason: String, on date: LocalDate? = nil) {
+        let asOf = date ?? arrearsDate
         let arrears = state.ledger.arrears(asOf: asOf)
-        for referral in state.referrals {
-            emit(referral.type, .withdraw, target: referralTarget,
-                 dueBy: businessDate.adding(days: policy.enforcementDays(for: referral.type)), data: .referral(ArrearsReferral(
-                    arrearsCents: arrears, asOf: asOf, obligor: obligor, program: state.program, thresholdCents: nil, reason: reason)),
-                 basis: TaskBasis(Self.referralRule(referral.type), [
-                    ("reason", .text(reason)), ("pastDueCents", .cents(arrears)), ("issuedOn", .date(referral.issuedOn)),
-                 ]))
-        }
-        state.referrals = []
+        for referral in state.referrals { withdrawReferral(referral.type, arrears: arrears, asOf: asOf, reason: reason) }
+        state.processes.remedyNotices = []
     }
 
-    private var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
+    var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
 
     /// The law each referral is taken under.
     static func referralRule(_ type: TaskType) -> String {
@@ -255,7 +274,7 @@ extension RuleRun {
 
     /// Nil when the referral cannot apply: license suspension is measured in
     /// months of current support, so a case that never had an order has no threshold.
-    private func referralThreshold(_ type: TaskType) -> Cents? {
+    func referralThreshold(_ type: TaskType) -> Cents? {
         switch type {
         case .taxOffsetReferral: return policy.taxOffsetThresholdCents(for: state.program)
         case .passportDenial: return policy.passportDenialThresholdCents

@@ -71,6 +71,14 @@ extension RuleRun {
                 note("custodial party's employer \(employer.fein) reported; not used for enforcement")
             }
         }
+        if let release = update.incarceratedUntil {
+            if isNoncustodial {
+                learnOfIncarceration(until: release)
+            } else {
+                change { $0.incarceratedUntil = release }
+                note("custodial party incarcerated until \(release)")
+            }
+        }
         if let deceasedOn = update.deceasedOn {
             change { $0.deceasedOn = deceasedOn }
             note("\(role) deceased on \(deceasedOn)")

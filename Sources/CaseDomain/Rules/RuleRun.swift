@@ -38,7 +38,7 @@ struct RuleRun {
     mutating func emit(_ type: TaskType, _ action: TaskAction, target: String, dueBy: LocalDate, data: TaskData, basis: TaskBasis) {
         // A closed case still records what happens to it, and a collection must
         // still reach the family, but no other work is started for it.
-        guard !wasClosed || type == .disbursement else {
+        guard !(wasClosed || state.isClosed) || type == .disbursement else {
             note("case closed: no \(type.rawValue) for \(target)")
             return
         }
@@ -58,6 +58,9 @@ struct RuleRun {
         requestLocateIfLost()
         takeNextEstablishmentStep()
         evaluateReferrals(asOf: arrearsDate)
+        evaluateLevyNotices(on: arrearsDate, dayIsOver: false)
+        restartReviewClockIfLocated()
+        evaluateIntergovernmentalReferral()
     }
 
     /// Tasks in publication order, netted per type and target: subscribers see
@@ -103,6 +106,8 @@ struct RuleRun {
             return initial.employments.first { employerTarget($0.fein) == task.target }.map { $0.withholding != .none } ?? false
         case .medicalSupportNotice:
             return initial.employments.first { employerTarget($0.fein) == task.target }?.medicalSupportNoticeIssued ?? false
+        case .intergovernmentalReferral:
+            return initial.processes.intergovernmental?.target == task.target
         default:
             return nil
         }

@@ -14,13 +14,16 @@ public enum TaskData: Sendable, Hashable {
     case disbursement(Disbursement)
     case caseReview(CaseReview)
     case financialLevy(FinancialLevy)
+    case partyNotice(PartyNotice)
+    case intergovernmentalReferral(IntergovernmentalReferral)
 
     /// Whether this payload is the one tasks of `type` carry.
     public func fits(_ type: TaskType) -> Bool {
         switch (self, type) {
         case (.incomeWithholding, .incomeWithholding), (.medicalSupportNotice, .medicalSupportNotice),
             (.locate, .locate), (.geneticTesting, .geneticTesting), (.courtPreparation, .courtPreparation),
-            (.disbursement, .disbursement), (.caseReview, .caseReview), (.financialLevy, .financialLevy):
+            (.disbursement, .disbursement), (.caseReview, .caseReview), (.financialLevy, .financialLevy),
+            (.partyNotice, .partyNotice), (.intergovernmentalReferral, .intergovernmentalReferral):
             true
         case (.referral, let type): TaskType.arrearsReferrals.contains(type)
         default: false
@@ -43,6 +46,9 @@ public enum TaskData: Sendable, Hashable {
         case .caseReview(var review):
             review.arrearsCents = nil
             return .caseReview(review)
+        case .intergovernmentalReferral(var referral):
+            referral.pastDueCents = 0
+            return .intergovernmentalReferral(referral)
         default:
             return self
         }
@@ -351,6 +357,11 @@ public struct CaseReview: Sendable, Hashable {
         case employerNotRemitting(employerFein: FEIN, acceptedOn: LocalDate, remittanceExpectedDays: Int)
         /// A collection reversed after its disbursement went out: recover the overpayment.
         case overpaidDisbursement(collectionId: String, overpaidCents: Cents, reversedOn: LocalDate, disbursementTaskId: UUID?)
+        /// Review and adjust the order (45 CFR 303.8): due `reviewDays` after `countedFrom`, the
+        /// request or the day the other parent was located, whichever is later.
+        case reviewAndAdjustment(requestedBy: Requester, requestedOn: LocalDate, countedFrom: LocalDate, reviewDays: Int)
+        /// The recipient answered a notice of intent to close with information: the case stays open.
+        case closureResponse(ClosureReason, respondedOn: LocalDate, closeOn: LocalDate)
     }
 
     public var reason: Reason
@@ -360,5 +371,86 @@ public struct CaseReview: Sendable, Hashable {
     public init(_ reason: Reason, arrearsCents: Cents? = nil) {
         self.reason = reason
         self.arrearsCents = arrearsCents
+    }
+}
+
+/// A written notice the law requires to a parent, and what it must say.
+public struct PartyNotice: Sendable, Hashable {
+    public enum Letter: Sendable, Hashable {
+        /// A remedy is about to be taken: the parent may contest it by `contestBy`.
+        /// `institution` names the account of a levy.
+        case enforcementIntent(remedy: TaskType, pastDueCents: Cents, thresholdCents: Cents, contestBy: LocalDate, institution: EmployerRef?)
+        /// The right to ask for a review of the order (45 CFR 303.8(b)(2)); `incarceratedUntil`
+        /// when it is sent because the parent is incarcerated.
+        case reviewRights(orderId: String, docketNumber: String, termsEffectiveOn: LocalDate, incarceratedUntil: LocalDate?)
+        /// The case will close on `closeOn` unless the recipient answers (45 CFR 303.11(d)(4)).
+        case closureIntent(criterion: ClosureReason, closeOn: LocalDate)
+        /// A review of the order has begun and will be finished by `reviewDueBy`.
+        case reviewStarted(requestedBy: Requester, requestedOn: LocalDate, reviewDueBy: LocalDate)
+
+        public var kind: Kind {
+            switch self {
+            case .enforcementIntent: .enforcementIntent
+            case .reviewRights: .reviewRights
+            case .closureIntent: .closureIntent
+            case .reviewStarted: .reviewStarted
+            }
+        }
+    }
+
+    public enum Kind: String, CaseIterable, Sendable, Hashable {
+        case enforcementIntent = "ENFORCEMENT_INTENT"
+        case reviewRights = "REVIEW_RIGHTS"
+        case closureIntent = "CLOSURE_INTENT"
+        case reviewStarted = "REVIEW_STARTED"
+    }
+
+    public var letter: Letter
+    public var partyId: String
+    public var role: PartyRole
+    public var firstName: String
+    public var lastName: String
+    /// Where the letter goes; nil when the case has no usable address for the party.
+    public var address: Address?
+
+    public init(_ letter: Letter, partyId: String, role: PartyRole, firstName: String, lastName: String, address: Address?) {
+        self.letter = letter
+        self.partyId = partyId
+        self.role = role
+        self.firstName = firstName
+        self.lastName = lastName
+        self.address = address
+    }
+}
+
+/// What a case needs from the state a parent is located in (45 CFR 303.7).
+public enum IntergovernmentalNeed: String, CaseIterable, Sendable, Hashable, Codable {
+    case locate = "LOCATE"
+    case paternity = "PATERNITY"
+    case establishment = "ESTABLISHMENT"
+    case enforcement = "ENFORCEMENT"
+}
+
+/// Send the case to another state's central registry (45 CFR 303.7(c)).
+public struct IntergovernmentalReferral: Sendable, Hashable {
+    public var toState: USState
+    public var needs: [IntergovernmentalNeed]
+    public var pastDueCents: Cents
+    public var obligor: Obligor
+    /// Where the parent was located.
+    public var locatedAt: Address?
+    public var locatedOn: LocalDate
+    /// On a WITHDRAW: why.
+    public var reason: String?
+
+    public init(toState: USState, needs: [IntergovernmentalNeed], pastDueCents: Cents, obligor: Obligor, locatedAt: Address?,
+                locatedOn: LocalDate, reason: String? = nil) {
+        self.toState = toState
+        self.needs = needs
+        self.pastDueCents = pastDueCents
+        self.obligor = obligor
+        self.locatedAt = locatedAt
+        self.locatedOn = locatedOn
+        self.reason = reason
     }
 }

@@ -13,11 +13,16 @@ public enum TaskType: String, CaseIterable, Codable, Sendable, Hashable, Compara
     case disbursement = "disbursement"
     case caseReview = "case-review"
     case financialLevy = "financial-levy"
+    case partyNotice = "party-notice"
+    case intergovernmentalReferral = "intergovernmental-referral"
 
     /// The four arrears-driven enforcement referrals, evaluated on every change of arrears.
     public static let arrearsReferrals: [TaskType] = [
         .taxOffsetReferral, .passportDenial, .creditBureauReport, .licenseSuspension,
     ]
+
+    /// The remedies a parent may contest (`intake.remedy-contested`).
+    public static let remedies: [TaskType] = arrearsReferrals + [.financialLevy]
 
     public static func < (lhs: TaskType, rhs: TaskType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
