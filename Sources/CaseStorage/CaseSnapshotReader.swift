@@ -63,6 +63,7 @@ public enum CaseSnapshotReader {
         var locateRequestedOn: LocalDate?, establishmentPreparationRequestedOn: LocalDate?, contempt: ContemptRecord?
         var pendingClosure: ClosureReview?, closedOn: LocalDate?, referralsEvaluatedThrough: LocalDate?
         var collections: [CollectionRecord] = [], returnedDisbursements: [ReturnedDisbursement] = []
+        var processes = CaseProcesses()
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -96,6 +97,8 @@ public enum CaseSnapshotReader {
             case "contempt": contempt = try Field.within("contempt") { try Read.optional(&r, self.contempt) }
             case "pendingClosure":
                 pendingClosure = try Field.within("pendingClosure") { try Read.optional(&r, closureReview) }
+            // Absent in rows written before the v1.1 processes.
+            case "processes": processes = try Field.within("processes") { try self.processes(&r) }
             case "closedOn": closedOn = try Field.within("closedOn") { try Read.optional(&r, Read.date) }
             case "referralsEvaluatedThrough":
                 referralsEvaluatedThrough = try Field.within("referralsEvaluatedThrough") { try Read.optional(&r, Read.date) }
@@ -123,6 +126,7 @@ public enum CaseSnapshotReader {
         state.establishmentPreparationRequestedOn = establishmentPreparationRequestedOn
         state.contempt = contempt
         state.pendingClosure = pendingClosure
+        state.processes = processes
         state.closedOn = closedOn
         state.referralsEvaluatedThrough = referralsEvaluatedThrough
         state.appliedEventIds = try Field.need(appliedEventIds, "appliedEventIds")
@@ -145,7 +149,7 @@ public enum CaseSnapshotReader {
 
     static func party(_ r: inout JSONPullReader) throws -> PartyRecord {
         var partyId: String?, firstName: String?, lastName: String?, dateOfBirth: LocalDate?, address: Address?
-        var addressUsable: Bool?, deceasedOn: LocalDate?
+        var addressUsable: Bool?, deceasedOn: LocalDate?, incarceratedUntil: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -156,13 +160,14 @@ public enum CaseSnapshotReader {
             case "address": address = try Field.within("address") { try Read.optional(&r, self.address) }
             case "addressUsable": addressUsable = try Field.within("addressUsable") { try Read.bool(&r) }
             case "deceasedOn": deceasedOn = try Field.within("deceasedOn") { try Read.optional(&r, Read.date) }
+            case "incarceratedUntil": incarceratedUntil = try Field.within("incarceratedUntil") { try Read.optional(&r, Read.date) }
             default: try r.skipValue()
             }
         }
         return PartyRecord(
             partyId: try Field.need(partyId, "partyId"), firstName: try Field.need(firstName, "firstName"),
             lastName: try Field.need(lastName, "lastName"), dateOfBirth: dateOfBirth, ssn: nil, address: address,
-            addressUsable: try Field.need(addressUsable, "addressUsable"), deceasedOn: deceasedOn)
+            addressUsable: try Field.need(addressUsable, "addressUsable"), deceasedOn: deceasedOn, incarceratedUntil: incarceratedUntil)
     }
 
     static func address(_ r: inout JSONPullReader) throws -> Address {
@@ -465,7 +470,7 @@ public enum CaseSnapshotReader {
     }
 
     static func referral(_ r: inout JSONPullReader) throws -> ActiveReferral {
-        var type: TaskType?, issuedOn: LocalDate?, arrearsCents: Cents?, taskId: UUID?
+        var type: TaskType?, issuedOn: LocalDate?, arrearsCents: Cents?, taskId: UUID?, thresholdCents: Cents?, noticedOn: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -473,12 +478,15 @@ public enum CaseSnapshotReader {
             case "issuedOn": issuedOn = try Field.within("issuedOn") { try Read.date(&r) }
             case "arrearsCents": arrearsCents = try Field.within("arrearsCents") { try Read.cents(&r) }
             case "taskId": taskId = try Field.within("taskId") { try Read.uuid(&r) }
+            case "thresholdCents": thresholdCents = try Field.within("thresholdCents") { try Read.optional(&r, Read.cents) }
+            case "noticedOn": noticedOn = try Field.within("noticedOn") { try Read.optional(&r, Read.date) }
             default: try r.skipValue()
             }
         }
         return ActiveReferral(
             type: try Field.need(type, "type"), issuedOn: try Field.need(issuedOn, "issuedOn"),
-            arrearsCents: try Field.need(arrearsCents, "arrearsCents"), taskId: try Field.need(taskId, "taskId"))
+            arrearsCents: try Field.need(arrearsCents, "arrearsCents"), taskId: try Field.need(taskId, "taskId"),
+            thresholdCents: thresholdCents, noticedOn: noticedOn)
     }
 
     static func hearing(_ r: inout JSONPullReader) throws -> Hearing {
@@ -534,6 +542,7 @@ public enum CaseSnapshotReader {
 
     static func closureReview(_ r: inout JSONPullReader) throws -> ClosureReview {
         var reason: ClosureReason?, detail: String?, requestedOn: LocalDate?, earliestClosureOn: LocalDate?
+        var noticeSent = false, answeredOn: LocalDate?
         try r.beginObject()
         while let key = try r.nextKey() {
             switch key {
@@ -541,12 +550,143 @@ public enum CaseSnapshotReader {
             case "detail": detail = try Field.within("detail") { try Read.optional(&r, Read.string) }
             case "requestedOn": requestedOn = try Field.within("requestedOn") { try Read.date(&r) }
             case "earliestClosureOn": earliestClosureOn = try Field.within("earliestClosureOn") { try Read.date(&r) }
+            case "noticeSent": noticeSent = try Field.within("noticeSent") { try Read.bool(&r) }
+            case "answeredOn": answeredOn = try Field.within("answeredOn") { try Read.optional(&r, Read.date) }
             default: try r.skipValue()
             }
         }
         return ClosureReview(
             reason: try Field.need(reason, "reason"), detail: detail, requestedOn: try Field.need(requestedOn, "requestedOn"),
-            earliestClosureOn: try Field.need(earliestClosureOn, "earliestClosureOn"))
+            earliestClosureOn: try Field.need(earliestClosureOn, "earliestClosureOn"), noticeSent: noticeSent, answeredOn: answeredOn)
+    }
+
+    static func processes(_ r: inout JSONPullReader) throws -> CaseProcesses {
+        var processes = CaseProcesses()
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "remedyNotices": processes.remedyNotices = try Field.within("remedyNotices") { try Read.array(&r, remedyNotice) }
+            case "agreement": processes.agreement = try Field.within("agreement") { try Read.optional(&r, agreement) }
+            case "review": processes.review = try Field.within("review") { try Read.optional(&r, review) }
+            case "reviewRightsNoticedOn":
+                processes.reviewRightsNoticedOn = try Field.within("reviewRightsNoticedOn") { try Read.optional(&r, Read.date) }
+            case "incarcerationNoticedUntil":
+                processes.incarcerationNoticedUntil = try Field.within("incarcerationNoticedUntil") { try Read.optional(&r, Read.date) }
+            case "intergovernmental":
+                processes.intergovernmental = try Field.within("intergovernmental") { try Read.optional(&r, intergovernmental) }
+            default: try r.skipValue()
+            }
+        }
+        return processes
+    }
+
+    static func remedyNotice(_ r: inout JSONPullReader) throws -> RemedyNotice {
+        var remedy: TaskType?, noticedOn: LocalDate?, contestBy: LocalDate?, pastDueCents: Cents?, thresholdCents: Cents?
+        var status: RemedyNotice.Status?, statusOn: LocalDate?, account: LevyAccount?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "remedy": remedy = try Field.within("remedy") { try Read.code(&r) }
+            case "noticedOn": noticedOn = try Field.within("noticedOn") { try Read.date(&r) }
+            case "contestBy": contestBy = try Field.within("contestBy") { try Read.date(&r) }
+            case "pastDueCents": pastDueCents = try Field.within("pastDueCents") { try Read.cents(&r) }
+            case "thresholdCents": thresholdCents = try Field.within("thresholdCents") { try Read.cents(&r) }
+            case "status": status = try Field.within("status") { try Read.code(&r) }
+            case "statusOn": statusOn = try Field.within("statusOn") { try Read.optional(&r, Read.date) }
+            case "account": account = try Field.within("account") { try Read.optional(&r, levyAccount) }
+            default: try r.skipValue()
+            }
+        }
+        return RemedyNotice(
+            remedy: try Field.need(remedy, "remedy"), noticedOn: try Field.need(noticedOn, "noticedOn"),
+            contestBy: try Field.need(contestBy, "contestBy"), pastDueCents: try Field.need(pastDueCents, "pastDueCents"),
+            thresholdCents: try Field.need(thresholdCents, "thresholdCents"), status: try Field.need(status, "status"),
+            statusOn: statusOn, account: account)
+    }
+
+    static func levyAccount(_ r: inout JSONPullReader) throws -> LevyAccount {
+        var institution: EmployerRef?, accountKind: AccountKind?, balanceCents: Cents?, matchedOn: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "institution": institution = try Field.within("institution") { try employerRef(&r) }
+            case "accountKind": accountKind = try Field.within("accountKind") { try Read.code(&r) }
+            case "balanceCents": balanceCents = try Field.within("balanceCents") { try Read.cents(&r) }
+            case "matchedOn": matchedOn = try Field.within("matchedOn") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return LevyAccount(
+            institution: try Field.need(institution, "institution"), accountKind: try Field.need(accountKind, "accountKind"),
+            balanceCents: try Field.need(balanceCents, "balanceCents"), matchedOn: try Field.need(matchedOn, "matchedOn"))
+    }
+
+    static func employerRef(_ r: inout JSONPullReader) throws -> EmployerRef {
+        var fein: FEIN?, name: String?, address: Address?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "fein": fein = try Field.within("fein") { try Read.fein(&r) }
+            case "name": name = try Field.within("name") { try Read.optional(&r, Read.string) }
+            case "address": address = try Field.within("address") { try Read.optional(&r, self.address) }
+            default: try r.skipValue()
+            }
+        }
+        return EmployerRef(fein: try Field.need(fein, "fein"), name: name, address: address)
+    }
+
+    static func agreement(_ r: inout JSONPullReader) throws -> PaymentAgreement {
+        var agreementId: String?, monthlyCents: Cents?, firstDueOn: LocalDate?, signedOn: LocalDate?, keptThrough: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "agreementId": agreementId = try Field.within("agreementId") { try Read.string(&r) }
+            case "monthlyCents": monthlyCents = try Field.within("monthlyCents") { try Read.cents(&r) }
+            case "firstDueOn": firstDueOn = try Field.within("firstDueOn") { try Read.date(&r) }
+            case "signedOn": signedOn = try Field.within("signedOn") { try Read.date(&r) }
+            case "keptThrough": keptThrough = try Field.within("keptThrough") { try Read.optional(&r, Read.date) }
+            default: try r.skipValue()
+            }
+        }
+        return PaymentAgreement(
+            agreementId: try Field.need(agreementId, "agreementId"), monthlyCents: try Field.need(monthlyCents, "monthlyCents"),
+            firstDueOn: try Field.need(firstDueOn, "firstDueOn"), signedOn: try Field.need(signedOn, "signedOn"), keptThrough: keptThrough)
+    }
+
+    static func review(_ r: inout JSONPullReader) throws -> OrderReviewRequest {
+        var requestedBy: Requester?, requestedOn: LocalDate?, countedFrom: LocalDate?, dueOn: LocalDate?, otherParentLocated: Bool?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "requestedBy": requestedBy = try Field.within("requestedBy") { try Read.code(&r) }
+            case "requestedOn": requestedOn = try Field.within("requestedOn") { try Read.date(&r) }
+            case "countedFrom": countedFrom = try Field.within("countedFrom") { try Read.date(&r) }
+            case "dueOn": dueOn = try Field.within("dueOn") { try Read.date(&r) }
+            case "otherParentLocated": otherParentLocated = try Field.within("otherParentLocated") { try Read.bool(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return OrderReviewRequest(
+            requestedBy: try Field.need(requestedBy, "requestedBy"), requestedOn: try Field.need(requestedOn, "requestedOn"),
+            countedFrom: try Field.need(countedFrom, "countedFrom"), dueOn: try Field.need(dueOn, "dueOn"),
+            otherParentLocated: try Field.need(otherParentLocated, "otherParentLocated"))
+    }
+
+    static func intergovernmental(_ r: inout JSONPullReader) throws -> IntergovernmentalCase {
+        var toState: USState?, needs: [IntergovernmentalNeed]?, locatedOn: LocalDate?, dueBy: LocalDate?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            switch key {
+            case "toState": toState = try Field.within("toState") { try Read.usState(&r) }
+            case "needs": needs = try Field.within("needs") { try Read.array(&r) { (r: inout JSONPullReader) throws -> IntergovernmentalNeed in try Read.code(&r) } }
+            case "locatedOn": locatedOn = try Field.within("locatedOn") { try Read.date(&r) }
+            case "dueBy": dueBy = try Field.within("dueBy") { try Read.date(&r) }
+            default: try r.skipValue()
+            }
+        }
+        return IntergovernmentalCase(
+            toState: try Field.need(toState, "toState"), needs: try Field.need(needs, "needs"),
+            locatedOn: try Field.need(locatedOn, "locatedOn"), dueBy: try Field.need(dueBy, "dueBy"))
     }
 }
 

@@ -148,6 +148,7 @@ private struct SnapshotWriter {
         if let value = state.establishmentPreparationRequestedOn { key("establishmentPreparationRequestedOn"); date(value) }
         if let value = state.contempt { key("contempt"); contempt(value) }
         if let value = state.pendingClosure { key("pendingClosure"); closureReview(value) }
+        key("processes"); processes(state.processes)
         if let value = state.closedOn { key("closedOn"); date(value) }
         if let value = state.referralsEvaluatedThrough { key("referralsEvaluatedThrough"); date(value) }
         key("appliedEventIds"); array(state.appliedEventIds) { $0.uuid($1) }
@@ -169,6 +170,7 @@ private struct SnapshotWriter {
         if let value = party.address { key("address"); address(value) }
         key("addressUsable"); bool(party.addressUsable)
         if let value = party.deceasedOn { key("deceasedOn"); date(value) }
+        if let value = party.incarceratedUntil { key("incarceratedUntil"); date(value) }
         close()
     }
 
@@ -307,6 +309,8 @@ private struct SnapshotWriter {
         key("issuedOn"); date(referral.issuedOn)
         key("arrearsCents"); cents(referral.arrearsCents)
         key("taskId"); uuid(referral.taskId)
+        if let value = referral.thresholdCents { key("thresholdCents"); cents(value) }
+        if let value = referral.noticedOn { key("noticedOn"); date(value) }
         close()
     }
 
@@ -339,6 +343,64 @@ private struct SnapshotWriter {
         if let value = review.detail { key("detail"); string(value) }
         key("requestedOn"); date(review.requestedOn)
         key("earliestClosureOn"); date(review.earliestClosureOn)
+        key("noticeSent"); bool(review.noticeSent)
+        if let value = review.answeredOn { key("answeredOn"); date(value) }
+        close()
+    }
+
+    mutating func processes(_ processes: CaseProcesses) {
+        open("remedyNotices"); array(processes.remedyNotices) { $0.remedyNotice($1) }
+        if let value = processes.agreement {
+            key("agreement")
+            open("agreementId"); string(value.agreementId)
+            key("monthlyCents"); cents(value.monthlyCents)
+            key("firstDueOn"); date(value.firstDueOn)
+            key("signedOn"); date(value.signedOn)
+            if let kept = value.keptThrough { key("keptThrough"); date(kept) }
+            close()
+        }
+        if let value = processes.review {
+            key("review")
+            open("requestedBy"); code(value.requestedBy)
+            key("requestedOn"); date(value.requestedOn)
+            key("countedFrom"); date(value.countedFrom)
+            key("dueOn"); date(value.dueOn)
+            key("otherParentLocated"); bool(value.otherParentLocated)
+            close()
+        }
+        if let value = processes.reviewRightsNoticedOn { key("reviewRightsNoticedOn"); date(value) }
+        if let value = processes.incarcerationNoticedUntil { key("incarcerationNoticedUntil"); date(value) }
+        if let value = processes.intergovernmental {
+            key("intergovernmental")
+            open("toState"); string(value.toState.code)
+            key("needs"); array(value.needs) { $0.code($1) }
+            key("locatedOn"); date(value.locatedOn)
+            key("dueBy"); date(value.dueBy)
+            close()
+        }
+        close()
+    }
+
+    mutating func remedyNotice(_ notice: RemedyNotice) {
+        open("remedy"); code(notice.remedy)
+        key("noticedOn"); date(notice.noticedOn)
+        key("contestBy"); date(notice.contestBy)
+        key("pastDueCents"); cents(notice.pastDueCents)
+        key("thresholdCents"); cents(notice.thresholdCents)
+        key("status"); code(notice.status)
+        if let value = notice.statusOn { key("statusOn"); date(value) }
+        if let account = notice.account {
+            key("account")
+            open("institution")
+            open("fein"); fein(account.institution.fein)
+            if let value = account.institution.name { key("name"); string(value) }
+            if let value = account.institution.address { key("address"); address(value) }
+            close()
+            key("accountKind"); code(account.accountKind)
+            key("balanceCents"); cents(account.balanceCents)
+            key("matchedOn"); date(account.matchedOn)
+            close()
+        }
         close()
     }
 }

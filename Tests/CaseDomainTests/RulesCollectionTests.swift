@@ -10,8 +10,8 @@ import Testing
 @Suite("Collections, reversals, adjustments, data matches")
 struct RulesCollectionTests {
     static let agency = EmployerRef(fein: FEIN("55-0000001")!, name: "State Workforce Agency",
-                                    address: Fx.address("1 Capitol Ave", "Little Rock", "AR", "72201"))
-    static let bank = EmployerRef(fein: FEIN("66-0000002")!, name: "First Bank", address: Fx.address("2 Main St", "Little Rock", "AR", "72201"))
+                                    address: Fx.address("1 Capitol Ave", "Raleigh", "NC", "27601"))
+    static let bank = EmployerRef(fein: FEIN("66-0000002")!, name: "First Bank", address: Fx.address("2 Main St", "Raleigh", "NC", "27601"))
 
     private func opened(program: Program = .nonTANF, judgment: Cents? = nil, employer: EmployerRef? = nil,
                         policy: Policy = Policy()) throws -> CaseDriver {
@@ -175,7 +175,7 @@ struct RulesCollectionTests {
         #expect(locate.dueBy == Fx.date("2026-06-03"))  // 75 days
         #expect(returned.tasks(.disbursement).isEmpty)
         let moved = try driver.apply(Fx.event(4, on: "2026-04-01", .partyUpdate(PartyUpdate(
-            partyId: "P-CP", address: Fx.address("7 New Rd", "Benton", "AR", "72015")))))
+            partyId: "P-CP", address: Fx.address("7 New Rd", "Cary", "NC", "27511")))))
         let again = try moved.only(.disbursement)
         #expect(again.target == "redisbursement:\(first.id.lowercasedText)")
         #expect(again["redisbursementOf"] == .string(first.id.lowercasedText))
@@ -209,17 +209,18 @@ struct RulesCollectionTests {
                 accountHolder: Employee(ssn: Fx.ncpSSN, firstName: "Dale", lastName: "Ncp"), institution: Self.bank,
                 accountKind: .savings, balanceCents: balance, matchedOn: Fx.date("2026-03-09"))))
         }
-        var small = try opened(judgment: 150_000)
+        // Taken at once (no contest period): the amounts alone. After its notice: RulesProcessTests.
+        var small = try opened(judgment: 150_000, policy: RulesReferralTests.atOnce)
         let levy = try small.apply(match(80_000)).only(.financialLevy)
         #expect(levy.target == "account:660000002:SAVINGS")
         #expect(levy["levyCents"] == 80_000)
         #expect(levy["pastDueCents"] == 150_000)
         #expect(levy.dueBy == Fx.date("2026-04-09"))
-        var large = try opened(judgment: 150_000)
+        var large = try opened(judgment: 150_000, policy: RulesReferralTests.atOnce)
         #expect(try large.apply(match(500_000)).only(.financialLevy)["levyCents"] == 150_000)
-        var under = try opened(judgment: 99_999)
+        var under = try opened(judgment: 99_999, policy: RulesReferralTests.atOnce)
         #expect(try under.apply(match(500_000)).tasks(.financialLevy).isEmpty)
-        var threshold = try opened(judgment: 100_000)
+        var threshold = try opened(judgment: 100_000, policy: RulesReferralTests.atOnce)
         #expect(try threshold.apply(match(500_000)).tasks(.financialLevy).count == 1)
     }
 

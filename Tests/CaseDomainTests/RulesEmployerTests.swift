@@ -21,7 +21,7 @@ struct RulesEmployerTests {
         #expect(task.createdAt == Fx.instant("2026-03-04"))
         #expect(task["employer"] == [
             "fein": "12-3456789", "name": "Acme Tools",
-            "address": ["line1": "1 Industrial Way", "city": "Little Rock", "state": "AR", "postalCode": "72201"],
+            "address": ["line1": "1 Industrial Way", "city": "Raleigh", "state": "NC", "postalCode": "27601"],
         ])
         #expect(task["currentSupportCents"] == 40_000)
         #expect(task["arrearsPaymentCents"] == 5_000)

@@ -10,8 +10,8 @@ enum Fx {
     static let caseId = "C-1"
     static let ncpSSN = SSN("901223333")!
     static let otherSSN = SSN("987654321")!
-    static let acme = EmployerRef(fein: FEIN("12-3456789")!, name: "Acme Tools", address: address("1 Industrial Way", "Little Rock", "AR", "72201"))
-    static let bolt = EmployerRef(fein: FEIN("98-7654321")!, name: "Bolt Freight", address: address("9 Depot Rd", "Conway", "AR", "72032"))
+    static let acme = EmployerRef(fein: FEIN("12-3456789")!, name: "Acme Tools", address: address("1 Industrial Way", "Raleigh", "NC", "27601"))
+    static let bolt = EmployerRef(fein: FEIN("98-7654321")!, name: "Bolt Freight", address: address("9 Depot Rd", "Durham", "NC", "27701"))
 
     static func date(_ text: String) -> LocalDate { LocalDate(iso8601: text)! }
 
@@ -30,8 +30,8 @@ enum Fx {
         Address(line1: line1, city: city, state: USState(state)!, postalCode: zip)
     }
 
-    static let ncpAddress = address("12 Elm St", "Little Rock", "AR", "72202")
-    static let cpAddress = address("400 Oak Ave", "Little Rock", "AR", "72204")
+    static let ncpAddress = address("12 Elm St", "Raleigh", "NC", "27603")
+    static let cpAddress = address("400 Oak Ave", "Raleigh", "NC", "27604")
 
     static func event(_ n: Int, on day: String, hourUTC: Int = 15, caseId: String? = Fx.caseId, _ payload: EventPayload) -> Event {
         Event(id: eventId(n), occurredAt: instant(day, hourUTC: hourUTC), source: "test", caseId: caseId, payload: payload)

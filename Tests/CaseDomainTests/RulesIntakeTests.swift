@@ -133,7 +133,9 @@ struct RulesIntakeTests {
         try driver.apply(Fx.application(ncp: Fx.ncp(address: nil), children: [Fx.child("K-1", paternity: false)]))
         let outcome = try driver.apply(Fx.event(2, on: "2026-03-04", .partyUpdate(PartyUpdate(
             partyId: "P-NCP", address: Fx.ncpAddress, deceasedOn: Fx.date("2026-03-01")))))
-        #expect(outcome.tasks.map(\.type) == [.caseReview])
+        // The closure criterion: the office's review and the recipient's notice of intent to close.
+        #expect(outcome.tasks.map(\.type) == [.caseReview, .partyNotice])
+        #expect(outcome.tasks[1]["notice"] == "CLOSURE_INTENT")
     }
 
     @Test func closureRequest_caseReviewWithNoticeDate() throws {

@@ -22,9 +22,14 @@ struct RulesMoneyTimingTests {
         #expect(ledger.balance(asOf: Fx.date("2026-09-25")) == 300_000)
         // $3,000.00 is over the tax offset ($500), credit bureau ($1,000), passport (> $2,500)
         // and license (3 x $450) thresholds.
+        // The federal certifications go at once; credit reporting and the
+        // license are announced that day (ENFORCEMENT_INTENT, 30 days to contest).
         let referrals = entered.tasks.filter { TaskType.arrearsReferrals.contains($0.type) }
-        #expect(Set(referrals.map(\.type)) == Set(TaskType.arrearsReferrals))
+        #expect(Set(referrals.map(\.type)) == [.taxOffsetReferral, .passportDenial])
         #expect(referrals.allSatisfy { $0.actionValue == "ISSUE" && $0["asOf"] == "2026-09-14" && $0.dueBy == Fx.date("2026-10-14") })
+        let announced = entered.tasks(.partyNotice)
+        #expect(Set(announced.compactMap { $0["remedy"]?.stringValue }) == ["credit-bureau-report", "license-suspension"])
+        #expect(announced.allSatisfy { $0["pastDueCents"] == 300_000 && $0["contestBy"] == "2026-10-14" })
     }
 
     /// $450 received 2026-03-27 on a $450/month order effective 2026-04-01 pays

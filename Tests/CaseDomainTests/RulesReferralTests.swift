@@ -10,7 +10,17 @@ import Testing
 /// support, not yet past due), so the judgment is exactly the arrears.
 @Suite("Arrears referrals")
 struct RulesReferralTests {
-    private func intake(program: Program = .nonTANF, judgment: Cents, monthly: Cents = 40_000, policy: Policy = Policy()) throws -> RuleOutcome {
+    /// Every remedy taken the day its threshold is crossed, as when a state
+    /// gives no contest period of its own: the thresholds alone. The notice
+    /// and contest period before credit reporting, licenses and levies are
+    /// `RulesProcessTests`'.
+    static let atOnce: Policy = {
+        var policy = Policy()
+        policy.contestDays = [:]
+        return policy
+    }()
+
+    private func intake(program: Program = .nonTANF, judgment: Cents, monthly: Cents = 40_000, policy: Policy = atOnce) throws -> RuleOutcome {
         try CaseRules.apply(Fx.application(program: program, existingOrder: Fx.order(monthly: monthly, judgment: judgment)),
                             to: nil, policy: policy).get()
     }
@@ -59,13 +69,13 @@ struct RulesReferralTests {
         // $400 a month: three months is $1,200.
         #expect(try intake(judgment: 119_999).tasks(.licenseSuspension).isEmpty)
         #expect(try intake(judgment: 120_000).only(.licenseSuspension)["thresholdCents"] == 120_000)
-        var policy = Policy()
+        var policy = Self.atOnce
         policy.licenseSuspensionMonthsOfSupport = 2
         #expect(try intake(judgment: 80_000, policy: policy).tasks(.licenseSuspension).count == 1)
     }
 
     @Test func thresholds_areConfigurable() throws {
-        var policy = Policy()
+        var policy = Self.atOnce
         policy.creditBureauThresholdCents = 50_000
         policy.taxOffsetNonAssistanceThresholdCents = 70_000
         policy.assistancePrograms = [.tanf, .fosterCare, .medicaid]
@@ -86,7 +96,7 @@ struct RulesReferralTests {
     }
 
     @Test func referral_withdrawals_taxOffsetBelowThreshold_passportOnlyAtZero() throws {
-        var driver = CaseDriver()
+        var driver = CaseDriver(policy: Self.atOnce)
         // $3,000 judgment arrears: tax offset, credit bureau, passport and license ($400 x 3) all issue.
         let intake = try driver.apply(Fx.application(existingOrder: Fx.order(monthly: 40_000, judgment: 300_000)))
         #expect(Set(intake.tasks.filter { TaskType.arrearsReferrals.contains($0.type) }.map(\.type)) == Set(TaskType.arrearsReferrals))
@@ -119,15 +129,15 @@ struct RulesReferralTests {
     }
 
     @Test func sweep_accrualCrossesThresholdWithoutAnEvent_deterministically() throws {
-        var driver = CaseDriver()
+        var driver = CaseDriver(policy: Self.atOnce)
         try driver.apply(Fx.application(existingOrder: Fx.order(monthly: 20_000)))
         #expect(driver.current.referrals.isEmpty)
-        let may = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-05-01"), causationId: Fx.eventId(901), policy: Policy())
+        let may = CaseRules.reevaluate(driver.current, asOf: Fx.date("2026-05-01"), causationId: Fx.eventId(901), policy: Self.atOnce)
         #expect(may.tasks.isEmpty)  // March + April = $400
         // A sweep judges the days that are over: June 1 (May's support past due) once June 1 has passed.
-        #expect(CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-01"), causationId: Fx.eventId(903), policy: Policy()).tasks.isEmpty)
+        #expect(CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-01"), causationId: Fx.eventId(903), policy: Self.atOnce).tasks.isEmpty)
         let sweepId = Fx.eventId(902)
-        let june = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy())
+        let june = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Self.atOnce)
         let taxOffset = try june.only(.taxOffsetReferral)
         #expect(taxOffset["arrearsCents"] == 60_000)
         #expect(taxOffset["asOf"] == "2026-06-01")
@@ -137,9 +147,9 @@ struct RulesReferralTests {
         #expect(RFC3339.utcString(taxOffset.createdAt) == "2026-06-02T05:00:00Z")
         #expect(june.tasks(.licenseSuspension).count == 1)  // 3 x $200
         // The same sweep again: same ids from the same inputs; applied to its own result, nothing.
-        let again = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy())
+        let again = CaseRules.reevaluate(may.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Self.atOnce)
         #expect(again.tasks.map(\.id) == june.tasks.map(\.id))
-        #expect(CaseRules.reevaluate(june.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Policy()).tasks.isEmpty)
+        #expect(CaseRules.reevaluate(june.state, asOf: Fx.date("2026-06-02"), causationId: sweepId, policy: Self.atOnce).tasks.isEmpty)
     }
 
     @Test func sweep_onClosedCase_publishesNothing() throws {
@@ -167,7 +177,7 @@ struct RulesReferralTests {
     }
 
     @Test func closingTheCase_withdrawsReferralsAndWithholding() throws {
-        var driver = CaseDriver()
+        var driver = CaseDriver(policy: Self.atOnce)
         try driver.apply(Fx.application(ncp: Fx.ncp(employer: Fx.acme), existingOrder: Fx.order(medical: true, judgment: 60_000)))
         try driver.apply(Fx.event(2, on: "2026-03-03", .closureRequest(ClosureRequest(reason: "asked"))))
         let closing = try driver.apply(Fx.event(3, on: "2026-05-02", .closureRequest(ClosureRequest(reason: "notice over"))))

@@ -269,20 +269,17 @@ extension RuleRun {
         }
     }
 
-    /// The days in `from..<before` on which a process waiting on a date moves:
-    /// a contest period ends, an agreed month ends, the case closes by itself,
-    /// review rights fall due.
-    func processDates(from: LocalDate, before: LocalDate) -> [LocalDate] {
-        var dates: [LocalDate] = state.processes.remedyNotices.filter { $0.status == .awaiting }.map(\.contestBy)
+    /// The first day in `from..<before` on which a process waiting on a date
+    /// moves: a contest period ends, an agreed month ends, the case closes by
+    /// itself, review rights fall due.
+    func nextProcessDate(from: LocalDate, before: LocalDate) -> LocalDate? {
+        var dates: [LocalDate] = state.processes.remedyNotices.filter { $0.status == .awaiting && $0.contestBy >= from }.map(\.contestBy)
         if let agreement = state.processes.agreement {
-            var month = agreement.keptThrough.map { LedgerMonth($0).adding(1) } ?? LedgerMonth(agreement.firstDueOn)
-            while month.last < before {
-                dates.append(month.last)
-                month = month.adding(1)
-            }
+            let first = agreement.keptThrough.map { LedgerMonth($0).adding(1) } ?? LedgerMonth(agreement.firstDueOn)
+            dates.append(max(first, LedgerMonth(from)).last)
         }
-        if let closesOn = state.pendingClosure?.closesOn { dates.append(closesOn) }
-        dates += reviewRightsAnniversaries(from: from, before: before)
-        return dates.filter { $0 >= from && $0 < before }
+        if let closesOn = state.pendingClosure?.closesOn, closesOn >= from { dates.append(closesOn) }
+        if let anniversary = nextReviewRightsAnniversary(from: from) { dates.append(anniversary) }
+        return dates.filter { $0 < before }.min()
     }
 }

@@ -209,12 +209,15 @@ extension RuleRun {
         }
         guard date > from else { return }
         if !wasClosed, !state.isClosed {
-            var days = Set(state.ledger.arrearsChangeDates(from: from, before: date))
-            var next = from
+            let changes = state.ledger.arrearsChangeDates(from: from, before: date)
+            var index = changes.startIndex, next = from
             // A day's consequences (a notice with its contest period, an agreed
-            // month) can add days of their own to judge.
-            while let day = (days.union(processDates(from: next, before: date))).filter({ $0 >= next }).min() {
-                days.remove(day)
+            // month) can add days of their own to judge: the next process date
+            // is asked for again after each day.
+            while true {
+                while index < changes.endIndex, changes[index] < next { index += 1 }
+                let candidates = [index < changes.endIndex ? changes[index] : nil, nextProcessDate(from: next, before: date)]
+                guard let day = candidates.compactMap({ $0 }).min() else { break }
                 keepAgreement(on: day)
                 evaluateReferrals(asOf: day, dayIsOver: true)
                 evaluateLevyNotices(on: day, dayIsOver: true)

@@ -17,6 +17,13 @@ extension RuleRun {
         return (first.state, first)
     }
 
+    /// An address or an employer of the parent's is in the home state.
+    var locatedInHomeState: Bool {
+        let ncp = state.noncustodialParty
+        return (ncp.hasUsableAddress && ncp.address?.state == policy.homeState)
+            || state.employments.contains { $0.address?.state == policy.homeState }
+    }
+
     /// What the agency needs the other state for. Enforcement only when no
     /// employer can be sent a withholding notice directly (one in any state can).
     var intergovernmentalNeeds: [IntergovernmentalNeed] {
@@ -34,7 +41,7 @@ extension RuleRun {
         let needs = elsewhere == nil ? [] : intergovernmentalNeeds
         if let referral = state.processes.intergovernmental {
             guard businessDate <= referral.dueBy, elsewhere?.state != referral.toState || needs.isEmpty else { return }
-            withdrawIntergovernmentalReferral(reason: elsewhere == nil ? "LOCATED_IN_HOME_STATE" : "NO_LONGER_NEEDED")
+            withdrawIntergovernmentalReferral(reason: locatedInHomeState ? "LOCATED_IN_HOME_STATE" : "NO_LONGER_NEEDED")
             if needs.isEmpty { return }
         }
         guard let elsewhere, !needs.isEmpty else { return }

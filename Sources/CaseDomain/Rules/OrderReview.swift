@@ -11,7 +11,7 @@ extension RuleRun {
             return
         }
         let located = otherParentLocated(request.requestedBy)
-        let countedFrom = max(request.requestedOn, businessDate)
+        let countedFrom = request.requestedOn
         state.processes.review = OrderReviewRequest(
             requestedBy: request.requestedBy, requestedOn: request.requestedOn, countedFrom: countedFrom,
             dueOn: countedFrom.adding(days: policy.reviewDays), otherParentLocated: located)
@@ -65,22 +65,19 @@ extension RuleRun {
 
     // MARK: Review rights
 
-    /// Every `orderReviewMonths` after the active order's terms took effect.
-    func reviewRightsAnniversaries(from: LocalDate, before: LocalDate) -> [LocalDate] {
-        guard let order = state.activeOrder, policy.orderReviewMonths > 0, from < before else { return [] }
-        var dates: [LocalDate] = []
-        var k = 1
-        while true {
-            let date = order.effectiveOn.adding(months: policy.orderReviewMonths * k)
-            if date >= before { break }
-            if date >= from, state.processes.reviewRightsNoticedOn.map({ date > $0 }) ?? true { dates.append(date) }
-            k += 1
-        }
-        return dates
+    /// The first anniversary on or after `from` -- every `orderReviewMonths`
+    /// after the active order's terms took effect -- not yet noticed.
+    func nextReviewRightsAnniversary(from: LocalDate) -> LocalDate? {
+        guard let order = state.activeOrder, policy.orderReviewMonths > 0 else { return nil }
+        let start = max(from, state.processes.reviewRightsNoticedOn.map { $0.adding(days: 1) } ?? from)
+        let monthsBetween = (start.year - order.effectiveOn.year) * 12 + start.month - order.effectiveOn.month
+        var k = max(1, monthsBetween / policy.orderReviewMonths)
+        while order.effectiveOn.adding(months: policy.orderReviewMonths * k) < start { k += 1 }
+        return order.effectiveOn.adding(months: policy.orderReviewMonths * k)
     }
 
     mutating func sendReviewRightsIfDue(on date: LocalDate) {
-        guard let order = state.activeOrder, reviewRightsAnniversaries(from: date, before: date.adding(days: 1)) == [date] else { return }
+        guard let order = state.activeOrder, nextReviewRightsAnniversary(from: date) == date else { return }
         sendReviewRights(order: order, on: date, dueBy: businessDays(policy.noticeBusinessDays, after: date), incarceratedUntil: nil,
                          basis: TaskBasis("45 CFR 303.8(b)(2)", [
                             ("orderId", .text(order.orderId)), ("countedFrom", .date(order.effectiveOn)), ("months", .count(policy.orderReviewMonths)),
