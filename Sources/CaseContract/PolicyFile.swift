@@ -22,6 +22,8 @@ import JSON
 ///   "inputBounds": {"paymentCents": 50000000, "futureToleranceHours": 12},
 ///   "retention": {"unmatchedReportRetentionDays": 365},
 ///   "referralsNeedingService": ["license-suspension"],
+///   "contestDays": {"credit-bureau-report": 30, "financial-levy": 20},
+///   "homeState": "NC",
 ///   "assistancePrograms": ["TANF", "FOSTER_CARE"]
 /// }
 /// ```
@@ -61,6 +63,8 @@ public enum PolicyFile {
             "inputBounds": .object(Dictionary(uniqueKeysWithValues: Setting.inputBounds.map { ($0.key, .int($0.read(policy))) })),
             "retention": .object(Dictionary(uniqueKeysWithValues: Setting.retention.map { ($0.key, .int($0.read(policy))) })),
             "referralsNeedingService": .array(policy.referralsNeedingService.sorted().map { .string($0.rawValue) }),
+            "contestDays": .object(Dictionary(uniqueKeysWithValues: TaskType.remedies.map { ($0.rawValue, .int(Int64(policy.contestDays(for: $0)))) })),
+            "homeState": .string(policy.homeState.code),
             "assistancePrograms": .array(policy.assistancePrograms.map(\.rawValue).sorted().map(JSONValue.string)),
         ]
     }
@@ -131,12 +135,17 @@ public enum PolicyFile {
             Setting(key: "enforcementDaysWithService", path: \.enforcementDaysWithService, range: days),
             Setting(key: "orderReviewMonths", path: \.orderReviewMonths, range: 1...240),
             Setting(key: "closureNoticeDays", path: \.closureNoticeDays, range: days),
+            Setting(key: "reviewDays", path: \.reviewDays, range: days),
+            Setting(key: "incarcerationReviewMinimumDays", path: \.incarcerationReviewMinimumDays, range: days),
+            Setting(key: "intergovernmentalReferralDays", path: \.intergovernmentalReferralDays, range: days),
             Setting(key: "withholdingNoticeBusinessDays", path: \.withholdingNoticeBusinessDays, range: businessDays),
             Setting(key: "medicalSupportNoticeBusinessDays", path: \.medicalSupportNoticeBusinessDays, range: businessDays),
             Setting(key: "employerRemitBusinessDays", path: \.employerRemitBusinessDays, range: businessDays),
             Setting(key: "distributionBusinessDays", path: \.distributionBusinessDays, range: businessDays),
             Setting(key: "jointReturnHoldDays", path: \.jointReturnHoldDays, range: days),
             Setting(key: "remittanceExpectedDays", path: \.remittanceExpectedDays, range: 1...days.upperBound),
+            Setting(key: "noticeBusinessDays", path: \.noticeBusinessDays, range: businessDays),
+            Setting(key: "incarcerationNoticeBusinessDays", path: \.incarcerationNoticeBusinessDays, range: businessDays),
             Setting(key: "courtPreparationBusinessDaysBeforeHearing", path: \.courtPreparationBusinessDaysBeforeHearing, range: businessDays),
         ]
         static let cents = 0...Int(Ledger.maximumAmountCents)
@@ -179,7 +188,7 @@ public enum PolicyFile {
         mutating func policy(_ document: JSONValue) throws(PolicyFileError) -> Policy {
             let top = try object(document, at: nil)
             try onlyKnownKeys(top, ["timeZone", "holidays", "timeframes", "thresholds", "withholdingLimit", "inputBounds", "retention",
-                                    "referralsNeedingService", "assistancePrograms"], at: nil)
+                                    "referralsNeedingService", "contestDays", "homeState", "assistancePrograms"], at: nil)
             var zone = policy.calendar.timeZoneIdentifier
             if let value = top["timeZone"] {
                 zone = try string(value, at: "timeZone")
@@ -231,6 +240,29 @@ public enum PolicyFile {
                     }
                     policy.referralsNeedingService.insert(type)
                 }
+            }
+            if let value = top["contestDays"] {
+                // Per remedy; a remedy not named keeps its default, 0 takes it without a notice period.
+                let fields = try object(value, at: "contestDays")
+                for name in fields.keys.sorted() {
+                    let key = "contestDays.\(name)"
+                    guard let type = TaskType(rawValue: name), TaskType.remedies.contains(type) else {
+                        throw PolicyFileError(
+                            key: key, problem: "\"\(name)\" is not a remedy (one of: \(TaskType.remedies.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    guard case .int(let days) = fields[name]! else { throw PolicyFileError(key: key, problem: "must be a whole number") }
+                    guard Setting.days.contains(Int(days)) else {
+                        throw PolicyFileError(key: key, problem: "\(days) is out of range (\(Setting.days.lowerBound)...\(Setting.days.upperBound))")
+                    }
+                    policy.contestDays[type] = days == 0 ? nil : Int(days)
+                }
+            }
+            if let value = top["homeState"] {
+                let code = try string(value, at: "homeState")
+                guard let state = USState(code) else {
+                    throw PolicyFileError(key: "homeState", problem: "\"\(code)\" is not a USPS code of a state, DC, a territory or an armed-forces region, in upper case (e.g. NC)")
+                }
+                policy.homeState = state
             }
             if let value = top["assistancePrograms"] {
                 policy.assistancePrograms = []

@@ -63,11 +63,11 @@ public enum ScenarioEvents {
         }
     }
 
-    /// `intake.party-update`: give at least one of address, ssn, employer, deceasedOn.
+    /// `intake.party-update`: give at least one of address, ssn, employer, deceasedOn, incarceratedUntil.
     /// `partyId` defaults to the case's noncustodial party.
     public static func partyUpdate(
         caseId: String, partyId: String? = nil, address: ScenarioAddress? = nil, ssn: String? = nil,
-        employer: ScenarioEmployer? = nil, deceasedOn: ScenarioDate? = nil,
+        employer: ScenarioEmployer? = nil, deceasedOn: ScenarioDate? = nil, incarceratedUntil: ScenarioDate? = nil,
         occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
     ) -> ScenarioEvent {
         caseEvent("intake.party-update", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
@@ -82,6 +82,7 @@ public enum ScenarioEvents {
                 employer.write(to: &w)
             }
             w.optionalField("deceasedOn", deceasedOn)
+            w.optionalField("incarceratedUntil", incarceratedUntil)
         }
     }
 
@@ -91,6 +92,66 @@ public enum ScenarioEvents {
     ) -> ScenarioEvent {
         caseEvent("intake.closure-request", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
             w.field("reason", reason)
+        }
+    }
+
+    /// `intake.review-requested`: a review and adjustment of the order. `requestedOn` defaults to the day of `occurredAt`.
+    public static func reviewRequested(
+        caseId: String, requestedBy: Requester = .noncustodialParty, requestedOn: ScenarioDate? = nil, reason: String? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("intake.review-requested", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("requestedBy", requestedBy.rawValue)
+            w.field("requestedOn", requestedOn ?? ScenarioDate(occurredAt))
+            w.optionalField("reason", reason)
+        }
+    }
+
+    /// `intake.closure-response`: the recipient's answer to a notice of intent to close.
+    public static func closureResponse(
+        caseId: String, informationProvided: Bool = true, respondedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("intake.closure-response", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("respondedOn", respondedOn ?? ScenarioDate(occurredAt))
+            w.field("informationProvided", informationProvided)
+        }
+    }
+
+    /// `intake.remedy-contested`: the parent contests a remedy he was given notice of.
+    public static func remedyContested(
+        caseId: String, remedy: Remedy = .creditBureauReport, contestedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("intake.remedy-contested", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("remedy", remedy.rawValue)
+            w.field("contestedOn", contestedOn ?? ScenarioDate(occurredAt))
+        }
+    }
+
+    /// `intake.contest-decided`.
+    public static func contestDecided(
+        caseId: String, remedy: Remedy = .creditBureauReport, outcome: ContestOutcome = .upheld, decidedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
+    ) -> ScenarioEvent {
+        caseEvent("intake.contest-decided", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("remedy", remedy.rawValue)
+            w.field("decidedOn", decidedOn ?? ScenarioDate(occurredAt))
+            w.field("outcome", outcome.rawValue)
+        }
+    }
+
+    /// `intake.payment-agreement`: `monthlyCents` a month from `firstDueOn` (default the 1st of the next month).
+    public static func paymentAgreement(
+        caseId: String, agreementId: String, monthlyCents: Int64 = 15_000, firstDueOn: ScenarioDate? = nil, signedOn: ScenarioDate? = nil,
+        occurredAt: Date = defaultOccurredAt, source: String = intakeSource, id: String? = nil
+    ) -> ScenarioEvent {
+        let signedOn = signedOn ?? ScenarioDate(occurredAt)
+        return caseEvent("intake.payment-agreement", caseId: caseId, occurredAt: occurredAt, source: source, id: id) { w in
+            w.field("agreementId", agreementId)
+            w.field("monthlyCents", monthlyCents)
+            w.field("firstDueOn", firstDueOn ?? signedOn.firstOfNextMonth)
+            w.field("signedOn", signedOn)
         }
     }
 

@@ -270,4 +270,18 @@ extension ScenarioEvents {
     public enum AccountKind: String, CaseIterable, Sendable {
         case checking = "CHECKING", savings = "SAVINGS", moneyMarket = "MONEY_MARKET", other = "OTHER"
     }
+
+    public enum Requester: String, CaseIterable, Sendable {
+        case custodialParty = "CUSTODIAL_PARTY", noncustodialParty = "NONCUSTODIAL_PARTY", agency = "AGENCY"
+    }
+
+    /// The remedies a parent may contest, by their task type.
+    public enum Remedy: String, CaseIterable, Sendable {
+        case taxOffsetReferral = "tax-offset-referral", passportDenial = "passport-denial", creditBureauReport = "credit-bureau-report"
+        case licenseSuspension = "license-suspension", financialLevy = "financial-levy"
+    }
+
+    public enum ContestOutcome: String, CaseIterable, Sendable {
+        case upheld = "UPHELD", overturned = "OVERTURNED"
+    }
 }

@@ -22,6 +22,8 @@ public struct CaseView: Codable, Sendable, Hashable {
         public var issuedOn: String
         public var arrearsCents: Int64
         public var taskId: String
+        /// Why and since when, e.g. "tax offset: past-due $612.40 >= $500.00 on 2026-11-03, 42 USC 664; 45 CFR 303.72".
+        public var basis: String
     }
 
     public struct Party: Codable, Sendable, Hashable {
@@ -195,8 +197,7 @@ public struct CaseView: Codable, Sendable, Hashable {
         } else {
             lines.append("Referrals:")
             for referral in referrals {
-                lines.append(
-                    "  \(referral.type) since \(referral.issuedOn) at arrears \(dollars(referral.arrearsCents))")
+                lines.append("  \(referral.type) since \(referral.issuedOn): \(referral.basis)")
             }
         }
         if ledger.isEmpty {
@@ -277,7 +278,7 @@ public struct CaseReadModel {
         for row in try connection.query(
             """
             SELECT seq, event_id, event_type, occurred_at, applied_at, changes, tasks
-            FROM case_history WHERE case_id = $1 ORDER BY seq
+            FROM case_history WHERE case_id = $1 ORDER BY occurred_at, seq
             """, caseId)
         {
             history.append(
@@ -302,7 +303,7 @@ public struct CaseReadModel {
             referrals: state.referrals.sorted { $0.type < $1.type }.map {
                 CaseView.Referral(
                     type: $0.type.rawValue, issuedOn: $0.issuedOn.description, arrearsCents: $0.arrearsCents,
-                    taskId: $0.taskId.lowercasedText)
+                    taskId: $0.taskId.lowercasedText, basis: Self.basis(of: $0))
             },
             parties: parties,
             ledger: state.ledger.entries(through: asOf).map {
@@ -338,12 +339,61 @@ public struct CaseReadModel {
         }
     }
 
+    /// Why a referral is in force and since when, from what the case kept when it was taken.
+    static func basis(of referral: ActiveReferral) -> String {
+        let comparison = referral.type == .passportDenial ? ">" : ">="
+        var text = "\(referral.type.remedyName): past-due \(Money.dollars(referral.arrearsCents))"
+        if let threshold = referral.thresholdCents { text += " \(comparison) \(Money.dollars(threshold))" }
+        text += " on \(referral.issuedOn)"
+        if let noticed = referral.noticedOn { text += " (notice of intent \(noticed))" }
+        return text + ", \(referral.type.legalBasis)"
+    }
+
     /// What waits for a date or an answer as of `asOf`, by date.
     static func pending(of state: CaseState, asOf: LocalDate) -> [CaseView.Pending] {
         var pending: [CaseView.Pending] = []
         if let closure = state.pendingClosure {
-            pending.append(.init(process: "CLOSURE_REVIEW", since: closure.requestedOn.description, dueOn: closure.earliestClosureOn.description,
-                                 detail: closure.reason.rawValue + (closure.detail.map { ": \($0)" } ?? "")))
+            if closure.noticeSent {
+                let answer = closure.answeredOn.map { "; the recipient answered with information on \($0): stays open" } ?? "; closes unless the criterion stops holding or the recipient answers"
+                pending.append(.init(process: "CLOSURE_INTENT", since: closure.requestedOn.description,
+                                     dueOn: closure.answeredOn == nil ? closure.earliestClosureOn.description : nil,
+                                     detail: closure.reason.rawValue + answer + ", 45 CFR 303.11"))
+            } else {
+                pending.append(.init(process: "CLOSURE_REVIEW", since: closure.requestedOn.description, dueOn: closure.earliestClosureOn.description,
+                                     detail: closure.reason.rawValue + (closure.detail.map { ": \($0)" } ?? "")))
+            }
+        }
+        let processes = state.processes
+        for notice in processes.remedyNotices {
+            let what = "\(notice.remedy.remedyName): past-due \(Money.dollars(notice.pastDueCents)) >= \(Money.dollars(notice.thresholdCents)) on \(notice.noticedOn)"
+                + (notice.account.map { " (\($0.accountKind.rawValue) account at \($0.institution.fein), balance \(Money.dollars($0.balanceCents)))" } ?? "")
+                + ", \(notice.remedy.legalBasis)"
+            switch notice.status {
+            case .awaiting:
+                pending.append(.init(process: "ENFORCEMENT_INTENT", since: notice.noticedOn.description, dueOn: notice.contestBy.description,
+                                     detail: what + "; taken after \(notice.contestBy) unless contested"))
+            case .contested:
+                pending.append(.init(process: "CONTEST", since: (notice.statusOn ?? notice.noticedOn).description, dueOn: nil,
+                                     detail: what + "; contested, held until decided"))
+            case .overturned:
+                pending.append(.init(process: "CONTEST_OVERTURNED", since: (notice.statusOn ?? notice.noticedOn).description, dueOn: nil,
+                                     detail: what + "; dropped until arrears fall under the threshold"))
+            }
+        }
+        if let agreement = processes.agreement {
+            pending.append(.init(process: "PAYMENT_AGREEMENT", since: agreement.signedOn.description, dueOn: nil,
+                                 detail: "\(agreement.agreementId): \(Money.dollars(agreement.monthlyCents)) a month from \(agreement.firstDueOn)"
+                                    + (agreement.keptThrough.map { ", kept through \($0)" } ?? "") + "; license and levy actions held while kept"))
+        }
+        if let review = processes.review {
+            pending.append(.init(process: "REVIEW_AND_ADJUSTMENT", since: review.requestedOn.description, dueOn: review.dueOn.description,
+                                 detail: "requested by \(review.requestedBy.rawValue)"
+                                    + (review.otherParentLocated ? ", counted from \(review.countedFrom)" : "; the other parent is not located: the due date moves when he is")
+                                    + ", 45 CFR 303.8"))
+        }
+        if let referral = processes.intergovernmental {
+            pending.append(.init(process: "INTERGOVERNMENTAL_REFERRAL", since: referral.locatedOn.description, dueOn: referral.dueBy.description,
+                                 detail: "to \(referral.toState.code) for \(referral.needs.map(\.rawValue).joined(separator: ", ")), 45 CFR 303.7"))
         }
         for held in state.returnedDisbursements where held.reissuedOn == nil && held.returnedOn <= asOf {
             pending.append(.init(process: "DISBURSEMENT_HELD", since: held.returnedOn.description, dueOn: nil,

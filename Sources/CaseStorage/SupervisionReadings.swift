@@ -51,7 +51,10 @@ public struct SupervisionReader {
     }
 
     /// The timeframes the console tracks, by id.
-    public static let timeframeIds = ["locate", "establishment", "enforcement", "income-withholding", "medical-support-notice", "disbursement"]
+    public static let timeframeIds = [
+        "locate", "establishment", "enforcement", "income-withholding", "medical-support-notice", "disbursement",
+        "review-and-adjustment", "party-notice", "closure", "intergovernmental-referral",
+    ]
 
     /// Each timeframe as (title, citation, rule, SQL yielding `case_id, deadline, open, detail` rows).
     /// `open`: the work is still outstanding (a case still waiting, a task not yet published);
@@ -108,6 +111,29 @@ public struct SupervisionReader {
             ("disbursement", "Distribute collections", "45 CFR 302.32",
              "within \(policy.distributionBusinessDays) business days of receipt",
              task(.disbursement)),
+            ("review-and-adjustment", "Review an order on request", "45 CFR 303.8(e)",
+             "within \(policy.reviewDays) calendar days of the request, or of locating the other parent if later",
+             """
+             SELECT case_id, (state->'processes'->'review'->>'dueOn')::date AS deadline, true AS open,
+                    'requested ' || (state->'processes'->'review'->>'requestedOn') || ' by ' || (state->'processes'->'review'->>'requestedBy') AS detail,
+                    NULL::date AS done_on
+             FROM cases WHERE state->'processes' ? 'review' AND stage <> 'CLOSED'
+             """),
+            ("party-notice", "Send the notices the law requires to parents", "42 USC 666(a)(7)(B); 45 CFR 303.8, 303.11",
+             "within \(policy.noticeBusinessDays) business days (review rights after an incarceration: \(policy.incarcerationNoticeBusinessDays))",
+             task(.partyNotice)),
+            ("closure", "Close cases whose notice of intent ran out", "45 CFR 303.11(d)",
+             "on the day the \(policy.closureNoticeDays)-day notice ends, unless the recipient answered or the criterion stopped holding",
+             """
+             SELECT case_id, (state->'pendingClosure'->>'earliestClosureOn')::date AS deadline, true AS open,
+                    (state->'pendingClosure'->>'reason') || ', noticed ' || (state->'pendingClosure'->>'requestedOn') AS detail,
+                    NULL::date AS done_on
+             FROM cases WHERE stage <> 'CLOSED' AND (state->'pendingClosure'->>'noticeSent')::boolean
+               AND NOT state->'pendingClosure' ? 'answeredOn'
+             """),
+            ("intergovernmental-referral", "Refer to the state the parent was located in", "45 CFR 303.7(c)(2)",
+             "within \(policy.intergovernmentalReferralDays) calendar days of locating him only in another state",
+             task(.intergovernmentalReferral)),
         ]
     }
 
@@ -174,6 +200,8 @@ public struct SupervisionReader {
     public struct Caseload: Sendable, Hashable {
         public var byStageAndProgram: [String: [String: Int]]
         public var activeReferralsByType: [String: Int]
+        /// Open cases in each process (`CaseProcessFilter`), by its name.
+        public var inProcess: [String: Int]
         public var total: Int
 
         public var byStage: [String: Int] { byStageAndProgram.mapValues { $0.values.reduce(0, +) } }
@@ -196,7 +224,37 @@ public struct SupervisionReader {
         for row in try connection.query("SELECT task_type, count(*) FROM referrals GROUP BY 1") {
             referrals[try row.decode(String.self, column: 0)] = try row.decode(Int.self, column: 1)
         }
-        return Caseload(byStageAndProgram: matrix, activeReferralsByType: referrals, total: total)
+        var inProcess: [String: Int] = [:]
+        let filters = CaseProcessFilter.allCases
+        let row = try connection.query(
+            "SELECT " + filters.map { "count(*) FILTER (WHERE \($0.condition))" }.joined(separator: ", ")
+                + " FROM cases c WHERE c.stage <> 'CLOSED'")
+        if let row = row.first {
+            for (index, filter) in filters.enumerated() { inProcess[filter.rawValue] = try row.decode(Int.self, column: index) }
+        }
+        return Caseload(byStageAndProgram: matrix, activeReferralsByType: referrals, inProcess: inProcess, total: total)
+    }
+
+    /// The processes a supervisor follows cases through (domain.md "Processes (v1.1)").
+    public enum CaseProcessFilter: String, CaseIterable, Sendable {
+        case enforcementIntent = "enforcement-intent"
+        case contest
+        case paymentAgreement = "payment-agreement"
+        case pendingClosure = "pending-closure"
+        case review
+        case intergovernmental
+
+        /// A condition on `cases c`.
+        var condition: String {
+            switch self {
+            case .enforcementIntent: #"jsonb_path_exists(c.state, '$.processes.remedyNotices[*] ? (@.status == "AWAITING")')"#
+            case .contest: #"jsonb_path_exists(c.state, '$.processes.remedyNotices[*] ? (@.status == "CONTESTED")')"#
+            case .paymentAgreement: "c.state->'processes' ? 'agreement'"
+            case .pendingClosure: "c.state ? 'pendingClosure'"
+            case .review: "c.state->'processes' ? 'review'"
+            case .intergovernmental: "c.state->'processes' ? 'intergovernmental'"
+            }
+        }
     }
 
     public struct CaseRow: Sendable, Hashable {
@@ -208,12 +266,13 @@ public struct SupervisionReader {
     }
 
     /// Cases by stage, program or active referral type (nil: any), by case id.
-    public func cases(stage: String?, program: String?, referral: String?, limit: Int = 500) throws -> [CaseRow] {
+    public func cases(stage: String?, program: String?, referral: String?, process: CaseProcessFilter? = nil, limit: Int = 500) throws -> [CaseRow] {
         try connection.query(
             """
             SELECT c.case_id, c.program, c.stage, c.arrears_cents, c.opened_on::text FROM cases c
             WHERE ($1::text IS NULL OR c.stage = $1) AND ($2::text IS NULL OR c.program = $2)
               AND ($3::text IS NULL OR EXISTS (SELECT FROM referrals r WHERE r.case_id = c.case_id AND r.task_type = $3))
+              AND \(process.map { "c.stage <> 'CLOSED' AND " + $0.condition } ?? "true")
             ORDER BY c.case_id LIMIT $4::int8
             """, stage, program, referral, limit
         ).map { row in

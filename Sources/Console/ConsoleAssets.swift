@@ -223,7 +223,9 @@ enum ConsoleAssets {
                   el("section", { class: "card" }, el("h2", { text: "Cases by program" }),
                     table(["Program", { label: "Cases", num: true }], data.programs.map((p) => el("tr", {}, el("td", { text: p }), el("td", { class: "num" }, drill("program=" + p, "", (data.byProgram[p] || 0), "program:" + p)))))),
                   el("section", { class: "card" }, el("h2", { text: "Active enforcement referrals" }),
-                    table(["Referral", { label: "Cases", num: true }], data.referralTypes.map((r) => el("tr", {}, el("td", { text: r }), el("td", { class: "num" }, drill("referral=" + r, "", (data.activeReferralsByType[r] || 0), "referral:" + r))))))),
+                    table(["Referral", { label: "Cases", num: true }], data.referralTypes.map((r) => el("tr", {}, el("td", { text: r }), el("td", { class: "num" }, drill("referral=" + r, "", (data.activeReferralsByType[r] || 0), "referral:" + r)))))),
+                  el("section", { class: "card" }, el("h2", { text: "Open processes" }),
+                    table(["Process", { label: "Cases", num: true }], (data.processes || []).map((p) => el("tr", {}, el("td", { text: p }), el("td", { class: "num" }, drill("process=" + p, "", ((data.inProcess || {})[p] || 0), "process:" + p))))))),
                 el("section", { class: "card" }, el("h2", { text: "Stage by program" }),
                   table(["Stage"].concat(data.programs.map((p) => ({ label: p, num: true }))), data.stages.map((s) => el("tr", {}, el("td", { text: s }),
                     data.programs.map((p) => el("td", { class: "num" }, el("a", { href: `/caseload/cases?stage=${s}&program=${p}`, text: count((data.byStageAndProgram[s] || {})[p] || 0) })))))))
@@ -248,7 +250,7 @@ enum ConsoleAssets {
             },
             "case"(c) {
               const parties = (c.parties || []).map((p) => el("tr", {}, el("td", { text: p.role }), el("td", { text: p.name }), el("td", { text: p.ssn || "unknown" })));
-              const referrals = (c.referrals || []).map((r) => el("tr", {}, el("td", { text: r.type }), el("td", { text: r.issuedOn }), el("td", { class: "num", text: dollars(r.arrearsCents) })));
+              const referrals = (c.referrals || []).map((r) => el("tr", { "data-referral": r.type }, el("td", { text: r.type }), el("td", { text: r.issuedOn }), el("td", { class: "num", text: dollars(r.arrearsCents) }), el("td", { text: r.basis || "" })));
               const money = (n) => el("td", { class: "num", text: dollars(n) });
               const collectionNotes = (x) => [
                 x.heldUntil ? `held until ${x.heldUntil} (joint return)` : "",
@@ -273,7 +275,7 @@ enum ConsoleAssets {
                 el("div", { class: "grid" },
                   el("section", { class: "card" }, el("h2", { text: "Parties" }), table(["Role", "Name", "SSN"], parties)),
                   el("section", { class: "card" }, el("h2", { text: "Employer" }), el("p", { text: c.employer ? `${c.employer.name || ""} (FEIN ${c.employer.fein})` : "none known" })),
-                  el("section", { class: "card" }, el("h2", { text: "Active referrals" }), referrals.length ? table(["Type", "Issued", { label: "Arrears then", num: true }], referrals) : el("p", { class: "muted", text: "none" }))),
+                  el("section", { class: "card" }, el("h2", { text: "Active referrals" }), referrals.length ? table(["Type", "Issued", { label: "Arrears then", num: true }, "Why"], referrals) : el("p", { class: "muted", text: "none" }))),
                 el("h2", { text: "Collections" }),
                 collections.length ? table(["Received", "Source", "Collection", { label: "Amount", num: true }, { label: "Current support", num: true },
                   { label: "Arrears", num: true }, { label: "Held", num: true }, { label: "Family", num: true }, { label: "State", num: true }, "Notes"], collections)

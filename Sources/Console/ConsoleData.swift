@@ -135,15 +135,19 @@ public final class ConsoleData: @unchecked Sendable {
             "byStage": counts(caseload.byStage), "byProgram": counts(caseload.byProgram),
             "byStageAndProgram": .object(caseload.byStageAndProgram.mapValues(counts)),
             "activeReferralsByType": counts(caseload.activeReferralsByType),
+            "processes": .array(SupervisionReader.CaseProcessFilter.allCases.map { .string($0.rawValue) }),
+            "inProcess": counts(caseload.inProcess),
         ])
     }
 
-    public func cases(stage: String?, program: String?, referral: String?) async throws -> JSONValue {
+    public func cases(stage: String?, program: String?, referral: String?, process: String? = nil) async throws -> JSONValue {
         let policy = configuration.policy
+        let processFilter = process.flatMap(SupervisionReader.CaseProcessFilter.init(rawValue:))
         let rows = try await withDatabase {
-            try SupervisionReader(connection: $0, policy: policy).cases(stage: stage, program: program, referral: referral)
+            try SupervisionReader(connection: $0, policy: policy).cases(stage: stage, program: program, referral: referral, process: processFilter)
         }
         var filter: [String: JSONValue] = [:]
+        if let processFilter { filter["process"] = .string(processFilter.rawValue) }
         if let stage { filter["stage"] = .string(stage) }
         if let program { filter["program"] = .string(program) }
         if let referral { filter["referral"] = .string(referral) }

@@ -85,7 +85,7 @@ public struct ConsoleServer: Service {
                 "/api/timeliness/\(Self.pathSafe(context.parameters.get("id") ?? ""))" + Self.query(request, ["dueSoon"])
             }),
             ("/caseload", "caseload", "Caseload", { _, _ in "/api/caseload" }),
-            ("/caseload/cases", "case-list", "Caseload", { request, _ in "/api/caseload/cases" + Self.query(request, ["stage", "program", "referral"]) }),
+            ("/caseload/cases", "case-list", "Caseload", { request, _ in "/api/caseload/cases" + Self.query(request, ["stage", "program", "referral", "process"]) }),
             ("/cases/:caseId", "case", "Case", { _, context in "/api/cases/\(Self.pathSafe(context.parameters.get("caseId") ?? ""))" }),
             ("/operations", "operations", "Operations", { _, _ in "/api/operations" }),
             ("/group", "group", "Group", { _, _ in "/api/group" }),
@@ -118,7 +118,7 @@ public struct ConsoleServer: Service {
             try await self.api(request) { _ in
                 let query = request.uri.queryParameters
                 func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
-                return try await self.data.cases(stage: value("stage"), program: value("program"), referral: value("referral"))
+                return try await self.data.cases(stage: value("stage"), program: value("program"), referral: value("referral"), process: value("process"))
             }
         }
         router.get("/api/cases/:caseId") { request, context in

@@ -91,6 +91,9 @@ struct PolicyCommand: AsyncParsableCommand {
             }
             let service = policy.referralsNeedingService.sorted().map(\.rawValue)
             lines.append("referrals needing service first: \(service.isEmpty ? "none" : service.joined(separator: ", "))")
+            let contest = TaskType.remedies.map { "\($0.rawValue) \(policy.contestDays(for: $0))" }
+            lines.append("days to contest a remedy after its notice (0: taken without one): \(contest.joined(separator: ", "))")
+            lines.append("home state (a parent located only elsewhere may need an intergovernmental referral): \(policy.homeState.code)")
             lines.append("assistance programs: \(policy.assistancePrograms.map(\.rawValue).sorted().joined(separator: ", "))")
             return lines.joined(separator: "\n")
         }

@@ -18,6 +18,24 @@ import TestSupport
         #expect(outcome.stdout.contains("policy: federal defaults"))
         #expect(outcome.stdout.contains("time zone: America/Chicago"))
         #expect(outcome.stdout.contains("passportDenialCents: 250000"))
+        #expect(outcome.stdout.contains("reviewDays: 180"))
+        #expect(outcome.stdout.contains("noticeBusinessDays: 2"))
+        #expect(outcome.stdout.contains("credit-bureau-report 30"))
+        #expect(outcome.stdout.contains("home state (a parent located only elsewhere may need an intergovernmental referral): NC"))
+    }
+
+    @Test func theProcessSettingsOfTheFileAreWhatShowPrints() async throws {
+        let path = try Self.file(#"{"timeframes": {"intergovernmentalReferralDays": 10}, "contestDays": {"financial-levy": 15}, "homeState": "SC"}"#)
+        let text = try await BuiltBinary.run(["policy", "show", "--policy-file", path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("intergovernmentalReferralDays: 10"))
+        #expect(text.stdout.contains("financial-levy 15"))
+        #expect(text.stdout.contains("intergovernmental referral): SC"))
+        let json = try await BuiltBinary.run(["policy", "show", "--policy-file", path, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains(#""homeState":"SC""#))
+        #expect(json.stdout.contains(#""financial-levy":15"#))
+        #expect(json.stdout.contains(#""intergovernmentalReferralDays":10"#))
     }
 
     @Test func theFileFromTheEnvironmentOrTheFlagIsWhatShowPrints() async throws {
@@ -39,6 +57,8 @@ import TestSupport
         (#"{"thresholds": {"pasportDenialCents": 1}}"#, "thresholds.pasportDenialCents"),
         (#"{"timeZone": "Mars/Olympus"}"#, "timeZone"),
         (#"{"timeframes": {"locateDays": -1}}"#, "timeframes.locateDays"),
+        (#"{"contestDays": {"locate": 30}}"#, "contestDays.locate"),
+        (#"{"homeState": "Carolina"}"#, "homeState"),
     ])
     func aBadFileExits64NamingTheKey(text: String, key: String) async throws {
         let path = try Self.file(text)

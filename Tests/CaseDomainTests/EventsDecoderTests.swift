@@ -97,6 +97,78 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
                 == .partyUpdate(PartyUpdate(partyId: "P-100302", employer: piedmontFreight)))
     }
 
+    @Test func partyUpdateWithARelease() throws {
+        #expect(
+            try decodeValid("intake.party-update-incarcerated").payload
+                == .partyUpdate(PartyUpdate(partyId: "P-100232", incarceratedUntil: day("2027-12-31"))))
+    }
+
+    @Test func reviewRequests() throws {
+        let event = try decodeValid("intake.review-requested")
+        #expect(event.caseId == "NC-MECK-2026-004512" && event.type.topic == .intake && event.type.requiresCaseId)
+        #expect(
+            event.payload
+                == .reviewRequested(
+                    ReviewRequested(
+                        requestedBy: .noncustodialParty, requestedOn: day("2026-09-11"),
+                        reason: "Lost his job at Piedmont Freight in August;\nasks for the support to be reviewed.")))
+        #expect(
+            try decodeValid("intake.review-requested-agency-without-reason").payload
+                == .reviewRequested(ReviewRequested(requestedBy: .agency, requestedOn: day("2026-10-01"))))
+    }
+
+    @Test func closureResponses() throws {
+        #expect(
+            try decodeValid("intake.closure-response").payload
+                == .closureResponse(ClosureResponse(respondedOn: day("2026-07-17"), informationProvided: true)))
+        #expect(
+            try decodeValid("intake.closure-response-no-information").payload
+                == .closureResponse(ClosureResponse(respondedOn: day("2026-07-21"), informationProvided: false)))
+    }
+
+    @Test func contestsAndTheirDecisions() throws {
+        #expect(
+            try decodeValid("intake.remedy-contested").payload
+                == .remedyContested(RemedyContested(remedy: .creditBureauReport, contestedOn: day("2026-07-31"))))
+        #expect(
+            try decodeValid("intake.remedy-contested-financial-levy").payload
+                == .remedyContested(RemedyContested(remedy: .financialLevy, contestedOn: day("2026-08-04"))))
+        #expect(
+            try decodeValid("intake.contest-decided-upheld").payload
+                == .contestDecided(ContestDecided(remedy: .creditBureauReport, decidedOn: day("2026-08-27"), outcome: .upheld)))
+        #expect(
+            try decodeValid("intake.contest-decided-overturned").payload
+                == .contestDecided(ContestDecided(remedy: .licenseSuspension, decidedOn: day("2026-09-01"), outcome: .overturned)))
+        // Only the remedies a parent is given notice of: every other task type is refused, naming the field.
+        let document = try JSONValue.parse(EventFixtures.bytes("valid", "intake.remedy-contested.json"))
+        for type in TaskType.allCases {
+            guard case .object(var envelope) = document, case .object(var data)? = envelope["data"] else { return }
+            data["remedy"] = .string(type.rawValue)
+            envelope["data"] = .object(data)
+            let result = EventDecoder.decode(JSONValue.object(envelope).serialized())
+            if TaskType.remedies.contains(type) {
+                #expect(result.event != nil, "\(type.rawValue)")
+            } else {
+                #expect(result.error?.field == "data.remedy", "\(type.rawValue)")
+            }
+        }
+    }
+
+    @Test func paymentAgreement() throws {
+        let event = try decodeValid("intake.payment-agreement")
+        #expect(
+            event.payload
+                == .paymentAgreement(
+                    PaymentAgreementSigned(
+                        agreementId: "PA-2026-00412", monthlyCents: 15000, firstDueOn: day("2026-09-01"), signedOn: day("2026-08-10"))))
+        // The agreed amount is capped like monthly support.
+        var policy = Policy()
+        policy.amountCaps.monthlyCents = 10_000
+        let error = InputLimits.violation(in: event, policy: policy, reportedAt: event.occurredAt)
+        #expect(error?.field == "data.monthlyCents")
+        #expect(InputLimits.violation(in: event, policy: Policy(), reportedAt: event.occurredAt) == nil)
+    }
+
     @Test func closureRequest() throws {
         let event = try decodeValid("intake.closure-request")
         #expect(event.payload == .closureRequest(ClosureRequest(reason: "Custodial party requested closure in writing; no assistance received.")))
@@ -208,14 +280,17 @@ private let gastoniaAddress = Address(line1: "88 Hollis St Apt 3", city: "Gaston
     }
 
     @Test func everyTypeHasItsTopic() {
-        #expect(EventTopic.intake.eventTypes.count == 3)
+        #expect(EventTopic.intake.eventTypes.map(\.rawValue) == [
+            "intake.application", "intake.party-update", "intake.closure-request", "intake.review-requested", "intake.closure-response",
+            "intake.remedy-contested", "intake.contest-decided", "intake.payment-agreement",
+        ])
         #expect(EventTopic.employerReports.eventTypes.count == 5)
         #expect(EventTopic.courtOutcomes.eventTypes.count == 9)
         #expect(EventTopic.collections.eventTypes.map(\.rawValue) == [
             "collection.received", "collection.reversed", "account.adjusted", "disbursement.returned",
         ])
         #expect(EventTopic.dataMatches.eventTypes.map(\.rawValue) == ["match.unemployment-claim", "match.financial-account"])
-        #expect(EventType.allCases.count == 23)
+        #expect(EventType.allCases.count == 28)
         let prefixes: [EventTopic: [String]] = [
             .intake: ["intake."], .employerReports: ["employer."], .courtOutcomes: ["court."],
             .collections: ["collection.", "account.", "disbursement."], .dataMatches: ["match."],

@@ -64,6 +64,55 @@ struct PolicyFileTests {
         #expect(PolicyFile.encode(Policy())["holidays"]?["remove"] == [])
     }
 
+    /// The processes' settings (domain.md "Processes (v1.1)"): review, incarceration and
+    /// referral timeframes, notice business days, days to contest per remedy, the home state.
+    @Test func theProcessSettings_areRead_andReadBackEqual() throws {
+        let policy = try decode("""
+            {
+              "timeframes": {"reviewDays": 120, "incarcerationReviewMinimumDays": 90, "intergovernmentalReferralDays": 10,
+                             "noticeBusinessDays": 3, "incarcerationNoticeBusinessDays": 10},
+              "contestDays": {"credit-bureau-report": 20, "passport-denial": 15, "financial-levy": 0},
+              "homeState": "GA"
+            }
+            """)
+        #expect(policy.reviewDays == 120 && policy.incarcerationReviewMinimumDays == 90 && policy.intergovernmentalReferralDays == 10)
+        #expect(policy.noticeBusinessDays == 3 && policy.incarcerationNoticeBusinessDays == 10)
+        #expect(policy.contestDays(for: .creditBureauReport) == 20 && policy.contestDays(for: .passportDenial) == 15)
+        // 0: taken without a notice of the agency's own; a remedy not named keeps its default.
+        #expect(policy.contestDays(for: .financialLevy) == 0 && policy.contestDays(for: .licenseSuspension) == 30)
+        #expect(policy.contestDays(for: .taxOffsetReferral) == 0)
+        #expect(policy.homeState == USState("GA"))
+        #expect(try PolicyFile.decode(PolicyFile.encode(policy).serialized()) == policy)
+
+        // The defaults are domain.md's figures, and the document states every remedy.
+        let defaults = PolicyFile.encode(Policy())
+        #expect(defaults["contestDays"] == [
+            "tax-offset-referral": 0, "passport-denial": 0, "credit-bureau-report": 30, "license-suspension": 30, "financial-levy": 30,
+        ])
+        #expect(defaults["homeState"] == "NC")
+        #expect(defaults["timeframes"]?["reviewDays"] == 180 && defaults["timeframes"]?["incarcerationReviewMinimumDays"] == 180)
+        #expect(defaults["timeframes"]?["intergovernmentalReferralDays"] == 20)
+        #expect(defaults["timeframes"]?["noticeBusinessDays"] == 2 && defaults["timeframes"]?["incarcerationNoticeBusinessDays"] == 15)
+        #expect(try decode(#"{"contestDays": {}}"#) == Policy())
+    }
+
+    @Test func badProcessSettings_areRefused_namingTheKey() {
+        #expect(problem(#"{"timeframes": {"reviewDays": -1}}"#)?.key == "timeframes.reviewDays")
+        #expect(problem(#"{"timeframes": {"incarcerationReviewMinimumDays": 3651}}"#)?.key == "timeframes.incarcerationReviewMinimumDays")
+        #expect(problem(#"{"timeframes": {"intergovernmentalReferralDays": "20"}}"#)?.key == "timeframes.intergovernmentalReferralDays")
+        #expect(problem(#"{"timeframes": {"noticeBusinessDays": 261}}"#)?.key == "timeframes.noticeBusinessDays")
+        #expect(problem(#"{"timeframes": {"incarcerationNoticeBusinessDays": 1.5}}"#)?.key == "timeframes.incarcerationNoticeBusinessDays")
+        #expect(problem(#"{"contestDays": {"locate": 30}}"#)?.key == "contestDays.locate")
+        #expect(problem(#"{"contestDays": {"credit-bureau-report": -1}}"#)?.key == "contestDays.credit-bureau-report")
+        #expect(problem(#"{"contestDays": {"license-suspension": 3651}}"#)?.key == "contestDays.license-suspension")
+        #expect(problem(#"{"contestDays": {"financial-levy": "30"}}"#)?.key == "contestDays.financial-levy")
+        #expect(problem(#"{"contestDays": [30]}"#)?.key == "contestDays")
+        #expect(problem(#"{"homeState": "nc"}"#)?.key == "homeState")
+        #expect(problem(#"{"homeState": "XX"}"#)?.key == "homeState")
+        #expect(problem(#"{"homeState": 37}"#)?.key == "homeState")
+        #expect(problem(#"{"contestDays": {"locate": 30}}"#)?.description.contains("credit-bureau-report") == true)
+    }
+
     @Test func anUnknownKey_isRefused_namingIt() {
         #expect(problem(#"{"thresholds": {"pasportDenialCents": 1}}"#)?.key == "thresholds.pasportDenialCents")
         #expect(problem(#"{"timezone": "America/Denver"}"#)?.key == "timezone")

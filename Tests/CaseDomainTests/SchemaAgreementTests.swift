@@ -139,6 +139,10 @@ import Testing
         #expect(try dataEnum(.courtOrderTerminated, "reason") == OrderTerminationReason.allCases.map(\.rawValue))
         #expect(try dataEnum(.courtPaternityEstablished, "method") == PaternityMethod.allCases.map(\.rawValue))
         #expect(try dataEnum(.courtHearingScheduled, "hearingType") == HearingType.allCases.map(\.rawValue))
+        #expect(try dataEnum(.intakeReviewRequested, "requestedBy") == Requester.allCases.map(\.rawValue))
+        #expect(try dataEnum(.intakeRemedyContested, "remedy") == TaskType.remedies.map(\.rawValue))
+        #expect(try dataEnum(.intakeContestDecided, "remedy") == TaskType.remedies.map(\.rawValue))
+        #expect(try dataEnum(.intakeContestDecided, "outcome") == ContestOutcome.allCases.map(\.rawValue))
         for type in EventType.allCases {
             let schema = try load("\(type.rawValue).json")
             #expect(schema["$id"]?.stringValue?.hasSuffix("/\(type.rawValue).json") == true)

@@ -74,12 +74,17 @@ struct TaskIdentityTests {
     }
 
     @Test func topics_followTheContract() {
-        #expect(TaskType.allCases.count == 12)
+        #expect(TaskType.allCases.count == 14)
         #expect(TaskType.incomeWithholding.topic == "cse.tasks.income-withholding.v1")
+        #expect(TaskType.partyNotice.topic == "cse.tasks.party-notice.v1")
         #expect(TaskType.allCases.map(\.rawValue).sorted() == [
             "case-review", "court-preparation", "credit-bureau-report", "disbursement", "financial-levy", "genetic-testing",
-            "income-withholding", "license-suspension", "locate", "medical-support-notice", "passport-denial",
-            "tax-offset-referral",
+            "income-withholding", "intergovernmental-referral", "license-suspension", "locate", "medical-support-notice",
+            "party-notice", "passport-denial", "tax-offset-referral",
+        ])
+        // The remedies a parent is given notice of and may contest (intake.remedy-contested, policy contestDays).
+        #expect(TaskType.remedies.map(\.rawValue) == [
+            "tax-offset-referral", "passport-denial", "credit-bureau-report", "license-suspension", "financial-levy",
         ])
     }
 }

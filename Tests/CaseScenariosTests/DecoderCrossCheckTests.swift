@@ -124,6 +124,38 @@ import Testing
         #expect(r.payDate == LocalDate(year: 2026, month: 3, day: 4))
     }
 
+    /// The builders of the v1.1 process events (review requests, answers to a
+    /// notice of intent to close, contests and their decisions, payment
+    /// agreements, a release date): not yet in the generator's mix
+    /// (`ScenarioTopic.eventTypes`), checked here on their own.
+    @Test func theProcessBuildersDecodeToTheValuesGiven() throws {
+        let caseId = "CS-0000078"
+        let at = ScenarioDate("2026-09-14").at(hour: 13)
+        func payload(_ event: ScenarioEvent) throws -> EventPayload {
+            let decoded = try EventDecoder.decode(event.value).get()
+            #expect(decoded.type.rawValue == event.type && decoded.caseId == caseId && decoded.type.topic.rawValue == event.topic)
+            return decoded.payload
+        }
+        func day(_ text: String) -> LocalDate { LocalDate(iso8601: text)! }
+        #expect(try payload(ScenarioEvents.partyUpdate(caseId: caseId, incarceratedUntil: "2027-12-31", occurredAt: at))
+            == .partyUpdate(PartyUpdate(partyId: ScenarioParty.noncustodialPartyId(caseId: caseId), incarceratedUntil: day("2027-12-31"))))
+        #expect(try payload(ScenarioEvents.reviewRequested(caseId: caseId, reason: "lost his job", occurredAt: at))
+            == .reviewRequested(ReviewRequested(requestedBy: .noncustodialParty, requestedOn: day("2026-09-14"), reason: "lost his job")))
+        #expect(try payload(ScenarioEvents.reviewRequested(caseId: caseId, requestedBy: .agency, requestedOn: "2026-09-01", occurredAt: at))
+            == .reviewRequested(ReviewRequested(requestedBy: .agency, requestedOn: day("2026-09-01"))))
+        #expect(try payload(ScenarioEvents.closureResponse(caseId: caseId, occurredAt: at))
+            == .closureResponse(ClosureResponse(respondedOn: day("2026-09-14"), informationProvided: true)))
+        for remedy in ScenarioEvents.Remedy.allCases {
+            #expect(try payload(ScenarioEvents.remedyContested(caseId: caseId, remedy: remedy, occurredAt: at))
+                == .remedyContested(RemedyContested(remedy: TaskType(rawValue: remedy.rawValue)!, contestedOn: day("2026-09-14"))))
+        }
+        #expect(try payload(ScenarioEvents.contestDecided(caseId: caseId, remedy: .financialLevy, outcome: .overturned, occurredAt: at))
+            == .contestDecided(ContestDecided(remedy: .financialLevy, decidedOn: day("2026-09-14"), outcome: .overturned)))
+        #expect(try payload(ScenarioEvents.paymentAgreement(caseId: caseId, agreementId: "PA-1", occurredAt: at))
+            == .paymentAgreement(PaymentAgreementSigned(agreementId: "PA-1", monthlyCents: 15_000, firstDueOn: day("2026-10-01"),
+                                                        signedOn: day("2026-09-14"))))
+    }
+
     @Test func everyBuilderWithDefaultsDecodes() {
         let caseId = "CS-0000077"
         let events: [ScenarioEvent] = [

@@ -265,15 +265,7 @@ extension RuleRun {
     var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
 
     /// The law each referral is taken under.
-    static func referralRule(_ type: TaskType) -> String {
-        switch type {
-        case .taxOffsetReferral: "42 USC 664; 45 CFR 303.72"
-        case .passportDenial: "42 USC 652(k); 45 CFR 303.6"
-        case .creditBureauReport: "42 USC 666(a)(7); 45 CFR 303.6"
-        case .licenseSuspension: "42 USC 666(a)(16); 45 CFR 303.6"
-        default: "45 CFR 303.6"
-        }
-    }
+    static func referralRule(_ type: TaskType) -> String { type.legalBasis }
 
     /// Nil when the referral cannot apply: license suspension is measured in
     /// months of current support, so a case that never had an order has no threshold.

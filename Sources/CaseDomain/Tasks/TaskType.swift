@@ -24,6 +24,30 @@ public enum TaskType: String, CaseIterable, Codable, Sendable, Hashable, Compara
     /// The remedies a parent may contest (`intake.remedy-contested`).
     public static let remedies: [TaskType] = arrearsReferrals + [.financialLevy]
 
+    /// The law a remedy is taken under.
+    public var legalBasis: String {
+        switch self {
+        case .taxOffsetReferral: "42 USC 664; 45 CFR 303.72"
+        case .passportDenial: "42 USC 652(k); 45 CFR 303.6"
+        case .creditBureauReport: "42 USC 666(a)(7); 45 CFR 303.6"
+        case .licenseSuspension: "42 USC 666(a)(16); 45 CFR 303.6"
+        case .financialLevy: "42 USC 666(a)(17)"
+        default: "45 CFR 303.6"
+        }
+    }
+
+    /// The remedy as a caseworker says it ("tax offset").
+    public var remedyName: String {
+        switch self {
+        case .taxOffsetReferral: "tax offset"
+        case .passportDenial: "passport denial"
+        case .creditBureauReport: "credit bureau report"
+        case .licenseSuspension: "license suspension"
+        case .financialLevy: "financial levy"
+        default: rawValue
+        }
+    }
+
     public static func < (lhs: TaskType, rhs: TaskType) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
