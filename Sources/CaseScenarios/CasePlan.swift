@@ -30,6 +30,13 @@ struct CasePlan {
         case disbursementReturned(collection: Int, reason: ScenarioEvents.DisbursementReturnReason)
         case unemploymentClaim(filedOn: Int, weeklyCents: Int64)
         case financialMatch(bank: Int, kind: ScenarioEvents.AccountKind, balanceCents: Int64)
+        /// The processes around the rules (contract v1.1).
+        case reviewRequested(by: ScenarioEvents.Requester)
+        case closureResponse(informationProvided: Bool)
+        case remedyContested(ScenarioEvents.Remedy)
+        case contestDecided(ScenarioEvents.Remedy, ScenarioEvents.ContestOutcome)
+        case paymentAgreement(monthlyCents: Int64)
+        case incarcerated(until: Int)
     }
 
     struct Step {
@@ -383,6 +390,11 @@ struct CasePlan {
             add(opened + rng.int(30...250), .closure(reason: "Custodial party requested closure"))
         }
 
+        // Its own stream, drawn last, so the rest of a plan is as before.
+        var processes = SplitMix64(c.seed, 0x9E0C, UInt64(index))
+        planProcesses(opened: opened, orderDay: orderDay, support: support, compliance: compliance, closedAfterExclusion: allExcluded ? lastExclusion : nil,
+                      horizon: horizon, rng: &processes, add: add)
+
         self.jobs = jobs
         self.compliance = compliance
         // Stable order for equal times keeps each case's causal order.
@@ -468,6 +480,48 @@ extension CasePlan {
             let cents = Int64(rng.int(50...600)) * 100 * (rng.chance(0.6) ? -1 : 1)
             add(orderDay + rng.int(60...300), .adjustment(number: 1, cents: cents,
                                                          reason: cents < 0 ? [.audit, .writeOff, .courtOrdered][rng.weighted([60, 25, 15])] : .audit))
+        }
+    }
+}
+
+extension CasePlan {
+    /// What caseworkers record around the rules, in small shares: a parent
+    /// (or the agency) asking for a review of the order, a parent behind
+    /// contesting a remedy and the decision weeks later, a payment agreement,
+    /// an incarceration, the recipient answering a notice of intent to close.
+    fileprivate func planProcesses(
+        opened: Int, orderDay: Int, support: Int64, compliance: Compliance, closedAfterExclusion: Int?, horizon: Int,
+        rng: inout SplitMix64, add: (Int, StepKind) -> Void
+    ) {
+        func at(_ day: Int, _ kind: StepKind) { if day < horizon - 3 { add(day, kind) } }
+        let behind: Bool
+        switch compliance {
+        case .short, .erratic: behind = true
+        default: behind = false
+        }
+        if orderDay != .max {
+            if rng.chance(0.06) {
+                at(orderDay + rng.int(90...600), .reviewRequested(by: [.noncustodialParty, .custodialParty, .agency][rng.weighted([50, 35, 15])]))
+            }
+            if behind && rng.chance(0.12) {
+                let remedy: ScenarioEvents.Remedy = [.creditBureauReport, .licenseSuspension, .financialLevy][rng.weighted([45, 45, 10])]
+                let contested = orderDay + rng.int(20...200)
+                at(contested, .remedyContested(remedy))
+                at(contested + rng.int(20...75), .contestDecided(remedy, rng.chance(0.7) ? .upheld : .overturned))
+            }
+            if rng.chance(behind ? 0.15 : 0.03) {
+                at(orderDay + rng.int(100...400), .paymentAgreement(monthlyCents: max(support, 5_000) * Int64(rng.int(100...140)) / 100 / 100 * 100))
+            }
+        }
+        if rng.chance(0.015) {
+            let day = opened + rng.int(30...400)
+            at(day, .incarcerated(until: day + rng.int(90...900)))
+        }
+        // The recipient answers a notice of intent to close (now and then one that was never sent).
+        if let excluded = closedAfterExclusion, rng.chance(0.5) {
+            at(excluded + rng.int(20...50), .closureResponse(informationProvided: rng.chance(0.5)))
+        } else if rng.chance(0.01) {
+            at(opened + rng.int(60...400), .closureResponse(informationProvided: rng.chance(0.5)))
         }
     }
 }

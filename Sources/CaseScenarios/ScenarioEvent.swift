@@ -59,7 +59,10 @@ public enum ScenarioTopic {
 
     /// Every input event type of the contract, by topic.
     public static let eventTypes: [String: [String]] = [
-        intake: ["intake.application", "intake.party-update", "intake.closure-request"],
+        intake: [
+            "intake.application", "intake.party-update", "intake.closure-request", "intake.review-requested",
+            "intake.closure-response", "intake.remedy-contested", "intake.contest-decided", "intake.payment-agreement",
+        ],
         employerReports: [
             "employer.new-hire", "employer.termination", "employer.quarterly-wage",
             "employer.withholding-remittance", "employer.iwo-response",

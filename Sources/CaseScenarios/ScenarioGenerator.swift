@@ -383,6 +383,21 @@ struct EventRenderer {
                 ssn: plan.noncustodialSSN, firstName: people.noncustodial.firstName, lastName: people.noncustodial.lastName,
                 address: rng.chance(0.6) ? people.noncustodialAddress : nil, claimFiledOn: ScenarioDate(daysSinceEpoch: filedOn),
                 weeklyBenefitCents: weekly, receivedOn: day.adding(days: -rng.int(0...2)), occurredAt: occurredAt, id: id)
+        case let .reviewRequested(by):
+            return ScenarioEvents.reviewRequested(caseId: caseId, requestedBy: by, requestedOn: day, occurredAt: occurredAt, id: id)
+        case let .closureResponse(informationProvided):
+            return ScenarioEvents.closureResponse(caseId: caseId, informationProvided: informationProvided, respondedOn: day,
+                                                  occurredAt: occurredAt, id: id)
+        case let .remedyContested(remedy):
+            return ScenarioEvents.remedyContested(caseId: caseId, remedy: remedy, contestedOn: day, occurredAt: occurredAt, id: id)
+        case let .contestDecided(remedy, outcome):
+            return ScenarioEvents.contestDecided(caseId: caseId, remedy: remedy, outcome: outcome, decidedOn: day, occurredAt: occurredAt, id: id)
+        case let .paymentAgreement(monthly):
+            return ScenarioEvents.paymentAgreement(caseId: caseId, agreementId: "\(caseId)-AGR", monthlyCents: monthly, signedOn: day,
+                                                   occurredAt: occurredAt, id: id)
+        case let .incarcerated(until):
+            return ScenarioEvents.partyUpdate(caseId: caseId, partyId: ncp, incarceratedUntil: ScenarioDate(daysSinceEpoch: until),
+                                              occurredAt: occurredAt, id: id)
         case let .financialMatch(bank, kind, balance):
             let people = plan.identity(seed: config.seed)
             return ScenarioEvents.financialAccountMatch(

@@ -64,6 +64,30 @@ struct TaskSchemaTests {
             accountKind: .checking, balanceCents: 70_000, matchedOn: Fx.date("2026-03-31")))))
         money.sweep(asOf: Fx.date("2026-05-20"), id: 12)
         tasks += money.published
+
+        // The processes: another state's referral issued and withdrawn, a contest upheld,
+        // a review, the remedies after their notice, an agreement withdrawing the
+        // license, a payment withdrawing the rest, review rights on incarceration.
+        var processes = CaseDriver()
+        try processes.apply(Fx.application(ncp: Fx.ncp(address: nil), existingOrder: Fx.order(judgment: 300_000)))
+        try processes.apply(RulesProcessTests.partyUpdate(2, on: "2026-03-04", PartyUpdate(
+            partyId: "P-NCP", address: Fx.address("5 Gervais St", "Columbia", "SC", "29201"))))
+        try processes.apply(RulesProcessTests.partyUpdate(3, on: "2026-03-09", PartyUpdate(partyId: "P-NCP", address: Fx.ncpAddress)))
+        try processes.apply(Fx.event(4, on: "2026-03-10", .reviewRequested(ReviewRequested(requestedBy: .noncustodialParty, requestedOn: Fx.date("2026-03-10")))))
+        try processes.apply(RulesProcessTests.contest(5, on: "2026-03-11", .creditBureauReport))
+        try processes.apply(RulesProcessTests.decision(6, on: "2026-03-20", .creditBureauReport, .upheld))
+        processes.sweep(asOf: Fx.date("2026-04-02"), id: 7)
+        try processes.apply(RulesProcessTests.agreement(8, on: "2026-04-10", monthly: 50_000, firstDueOn: "2026-05-01"))
+        try processes.apply(RulesProcessTests.payment(9, on: "2026-04-15", cents: 400_000))
+        try processes.apply(RulesProcessTests.partyUpdate(10, on: "2026-04-20", PartyUpdate(partyId: "P-NCP", incarceratedUntil: Fx.date("2027-06-01"))))
+        tasks += processes.published
+
+        // A closure noticed, answered with information.
+        var answered = CaseDriver()
+        try answered.apply(Fx.application(children: [Fx.child("K-1", paternity: false)]))
+        try answered.apply(Fx.event(2, on: "2026-03-16", .paternityExcluded(PaternityExcluded(childId: "K-1"))))
+        try answered.apply(Fx.event(3, on: "2026-04-20", .closureResponse(ClosureResponse(respondedOn: Fx.date("2026-04-20"), informationProvided: true))))
+        tasks += answered.published
         return tasks
     }
 

@@ -198,6 +198,11 @@ import Testing
             ScenarioEvents.financialAccountMatch(ssn: "934127765"),
             ScenarioEvents.financialAccountMatch(ssn: "934127765", accountKind: .moneyMarket, balanceCents: 0),
             ScenarioEvents.unknownCase(),
+            ScenarioEvents.reviewRequested(caseId: caseId),
+            ScenarioEvents.closureResponse(caseId: caseId),
+            ScenarioEvents.remedyContested(caseId: caseId),
+            ScenarioEvents.contestDecided(caseId: caseId),
+            ScenarioEvents.paymentAgreement(caseId: caseId, agreementId: "AG-1"),
         ]
         #expect(Set(events.map(\.type)) == Set(ScenarioTopic.allEventTypes))
         for event in events {
