@@ -278,7 +278,7 @@ public struct CaseReadModel {
         for row in try connection.query(
             """
             SELECT seq, event_id, event_type, occurred_at, applied_at, changes, tasks
-            FROM case_history WHERE case_id = $1 ORDER BY occurred_at, seq
+            FROM case_history WHERE case_id = $1 ORDER BY event_type <> 'intake.application', occurred_at, seq
             """, caseId)
         {
             history.append(

@@ -117,7 +117,7 @@ public struct SupervisionReader {
              SELECT case_id, (state->'processes'->'review'->>'dueOn')::date AS deadline, true AS open,
                     'requested ' || (state->'processes'->'review'->>'requestedOn') || ' by ' || (state->'processes'->'review'->>'requestedBy') AS detail,
                     NULL::date AS done_on
-             FROM cases WHERE state->'processes' ? 'review' AND stage <> 'CLOSED'
+             FROM cases WHERE state->'processes'->'review' IS NOT NULL AND stage <> 'CLOSED'
              """),
             ("party-notice", "Send the notices the law requires to parents", "42 USC 666(a)(7)(B); 45 CFR 303.8, 303.11",
              "within \(policy.noticeBusinessDays) business days (review rights after an incarceration: \(policy.incarcerationNoticeBusinessDays))",
@@ -129,7 +129,7 @@ public struct SupervisionReader {
                     (state->'pendingClosure'->>'reason') || ', noticed ' || (state->'pendingClosure'->>'requestedOn') AS detail,
                     NULL::date AS done_on
              FROM cases WHERE stage <> 'CLOSED' AND (state->'pendingClosure'->>'noticeSent')::boolean
-               AND NOT state->'pendingClosure' ? 'answeredOn'
+               AND state->'pendingClosure'->'answeredOn' IS NULL
              """),
             ("intergovernmental-referral", "Refer to the state the parent was located in", "45 CFR 303.7(c)(2)",
              "within \(policy.intergovernmentalReferralDays) calendar days of locating him only in another state",
@@ -244,15 +244,20 @@ public struct SupervisionReader {
         case review
         case intergovernmental
 
+        private static func notice(status: String) -> String {
+            "EXISTS (SELECT FROM json_array_elements(c.state->'processes'->'remedyNotices') n WHERE n->>'status' = '\(status)')"
+        }
+
         /// A condition on `cases c`.
         var condition: String {
             switch self {
-            case .enforcementIntent: #"jsonb_path_exists(c.state, '$.processes.remedyNotices[*] ? (@.status == "AWAITING")')"#
-            case .contest: #"jsonb_path_exists(c.state, '$.processes.remedyNotices[*] ? (@.status == "CONTESTED")')"#
-            case .paymentAgreement: "c.state->'processes' ? 'agreement'"
-            case .pendingClosure: "c.state ? 'pendingClosure'"
-            case .review: "c.state->'processes' ? 'review'"
-            case .intergovernmental: "c.state->'processes' ? 'intergovernmental'"
+            // `cases.state` is json (not jsonb): no `?` operator or JSON path.
+            case .enforcementIntent: Self.notice(status: "AWAITING")
+            case .contest: Self.notice(status: "CONTESTED")
+            case .paymentAgreement: "c.state->'processes'->'agreement' IS NOT NULL"
+            case .pendingClosure: "c.state->'pendingClosure' IS NOT NULL"
+            case .review: "c.state->'processes'->'review' IS NOT NULL"
+            case .intergovernmental: "c.state->'processes'->'intergovernmental' IS NOT NULL"
             }
         }
     }

@@ -90,7 +90,7 @@ struct BusinessOrderTests {
         var last: [String: String] = [:]
         for task in tasks {
             var about = ["employer", "institution", "childId", "hearingId", "paymentId", "partyId", "orderId", "employerFein", "collectionId",
-                         "redisbursementOf"]
+                         "redisbursementOf", "notice", "remedy", "accountKind", "toState"]
                 .compactMap { field -> String? in
                     guard let value = task.data[field] else { return nil }
                     return field == "employer" || field == "institution" ? value["fein"]?.stringValue : value.stringValue

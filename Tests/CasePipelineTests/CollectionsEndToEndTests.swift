@@ -61,9 +61,10 @@ struct CollectionsEndToEndTests {
             #expect(benefits.last?.data["incomeSource"] == "UNEMPLOYMENT_BENEFITS")
             #expect(benefits.last?.data["weeklyLimitCents"] == 20_500)
             #expect(benefits.last?.data["employer"]?["fein"]?.stringValue?.filter(\.isNumber) == ScenarioEmployer.workforceAgency.fein)
-            let levy = try await h.waitForTasks { $0.caseId == caseId && $0.type == "financial-levy" }
-            #expect(levy.last?.data["levyCents"] == 90_000)
-            #expect(levy.last?.data["accountKind"] == "SAVINGS")
+            // The levy waits out its notice of intent (30 days to contest; RulesProcessTests).
+            let levyNotice = try await h.waitForTasks { $0.caseId == caseId && $0.type == "party-notice" && $0.data["remedy"] == "financial-levy" }
+            #expect(levyNotice.last?.data["notice"] == "ENFORCEMENT_INTENT")
+            #expect(levyNotice.last?.data["institution"]?["fein"] != nil)
             let waited = try await h.waitForTasks { $0.caseId == laterCaseId && $0.type == "income-withholding" }
             #expect(waited.last?.data["weeklyLimitCents"] == 15_000)
             try await h.waitUntilProcessed(events.count)

@@ -99,9 +99,14 @@ struct RuleFamilyTests {
             try await h.feed(ScenarioEvents.orderEstablished(
                 caseId: caseId, effectiveOn: "2026-03-01", judgmentArrearsCents: 300_000,
                 occurredAt: ScenarioDate(stringLiteral: "2026-03-12").at(hour: 15)))
-            let referrals = try await h.waitForTasks(4) { $0.caseId == caseId && TaskType.arrearsReferrals.map(\.rawValue).contains($0.type) }
-            #expect(Set(referrals.map(\.type)) == Set(TaskType.arrearsReferrals.map(\.rawValue)))
+            // Tax offset and passport denial at once; credit reporting and the license
+            // after a notice of intent with 30 days to contest (contestBy April 11).
+            let referrals = try await h.waitForTasks(2) { $0.caseId == caseId && TaskType.arrearsReferrals.map(\.rawValue).contains($0.type) }
+            #expect(Set(referrals.map(\.type)) == ["tax-offset-referral", "passport-denial"])
             #expect(referrals.allSatisfy { $0.action == "ISSUE" })
+            let notices = try await h.waitForTasks(2) { $0.caseId == caseId && $0.type == "party-notice" }
+            #expect(Set(notices.compactMap { $0.data["remedy"]?.stringValue }) == ["credit-bureau-report", "license-suspension"])
+            #expect(notices.allSatisfy { $0.data["contestBy"]?.stringValue == "2026-04-11" })
 
             let remittance = ScenarioEvents.remittance(
                 payments: [(caseId, 45_000)], receivedOn: "2026-04-10", occurredAt: ScenarioDate(stringLiteral: "2026-04-10").at(hour: 16))
@@ -113,7 +118,10 @@ struct RuleFamilyTests {
 
             let view = try #require(try h.show(caseId, asOf: "2026-04-10"))
             #expect(view.arrearsCents == 345_000)  // the remittance paid April's $450 (current support first)
-            #expect(Set(view.referrals.map(\.type)) == Set(TaskType.arrearsReferrals.map(\.rawValue)))
+            #expect(Set(view.referrals.map(\.type)) == ["tax-offset-referral", "passport-denial"])
+            #expect(view.referrals.first { $0.type == "tax-offset-referral" }?.basis
+                        == "tax offset: past-due $3000.00 >= $500.00 on 2026-03-12, 42 USC 664; 45 CFR 303.72")
+            #expect(view.pending.filter { $0.process == "ENFORCEMENT_INTENT" }.map(\.dueOn) == ["2026-04-11", "2026-04-11"])
         }
     }
 

@@ -50,18 +50,23 @@ struct SweepTests {
             #expect(juneAgain.casesChanged == 0)
             #expect(try h.count("SELECT count(*) FROM outbox") == outboxAfterJune)
 
+            // Credit reporting and the license are announced July 1 (30 days to contest)
+            // and taken by the sweep that judges July 31.
             let july = try sweep.run(asOf: "2026-07-02")
-            #expect(july.tasksByType == [.creditBureauReport: 1, .licenseSuspension: 1])
+            #expect(july.tasksByType == [.partyNotice: 2])
+            #expect(try sweep.run(asOf: "2026-07-31").tasks == 0)
+            let august = try sweep.run(asOf: "2026-08-01")
+            #expect(august.tasksByType == [.creditBureauReport: 1, .licenseSuspension: 1])
 
             // Earlier than a sweep already run: evaluated as of July, nothing new, nothing withdrawn.
             let back = try sweep.run(asOf: "2026-06-15")
             #expect(back.casesEvaluated == 1)
             #expect(back.tasks == 0)
-            #expect(try h.count("SELECT count(*) FROM outbox") == outboxAfterJune + 2)
+            #expect(try h.count("SELECT count(*) FROM outbox") == outboxAfterJune + 4)
 
             // The case remembers why: one history entry per sweep that changed it.
             let view = try #require(try h.show(caseId, asOf: "2026-07-01"))
-            #expect(view.history.filter { $0.eventType == ReferralSweep.historyEventType }.count == 2)
+            #expect(view.history.filter { $0.eventType == ReferralSweep.historyEventType }.count == 3)
 
             // A worker's relay publishes them with the sweep's deterministic causation id.
             try h.startWorker()
@@ -71,8 +76,10 @@ struct SweepTests {
             #expect(taxOffset.first?.causationId == Self.causation("2026-06-02"))
             try await h.waitForTasks { $0.caseId == caseId && $0.type == "license-suspension" }
             try await eventually(timeout: .seconds(30), "the outbox is drained") { try h.unpublished == 0 }
-            let swept = h.collector.tasks.filter { [Self.causation("2026-06-02"), Self.causation("2026-07-02")].contains($0.causationId) }
-            #expect(swept.map(\.type).sorted() == ["credit-bureau-report", "license-suspension", "tax-offset-referral"])
+            let swept = h.collector.tasks.filter {
+                [Self.causation("2026-06-02"), Self.causation("2026-07-02"), Self.causation("2026-08-01")].contains($0.causationId)
+            }
+            #expect(swept.map(\.type).sorted() == ["credit-bureau-report", "license-suspension", "party-notice", "party-notice", "tax-offset-referral"])
         } catch {
             await h.shutDown()
             throw error
