@@ -167,8 +167,18 @@ FEIN_BEFORE = re.compile(r"fein\W{0,4}$", re.IGNORECASE)
 TEST_DATABASE = "csworker_console_test"
 STAGES = ["INTAKE", "LOCATE", "PATERNITY", "ESTABLISHMENT", "ENFORCEMENT", "CLOSED"]
 PROGRAMS = ["TANF", "NON_TANF", "MEDICAID", "FOSTER_CARE", "INTERSTATE"]
-TIMEFRAMES = ["locate", "establishment", "enforcement", "income-withholding", "medical-support-notice", "disbursement"]
-OUTBOX_TIMEFRAMES = ["income-withholding", "medical-support-notice", "disbursement"]
+TIMEFRAMES = ["locate", "establishment", "enforcement", "income-withholding", "medical-support-notice", "disbursement",
+              "review-and-adjustment", "party-notice", "closure", "intergovernmental-referral"]
+OUTBOX_TIMEFRAMES = ["income-withholding", "medical-support-notice", "disbursement", "party-notice", "intergovernmental-referral"]
+# The processes the Caseload page counts (Sources/CaseStorage/SupervisionReadings.swift CaseProcessFilter), as SQL on cases c.
+PROCESS_CONDITIONS = {
+    "enforcement-intent": "EXISTS (SELECT FROM json_array_elements(c.state->'processes'->'remedyNotices') n WHERE n->>'status' = 'AWAITING')",
+    "contest": "EXISTS (SELECT FROM json_array_elements(c.state->'processes'->'remedyNotices') n WHERE n->>'status' = 'CONTESTED')",
+    "payment-agreement": "c.state->'processes'->'agreement' IS NOT NULL",
+    "pending-closure": "c.state->'pendingClosure' IS NOT NULL",
+    "review": "c.state->'processes'->'review' IS NOT NULL",
+    "intergovernmental": "c.state->'processes'->'intergovernmental' IS NOT NULL",
+}
 ERROR_CLASSES = ["malformed-json", "schema-violation", "unknown-type", "unknown-case", "processing-failed"]
 TASK_TYPE_HEADER = "task-type"      # Sources/CaseStorage/BatchRecords.swift OutboxMessage.TaskHeader
 TASK_ACTION_HEADER = "task-action"
@@ -917,6 +927,14 @@ class ConsoleTest:
             SELECT count(*) FROM cases
             WHERE stage IN ('PATERNITY', 'ESTABLISHMENT')
               AND (state->>'establishmentPreparationRequestedOn')::date + 90 < {self.today}""")
+        db_past["review-and-adjustment"] = self.db.count(f"""
+            SELECT count(*) FROM cases
+            WHERE stage <> 'CLOSED' AND (state->'processes'->'review'->>'dueOn')::date < {self.today}""")
+        db_past["closure"] = self.db.count(f"""
+            SELECT count(*) FROM cases
+            WHERE stage <> 'CLOSED' AND (state->'pendingClosure'->>'noticeSent')::boolean
+              AND state->'pendingClosure'->'answeredOn' IS NULL
+              AND (state->'pendingClosure'->>'earliestClosureOn')::date < {self.today}""")
         for timeframe in TIMEFRAMES:
             sections = self.driver.find_elements(By.CSS_SELECTOR, f'section[data-timeframe="{timeframe}"]')
             self.results.check(section, f'section[data-timeframe="{timeframe}"]', len(sections) == 1,
@@ -1045,6 +1063,9 @@ class ConsoleTest:
                                  referrals.get(task_type, 0))
         self.results.compare(section, "cases-total", self.count_figure(section, figures, "cases-total"),
                              self.cases_total)
+        for process, condition in PROCESS_CONDITIONS.items():
+            self.results.compare(section, f"process:{process}", self.count_figure(section, figures, f"process:{process}"),
+                                 self.db.count(f"SELECT count(*) FROM cases c WHERE c.stage <> 'CLOSED' AND {condition}"))
         for stage in STAGES:
             links = self.driver.find_elements(By.CSS_SELECTOR, f'a[data-drill="stage:{stage}"]')
             target = None

@@ -91,7 +91,7 @@ public struct SupervisionReader {
              FROM cases WHERE stage IN ('PATERNITY', 'ESTABLISHMENT') AND state->>'establishmentPreparationRequestedOn' IS NOT NULL
              """),
             ("enforcement", "Enforce an established order", "45 CFR 303.6(c)(2)",
-             "within \(policy.enforcementDays) calendar days of the order, while arrears are owed and no withholding or referral acts on them",
+             "within \(policy.enforcementDays) calendar days of the order, while arrears are owed and no withholding, referral or notice of intent acts on them",
              """
              SELECT c.case_id, max(o.effective_on) + \(policy.enforcementDays) AS deadline, true AS open,
                     'order effective ' || max(o.effective_on)::text || ', arrears $' || to_char(c.arrears_cents / 100.0, 'FM999,999,990.00') AS detail,
@@ -99,6 +99,7 @@ public struct SupervisionReader {
              FROM cases c JOIN support_orders o ON o.case_id = c.case_id AND o.status = 'ACTIVE'
              WHERE c.stage = 'ENFORCEMENT' AND c.arrears_cents > 0
                AND NOT EXISTS (SELECT FROM referrals r WHERE r.case_id = c.case_id)
+               AND coalesce(json_array_length(c.state->'processes'->'remedyNotices'), 0) = 0
                AND NOT EXISTS (SELECT FROM employments e WHERE e.case_id = c.case_id AND e.withholding_status <> 'NONE')
              GROUP BY c.case_id, c.arrears_cents
              """),

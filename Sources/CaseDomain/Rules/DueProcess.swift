@@ -132,6 +132,8 @@ extension RuleRun {
     /// past-due support still at the threshold, dropped when it is not or an
     /// agreement is being kept.
     mutating func evaluateLevyNotices(on date: LocalDate, dayIsOver: Bool) {
+        // Most cases have none: no arrears projection for them on every event and day.
+        guard state.processes.remedyNotices.contains(where: { $0.account != nil }) else { return }
         let pastDue = state.ledger.arrears(asOf: date)
         for notice in state.processes.remedyNotices where notice.account != nil {
             let account = notice.account!
