@@ -341,12 +341,16 @@ public struct CaseReadModel {
 
     /// Why a referral is in force and since when, from what the case kept when it was taken.
     static func basis(of referral: ActiveReferral) -> String {
-        let comparison = referral.type == .passportDenial ? ">" : ">="
-        var text = "\(referral.type.remedyName): past-due \(Money.dollars(referral.arrearsCents))"
-        if let threshold = referral.thresholdCents { text += " \(comparison) \(Money.dollars(threshold))" }
-        text += " on \(referral.issuedOn)"
+        var text = crossing(referral.type, pastDue: referral.arrearsCents, threshold: referral.thresholdCents, on: referral.issuedOn)
         if let noticed = referral.noticedOn { text += " (notice of intent \(noticed))" }
         return text + ", \(referral.type.legalBasis)"
+    }
+
+    /// "tax offset: past-due $612.40 >= $500.00 on 2026-11-03": a remedy's threshold crossed.
+    static func crossing(_ remedy: TaskType, pastDue: Cents, threshold: Cents?, on date: LocalDate) -> String {
+        let comparison = remedy == .passportDenial ? ">" : ">="
+        return "\(remedy.remedyName): past-due \(Money.dollars(pastDue))"
+            + (threshold.map { " \(comparison) \(Money.dollars($0))" } ?? "") + " on \(date)"
     }
 
     /// What waits for a date or an answer as of `asOf`, by date.
@@ -365,7 +369,7 @@ public struct CaseReadModel {
         }
         let processes = state.processes
         for notice in processes.remedyNotices {
-            let what = "\(notice.remedy.remedyName): past-due \(Money.dollars(notice.pastDueCents)) >= \(Money.dollars(notice.thresholdCents)) on \(notice.noticedOn)"
+            let what = crossing(notice.remedy, pastDue: notice.pastDueCents, threshold: notice.thresholdCents, on: notice.noticedOn)
                 + (notice.account.map { " (\($0.accountKind.rawValue) account at \($0.institution.fein), balance \(Money.dollars($0.balanceCents)))" } ?? "")
                 + ", \(notice.remedy.legalBasis)"
             switch notice.status {

@@ -63,7 +63,10 @@ public struct RemedyNotice: Sendable, Hashable, Codable {
     }
 
     /// The notice's task target, and the key of the remedy it announces.
-    public var target: String {
+    public var target: String { Self.target(remedy, account: account) }
+
+    /// The target of the notice announcing `remedy` (on `account`, for a levy).
+    public static func target(_ remedy: TaskType, account: LevyAccount? = nil) -> String {
         if let account { "enforcement-intent:\(remedy.rawValue):\(account.institution.fein.digits):\(account.accountKind.rawValue)" }
         else { "enforcement-intent:\(remedy.rawValue)" }
     }

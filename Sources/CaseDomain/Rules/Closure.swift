@@ -11,12 +11,11 @@ extension RuleRun {
     mutating func requestClosureReview(_ reason: ClosureReason, detail: String?) {
         let earliest = businessDate.adding(days: policy.closureNoticeDays)
         let noticeSent = reason.closesAfterNotice && state.custodialParty.deceasedOn == nil
-        if state.pendingClosure == nil || state.pendingClosure?.answeredOn != nil {
+        // A pending review stands unless the recipient answered it, or it sent no notice and this one does.
+        let pendingStands = state.pendingClosure.map { $0.answeredOn == nil && ($0.noticeSent || !noticeSent) } ?? false
+        if !pendingStands {
             state.pendingClosure = ClosureReview(reason: reason, detail: detail, requestedOn: businessDate, earliestClosureOn: earliest,
                                                  noticeSent: noticeSent)
-        } else if noticeSent, state.pendingClosure?.noticeSent == false {
-            state.pendingClosure = ClosureReview(reason: reason, detail: detail, requestedOn: businessDate, earliestClosureOn: earliest,
-                                                 noticeSent: true)
         }
         let basis = TaskBasis.timeframe("45 CFR 303.11(b)", from: businessDate, days: policy.closureNoticeDays, [
             ("criterion", .text(reason.rawValue)), ("pastDueCents", .cents(arrearsAsOfEvent)),

@@ -36,12 +36,12 @@ extension RuleRun {
             issueReferral(type, arrears: arrears, threshold: threshold, on: date, noticedOn: nil)
             return
         }
-        let target = "enforcement-intent:\(type.rawValue)"
+        let target = RemedyNotice.target(type)
         guard let notice = state.processes.notice(target: target) else {
             let contestBy = date.adding(days: contestDays)
             sendNotice(.enforcementIntent(remedy: type, pastDueCents: arrears, thresholdCents: threshold, contestBy: contestBy, institution: nil),
                        to: .noncustodialParent, target: target, on: date,
-                       basis: TaskBasis(Self.referralRule(type), [
+                       basis: TaskBasis(type.legalBasis, [
                         ("pastDueCents", .cents(arrears)), ("thresholdCents", .cents(threshold)), ("crossedOn", .date(date)),
                         ("contestDays", .count(contestDays)), ("contestBy", .date(contestBy)),
                        ]))
@@ -56,7 +56,7 @@ extension RuleRun {
     /// The remedy's threshold is no longer crossed: a notice waiting for its
     /// date lapses, a contest is moot, an overturned remedy's facts changed.
     mutating func lapseNotice(_ type: TaskType, arrears: Cents, threshold: Cents?, on date: LocalDate) {
-        let target = "enforcement-intent:\(type.rawValue)"
+        let target = RemedyNotice.target(type)
         guard let notice = state.processes.notice(target: target) else { return }
         forgetNotice(target)
         let under = threshold.map { " under \(Money.dollars($0))" } ?? ""
@@ -77,7 +77,7 @@ extension RuleRun {
         if let decidedOn { facts.append(("contestUpheldOn", .date(decidedOn))) }
         emit(type, .issue, target: referralTarget, dueBy: date.adding(days: policy.enforcementDays(for: type)), data: .referral(ArrearsReferral(
             arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program, thresholdCents: threshold)),
-             basis: .timeframe(Self.referralRule(type), from: date, days: policy.enforcementDays(for: type), facts))
+             basis: .timeframe(type.legalBasis, from: date, days: policy.enforcementDays(for: type), facts))
         state.referrals.append(ActiveReferral(type: type, issuedOn: date, arrearsCents: arrears, taskId: tasks.last!.id,
                                               thresholdCents: threshold, noticedOn: noticedOn))
         state.referrals.sort { $0.type < $1.type }
@@ -105,9 +105,8 @@ extension RuleRun {
             issueLevy(account, pastDue: pastDue, on: businessDate, notice: nil)
             return
         }
-        let probe = RemedyNotice(remedy: .financialLevy, noticedOn: businessDate, contestBy: businessDate, pastDueCents: pastDue,
-                                 thresholdCents: policy.levyThresholdCents, account: account)
-        if var known = state.processes.notice(target: probe.target) {
+        let target = RemedyNotice.target(.financialLevy, account: account)
+        if var known = state.processes.notice(target: target) {
             // The same account again: the balance is the latest, the notice stands.
             known.account = account
             record(known)
@@ -117,15 +116,14 @@ extension RuleRun {
         let contestBy = businessDate.adding(days: contestDays)
         sendNotice(.enforcementIntent(remedy: .financialLevy, pastDueCents: pastDue, thresholdCents: policy.levyThresholdCents,
                                       contestBy: contestBy, institution: account.institution),
-                   to: .noncustodialParent, target: probe.target, on: businessDate,
-                   basis: TaskBasis("42 USC 666(a)(17)", [
+                   to: .noncustodialParent, target: target, on: businessDate,
+                   basis: TaskBasis(TaskType.financialLevy.legalBasis, [
                     ("pastDueCents", .cents(pastDue)), ("thresholdCents", .cents(policy.levyThresholdCents)),
                     ("balanceCents", .cents(account.balanceCents)), ("matchedOn", .date(account.matchedOn)),
                     ("contestDays", .count(contestDays)), ("contestBy", .date(contestBy)),
                    ]))
-        var notice = probe
-        notice.contestBy = contestBy
-        record(notice)
+        record(RemedyNotice(remedy: .financialLevy, noticedOn: businessDate, contestBy: contestBy, pastDueCents: pastDue,
+                            thresholdCents: policy.levyThresholdCents, account: account))
     }
 
     /// Levy notices on `date`: taken once the contest period is over with
@@ -164,7 +162,7 @@ extension RuleRun {
         emit(.financialLevy, .issue, target: account.levyTarget, dueBy: date.adding(days: policy.enforcementDays), data: .financialLevy(FinancialLevy(
             institution: account.institution, accountKind: account.accountKind, levyCents: levy, pastDueCents: pastDue,
             balanceCents: account.balanceCents, matchedOn: account.matchedOn, obligor: obligor)),
-             basis: .timeframe("42 USC 666(a)(17)", from: date, days: policy.enforcementDays, facts))
+             basis: .timeframe(TaskType.financialLevy.legalBasis, from: date, days: policy.enforcementDays, facts))
     }
 
     // MARK: Contests
@@ -250,7 +248,7 @@ extension RuleRun {
     /// At the end of each agreed month: paid as agreed, or the agreement ends.
     mutating func keepAgreement(on date: LocalDate) {
         guard let agreement = state.processes.agreement else { return }
-        var month = agreement.keptThrough.map { LedgerMonth($0).adding(1) } ?? LedgerMonth(agreement.firstDueOn)
+        var month = agreement.firstUncheckedMonth
         while month.last <= date {
             let paid = paidCents(from: max(month.first, agreement.signedOn), through: month.last)
             guard paid >= agreement.monthlyCents else {
@@ -277,11 +275,15 @@ extension RuleRun {
     func nextProcessDate(from: LocalDate, before: LocalDate) -> LocalDate? {
         var dates: [LocalDate] = state.processes.remedyNotices.filter { $0.status == .awaiting && $0.contestBy >= from }.map(\.contestBy)
         if let agreement = state.processes.agreement {
-            let first = agreement.keptThrough.map { LedgerMonth($0).adding(1) } ?? LedgerMonth(agreement.firstDueOn)
-            dates.append(max(first, LedgerMonth(from)).last)
+            dates.append(max(agreement.firstUncheckedMonth, LedgerMonth(from)).last)
         }
         if let closesOn = state.pendingClosure?.closesOn, closesOn >= from { dates.append(closesOn) }
         if let anniversary = nextReviewRightsAnniversary(from: from) { dates.append(anniversary) }
         return dates.filter { $0 < before }.min()
     }
+}
+
+extension PaymentAgreement {
+    /// The first agreed month not yet found paid.
+    var firstUncheckedMonth: LedgerMonth { keptThrough.map { LedgerMonth($0).adding(1) } ?? LedgerMonth(firstDueOn) }
 }

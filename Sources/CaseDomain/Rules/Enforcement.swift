@@ -162,7 +162,7 @@ extension RuleRun {
             let crossed = threshold.map { referralCrossed(type, arrears: arrears, threshold: $0) } ?? false
             if let active = state.referral(type) {
                 if referralEnds(type, arrears: arrears, crossed: crossed) {
-                    withdrawReferral(type, arrears: arrears, asOf: date, reason: nil, issuedOn: active.issuedOn)
+                    withdrawReferral(type, arrears: arrears, asOf: date, reason: nil)
                 }
             } else if crossed, let threshold {
                 takeOrAnnounce(type, arrears: arrears, threshold: threshold, on: date, dayIsOver: dayIsOver)
@@ -178,7 +178,7 @@ extension RuleRun {
 
     /// Withdraws an active referral: arrears fell back (`reason` nil), or a
     /// contest, an agreement or the case's closing ended it.
-    mutating func withdrawReferral(_ type: TaskType, arrears: Cents, asOf date: LocalDate, reason: String?, issuedOn: LocalDate? = nil) {
+    mutating func withdrawReferral(_ type: TaskType, arrears: Cents, asOf date: LocalDate, reason: String?) {
         guard let active = state.referral(type) else { return }
         var facts: [(String, TaskBasis.Value)] = [("pastDueCents", .cents(arrears))]
         if let reason {
@@ -191,7 +191,7 @@ extension RuleRun {
         emit(type, .withdraw, target: referralTarget, dueBy: date.adding(days: policy.enforcementDays(for: type)), data: .referral(ArrearsReferral(
             arrearsCents: arrears, asOf: date, obligor: obligor, program: state.program,
             thresholdCents: reason == nil ? referralThreshold(type) : nil, reason: reason)),
-             basis: TaskBasis(Self.referralRule(type), facts))
+             basis: TaskBasis(type.legalBasis, facts))
         state.referrals.removeAll { $0.type == type }
     }
 
@@ -263,9 +263,6 @@ extension RuleRun {
     }
 
     var referralTarget: String { "obligor:\(state.noncustodialParty.partyId)" }
-
-    /// The law each referral is taken under.
-    static func referralRule(_ type: TaskType) -> String { type.legalBasis }
 
     /// Nil when the referral cannot apply: license suspension is measured in
     /// months of current support, so a case that never had an order has no threshold.

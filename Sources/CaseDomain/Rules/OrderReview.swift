@@ -6,7 +6,7 @@ extension RuleRun {
     /// request, or after the other parent is located if that is later; both
     /// parents are told it started.
     mutating func handleReviewRequested(_ request: ReviewRequested) {
-        guard state.activeOrder != nil || state.hasEnforceableOrder else {
+        guard state.hasEnforceableOrder else {
             note("review requested on \(request.requestedOn) by \(request.requestedBy.rawValue): the case has no order to review")
             return
         }
